@@ -1,0 +1,84 @@
+#include "cli/serve.h"
+
+#include <fmt/format.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "crypto/master_key_file.h"
+#include "http/dispatcher.h"
+#include "http/health.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/tls.h"
+
+namespace medvault::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Health data and keys live in this process's memory: keep them out of core files and away
+// from other processes of the same user.
+void HardenProcess() {
+  ::umask(077);
+  struct rlimit no_core {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+Status DataDirectoryReady(const fs::path& data_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(data_dir, ec)) {
+    return Fail(ErrorCode::kUnavailable, "the vault's data directory is missing");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status Serve(const ServeOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  HardenProcess();
+  auto config = LoadConfig(options.vault_dir, [](const char* name) { return std::getenv(name); });
+  if (!config) return std::unexpected(config.error());
+  if (options.listen) config->server.listen = *options.listen;
+
+  // The keys are checked before anything listens: a key file others can read means the
+  // vault's protection is already gone, and the operator must hear it now.
+  auto master_keys = crypto::LoadMasterKeyFile(config->keys.master_key_file);
+  if (!master_keys) return std::unexpected(master_keys.error());
+
+  std::unique_ptr<boost::asio::ssl::context> tls;
+  if (config->server.tls) {
+    auto context = http::MakeServerTlsContext(config->tls.certificate, config->tls.private_key);
+    if (!context) return std::unexpected(context.error());
+    tls = std::move(*context);
+  }
+
+  http::Router router;
+  fs::path data_dir = options.vault_dir / "data";
+  if (auto ok = http::AddHealthRoutes(router, [data_dir] { return DataDirectoryReady(data_dir); });
+      !ok) {
+    return ok;
+  }
+  auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
+  auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
+  if (!server) return std::unexpected(server.error());
+
+  const std::string address = (*server)->local_address();
+  const double startup_ms = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - started).count();
+  log::Info("listening", {{"address", std::string_view(address)},
+                          {"tls", config->server.tls},
+                          {"startup_ms", startup_ms}});
+  (*server)->Run();
+  log::Info("stopped");
+  return {};
+}
+
+}  // namespace medvault::cli

@@ -1,0 +1,117 @@
+#include "cli/vault.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/config.h"
+#include "crypto/master_key_file.h"
+#include "http/tls.h"
+
+namespace medvault::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kSelfSignedDays = 825;
+
+Status MakeDirectory(const fs::path& path, fs::perms perms) {
+  std::error_code ec;
+  if (!fs::create_directory(path, ec) || ec) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot create directory {}: {}", path.string(),
+                            ec ? ec.message() : "it already exists"));
+  }
+  fs::permissions(path, perms, ec);
+  if (ec) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot set permissions on {}: {}", path.string(), ec.message()));
+  }
+  return {};
+}
+
+Status WriteNewFile(const fs::path& path, const std::string& text, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+  }
+  std::string_view rest = text;
+  bool ok = true;
+  while (ok && !rest.empty()) {
+    ssize_t written = ::write(fd, rest.data(), rest.size());
+    if (written < 0 && errno == EINTR) continue;
+    ok = written > 0;
+    if (ok) rest.remove_prefix(static_cast<std::size_t>(written));
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) return Fail(ErrorCode::kUnavailable, fmt::format("cannot write {}", path.string()));
+  return {};
+}
+
+Status BuildVault(const fs::path& dir, const VaultOptions& options, std::vector<fs::path>& made) {
+  using fs::perms;
+  for (auto [name, mode] : {std::pair{"data", perms::owner_all}, {"keys", perms::owner_all},
+                            {"tls", perms::owner_all}}) {
+    if (auto ok = MakeDirectory(dir / name, mode); !ok) return ok;
+    made.push_back(dir / name);
+  }
+  if (auto ok = crypto::CreateMasterKeyFile(dir / "keys" / "master.key"); !ok) return ok;
+
+  Config config = DefaultConfig(dir);
+  if (options.certificate.empty()) {
+    auto ok = http::CreateSelfSignedCertificate(dir / config.tls.certificate,
+                                                dir / config.tls.private_key, options.hostnames,
+                                                kSelfSignedDays);
+    if (!ok) return ok;
+  } else {
+    config.tls.certificate = fs::absolute(options.certificate);
+    config.tls.private_key = fs::absolute(options.private_key);
+    auto usable = http::MakeServerTlsContext(config.tls.certificate, config.tls.private_key);
+    if (!usable) return std::unexpected(usable.error());
+  }
+  // The configuration is written last: its presence marks a complete vault.
+  if (auto ok = WriteNewFile(dir / "medvault.toml", RenderConfigToml(config), 0640); !ok) {
+    return ok;
+  }
+  made.push_back(dir / "medvault.toml");
+  return {};
+}
+
+}  // namespace
+
+Status CreateVault(const fs::path& dir, const VaultOptions& options) {
+  if (options.certificate.empty() != options.private_key.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "give both --tls-certificate and --tls-private-key, or neither");
+  }
+  for (const char* part : {"medvault.toml", "data", "keys", "tls"}) {
+    std::error_code ec;
+    if (fs::exists(dir / part, ec)) {
+      return Fail(ErrorCode::kAlreadyExists,
+                  fmt::format("{} already holds a vault ({} exists); refusing to overwrite it",
+                              dir.string(), part));
+    }
+  }
+  std::error_code ec;
+  bool created_dir = fs::create_directories(dir, ec);
+  if (ec) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
+  }
+  if (created_dir) fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read |
+                                            fs::perms::group_exec, ec);
+  std::vector<fs::path> made;
+  Status built = BuildVault(dir, options, made);
+  if (!built) {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) fs::remove_all(*it, ec);
+    if (created_dir) fs::remove_all(dir, ec);
+  }
+  return built;
+}
+
+}  // namespace medvault::cli

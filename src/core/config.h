@@ -1,0 +1,82 @@
+// The vault's configuration: DIR/medvault.toml, then MEDVAULT_<SECTION>_<KEY> environment
+// overrides. Every key is declared once (config.cc's table); an unknown key is an error that
+// names it, so a misspelt setting never silently falls back to a default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace medvault {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8443";
+  // Plain HTTP is for a TLS-terminating proxy on the same host: loopback addresses only.
+  bool tls = true;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_connections = 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  // 0: one network thread per core.
+  std::size_t threads = 0;
+};
+
+struct TlsConfig {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+};
+
+struct KeysConfig {
+  std::filesystem::path master_key_file;
+};
+
+struct StoreConfig {
+  // "sqlite:PATH" (relative to the vault) or "postgres://..." / "postgresql://...".
+  std::string url;
+};
+
+struct Config {
+  std::filesystem::path vault_dir;
+  ServerConfig server;
+  TlsConfig tls;
+  KeysConfig keys;
+  StoreConfig store;
+};
+
+// Environment lookup, injectable so tests do not touch the process environment.
+using EnvLookup = std::function<const char*(const char* name)>;
+
+// The configuration a fresh vault at `vault_dir` gets, paths relative to the vault.
+Config DefaultConfig(const std::filesystem::path& vault_dir);
+
+// The text `medvault init` writes: every key with its value in `config` and a comment.
+// Paths are written as they are held (relative ones stay relative to the vault).
+std::string RenderConfigToml(const Config& config);
+
+// Reads DIR/medvault.toml and applies environment overrides. Relative paths are resolved
+// against the vault directory. Errors name the file, the key and what is wrong.
+Result<Config> LoadConfig(const std::filesystem::path& vault_dir, const EnvLookup& env);
+
+// Parses TOML text (for tests and for LoadConfig). `source` names the text in errors.
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& source,
+                           const std::filesystem::path& vault_dir, const EnvLookup& env);
+
+// One line per key, "section.key  type  default  description", for the README.
+struct ConfigKeyDoc {
+  std::string name;
+  std::string type;
+  std::string default_value;
+  std::string env_var;
+  std::string description;
+};
+std::vector<ConfigKeyDoc> DescribeConfigKeys();
+
+}  // namespace medvault

@@ -1,0 +1,63 @@
+#include "crypto/kek.h"
+
+#include <string_view>
+#include <utility>
+
+#include "crypto/aead.h"
+#include "crypto/hmac.h"
+#include "crypto/master_key_file.h"
+
+namespace medvault::crypto {
+namespace {
+
+// HKDF salt for everything derived from a master key; the info names the purpose.
+constexpr std::string_view kKdfSalt = "medvault.kek.kdf.v1";
+// A purpose no caller of Derive can ask for: Keyring purposes never start with a NUL byte.
+constexpr std::string_view kWrappingPurpose{"\0medvault.kek.wrap.v1", 21};
+
+std::span<const std::uint8_t> AsBytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalKek>> LocalKek::Create(std::uint32_t version, Secret key) {
+  if (version == 0) return Fail(ErrorCode::kInvalidArgument, "KEK version must not be zero");
+  if (key.size() != kMasterKeyBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "KEK must be 32 bytes");
+  }
+  auto wrapping = HkdfSha256(key, AsBytes(kKdfSalt), AsBytes(kWrappingPurpose), kAeadKeyBytes);
+  if (!wrapping) return std::unexpected(wrapping.error());
+  return std::unique_ptr<LocalKek>(new LocalKek(version, std::move(key), std::move(*wrapping)));
+}
+
+Result<std::vector<std::uint8_t>> LocalKek::Wrap(
+    const Secret& key, std::span<const std::uint8_t> associated_data) const {
+  return AeadSeal(wrapping_, key.bytes(), associated_data);
+}
+
+Result<Secret> LocalKek::Unwrap(std::span<const std::uint8_t> wrapped,
+                                std::span<const std::uint8_t> associated_data) const {
+  return AeadOpenSecret(wrapping_, wrapped, associated_data);
+}
+
+Result<Secret> LocalKek::Derive(std::span<const std::uint8_t> purpose, std::size_t size) const {
+  if (purpose.empty() || purpose.front() == 0) {
+    return Fail(ErrorCode::kInvalidArgument, "key derivation purpose must not be empty");
+  }
+  return HkdfSha256(master_, AsBytes(kKdfSalt), purpose, size);
+}
+
+Result<std::vector<std::unique_ptr<Kek>>> KeyFileKekSource::Load() const {
+  auto keys = LoadMasterKeyFile(path_);
+  if (!keys) return std::unexpected(keys.error());
+  std::vector<std::unique_ptr<Kek>> keks;
+  for (MasterKey& key : *keys) {
+    auto kek = LocalKek::Create(key.version, std::move(key.key));
+    if (!kek) return std::unexpected(kek.error());
+    keks.push_back(std::move(*kek));
+  }
+  return keks;
+}
+
+}  // namespace medvault::crypto

@@ -1,0 +1,115 @@
+#include "store/postgres/dialect.h"
+
+#include <array>
+#include <cstddef>
+
+namespace medvault::store::postgres {
+namespace {
+
+// Indexed by Query; the static_assert below keeps the order honest.
+constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQueries{{
+    {Query::kSelectHead,
+     "SELECT current_version, deleted, patient_id FROM resources "
+     "WHERE resource_type = $1 AND id = $2"},
+    {Query::kSelectCurrent,
+     "SELECT v.version, v.deleted, v.patient_id, v.key_id, v.payload, v.recorded_at "
+     "FROM resources r JOIN resource_versions v ON v.resource_type = r.resource_type "
+     "AND v.id = r.id AND v.version = r.current_version "
+     "WHERE r.resource_type = $1 AND r.id = $2"},
+    {Query::kSelectVersion,
+     "SELECT version, deleted, patient_id, key_id, payload, recorded_at FROM resource_versions "
+     "WHERE resource_type = $1 AND id = $2 AND version = $3"},
+    {Query::kSelectHistory,
+     "SELECT version, deleted, patient_id, key_id, payload, recorded_at FROM resource_versions "
+     "WHERE resource_type = $1 AND id = $2 ORDER BY version"},
+    {Query::kInsertHead,
+     "INSERT INTO resources (resource_type, id, current_version, deleted, patient_id) "
+     "VALUES ($1, $2, 1, 0, $3) ON CONFLICT DO NOTHING"},
+    {Query::kAdvanceHead,
+     "UPDATE resources SET current_version = $3 + 1, deleted = $4, patient_id = $5 "
+     "WHERE resource_type = $1 AND id = $2 AND current_version = $3"},
+    {Query::kInsertVersion,
+     "INSERT INTO resource_versions (resource_type, id, version, deleted, patient_id, key_id, "
+     "payload, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    {Query::kDeleteIndex, "DELETE FROM blind_index WHERE resource_type = $1 AND id = $2"},
+    {Query::kInsertIndex,
+     "INSERT INTO blind_index (resource_type, field, token, id) VALUES ($1, $2, $3, $4) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kLookup,
+     "SELECT id FROM blind_index WHERE resource_type = $1 AND field = $2 AND token = $3 "
+     "ORDER BY id LIMIT $4"},
+    {Query::kSelectKey, "SELECT key_id, wrapped FROM patient_keys WHERE patient_id = $1"},
+    {Query::kInsertKey,
+     "INSERT INTO patient_keys (patient_id, key_id, wrapped) VALUES ($1, $2, $3) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kReplaceKey,
+     "UPDATE patient_keys SET key_id = $2, wrapped = $3 WHERE patient_id = $1 AND key_id = $4"},
+    {Query::kDeleteKey, "DELETE FROM patient_keys WHERE patient_id = $1"},
+    {Query::kListKeys,
+     "SELECT patient_id, key_id, wrapped FROM patient_keys WHERE patient_id > $1 "
+     "ORDER BY patient_id LIMIT $2"},
+    {Query::kSelectMigrations, "SELECT version FROM schema_migrations ORDER BY version"},
+    {Query::kInsertMigration,
+     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"},
+    {Query::kPing, "SELECT 1"},
+}};
+
+static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
+
+// Text keys use COLLATE "C" so they compare bytewise, as SQLite's BINARY collation does.
+// Payloads are ciphertexts: EXTERNAL storage skips pointless compression attempts.
+constexpr Migration kMigrations[] = {
+    {1, "001_resources_index_keys", R"sql(
+CREATE TABLE resources (
+  resource_type TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  current_version BIGINT NOT NULL,
+  deleted SMALLINT NOT NULL,
+  patient_id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (resource_type, id)
+);
+
+CREATE TABLE resource_versions (
+  resource_type TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  version BIGINT NOT NULL,
+  deleted SMALLINT NOT NULL,
+  patient_id TEXT COLLATE "C" NOT NULL,
+  key_id TEXT COLLATE "C" NOT NULL,
+  payload BYTEA NOT NULL,
+  recorded_at BIGINT NOT NULL,
+  PRIMARY KEY (resource_type, id, version),
+  FOREIGN KEY (resource_type, id) REFERENCES resources (resource_type, id)
+);
+ALTER TABLE resource_versions ALTER COLUMN payload SET STORAGE EXTERNAL;
+CREATE INDEX resource_versions_by_patient ON resource_versions (patient_id);
+
+CREATE TABLE blind_index (
+  resource_type TEXT COLLATE "C" NOT NULL,
+  field TEXT COLLATE "C" NOT NULL,
+  token BYTEA NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (resource_type, field, token, id),
+  FOREIGN KEY (resource_type, id) REFERENCES resources (resource_type, id)
+);
+CREATE INDEX blind_index_by_resource ON blind_index (resource_type, id);
+
+CREATE TABLE patient_keys (
+  patient_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  key_id TEXT COLLATE "C" NOT NULL,
+  wrapped BYTEA NOT NULL
+);
+)sql"},
+};
+
+}  // namespace
+
+const char* const kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+const char* QueryText(Query query) { return kQueries[static_cast<std::size_t>(query)].sql; }
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace medvault::store::postgres

@@ -1,0 +1,17 @@
+// The SQL the PostgreSQL backend speaks: one statement per Query and the numbered migrations.
+#pragma once
+
+#include <span>
+
+#include "store/migration.h"
+#include "store/sql_session.h"
+
+namespace medvault::store::postgres {
+
+// Creates the migrations ledger; runs before every migration check.
+extern const char* const kCreateMigrationsTable;
+
+const char* QueryText(Query query);
+std::span<const Migration> Migrations();
+
+}  // namespace medvault::store::postgres

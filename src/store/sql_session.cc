@@ -1,0 +1,44 @@
+#include "store/sql_session.h"
+
+#include <array>
+#include <utility>
+
+namespace medvault::store {
+namespace {
+
+constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQueryNames{
+    "select_head",       "select_current",   "select_version", "select_history", "insert_head",
+    "advance_head",      "insert_version",   "delete_index",   "insert_index",   "lookup",
+    "select_key",        "insert_key",       "replace_key",    "delete_key",     "list_keys",
+    "select_migrations", "insert_migration", "ping",
+};
+
+}  // namespace
+
+const char* QueryName(Query query) {
+  const auto index = static_cast<std::size_t>(query);
+  return index < kQueryNames.size() ? kQueryNames[index] : "unknown";
+}
+
+Result<std::int64_t> CellInt(const Row& row, std::size_t column) {
+  if (column < row.size()) {
+    if (const auto* value = std::get_if<std::int64_t>(&row[column])) return *value;
+  }
+  return Fail(ErrorCode::kInternal, "store: expected an integer column");
+}
+
+Result<std::string> CellText(Row& row, std::size_t column) {
+  if (column < row.size()) {
+    if (auto* value = std::get_if<std::string>(&row[column])) return std::move(*value);
+  }
+  return Fail(ErrorCode::kInternal, "store: expected a text column");
+}
+
+Result<Bytes> CellBytes(Row& row, std::size_t column) {
+  if (column < row.size()) {
+    if (auto* value = std::get_if<Bytes>(&row[column])) return std::move(*value);
+  }
+  return Fail(ErrorCode::kInternal, "store: expected a bytes column");
+}
+
+}  // namespace medvault::store

@@ -1,0 +1,85 @@
+// What a backend gives the shared transaction logic: named queries run as prepared
+// statements with bound values. Each backend spells every Query in its own SQL dialect
+// (sqlite/sqlite_queries.cc, postgres/postgres_queries.cc); no SQL text is ever built
+// from values. Internal to src/store.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.h"
+#include "store/store.h"
+
+namespace medvault::store {
+
+// Every statement the store runs. The parameter lists are documented in each backend's
+// query table and must agree across backends.
+enum class Query {
+  kSelectHead,        // (type, id) -> current_version, deleted, patient_id
+  kSelectCurrent,     // (type, id) -> version, deleted, patient_id, key_id, payload, recorded_at
+  kSelectVersion,     // (type, id, version) -> same columns
+  kSelectHistory,     // (type, id) -> same columns, oldest first
+  kInsertHead,        // (type, id, patient_id): version 1, live; no row if it exists
+  kAdvanceHead,       // (type, id, expected, deleted, patient_id): compare-and-set
+  kInsertVersion,     // (type, id, version, deleted, patient_id, key_id, payload, recorded_at)
+  kDeleteIndex,       // (type, id)
+  kInsertIndex,       // (type, field, token, id)
+  kLookup,            // (type, field, token, limit) -> id
+  kSelectKey,         // (patient_id) -> key_id, wrapped
+  kInsertKey,         // (patient_id, key_id, wrapped): no row if one exists
+  kReplaceKey,        // (patient_id, key_id, wrapped, expected_key_id)
+  kDeleteKey,         // (patient_id)
+  kListKeys,          // (after, limit) -> patient_id, key_id, wrapped
+  kSelectMigrations,  // () -> version
+  kInsertMigration,   // (version, name, applied_at_micros)
+  kPing,              // () -> 1
+  kCount,
+};
+
+// One row of a backend's query table, which lists every Query in enum order.
+struct QuerySpec {
+  Query query;
+  const char* sql;
+};
+
+template <std::size_t N>
+constexpr bool InEnumOrder(const std::array<QuerySpec, N>& table) {
+  if (N != static_cast<std::size_t>(Query::kCount)) return false;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (static_cast<std::size_t>(table[i].query) != i) return false;
+  }
+  return true;
+}
+
+using Param = std::variant<std::int64_t, std::string_view, std::span<const std::uint8_t>>;
+using Cell = std::variant<std::monostate, std::int64_t, std::string, Bytes>;
+using Row = std::vector<Cell>;
+
+struct QueryResult {
+  std::vector<Row> rows;
+  std::int64_t affected = 0;  // rows changed by INSERT, UPDATE or DELETE
+};
+
+// One database connection inside a transaction. Not thread-safe.
+class SqlSession {
+ public:
+  virtual ~SqlSession() = default;
+  virtual Result<QueryResult> Run(Query query, std::span<const Param> params) = 0;
+};
+
+// Stable name of a query for error messages and PostgreSQL prepared statement names.
+const char* QueryName(Query query);
+
+// Typed reads of result cells (text and bytes are moved out); a wrong type means the
+// schema and the code disagree.
+Result<std::int64_t> CellInt(const Row& row, std::size_t column);
+Result<std::string> CellText(Row& row, std::size_t column);
+Result<Bytes> CellBytes(Row& row, std::size_t column);
+
+}  // namespace medvault::store

@@ -1,0 +1,113 @@
+#include "store/sqlite/dialect.h"
+
+#include <array>
+#include <cstddef>
+
+namespace medvault::store::sqlite {
+namespace {
+
+// Indexed by Query; the static_assert below keeps the order honest.
+constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQueries{{
+    {Query::kSelectHead,
+     "SELECT current_version, deleted, patient_id FROM resources "
+     "WHERE resource_type = ?1 AND id = ?2"},
+    {Query::kSelectCurrent,
+     "SELECT v.version, v.deleted, v.patient_id, v.key_id, v.payload, v.recorded_at "
+     "FROM resources r JOIN resource_versions v ON v.resource_type = r.resource_type "
+     "AND v.id = r.id AND v.version = r.current_version "
+     "WHERE r.resource_type = ?1 AND r.id = ?2"},
+    {Query::kSelectVersion,
+     "SELECT version, deleted, patient_id, key_id, payload, recorded_at FROM resource_versions "
+     "WHERE resource_type = ?1 AND id = ?2 AND version = ?3"},
+    {Query::kSelectHistory,
+     "SELECT version, deleted, patient_id, key_id, payload, recorded_at FROM resource_versions "
+     "WHERE resource_type = ?1 AND id = ?2 ORDER BY version"},
+    {Query::kInsertHead,
+     "INSERT INTO resources (resource_type, id, current_version, deleted, patient_id) "
+     "VALUES (?1, ?2, 1, 0, ?3) ON CONFLICT DO NOTHING"},
+    {Query::kAdvanceHead,
+     "UPDATE resources SET current_version = ?3 + 1, deleted = ?4, patient_id = ?5 "
+     "WHERE resource_type = ?1 AND id = ?2 AND current_version = ?3"},
+    {Query::kInsertVersion,
+     "INSERT INTO resource_versions (resource_type, id, version, deleted, patient_id, key_id, "
+     "payload, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+    {Query::kDeleteIndex, "DELETE FROM blind_index WHERE resource_type = ?1 AND id = ?2"},
+    {Query::kInsertIndex,
+     "INSERT INTO blind_index (resource_type, field, token, id) VALUES (?1, ?2, ?3, ?4) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kLookup,
+     "SELECT id FROM blind_index WHERE resource_type = ?1 AND field = ?2 AND token = ?3 "
+     "ORDER BY id LIMIT ?4"},
+    {Query::kSelectKey, "SELECT key_id, wrapped FROM patient_keys WHERE patient_id = ?1"},
+    {Query::kInsertKey,
+     "INSERT INTO patient_keys (patient_id, key_id, wrapped) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kReplaceKey,
+     "UPDATE patient_keys SET key_id = ?2, wrapped = ?3 WHERE patient_id = ?1 AND key_id = ?4"},
+    {Query::kDeleteKey, "DELETE FROM patient_keys WHERE patient_id = ?1"},
+    {Query::kListKeys,
+     "SELECT patient_id, key_id, wrapped FROM patient_keys WHERE patient_id > ?1 "
+     "ORDER BY patient_id LIMIT ?2"},
+    {Query::kSelectMigrations, "SELECT version FROM schema_migrations ORDER BY version"},
+    {Query::kInsertMigration,
+     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)"},
+    {Query::kPing, "SELECT 1"},
+}};
+
+static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
+
+// Text compares bytewise (SQLite's BINARY collation), as on PostgreSQL with COLLATE "C".
+constexpr Migration kMigrations[] = {
+    {1, "001_resources_index_keys", R"sql(
+CREATE TABLE resources (
+  resource_type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  current_version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  patient_id TEXT NOT NULL,
+  PRIMARY KEY (resource_type, id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE resource_versions (
+  resource_type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  patient_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (resource_type, id, version),
+  FOREIGN KEY (resource_type, id) REFERENCES resources (resource_type, id)
+) STRICT;
+CREATE INDEX resource_versions_by_patient ON resource_versions (patient_id);
+
+CREATE TABLE blind_index (
+  resource_type TEXT NOT NULL,
+  field TEXT NOT NULL,
+  token BLOB NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (resource_type, field, token, id),
+  FOREIGN KEY (resource_type, id) REFERENCES resources (resource_type, id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX blind_index_by_resource ON blind_index (resource_type, id);
+
+CREATE TABLE patient_keys (
+  patient_id TEXT NOT NULL PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  wrapped BLOB NOT NULL
+) WITHOUT ROWID, STRICT;
+)sql"},
+};
+
+}  // namespace
+
+const char* const kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT";
+
+const char* QueryText(Query query) { return kQueries[static_cast<std::size_t>(query)].sql; }
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace medvault::store::sqlite

@@ -1,0 +1,284 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "core/log.h"
+#include "store/migration.h"
+#include "store/sql_transaction.h"
+#include "store/sqlite/dialect.h"
+
+namespace medvault::store::sqlite {
+namespace {
+
+// sqlite3_errstr gives the generic text of a result code; sqlite3_errmsg could name
+// constraint columns and is not needed to diagnose.
+Error SqliteError(int rc, std::string_view what) {
+  ErrorCode code = ErrorCode::kInternal;
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      code = ErrorCode::kUnavailable;
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      code = ErrorCode::kDataLoss;
+      break;
+    default:
+      break;
+  }
+  return Error(code, fmt::format("sqlite: {} failed: {} (code {})", what, sqlite3_errstr(rc), rc));
+}
+
+// For constant statements without values: pragmas, transaction control, migrations.
+Status ExecConstant(sqlite3* db, const char* sql, std::string_view what) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(SqliteError(rc, what));
+  return {};
+}
+
+// Rolls back a transaction the body left open, even when it throws.
+class OpenTransaction {
+ public:
+  explicit OpenTransaction(sqlite3* db) : db_(db) {}
+  ~OpenTransaction() {
+    if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  OpenTransaction(const OpenTransaction&) = delete;
+  OpenTransaction& operator=(const OpenTransaction&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
+}  // namespace
+
+// Runs the cached prepared statement of each Query with bound values.
+class SqliteStore::Session final : public SqlSession {
+ public:
+  explicit Session(sqlite3* db) : db_(db) { statements_.fill(nullptr); }
+  ~Session() override {
+    for (sqlite3_stmt* statement : statements_) sqlite3_finalize(statement);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Result<QueryResult> Run(Query query, std::span<const Param> params) override {
+    auto prepared = Prepared(query);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite3_stmt* statement = *prepared;
+    auto result = Step(statement, query, params);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+  }
+
+ private:
+  Result<sqlite3_stmt*> Prepared(Query query) {
+    sqlite3_stmt*& slot = statements_[static_cast<std::size_t>(query)];
+    if (slot == nullptr) {
+      const int rc =
+          sqlite3_prepare_v3(db_, QueryText(query), -1, SQLITE_PREPARE_PERSISTENT, &slot, nullptr);
+      if (rc != SQLITE_OK) {
+        sqlite3_finalize(slot);
+        slot = nullptr;
+        return std::unexpected(SqliteError(rc, QueryName(query)));
+      }
+    }
+    return slot;
+  }
+
+  Status Bind(sqlite3_stmt* statement, Query query, std::span<const Param> params) {
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(statement)) {
+      return Fail(ErrorCode::kInternal,
+                  fmt::format("sqlite: {} got the wrong number of values", QueryName(query)));
+    }
+    static constexpr char kEmpty[] = "";
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      int rc = SQLITE_OK;
+      if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
+        rc = sqlite3_bind_int64(statement, index, *number);
+      } else if (const auto* text = std::get_if<std::string_view>(&params[i])) {
+        // A null pointer would bind SQL NULL; an empty string must stay a string.
+        const char* data = text->data() != nullptr ? text->data() : kEmpty;
+        rc = sqlite3_bind_text64(statement, index, data, text->size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else {
+        const auto& bytes = std::get<std::span<const std::uint8_t>>(params[i]);
+        rc = bytes.empty()
+                 ? sqlite3_bind_zeroblob(statement, index, 0)
+                 : sqlite3_bind_blob64(statement, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+      }
+      if (rc != SQLITE_OK) return std::unexpected(SqliteError(rc, QueryName(query)));
+    }
+    return {};
+  }
+
+  Result<QueryResult> Step(sqlite3_stmt* statement, Query query, std::span<const Param> params) {
+    if (auto bound = Bind(statement, query, params); !bound) {
+      return std::unexpected(bound.error());
+    }
+    QueryResult result;
+    for (;;) {
+      const int rc = sqlite3_step(statement);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return std::unexpected(SqliteError(rc, QueryName(query)));
+      const int columns = sqlite3_column_count(statement);
+      Row row;
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        switch (sqlite3_column_type(statement, c)) {
+          case SQLITE_INTEGER:
+            row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(statement, c)));
+            break;
+          case SQLITE_TEXT: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, c));
+            const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, c));
+            row.emplace_back(std::string(text, size));
+            break;
+          }
+          case SQLITE_BLOB: {
+            const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(statement, c));
+            const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, c));
+            row.emplace_back(data == nullptr ? Bytes() : Bytes(data, data + size));
+            break;
+          }
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate());
+            break;
+          default:
+            return Fail(
+                ErrorCode::kInternal,
+                fmt::format("sqlite: {} returned an unexpected column type", QueryName(query)));
+        }
+      }
+      result.rows.push_back(std::move(row));
+    }
+    if (sqlite3_stmt_readonly(statement) == 0) result.affected = sqlite3_changes64(db_);
+    return result;
+  }
+
+  sqlite3* db_;
+  std::array<sqlite3_stmt*, static_cast<std::size_t>(Query::kCount)> statements_;
+};
+
+SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Session> session)
+    : db_(db), session_(std::move(session)) {}
+
+SqliteStore::~SqliteStore() {
+  session_.reset();  // statements first: sqlite3_close refuses while any is alive
+  sqlite3_close(db_);
+}
+
+Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, const Options& options) {
+  if (path.empty()) return Fail(ErrorCode::kInvalidArgument, "sqlite: empty database path");
+  // Created here so the file and its -wal and -shm companions are private to the owner.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("sqlite: cannot create the database file: {}", std::strerror(errno)));
+  }
+  ::close(fd);
+
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(db);
+    return std::unexpected(SqliteError(rc, "open"));
+  }
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(db, std::make_unique<Session>(db)));  // owns db from here on
+  sqlite3_extended_result_codes(db, 1);
+  const auto timeout_ms = std::clamp<std::int64_t>(options.busy_timeout.count(), 0, 1 << 30);
+  sqlite3_busy_timeout(db, static_cast<int>(timeout_ms));
+
+  // Switching to WAL needs a moment of exclusive access; retried while the busy timeout runs.
+  sqlite3_stmt* statement = nullptr;
+  int mode_rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &statement, nullptr);
+  if (mode_rc == SQLITE_OK) mode_rc = sqlite3_step(statement);
+  bool wal = false;
+  if (mode_rc == SQLITE_ROW) {
+    const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    wal = mode != nullptr && std::string_view(mode) == "wal";
+  }
+  sqlite3_finalize(statement);
+  if (mode_rc != SQLITE_ROW) return std::unexpected(SqliteError(mode_rc, "journal_mode"));
+  if (!wal) return Fail(ErrorCode::kUnavailable, "sqlite: the database refused WAL mode");
+
+  for (const char* pragma :
+       {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON",
+        "PRAGMA temp_store = MEMORY", "PRAGMA trusted_schema = OFF"}) {
+    if (auto s = ExecConstant(db, pragma, "pragma"); !s) return std::unexpected(s.error());
+  }
+  if (auto migrated = store->Migrate(); !migrated) return std::unexpected(migrated.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status SqliteStore::Migrate() {
+  std::lock_guard lock(mutex_);
+  OpenTransaction open(db_);
+  if (auto s = ExecConstant(db_, "BEGIN IMMEDIATE", "begin migration"); !s) return s;
+  if (auto s = ExecConstant(db_, kCreateMigrationsTable, "create schema_migrations"); !s) return s;
+  auto applied = ApplyMigrations(
+      *session_, Migrations(),
+      [&](const Migration& migration) { return ExecConstant(db_, migration.sql, migration.name); },
+      "sqlite");
+  if (!applied) return applied;
+  return ExecConstant(db_, "COMMIT", "commit migration");
+}
+
+Status SqliteStore::RunTransaction(const TransactionBody& body, Access access) {
+  std::lock_guard lock(mutex_);
+  OpenTransaction open(db_);
+  // IMMEDIATE takes the write lock up front: upgrading a read lock later could fail at once
+  // with SQLITE_BUSY when another process writes.
+  const char* begin = access == Access::kReadOnly ? "BEGIN" : "BEGIN IMMEDIATE";
+  if (auto s = ExecConstant(db_, begin, "begin"); !s) return s;
+  SqlTransaction transaction(*session_, access);
+  Status status = body(transaction);
+  if (status && transaction.Failure()) status = std::unexpected(*transaction.Failure());
+  if (!status) return status;  // OpenTransaction rolls back
+  if (auto s = ExecConstant(db_, "COMMIT", "commit"); !s) return s;
+  if (transaction.ShreddedKey()) {
+    // Moves the deleted key out of the WAL so secure_delete can overwrite it in the file.
+    int log_frames = 0;
+    int checkpointed = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                             &checkpointed);
+    if (rc != SQLITE_OK) {
+      log::Warning("store_checkpoint_incomplete",
+                   {{"backend", std::string_view("sqlite")}, {"code", std::int64_t{rc}}});
+    }
+  }
+  return {};
+}
+
+Status SqliteStore::RunPing() {
+  std::lock_guard lock(mutex_);
+  auto result = session_->Run(Query::kPing, {});
+  if (!result) return std::unexpected(result.error());
+  return {};
+}
+
+Result<std::vector<int>> SqliteStore::ReadAppliedMigrations() {
+  std::lock_guard lock(mutex_);
+  return ReadMigrationVersions(*session_);
+}
+
+}  // namespace medvault::store::sqlite

@@ -1,0 +1,189 @@
+// The store: versioned resources, their blind-index rows and the wrapped patient keys, on
+// SQLite (embedded) or PostgreSQL (shared by several medvault processes).
+//
+// Contract. The store keeps opaque bytes: payloads are ciphertexts and index tokens are keyed
+// hashes, both made by the records layer; the store never sees plaintext and never logs or
+// quotes what it stores. A resource is keyed by (resource type, id); every write appends a
+// version (1, 2, 3...) and moves the resource's current pointer; a delete appends a deletion
+// marker, so history stays readable. Every write names the version it expects to replace
+// (0: the resource must not exist yet); any mismatch fails with kConflict and changes nothing.
+// A transaction applies all its writes or none of them.
+//
+// Thread safety. A Store is thread-safe and may be shared by many threads; a Transaction
+// belongs to the one call of the body it was given to and must not escape it.
+//
+// Failures. Every function returns an Error rather than throwing: kInvalidArgument for
+// malformed input, kNotFound, kAlreadyExists, kConflict (stale expected version, or
+// concurrent transactions that kept colliding), kUnavailable (database unreachable, busy or
+// newer than this build), kInternal (unexpected database failure). Messages carry the
+// operation and database error codes only, never ids, tokens or payloads.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace medvault::store {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Wall-clock instants are kept to the microsecond; callers pass them in so tests are exact.
+using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+
+// Longest resource type, id, patient id, key id and index field name the store accepts.
+inline constexpr std::size_t kMaxNameBytes = 128;
+
+enum class VersionState { kLive, kDeleted };
+
+// A blind-index row: the token of one field of a resource (several per field are allowed,
+// for example one per name prefix).
+struct IndexToken {
+  std::string field;
+  Bytes token;
+};
+
+// One write of a resource: appends version expected_version + 1 and replaces every index
+// row of the resource with `index`.
+struct ResourceWrite {
+  std::string resource_type;
+  std::string id;
+  std::int64_t expected_version = 0;  // 0: the resource must not exist yet
+  std::string patient_id;             // empty for resources that belong to no patient
+  std::string key_id;                 // which key sealed the payload
+  Bytes payload;
+  std::vector<IndexToken> index;
+  Timestamp recorded_at;
+};
+
+// A soft delete: appends a deletion marker (no payload, same patient) and drops the
+// resource's index rows. Deleting a resource that is already deleted is kNotFound.
+struct ResourceDelete {
+  std::string resource_type;
+  std::string id;
+  std::int64_t expected_version = 0;
+  Timestamp recorded_at;
+};
+
+// One stored version. A deletion marker has state kDeleted, an empty payload and key_id.
+struct ResourceVersion {
+  std::string resource_type;
+  std::string id;
+  std::int64_t version = 0;
+  VersionState state = VersionState::kLive;
+  std::string patient_id;
+  std::string key_id;
+  Bytes payload;
+  Timestamp recorded_at;
+};
+
+// A patient's data key, wrapped under a master key; deleting it crypto-shreds the patient.
+struct WrappedKey {
+  std::string patient_id;
+  std::string key_id;
+  Bytes wrapped;
+};
+
+enum class Access { kReadOnly, kReadWrite };
+
+// The operations of one transaction. Not thread-safe; valid only during the body it was
+// passed to. Reads see one consistent snapshot and the transaction's own writes. After a
+// database failure every further call fails and the transaction cannot commit; a kConflict,
+// kNotFound or kAlreadyExists answer leaves it usable (the body decides whether to go on).
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // The current version, which may be a deletion marker; kNotFound if it never existed.
+  virtual Result<ResourceVersion> Get(std::string_view resource_type, std::string_view id) = 0;
+  virtual Result<ResourceVersion> GetVersion(std::string_view resource_type, std::string_view id,
+                                             std::int64_t version) = 0;
+  // Every version, oldest first; kNotFound if the resource never existed.
+  virtual Result<std::vector<ResourceVersion>> History(std::string_view resource_type,
+                                                       std::string_view id) = 0;
+  // Ids of the current, not deleted resources of a type whose `field` has `token`, in id
+  // order, at most `limit` of them.
+  virtual Result<std::vector<std::string>> Lookup(std::string_view resource_type,
+                                                  std::string_view field,
+                                                  std::span<const std::uint8_t> token,
+                                                  std::size_t limit) = 0;
+  // Returns the new version number.
+  virtual Result<std::int64_t> Put(const ResourceWrite& write) = 0;
+  // Returns the version number of the deletion marker.
+  virtual Result<std::int64_t> Delete(const ResourceDelete& removal) = 0;
+
+  virtual Result<WrappedKey> GetWrappedKey(std::string_view patient_id) = 0;
+  // Keys with patient_id > after (byte order), in that order, at most `limit`: for rotation.
+  virtual Result<std::vector<WrappedKey>> ListWrappedKeys(std::string_view after,
+                                                          std::size_t limit) = 0;
+  // kAlreadyExists if the patient has a key: two processes never both create one.
+  virtual Status InsertWrappedKey(const WrappedKey& key) = 0;
+  // Rewraps: replaces the key only if it is still wrapped under expected_key_id (kConflict
+  // otherwise, kNotFound if the patient has no key).
+  virtual Status ReplaceWrappedKey(const WrappedKey& key, std::string_view expected_key_id) = 0;
+  virtual Status DeleteWrappedKey(std::string_view patient_id) = 0;
+};
+
+// A store backend. Later tables (accounts, sessions, audit entries) arrive as numbered
+// migrations of each backend and as new operations here.
+class Store {
+ public:
+  // Body of a transaction: return an error to roll back everything it wrote.
+  using TransactionBody = std::function<Status(Transaction&)>;
+
+  struct Options {
+    std::size_t pool_size = 8;  // most PostgreSQL connections this Store opens
+    // How long to wait for another process's write lock (SQLite) or for a free pooled
+    // connection (PostgreSQL) before kUnavailable.
+    std::chrono::milliseconds busy_timeout{5000};
+  };
+  // "sqlite:PATH" or "postgres://..." / "postgresql://..." (libpq URI syntax); anything else
+  // is kInvalidArgument. Creates or migrates the schema before returning.
+  static Result<std::unique_ptr<Store>> Open(std::string_view url, const Options& options);
+  static Result<std::unique_ptr<Store>> Open(std::string_view url) { return Open(url, {}); }
+
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Runs `body` in one transaction and commits if it returns success. The body may run more
+  // than once when the database aborts it for a concurrent transaction or a dropped
+  // connection, so it must touch nothing but the Transaction. A body must not call this
+  // Store again (kInternal).
+  Status Transact(const TransactionBody& body, Access access = Access::kReadWrite);
+
+  // Ready to serve: the database answers a trivial query.
+  Status Ping();
+  // Numbers of the migrations recorded in the database, ascending.
+  Result<std::vector<int>> AppliedMigrations();
+
+  // One-operation transactions.
+  Result<ResourceVersion> Get(std::string_view resource_type, std::string_view id);
+  Result<ResourceVersion> GetVersion(std::string_view resource_type, std::string_view id,
+                                     std::int64_t version);
+  Result<std::vector<ResourceVersion>> History(std::string_view resource_type, std::string_view id);
+  Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,
+                                          std::span<const std::uint8_t> token, std::size_t limit);
+  Result<std::int64_t> Put(const ResourceWrite& write);
+  Result<std::int64_t> Delete(const ResourceDelete& removal);
+  Result<WrappedKey> GetWrappedKey(std::string_view patient_id);
+  Result<std::vector<WrappedKey>> ListWrappedKeys(std::string_view after, std::size_t limit);
+  Status InsertWrappedKey(const WrappedKey& key);
+  Status ReplaceWrappedKey(const WrappedKey& key, std::string_view expected_key_id);
+  Status DeleteWrappedKey(std::string_view patient_id);
+
+ protected:
+  Store() = default;
+  virtual Status RunTransaction(const TransactionBody& body, Access access) = 0;
+  virtual Status RunPing() = 0;
+  virtual Result<std::vector<int>> ReadAppliedMigrations() = 0;
+};
+
+}  // namespace medvault::store

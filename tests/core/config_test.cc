@@ -1,0 +1,125 @@
+#include "core/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace medvault {
+namespace {
+
+using ::testing::HasSubstr;
+
+EnvLookup NoEnv() {
+  return [](const char*) -> const char* { return nullptr; };
+}
+
+EnvLookup EnvOf(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](const char* name) -> const char* {
+    auto it = values.find(name);
+    return it == values.end() ? nullptr : it->second.c_str();
+  };
+}
+
+TEST(Config, EmptyFileGivesSafeDefaults) {
+  auto config = ParseConfig("", "medvault.toml", "/vault", NoEnv());
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.listen, "127.0.0.1:8443");
+  EXPECT_TRUE(config->server.tls);
+  EXPECT_EQ(config->server.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(config->keys.master_key_file, "/vault/keys/master.key");
+  EXPECT_EQ(config->tls.certificate, "/vault/tls/cert.pem");
+  EXPECT_EQ(config->store.url, "sqlite:data/medvault.db");
+}
+
+TEST(Config, RenderedDefaultsParseBackToTheSameValues) {
+  Config defaults = DefaultConfig("");
+  std::string text = RenderConfigToml(defaults);
+  auto config = ParseConfig(text, "medvault.toml", "/v", NoEnv());
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.listen, defaults.server.listen);
+  EXPECT_EQ(config->server.idle_timeout, defaults.server.idle_timeout);
+  EXPECT_EQ(config->tls.private_key, "/v/tls/key.pem");
+}
+
+TEST(Config, RenderedPathsAreQuotedSoAnyPathRoundTrips) {
+  Config config = DefaultConfig("");
+  config.tls.certificate = "/etc/ssl/a \"quoted\" dir\\cert.pem";
+  auto parsed = ParseConfig(RenderConfigToml(config), "medvault.toml", "/v", NoEnv());
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->tls.certificate, config.tls.certificate);
+}
+
+TEST(Config, MisspeltKeyIsNamedWithASuggestion) {
+  auto config = ParseConfig("[server]\nlisen = \"127.0.0.1:1\"\n", "v/medvault.toml", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(config.error().message(), HasSubstr("unknown key 'server.lisen'"));
+  EXPECT_THAT(config.error().message(), HasSubstr("did you mean 'server.listen'"));
+  EXPECT_THAT(config.error().message(), HasSubstr("v/medvault.toml"));
+}
+
+TEST(Config, UnknownSectionIsRefused) {
+  auto config = ParseConfig("[sever]\nlisten = \"x\"\n", "medvault.toml", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("unknown key 'sever.listen'"));
+}
+
+TEST(Config, WrongTypeNamesKeyAndExpectedType) {
+  auto config = ParseConfig("[server]\ntls = \"yes\"\n", "medvault.toml", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("'server.tls' must be a boolean"));
+}
+
+TEST(Config, SecondsAcceptFractions) {
+  auto config = ParseConfig("[server]\nheader_timeout_seconds = 0.25\n", "f", "v", NoEnv());
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.header_timeout, std::chrono::milliseconds(250));
+}
+
+TEST(Config, NegativeOrZeroTimeoutIsRefused) {
+  auto config = ParseConfig("[server]\nidle_timeout_seconds = 0\n", "f", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("server.idle_timeout_seconds"));
+}
+
+TEST(Config, SyntaxErrorGivesFileLineAndColumn) {
+  auto config = ParseConfig("[server\nlisten=1", "v/medvault.toml", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("v/medvault.toml:1:"));
+}
+
+TEST(Config, EnvironmentOverridesTheFile) {
+  auto config = ParseConfig("[server]\nlisten = \"127.0.0.1:1\"\n", "f", "v",
+                            EnvOf({{"MEDVAULT_SERVER_LISTEN", "127.0.0.1:2"},
+                                   {"MEDVAULT_SERVER_TLS", "false"}}));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.listen, "127.0.0.1:2");
+  EXPECT_FALSE(config->server.tls);
+}
+
+TEST(Config, BadEnvironmentValueNamesTheVariable) {
+  auto config = ParseConfig("", "f", "v", EnvOf({{"MEDVAULT_SERVER_MAX_BODY_BYTES", "lots"}}));
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("MEDVAULT_SERVER_MAX_BODY_BYTES"));
+}
+
+TEST(Config, MissingVaultSaysHowToCreateOne) {
+  auto config = LoadConfig("/nonexistent/vault", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(config.error().message(), HasSubstr("medvault init --dir /nonexistent/vault"));
+}
+
+TEST(Config, EveryKeyIsDocumentedWithItsEnvironmentVariable) {
+  auto docs = DescribeConfigKeys();
+  ASSERT_GE(docs.size(), 10u);
+  for (const auto& doc : docs) {
+    EXPECT_FALSE(doc.description.empty()) << doc.name;
+    EXPECT_TRUE(doc.env_var.starts_with("MEDVAULT_")) << doc.name;
+  }
+}
+
+}  // namespace
+}  // namespace medvault

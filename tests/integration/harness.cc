@@ -1,0 +1,265 @@
+#include "tests/integration/harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace medvault::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+// Starts `medvault ARGS` with stdout and stderr on pipes; returns the pid.
+int Spawn(const std::vector<std::string>& args, const Env& env, int out_pipe[2],
+          int err_pipe[2]) {
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string name = entry.substr(0, entry.find('='));
+    if (!env.contains(name)) env_strings.push_back(entry);
+  }
+  for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& entry : env_strings) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings{MEDVAULT_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  int pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  return pid;
+}
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char chunk[4096];
+  while (true) {
+    ssize_t got = ::read(fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    text.append(chunk, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return text;
+}
+
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+std::optional<int> WaitPid(int pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    int got = ::waitpid(pid, &status, WNOHANG);
+    if (got == pid) return ExitCodeOf(status);
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::random_device random;
+  path_ = fs::temp_directory_path() / ("medvault-test-" + std::to_string(random()));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+CommandResult RunMedvault(const std::vector<std::string>& args, const Env& env,
+                          std::chrono::seconds timeout) {
+  int out_pipe[2];
+  int err_pipe[2];
+  int pid = Spawn(args, env, out_pipe, err_pipe);
+  CommandResult result;
+  std::thread err_reader([&] { result.err = ReadAll(err_pipe[0]); });
+  std::thread out_reader([&] { result.out = ReadAll(out_pipe[0]); });
+  auto code = WaitPid(pid, timeout);
+  if (!code) {
+    ::kill(pid, SIGKILL);
+    code = WaitPid(pid, std::chrono::seconds(10));
+  }
+  out_reader.join();
+  err_reader.join();
+  result.exit_code = code.value_or(-1);
+  return result;
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(const fs::path& vault, const Env& env) {
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  int out_pipe[2];
+  int err_pipe[2];
+  server->pid_ = Spawn({"serve", "--dir", vault.string(), "--listen", "127.0.0.1:0"}, env,
+                       out_pipe, err_pipe);
+  server->readers_.emplace_back([s = server.get(), fd = out_pipe[0]] { s->Drain(fd); });
+  server->readers_.emplace_back([s = server.get(), fd = err_pipe[0]] { s->Drain(fd); });
+  const std::string marker = R"("event":"listening","address":"127.0.0.1:)";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(server->mutex_);
+      auto at = server->output_.find(marker);
+      if (at != std::string::npos) {
+        server->port_ = static_cast<unsigned short>(std::stoi(server->output_.substr(at + marker.size())));
+        return server;
+      }
+    }
+    if (auto code = WaitPid(server->pid_, std::chrono::milliseconds(0))) {
+      server->exit_code_ = code;
+      throw std::runtime_error("medvault serve exited with " + std::to_string(*code) + ": " +
+                               server->Output());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("medvault serve did not start: " + server->Output());
+}
+
+void ServerProcess::Drain(int fd) {
+  char chunk[4096];
+  while (true) {
+    ssize_t got = ::read(fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    std::lock_guard lock(mutex_);
+    output_.append(chunk, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+}
+
+ServerProcess::~ServerProcess() {
+  if (!exit_code_) {
+    ::kill(pid_, SIGKILL);
+    WaitPid(pid_, std::chrono::seconds(10));
+  }
+  for (auto& reader : readers_) reader.join();
+}
+
+void ServerProcess::Signal(int signal) const { ::kill(pid_, signal); }
+
+std::optional<int> ServerProcess::Wait(std::chrono::milliseconds timeout) {
+  if (!exit_code_) exit_code_ = WaitPid(pid_, timeout);
+  return exit_code_;
+}
+
+std::string ServerProcess::Output() const {
+  std::lock_guard lock(mutex_);
+  return output_;
+}
+
+std::unique_ptr<Client> Client::Connect(unsigned short port, const std::optional<TlsOptions>& tls,
+                                        std::string* error) {
+  std::unique_ptr<Client> client(new Client());
+  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+  beast::error_code ec;
+  if (!tls) {
+    client->plain_ = std::make_unique<beast::tcp_stream>(client->io_);
+    client->plain_->connect(endpoint, ec);
+  } else {
+    client->context_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX* ctx = client->context_->native_handle();
+    if (tls->lower_security_level) SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_min_proto_version(ctx, tls->min_version);
+    SSL_CTX_set_max_proto_version(ctx, tls->max_version);
+    if (!tls->tls12_ciphers.empty()) SSL_CTX_set_cipher_list(ctx, tls->tls12_ciphers.c_str());
+    if (!tls->trust.empty()) {
+      client->context_->load_verify_file(tls->trust.string());
+      client->context_->set_verify_mode(asio::ssl::verify_peer);
+    }
+    client->tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client->io_,
+                                                                          *client->context_);
+    beast::get_lowest_layer(*client->tls_).expires_after(std::chrono::seconds(15));
+    beast::get_lowest_layer(*client->tls_).connect(endpoint, ec);
+    if (!ec) client->tls_->handshake(asio::ssl::stream_base::client, ec);
+  }
+  if (ec) {
+    if (error != nullptr) *error = ec.message();
+    return nullptr;
+  }
+  return client;
+}
+
+bool Client::Send(std::string_view bytes) {
+  beast::error_code ec;
+  if (tls_) {
+    asio::write(*tls_, asio::buffer(bytes.data(), bytes.size()), ec);
+  } else {
+    asio::write(*plain_, asio::buffer(bytes.data(), bytes.size()), ec);
+  }
+  return !ec;
+}
+
+std::optional<Client::Response> Client::Read(std::chrono::seconds timeout) {
+  beast::http::response_parser<beast::http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  beast::error_code ec;
+  auto run = [&](auto& stream) {
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::http::read(stream, buffer_, parser, ec);
+  };
+  if (tls_) {
+    run(*tls_);
+  } else {
+    run(*plain_);
+  }
+  if (ec) return std::nullopt;
+  return parser.release();
+}
+
+std::optional<Client::Response> Client::Get(std::string_view target) {
+  std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  if (!Send(request)) return std::nullopt;
+  return Read();
+}
+
+bool Client::WaitClosed(std::chrono::seconds timeout) {
+  char byte;
+  beast::error_code ec;
+  auto run = [&](auto& stream) {
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    while (!ec) stream.read_some(asio::buffer(&byte, 1), ec);
+  };
+  if (tls_) {
+    run(*tls_);
+  } else {
+    run(*plain_);
+  }
+  return ec != beast::error::timeout;
+}
+
+fs::path VaultCertificate(const fs::path& vault) { return vault / "tls" / "cert.pem"; }
+
+}  // namespace medvault::testing

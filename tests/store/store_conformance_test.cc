@@ -1,0 +1,717 @@
+// The store conformance suite: every test runs on SQLite and on a real PostgreSQL 15 cluster
+// (started by the ctest fixture "pg", see pg_cluster.sh). Each test gets a fresh database.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+
+namespace medvault::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr std::string_view kClusterEnv = MEDVAULT_PG_STATE_DIR "/cluster.env";
+
+Bytes B(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+Timestamp At(std::int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
+
+ResourceWrite Write(std::string type, std::string id, std::int64_t expected,
+                    std::string_view payload, std::string patient = "patient-1") {
+  ResourceWrite write;
+  write.resource_type = std::move(type);
+  write.id = std::move(id);
+  write.expected_version = expected;
+  write.patient_id = std::move(patient);
+  write.key_id = "dek-1";
+  write.payload = B(payload);
+  write.recorded_at = At(1'700'000'000'000'000 + expected);
+  return write;
+}
+
+ResourceDelete Removal(std::string type, std::string id, std::int64_t expected) {
+  return ResourceDelete{std::move(type), std::move(id), expected, At(1'800'000'000'000'000)};
+}
+
+std::string Text(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+// The cluster the "pg" fixture started, or why there is none.
+struct Cluster {
+  std::string host;
+  std::string port;
+  std::string bindir;
+};
+
+Result<Cluster> ReadCluster() {
+  std::ifstream in{std::string(kClusterEnv)};
+  if (!in) {
+    return Fail(ErrorCode::kUnavailable,
+                "no PostgreSQL test cluster: " + std::string(kClusterEnv) +
+                    " is missing. Run through ctest (the fixture runs tests/store/pg_cluster.sh "
+                    "start) and install PostgreSQL 15 (apt-get install postgresql-15).");
+  }
+  std::map<std::string, std::string> values;
+  for (std::string line; std::getline(in, line);) {
+    if (auto eq = line.find('='); eq != std::string::npos) {
+      values[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+  }
+  if (values["host"].empty() || values["port"].empty() || values["bindir"].empty()) {
+    return Fail(ErrorCode::kUnavailable, "malformed " + std::string(kClusterEnv));
+  }
+  return Cluster{values["host"], values["port"], values["bindir"]};
+}
+
+// A new empty database on the test cluster; returns its URL.
+Result<std::string> CreatePostgresDatabase() {
+  auto cluster = ReadCluster();
+  if (!cluster) return std::unexpected(cluster.error());
+  static std::atomic<int> counter{0};
+  const std::string name =
+      "t" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1));
+  const std::string command = cluster->bindir + "/createdb -h " + cluster->host + " -p " +
+                              cluster->port + " -U postgres " + name;
+  if (std::system(command.c_str()) != 0) {
+    return Fail(ErrorCode::kUnavailable, "createdb failed on the test cluster");
+  }
+  return "postgresql://postgres@" + cluster->host + ":" + cluster->port + "/" + name;
+}
+
+// Runs `sql` (a constant test statement) on the database named by `url` through psql.
+bool RunPsql(const std::string& url, const char* sql) {
+  auto cluster = ReadCluster();
+  if (!cluster) return false;
+  const std::string command = cluster->bindir + "/psql -q -X -v ON_ERROR_STOP=1 -d " + url +
+                              " -c \"" + sql + "\" >/dev/null";
+  return std::system(command.c_str()) == 0;
+}
+
+class StoreConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-store-XXXXXX");
+      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+      dir_ = pattern;
+      url_ = "sqlite:" + (dir_ / "store.db").string();
+    } else {
+      auto url = CreatePostgresDatabase();
+      ASSERT_TRUE(url.has_value()) << url.error().message();
+      url_ = *url;
+    }
+    auto store = Store::Open(url_);
+    ASSERT_TRUE(store.has_value()) << store.error().message();
+    store_ = std::move(*store);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Store> OpenAgain() {
+    auto store = Store::Open(url_);
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  std::filesystem::path dir_;
+  std::string url_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformance, PutCreatesVersionOneAndGetReturnsIt) {
+  ResourceWrite write = Write("Patient", "a", 0, "ciphertext-1");
+  ASSERT_EQ(store_->Put(write).value(), 1);
+
+  auto got = store_->Get("Patient", "a");
+  ASSERT_TRUE(got.has_value()) << got.error().message();
+  EXPECT_EQ(got->resource_type, "Patient");
+  EXPECT_EQ(got->id, "a");
+  EXPECT_EQ(got->version, 1);
+  EXPECT_EQ(got->state, VersionState::kLive);
+  EXPECT_EQ(got->patient_id, "patient-1");
+  EXPECT_EQ(got->key_id, "dek-1");
+  EXPECT_EQ(Text(got->payload), "ciphertext-1");
+  EXPECT_EQ(got->recorded_at, write.recorded_at);
+}
+
+TEST_P(StoreConformance, EveryWriteAddsAVersionAndMovesTheCurrentPointer) {
+  ASSERT_EQ(store_->Put(Write("Observation", "o", 0, "v1")).value(), 1);
+  ASSERT_EQ(store_->Put(Write("Observation", "o", 1, "v2")).value(), 2);
+  ASSERT_EQ(store_->Put(Write("Observation", "o", 2, "v3")).value(), 3);
+
+  auto current = store_->Get("Observation", "o");
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->version, 3);
+  EXPECT_EQ(Text(current->payload), "v3");
+
+  auto history = store_->History("Observation", "o");
+  ASSERT_TRUE(history.has_value()) << history.error().message();
+  ASSERT_EQ(history->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*history)[i].version, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(Text((*history)[i].payload), "v" + std::to_string(i + 1));
+    EXPECT_EQ((*history)[i].state, VersionState::kLive);
+  }
+}
+
+TEST_P(StoreConformance, GetVersionReadsOldVersionsAndRejectsUnknownOnes) {
+  ASSERT_TRUE(store_->Put(Write("Observation", "o", 0, "first")));
+  ASSERT_TRUE(store_->Put(Write("Observation", "o", 1, "second")));
+
+  auto first = store_->GetVersion("Observation", "o", 1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(Text(first->payload), "first");
+  EXPECT_EQ(first->version, 1);
+
+  EXPECT_EQ(store_->GetVersion("Observation", "o", 3).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetVersion("Observation", "o", 0).error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, UnknownResourceIsNotFound) {
+  EXPECT_EQ(store_->Get("Patient", "nobody").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetVersion("Patient", "nobody", 1).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->History("Patient", "nobody").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->Delete(Removal("Patient", "nobody", 1)).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, DeleteLeavesAMarkerAndKeepsHistory) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "alive", "patient-a")));
+  auto marker = store_->Delete(Removal("Patient", "a", 1));
+  ASSERT_TRUE(marker.has_value()) << marker.error().message();
+  EXPECT_EQ(*marker, 2);
+
+  auto current = store_->Get("Patient", "a");
+  ASSERT_TRUE(current.has_value()) << "a deleted resource reads as gone, not as unknown";
+  EXPECT_EQ(current->state, VersionState::kDeleted);
+  EXPECT_EQ(current->version, 2);
+  EXPECT_THAT(current->payload, IsEmpty());
+  EXPECT_EQ(current->patient_id, "patient-a");
+  EXPECT_EQ(current->recorded_at, At(1'800'000'000'000'000));
+
+  auto history = store_->History("Patient", "a");
+  ASSERT_TRUE(history.has_value());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].state, VersionState::kLive);
+  EXPECT_EQ(Text((*history)[0].payload), "alive");
+  EXPECT_EQ((*history)[1].state, VersionState::kDeleted);
+  EXPECT_EQ(Text(store_->GetVersion("Patient", "a", 1)->payload), "alive");
+}
+
+TEST_P(StoreConformance, DeletingADeletedResourceIsNotFound) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "alive")));
+  ASSERT_TRUE(store_->Delete(Removal("Patient", "a", 1)));
+  EXPECT_EQ(store_->Delete(Removal("Patient", "a", 2)).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->History("Patient", "a")->size(), 2u);
+}
+
+TEST_P(StoreConformance, WriteAfterDeleteRevivesTheResource) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "v1")));
+  ASSERT_TRUE(store_->Delete(Removal("Patient", "a", 1)));
+  EXPECT_EQ(store_->Put(Write("Patient", "a", 0, "again")).error().code(), ErrorCode::kConflict)
+      << "a deleted resource still exists: expected version 0 must not reuse its id";
+  ASSERT_EQ(store_->Put(Write("Patient", "a", 2, "v3")).value(), 3);
+  auto current = store_->Get("Patient", "a");
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->state, VersionState::kLive);
+  EXPECT_EQ(Text(current->payload), "v3");
+}
+
+TEST_P(StoreConformance, StaleExpectedVersionIsConflictAndChangesNothing) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "v1")));
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 1, "v2")));
+
+  EXPECT_EQ(store_->Put(Write("Patient", "a", 0, "x")).error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->Put(Write("Patient", "a", 1, "x")).error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->Put(Write("Patient", "a", 5, "x")).error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->Put(Write("Patient", "missing", 1, "x")).error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->Delete(Removal("Patient", "a", 1)).error().code(), ErrorCode::kConflict);
+
+  auto history = store_->History("Patient", "a");
+  ASSERT_TRUE(history.has_value());
+  EXPECT_EQ(history->size(), 2u);
+  EXPECT_EQ(Text(store_->Get("Patient", "a")->payload), "v2");
+  EXPECT_EQ(store_->Get("Patient", "missing").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ResourcesAreKeyedByTypeAndId) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "same", 0, "patient")));
+  ASSERT_TRUE(store_->Put(Write("Observation", "same", 0, "observation")));
+  EXPECT_EQ(Text(store_->Get("Patient", "same")->payload), "patient");
+  EXPECT_EQ(Text(store_->Get("Observation", "same")->payload), "observation");
+  EXPECT_EQ(store_->Get("Encounter", "same").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, PayloadBytesRoundTripExactly) {
+  ResourceWrite every_byte = Write("Binary", "bytes", 0, "");
+  for (int round = 0; round < 4; ++round) {
+    for (int b = 0; b < 256; ++b) every_byte.payload.push_back(static_cast<std::uint8_t>(b));
+  }
+  ResourceWrite large = Write("Binary", "large", 0, "");
+  large.payload.resize(std::size_t{1} << 20);
+  for (std::size_t i = 0; i < large.payload.size(); ++i) {
+    large.payload[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
+  }
+  ResourceWrite empty = Write("Binary", "empty", 0, "");
+  empty.patient_id.clear();  // a resource of no patient
+
+  for (const ResourceWrite* write : {&every_byte, &large, &empty}) {
+    ASSERT_TRUE(store_->Put(*write)) << write->id;
+    auto got = store_->Get("Binary", write->id);
+    ASSERT_TRUE(got.has_value()) << got.error().message();
+    EXPECT_EQ(got->payload, write->payload) << write->id;
+    EXPECT_EQ(got->patient_id, write->patient_id);
+  }
+}
+
+TEST_P(StoreConformance, TimestampsRoundTripToTheMicrosecond) {
+  ResourceWrite write = Write("Patient", "a", 0, "x");
+  write.recorded_at = At(1'712'345'678'901'234);
+  ASSERT_TRUE(store_->Put(write));
+  EXPECT_EQ(store_->Get("Patient", "a")->recorded_at, At(1'712'345'678'901'234));
+
+  write = Write("Patient", "old", 0, "x");
+  write.recorded_at = At(-86'400'000'001);  // before 1970
+  ASSERT_TRUE(store_->Put(write));
+  EXPECT_EQ(store_->Get("Patient", "old")->recorded_at, At(-86'400'000'001));
+}
+
+TEST_P(StoreConformance, MalformedInputIsInvalidArgument) {
+  EXPECT_EQ(store_->Put(Write("", "a", 0, "x")).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Put(Write("Patient", "", 0, "x")).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      store_->Put(Write("Patient", std::string(kMaxNameBytes + 1, 'i'), 0, "x")).error().code(),
+      ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Put(Write("Patient", "a", -1, "x")).error().code(),
+            ErrorCode::kInvalidArgument);
+  ResourceWrite no_key = Write("Patient", "a", 0, "x");
+  no_key.key_id.clear();
+  EXPECT_EQ(store_->Put(no_key).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Delete(Removal("Patient", "a", 0)).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Lookup("Patient", "name", B("t"), 0).error().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Get("Patient", "a").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, FailedBodyRollsBackEveryWrite) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "existing", 0, "v1")));
+  Status status = store_->Transact([](Transaction& tx) -> Status {
+    if (auto put = tx.Put(Write("Patient", "new", 0, "n1")); !put) {
+      return std::unexpected(put.error());
+    }
+    if (auto put = tx.Put(Write("Patient", "existing", 1, "v2")); !put) {
+      return std::unexpected(put.error());
+    }
+    if (auto s = tx.InsertWrappedKey({"patient-1", "kek-1", B("wrapped")}); !s) return s;
+    return Fail(ErrorCode::kInternal, "the caller changed its mind");
+  });
+  ASSERT_FALSE(status.has_value());
+  EXPECT_EQ(status.error().message(), "the caller changed its mind");
+
+  EXPECT_EQ(store_->Get("Patient", "new").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->Get("Patient", "existing")->version, 1);
+  EXPECT_EQ(store_->GetWrappedKey("patient-1").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ConflictInsideTransactionRollsBackEarlierWrites) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "b", 0, "b1")));
+  Status status = store_->Transact([](Transaction& tx) -> Status {
+    if (auto put = tx.Put(Write("Patient", "a", 0, "a1")); !put) {
+      return std::unexpected(put.error());
+    }
+    if (auto put = tx.Put(Write("Patient", "b", 0, "stale")); !put) {
+      return std::unexpected(put.error());
+    }
+    return {};
+  });
+  ASSERT_FALSE(status.has_value());
+  EXPECT_EQ(status.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->Get("Patient", "a").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Text(store_->Get("Patient", "b")->payload), "b1");
+}
+
+TEST_P(StoreConformance, TransactionCommitsSeveralResourcesAtomically) {
+  std::unique_ptr<Store> other = OpenAgain();
+  ASSERT_NE(other, nullptr);
+  Status status = store_->Transact([](Transaction& tx) -> Status {
+    for (const char* id : {"a", "b", "c"}) {
+      ResourceWrite write = Write("Observation", id, 0, id);
+      write.index = {{"code", B("glucose")}};
+      if (auto put = tx.Put(write); !put) return std::unexpected(put.error());
+    }
+    // The transaction sees its own writes.
+    auto own = tx.Get("Observation", "b");
+    if (!own) return std::unexpected(own.error());
+    auto found = tx.Lookup("Observation", "code", B("glucose"), 10);
+    if (!found || found->size() != 3) return Fail(ErrorCode::kInternal, "own index not visible");
+    ResourceWrite again = Write("Observation", "a", 1, "a2");
+    again.index = {{"code", B("glucose")}};
+    auto put = tx.Put(again);
+    if (!put) return std::unexpected(put.error());
+    return {};
+  });
+  ASSERT_TRUE(status.has_value()) << status.error().message();
+
+  EXPECT_EQ(Text(other->Get("Observation", "a")->payload), "a2");
+  EXPECT_EQ(other->Get("Observation", "a")->version, 2);
+  EXPECT_EQ(Text(other->Get("Observation", "b")->payload), "b");
+  EXPECT_EQ(Text(other->Get("Observation", "c")->payload), "c");
+  EXPECT_THAT(other->Lookup("Observation", "code", B("glucose"), 10).value(),
+              ElementsAre("a", "b", "c"));
+}
+
+TEST_P(StoreConformance, ReadOnlyTransactionRefusesWrites) {
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "v1")));
+  std::optional<ErrorCode> put_code;
+  Status status = store_->Transact(
+      [&](Transaction& tx) -> Status {
+        auto read = tx.Get("Patient", "a");
+        if (!read) return std::unexpected(read.error());
+        auto put = tx.Put(Write("Patient", "a", 1, "v2"));
+        if (!put) put_code = put.error().code();
+        if (auto s = tx.DeleteWrappedKey("patient-1"); s) return Fail(ErrorCode::kInternal, "");
+        return {};
+      },
+      Access::kReadOnly);
+  ASSERT_TRUE(status.has_value()) << status.error().message();
+  EXPECT_EQ(put_code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Get("Patient", "a")->version, 1);
+}
+
+TEST_P(StoreConformance, TransactionInsideABodyIsRefused) {
+  Status inner;
+  Status outer = store_->Transact([&](Transaction&) -> Status {
+    inner = store_->Transact([](Transaction&) -> Status { return {}; });
+    return {};
+  });
+  ASSERT_TRUE(outer.has_value());
+  ASSERT_FALSE(inner.has_value());
+  EXPECT_EQ(inner.error().code(), ErrorCode::kInternal);
+}
+
+TEST_P(StoreConformance, BlindIndexFindsCurrentResourcesOnly) {
+  ResourceWrite alice = Write("Patient", "p-alice", 0, "a");
+  alice.index = {{"family", B("tok-martin")}, {"birthdate", B("tok-1980")}};
+  ResourceWrite bob = Write("Patient", "p-bob", 0, "b");
+  bob.index = {{"family", B("tok-martin")}, {"birthdate", B("tok-1975")}};
+  ASSERT_TRUE(store_->Put(alice));
+  ASSERT_TRUE(store_->Put(bob));
+
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(),
+              ElementsAre("p-alice", "p-bob"));
+  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1980"), 10).value(),
+              ElementsAre("p-alice"));
+
+  // A write replaces every index row of the resource.
+  ResourceWrite renamed = Write("Patient", "p-alice", 1, "a2");
+  renamed.index = {{"family", B("tok-durand")}};
+  ASSERT_TRUE(store_->Put(renamed));
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(),
+              ElementsAre("p-bob"));
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-durand"), 10).value(),
+              ElementsAre("p-alice"));
+  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1980"), 10).value(), IsEmpty());
+
+  // A deleted resource is found no more.
+  ASSERT_TRUE(store_->Delete(Removal("Patient", "p-bob", 1)));
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1975"), 10).value(), IsEmpty());
+}
+
+TEST_P(StoreConformance, BlindIndexSeparatesTypesAndFieldsAndHonorsTheLimit) {
+  for (const char* id : {"c", "a", "d", "b"}) {
+    ResourceWrite write = Write("Patient", id, 0, id);
+    // Several tokens for one field, one of them repeated: prefixes of a name.
+    write.index = {{"given", B("tok-ma")}, {"given", B("tok-mar")}, {"given", B("tok-mar")}};
+    ASSERT_TRUE(store_->Put(write));
+  }
+  ResourceWrite practitioner = Write("Practitioner", "a", 0, "x", "");
+  practitioner.index = {{"given", B("tok-ma")}};
+  ASSERT_TRUE(store_->Put(practitioner));
+  const Bytes binary_token = {0x00, 0xff, 0x00, 0x80};
+  ResourceWrite binary = Write("Patient", "z", 0, "z");
+  binary.index = {{"nir", binary_token}};
+  ASSERT_TRUE(store_->Put(binary));
+
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-mar"), 10).value(),
+              ElementsAre("a", "b", "c", "d"));
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-ma"), 2).value(), ElementsAre("a", "b"));
+  EXPECT_THAT(store_->Lookup("Practitioner", "given", B("tok-ma"), 10).value(), ElementsAre("a"));
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-ma"), 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "nir", binary_token, 10).value(), ElementsAre("z"));
+  const Bytes truncated = {0x00, 0xff, 0x00};
+  EXPECT_THAT(store_->Lookup("Patient", "nir", truncated, 10).value(), IsEmpty());
+}
+
+TEST_P(StoreConformance, WrappedKeyIsCreatedOnceRewrappedWithExpectedKeyIdAndDeleted) {
+  ASSERT_TRUE(store_->InsertWrappedKey({"patient-1", "kek-1", B("wrapped-under-1")}));
+  EXPECT_EQ(store_->InsertWrappedKey({"patient-1", "kek-1", B("other")}).error().code(),
+            ErrorCode::kAlreadyExists);
+  auto key = store_->GetWrappedKey("patient-1");
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(key->patient_id, "patient-1");
+  EXPECT_EQ(key->key_id, "kek-1");
+  EXPECT_EQ(Text(key->wrapped), "wrapped-under-1");
+
+  EXPECT_EQ(store_->ReplaceWrappedKey({"patient-1", "kek-2", B("x")}, "kek-0").error().code(),
+            ErrorCode::kConflict);
+  ASSERT_TRUE(store_->ReplaceWrappedKey({"patient-1", "kek-2", B("wrapped-under-2")}, "kek-1"));
+  EXPECT_EQ(store_->GetWrappedKey("patient-1")->key_id, "kek-2");
+  EXPECT_EQ(Text(store_->GetWrappedKey("patient-1")->wrapped), "wrapped-under-2");
+  EXPECT_EQ(store_->ReplaceWrappedKey({"patient-9", "kek-2", B("x")}, "kek-1").error().code(),
+            ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteWrappedKey("patient-1"));
+  EXPECT_EQ(store_->GetWrappedKey("patient-1").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteWrappedKey("patient-1").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ListWrappedKeysPagesInPatientIdOrder) {
+  for (const char* patient : {"p3", "p1", "P2", "p10", "p2"}) {
+    ASSERT_TRUE(store_->InsertWrappedKey({patient, "kek-1", B(patient)}));
+  }
+  std::vector<std::string> seen;
+  std::string after;
+  for (;;) {
+    auto page = store_->ListWrappedKeys(after, 2);
+    ASSERT_TRUE(page.has_value()) << page.error().message();
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 2u);
+    for (const WrappedKey& key : *page) {
+      EXPECT_EQ(Text(key.wrapped), key.patient_id);
+      seen.push_back(key.patient_id);
+    }
+    after = page->back().patient_id;
+  }
+  // Byte order on both backends.
+  EXPECT_THAT(seen, ElementsAre("P2", "p1", "p10", "p2", "p3"));
+}
+
+TEST_P(StoreConformance, MigrationsAreAppliedOnceAndReopeningIsIdempotent) {
+  auto applied = store_->AppliedMigrations();
+  ASSERT_TRUE(applied.has_value()) << applied.error().message();
+  ASSERT_THAT(*applied, Not(IsEmpty()));
+  EXPECT_EQ(applied->front(), 1);
+  for (std::size_t i = 0; i < applied->size(); ++i) {
+    EXPECT_EQ((*applied)[i], static_cast<int>(i + 1)) << "numbered 1, 2, 3... without gaps";
+  }
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "kept")));
+  ASSERT_TRUE(store_->InsertWrappedKey({"patient-1", "kek-1", B("w")}));
+  store_.reset();
+
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    std::unique_ptr<Store> store = OpenAgain();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->AppliedMigrations().value(), *applied);
+    EXPECT_EQ(Text(store->Get("Patient", "a")->payload), "kept");
+    EXPECT_TRUE(store->GetWrappedKey("patient-1").has_value());
+  }
+}
+
+TEST_P(StoreConformance, ConcurrentOpensOfOneDatabaseMigrateOnce) {
+  // A second fresh database, opened by four threads at once.
+  std::string url;
+  if (GetParam() == "sqlite") {
+    url = "sqlite:" + (dir_ / "second.db").string();
+  } else {
+    auto created = CreatePostgresDatabase();
+    ASSERT_TRUE(created.has_value()) << created.error().message();
+    url = *created;
+  }
+  constexpr int kOpeners = 4;
+  std::latch start(kOpeners);
+  std::vector<std::optional<Result<std::unique_ptr<Store>>>> opened(kOpeners);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOpeners; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      opened[i].emplace(Store::Open(url));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (auto& store : opened) {
+    ASSERT_TRUE(store.has_value());
+    ASSERT_TRUE(store->has_value()) << (*store).error().message();
+  }
+  auto applied = (**opened[0])->AppliedMigrations();
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_EQ(*applied, store_->AppliedMigrations().value());
+}
+
+TEST_P(StoreConformance, TwoStoresOnTheSameDatabaseSeeEachOthersWrites) {
+  std::unique_ptr<Store> other = OpenAgain();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "from-first")));
+  EXPECT_EQ(Text(other->Get("Patient", "a")->payload), "from-first");
+  ASSERT_TRUE(other->Put(Write("Patient", "a", 1, "from-second")));
+  EXPECT_EQ(Text(store_->Get("Patient", "a")->payload), "from-second");
+  EXPECT_EQ(store_->Put(Write("Patient", "a", 1, "stale")).error().code(), ErrorCode::kConflict);
+  ASSERT_TRUE(other->InsertWrappedKey({"patient-1", "kek-1", B("w")}));
+  EXPECT_EQ(store_->InsertWrappedKey({"patient-1", "kek-1", B("w2")}).error().code(),
+            ErrorCode::kAlreadyExists);
+}
+
+// Two writers race on each of `rounds` resources with the same expected version.
+void RaceWriters(Store& first, Store& second, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    const std::string id = "race-" + std::to_string(round);
+    ASSERT_TRUE(first.Put(Write("Patient", id, 0, "base")));
+    std::latch start(2);
+    Result<std::int64_t> results[2] = {Fail(ErrorCode::kInternal, "not run"),
+                                       Fail(ErrorCode::kInternal, "not run")};
+    std::thread a([&] {
+      start.arrive_and_wait();
+      results[0] = first.Put(Write("Patient", id, 1, "writer-0"));
+    });
+    std::thread b([&] {
+      start.arrive_and_wait();
+      results[1] = second.Put(Write("Patient", id, 1, "writer-1"));
+    });
+    a.join();
+    b.join();
+    const int winners = results[0].has_value() + results[1].has_value();
+    ASSERT_EQ(winners, 1) << "round " << round;
+    const int winner = results[0].has_value() ? 0 : 1;
+    EXPECT_EQ(*results[winner], 2);
+    EXPECT_EQ(results[1 - winner].error().code(), ErrorCode::kConflict)
+        << results[1 - winner].error().message();
+    auto current = first.Get("Patient", id);
+    ASSERT_TRUE(current.has_value());
+    EXPECT_EQ(current->version, 2);
+    EXPECT_EQ(Text(current->payload), "writer-" + std::to_string(winner));
+    EXPECT_EQ(first.History("Patient", id)->size(), 2u);
+  }
+}
+
+TEST_P(StoreConformance, ConcurrentWritersWithTheSameExpectedVersionOneWins) {
+  RaceWriters(*store_, *store_, 20);
+}
+
+TEST_P(StoreConformance, ConcurrentWritersOnTwoStoresOneWins) {
+  std::unique_ptr<Store> other = OpenAgain();
+  ASSERT_NE(other, nullptr);
+  RaceWriters(*store_, *other, 20);
+}
+
+TEST_P(StoreConformance, ConcurrentKeyCreationKeepsExactlyOneKey) {
+  std::unique_ptr<Store> other = OpenAgain();
+  ASSERT_NE(other, nullptr);
+  for (int round = 0; round < 10; ++round) {
+    const std::string patient = "patient-" + std::to_string(round);
+    std::latch start(2);
+    Status results[2];
+    std::thread a([&] {
+      start.arrive_and_wait();
+      results[0] = store_->InsertWrappedKey({patient, "kek-1", B("from-0")});
+    });
+    std::thread b([&] {
+      start.arrive_and_wait();
+      results[1] = other->InsertWrappedKey({patient, "kek-1", B("from-1")});
+    });
+    a.join();
+    b.join();
+    ASSERT_EQ(results[0].has_value() + results[1].has_value(), 1) << "round " << round;
+    const int winner = results[0].has_value() ? 0 : 1;
+    EXPECT_EQ(results[1 - winner].error().code(), ErrorCode::kAlreadyExists);
+    EXPECT_EQ(Text(store_->GetWrappedKey(patient)->wrapped), "from-" + std::to_string(winner));
+  }
+}
+
+TEST_P(StoreConformance, ErrorMessagesNeverQuoteStoredValues) {
+  const std::string marker = "MARKER-7f3a9c";
+  ResourceWrite write = Write("Patient", marker, 0, marker, marker);
+  write.key_id = marker;
+  write.index = {{"family", B(marker)}};
+  ASSERT_TRUE(store_->Put(write));
+  ASSERT_TRUE(store_->InsertWrappedKey({marker, marker, B(marker)}));
+
+  std::vector<Error> errors;
+  errors.push_back(store_->Put(write).error());
+  errors.push_back(store_->InsertWrappedKey({marker, marker, B(marker)}).error());
+  errors.push_back(store_->ReplaceWrappedKey({marker, marker, B(marker)}, "other").error());
+  errors.push_back(store_->Delete(Removal("Patient", marker, 7)).error());
+  errors.push_back(store_->GetVersion("Patient", marker, 9).error());
+  errors.push_back(store_->Get("Patient", marker + "-missing").error());
+  for (const Error& error : errors) {
+    EXPECT_THAT(error.message(), Not(HasSubstr("MARKER"))) << error.message();
+  }
+}
+
+TEST_P(StoreConformance, PingAnswers) { EXPECT_TRUE(store_->Ping().has_value()); }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST(StoreOpen, RefusesUnknownSchemesWithoutEchoingTheUrl) {
+  for (const char* url : {"", "mysql://admin:hunter2@db/medvault", "sqlite", "file:/tmp/x.db",
+                          "POSTGRES://admin:hunter2@db/x"}) {
+    auto store = Store::Open(url);
+    ASSERT_FALSE(store.has_value()) << url;
+    EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument) << url;
+    EXPECT_THAT(store.error().message(), Not(HasSubstr("hunter2")));
+  }
+  auto empty_path = Store::Open("sqlite:");
+  ASSERT_FALSE(empty_path.has_value());
+  EXPECT_EQ(empty_path.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(StoreOpen, UnreachablePostgresIsUnavailableWithoutThePassword) {
+  auto store = Store::Open("postgresql://medvault:hunter2@127.0.0.1:1/medvault?connect_timeout=2");
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(store.error().message(), Not(HasSubstr("hunter2")));
+}
+
+TEST(StoreOpen, SqliteFileIsPrivateToItsOwner) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "medvault-store-XXXXXX");
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path path = std::filesystem::path(pattern) / "store.db";
+  {
+    auto store = Store::Open("sqlite:" + path.string());
+    ASSERT_TRUE(store.has_value()) << store.error().message();
+  }
+  const auto perms = std::filesystem::status(path).permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  std::filesystem::remove_all(pattern);
+}
+
+TEST(PostgresStore, ReconnectsAfterTheServerDropsItsConnections) {
+  auto url = CreatePostgresDatabase();
+  ASSERT_TRUE(url.has_value()) << url.error().message();
+  auto store = Store::Open(*url, {.pool_size = 2});
+  ASSERT_TRUE(store.has_value()) << store.error().message();
+  ASSERT_TRUE((*store)->Put(Write("Patient", "a", 0, "v1")));
+  ASSERT_TRUE((*store)->Get("Patient", "a"));
+
+  ASSERT_TRUE(RunPsql(*url,
+                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+
+  auto got = (*store)->Get("Patient", "a");
+  ASSERT_TRUE(got.has_value()) << got.error().message();
+  EXPECT_EQ(Text(got->payload), "v1");
+  EXPECT_TRUE((*store)->Put(Write("Patient", "a", 1, "v2")).has_value());
+  EXPECT_TRUE((*store)->Ping().has_value());
+}
+
+}  // namespace
+}  // namespace medvault::store
