@@ -4,10 +4,11 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -60,7 +61,7 @@ struct Shared {
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;
 };
 
-// One client connection; all its handlers run on its strand.
+// One client connection; all its handlers run on its loop's one thread.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   virtual ~Connection() = default;
@@ -99,7 +100,7 @@ class Session final : public Connection {
       id_ = shared_->next_id++;
       shared_->connections.emplace(id_, weak_from_this());
     }
-    // Run on the strand from here on.
+    // Run on the connection's loop from here on.
     asio::dispatch(stream_.get_executor(), [self = Self()] { self->Begin(); });
   }
 
@@ -290,21 +291,45 @@ Result<std::pair<std::string, unsigned short>> ParseListenAddress(const std::str
 struct Server::Impl {
   Impl(const ServerConfig& config, std::unique_ptr<asio::ssl::context> tls_context,
        std::shared_ptr<const Dispatcher> dispatcher)
-      : io(static_cast<int>(Threads(config))),
-        acceptor(asio::make_strand(io)),
-        signals(io, SIGINT, SIGTERM),
-        drain_timer(io),
-        accept_retry_timer(acceptor.get_executor()),
+      : loops(MakeLoops(Threads(config))),
+        acceptor(main_loop()),
+        signals(main_loop(), SIGINT, SIGTERM),
+        drain_timer(main_loop()),
+        accept_retry_timer(main_loop()),
         tls(std::move(tls_context)),
         shared(std::make_shared<Shared>(config, std::move(dispatcher))) {}
+
+  // One event loop per thread, each run by exactly one thread: a connection lives on one
+  // loop, so its handlers never run concurrently and no loop's scheduler is contended. On a
+  // small machine that shares its cores with clients this is markedly faster than one loop
+  // run by several threads.
+  struct Loop {
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  };
 
   static std::size_t Threads(const ServerConfig& config) {
     if (config.threads != 0) return config.threads;
     return std::max(1u, std::thread::hardware_concurrency());
   }
 
+  static std::vector<std::unique_ptr<Loop>> MakeLoops(std::size_t count) {
+    std::vector<std::unique_ptr<Loop>> made;
+    for (std::size_t i = 0; i < count; ++i) made.push_back(std::make_unique<Loop>());
+    return made;
+  }
+
+  // The loop of the acceptor, the signals and the drain timer.
+  asio::io_context& main_loop() { return loops.front()->io; }
+
+  asio::io_context& NextLoop() { return loops[next_loop++ % loops.size()]->io; }
+
+  void StopAll() {
+    for (auto& loop : loops) loop->io.stop();
+  }
+
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(NextLoop(), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Out of file descriptors and the like: back off instead of spinning.
@@ -337,7 +362,7 @@ struct Server::Impl {
       if (ec) return;
       if (shared->draining.load()) {
         log::Warning("shutdown_forced", {{"signal", static_cast<std::int64_t>(signal)}});
-        io.stop();
+        StopAll();
         return;
       }
       log::Info("shutdown_requested", {{"signal", static_cast<std::int64_t>(signal)}});
@@ -346,13 +371,12 @@ struct Server::Impl {
     });
   }
 
+  // Runs on the main loop.
   void BeginDrain() {
     if (shared->draining.exchange(true)) return;
-    asio::post(acceptor.get_executor(), [this] {
-      boost::system::error_code ignored;
-      acceptor.close(ignored);
-      accept_retry_timer.cancel();
-    });
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    accept_retry_timer.cancel();
     std::vector<std::shared_ptr<Connection>> live;
     {
       std::lock_guard lock(shared->mutex);
@@ -368,14 +392,14 @@ struct Server::Impl {
   void PollDrain() {
     if (shared->open_connections.load() == 0) {
       log::Info("shutdown_complete");
-      io.stop();
+      StopAll();
       return;
     }
     if (Clock::now() >= drain_deadline) {
       log::Warning("shutdown_grace_expired",
                    {{"open_connections",
                      static_cast<std::int64_t>(shared->open_connections.load())}});
-      io.stop();
+      StopAll();
       return;
     }
     drain_timer.expires_after(kDrainPollInterval);
@@ -384,7 +408,8 @@ struct Server::Impl {
     });
   }
 
-  asio::io_context io;
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::size_t next_loop = 0;  // used on the main loop only
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer drain_timer;
@@ -450,15 +475,16 @@ void Server::Run() {
   std::signal(SIGPIPE, SIG_IGN);
   impl_->Accept();
   impl_->WaitForSignal();
-  std::size_t threads = Impl::Threads(impl_->shared->config);
   std::vector<std::thread> workers;
-  for (std::size_t i = 1; i < threads; ++i) workers.emplace_back([this] { impl_->io.run(); });
-  impl_->io.run();
+  for (std::size_t i = 1; i < impl_->loops.size(); ++i) {
+    workers.emplace_back([this, i] { impl_->loops[i]->io.run(); });
+  }
+  impl_->main_loop().run();
   for (auto& worker : workers) worker.join();
 }
 
 void Server::RequestShutdown() {
-  asio::post(impl_->io, [this] { impl_->BeginDrain(); });
+  asio::post(impl_->main_loop(), [this] { impl_->BeginDrain(); });
 }
 
 }  // namespace medvault::http
