@@ -40,9 +40,9 @@ Result<WipedText> NormalizedName(std::string_view value) {
 
 }  // namespace
 
-Result<BlindIndex> BlindIndex::Open(const Keyring& keyring, std::string_view field,
+Result<BlindIndex> BlindIndex::Open(const DerivedKeys& keys, std::string_view field,
                                     ValueKind kind) {
-  auto key = keyring.BlindIndexKey(field);
+  auto key = keys.BlindIndexKey(field);
   if (!key) return std::unexpected(key.error());
   return BlindIndex(std::move(*key), std::string(field), kind);
 }

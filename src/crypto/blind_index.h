@@ -1,6 +1,6 @@
 // Blind indexes: searchable tokens for encrypted fields. A token is
 // HMAC-SHA256(field key, kind || 0 || normalized value) truncated to a few bits, the
-// construction of CipherSweet; the field key comes from the keyring (one per field name).
+// construction of CipherSweet; the field key comes from DerivedKeys (one per field name).
 // Exact kinds (dates, phones, emails, NIR/INS, accession numbers, identifiers) get one token
 // per value; names get one token per prefix of 3..12 characters, so that a search for
 // "hel" or "Hélè" finds "Hélène" (a whole-name token for names of 1 or 2 letters), padded
@@ -20,7 +20,7 @@
 //   (equal values; for names, stored names that start with the normalized query).
 // docs/blind-indexes.md gives the lengths, the expected coincidences and what still leaks.
 //
-// Field names follow the keyring's rule (1..64 characters of [a-z0-9._-]); by convention
+// Field names follow DerivedKeys' rule (1..64 characters of [a-z0-9._-]); by convention
 // "<resource>.<element>" for exact fields ("patient.birthdate") and
 // "<resource>.<element>.prefix" for name prefixes ("patient.family.prefix").
 //
@@ -38,7 +38,7 @@
 
 #include "core/error.h"
 #include "core/secret.h"
-#include "crypto/keyring.h"
+#include "crypto/derived_keys.h"
 #include "crypto/normalize.h"
 
 namespace medvault::crypto {
@@ -88,8 +88,8 @@ struct BlindIndexToken {
 // The blind index of one field. Move-only (it holds the field key in guarded memory).
 class BlindIndex {
  public:
-  // The index of `field` holding values of `kind`; derives the field key from `keyring`.
-  static Result<BlindIndex> Open(const Keyring& keyring, std::string_view field, ValueKind kind);
+  // The index of `field` holding values of `kind`, with the field key from `keys`.
+  static Result<BlindIndex> Open(const DerivedKeys& keys, std::string_view field, ValueKind kind);
 
   // The rows to store for `value`: one token for exact kinds. For names, one per prefix of
   // the normalized name of at most kMaxNamePrefix characters (a space between words counts)

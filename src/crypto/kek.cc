@@ -10,9 +10,8 @@
 namespace medvault::crypto {
 namespace {
 
-// HKDF salt for everything derived from a master key; the info names the purpose.
+// HKDF salt and info of the wrapping subkey of a master key.
 constexpr std::string_view kKdfSalt = "medvault.kek.kdf.v1";
-// A purpose no caller of Derive can ask for: Keyring purposes never start with a NUL byte.
 constexpr std::string_view kWrappingPurpose{"\0medvault.kek.wrap.v1", 21};
 
 std::span<const std::uint8_t> AsBytes(std::string_view text) {
@@ -28,7 +27,7 @@ Result<std::unique_ptr<LocalKek>> LocalKek::Create(std::uint32_t version, Secret
   }
   auto wrapping = HkdfSha256(key, AsBytes(kKdfSalt), AsBytes(kWrappingPurpose), kAeadKeyBytes);
   if (!wrapping) return std::unexpected(wrapping.error());
-  return std::unique_ptr<LocalKek>(new LocalKek(version, std::move(key), std::move(*wrapping)));
+  return std::unique_ptr<LocalKek>(new LocalKek(version, std::move(*wrapping)));
 }
 
 Result<std::vector<std::uint8_t>> LocalKek::Wrap(
@@ -39,13 +38,6 @@ Result<std::vector<std::uint8_t>> LocalKek::Wrap(
 Result<Secret> LocalKek::Unwrap(std::span<const std::uint8_t> wrapped,
                                 std::span<const std::uint8_t> associated_data) const {
   return AeadOpenSecret(wrapping_, wrapped, associated_data);
-}
-
-Result<Secret> LocalKek::Derive(std::span<const std::uint8_t> purpose, std::size_t size) const {
-  if (purpose.empty() || purpose.front() == 0) {
-    return Fail(ErrorCode::kInvalidArgument, "key derivation purpose must not be empty");
-  }
-  return HkdfSha256(master_, AsBytes(kKdfSalt), purpose, size);
 }
 
 Result<std::vector<std::unique_ptr<Kek>>> KeyFileKekSource::Load() const {

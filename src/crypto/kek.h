@@ -1,9 +1,9 @@
 // Key-encryption keys (KEK): the versions of the master key, and where they come from.
 //
-// A Kek wraps data keys and derives subkeys without ever handing out its own bytes, so a
-// hardware token (PKCS#11) can implement it with a key that never leaves the token. A
-// KekSource loads every available version: the key file written by `medvault init` is one
-// source (KeyFileKekSource); a PKCS#11 source is the other, still to be written.
+// A Kek wraps data keys without ever handing out its own bytes, so a hardware token
+// (PKCS#11) can implement it with a key that never leaves the token. A KekSource loads every
+// available version: the key file written by `medvault init` is one source
+// (KeyFileKekSource); a PKCS#11 token is the other.
 #pragma once
 
 #include <cstddef>
@@ -34,14 +34,10 @@ class Kek {
   // or presented with other associated data.
   virtual Result<Secret> Unwrap(std::span<const std::uint8_t> wrapped,
                                 std::span<const std::uint8_t> associated_data) const = 0;
-
-  // A subkey of `size` bytes for `purpose`: the same KEK and purpose always give the same
-  // subkey, different purposes give independent subkeys.
-  virtual Result<Secret> Derive(std::span<const std::uint8_t> purpose, std::size_t size) const = 0;
 };
 
 // A KEK whose bytes are in this process's guarded memory (from the key file). The raw master
-// key is used only as HKDF input: wrapping and each derived purpose use separate subkeys.
+// key is used only as HKDF input for the wrapping subkey, and is not kept.
 class LocalKek final : public Kek {
  public:
   // Fails with kInvalidArgument unless `key` is 32 bytes and `version` is not zero.
@@ -52,14 +48,12 @@ class LocalKek final : public Kek {
       const Secret& key, std::span<const std::uint8_t> associated_data) const override;
   Result<Secret> Unwrap(std::span<const std::uint8_t> wrapped,
                         std::span<const std::uint8_t> associated_data) const override;
-  Result<Secret> Derive(std::span<const std::uint8_t> purpose, std::size_t size) const override;
 
  private:
-  LocalKek(std::uint32_t version, Secret master, Secret wrapping)
-      : version_(version), master_(std::move(master)), wrapping_(std::move(wrapping)) {}
+  LocalKek(std::uint32_t version, Secret wrapping)
+      : version_(version), wrapping_(std::move(wrapping)) {}
 
   std::uint32_t version_;
-  Secret master_;
   Secret wrapping_;
 };
 

@@ -17,25 +17,22 @@ namespace {
 
 using testing_bytes::FromText;
 
-std::unique_ptr<Keyring> KeyringWithFill(std::uint8_t fill) {
-  auto kek = LocalKek::Create(1, std::move(*Secret::CopyOf(std::vector<std::uint8_t>(32, fill))));
-  EXPECT_TRUE(kek);
-  std::vector<std::unique_ptr<Kek>> keks;
-  keks.push_back(std::move(*kek));
-  auto keyring = Keyring::FromKeks(std::move(keks));
-  EXPECT_TRUE(keyring) << keyring.error().message();
-  return std::move(*keyring);
+std::unique_ptr<DerivedKeys> KeysWithFill(std::uint8_t fill) {
+  auto keys =
+      DerivedKeys::FromRoot(std::move(*Secret::CopyOf(std::vector<std::uint8_t>(32, fill))));
+  EXPECT_TRUE(keys) << keys.error().message();
+  return std::move(*keys);
 }
 
 class BlindIndexTest : public testing::Test {
  protected:
   BlindIndex Index(std::string_view field, ValueKind kind) {
-    auto index = BlindIndex::Open(*keyring_, field, kind);
+    auto index = BlindIndex::Open(*keys_, field, kind);
     EXPECT_TRUE(index) << index.error().message();
     return std::move(*index);
   }
 
-  std::unique_ptr<Keyring> keyring_ = KeyringWithFill(7);
+  std::unique_ptr<DerivedKeys> keys_ = KeysWithFill(7);
 };
 
 std::vector<std::uint8_t> Query(const BlindIndex& index, std::string_view value) {
@@ -98,9 +95,9 @@ TEST_F(BlindIndexTest, SameFieldNameWithAnotherKindGivesDifferentTokens) {
   EXPECT_NE(Query(as_identifier, "1984-12-03"), Query(as_date, "1984-12-03"));
 }
 
-TEST_F(BlindIndexTest, TokensDependOnTheMasterKey) {
-  auto other_keyring = KeyringWithFill(8);
-  auto other = BlindIndex::Open(*other_keyring, "patient.nir", ValueKind::kNir);
+TEST_F(BlindIndexTest, TokensDependOnTheDerivationRoot) {
+  auto other_keys = KeysWithFill(8);
+  auto other = BlindIndex::Open(*other_keys, "patient.nir", ValueKind::kNir);
   ASSERT_TRUE(other);
   EXPECT_NE(Query(Index("patient.nir", ValueKind::kNir), "1 84 12 76 451 089 46"),
             Query(*other, "1 84 12 76 451 089 46"));
@@ -108,7 +105,7 @@ TEST_F(BlindIndexTest, TokensDependOnTheMasterKey) {
 
 TEST_F(BlindIndexTest, TokenIsTheTruncatedHmacOfKindAndNormalizedValue) {
   const BlindIndex birth = Index("patient.birthdate", ValueKind::kDate);
-  auto key = keyring_->BlindIndexKey("patient.birthdate");
+  auto key = keys_->BlindIndexKey("patient.birthdate");
   ASSERT_TRUE(key);
   auto tag = HmacSha256(*key, FromText(std::string("date\0"
                                                    "1984-12-03",
@@ -237,7 +234,7 @@ TEST_F(BlindIndexTest, InvalidValuesAreRefused) {
 
 TEST_F(BlindIndexTest, BadFieldNameIsRefused) {
   for (const char* field : {"Patient.Family", "patient family", "", "patient/nir"}) {
-    auto index = BlindIndex::Open(*keyring_, field, ValueKind::kName);
+    auto index = BlindIndex::Open(*keys_, field, ValueKind::kName);
     ASSERT_FALSE(index) << field;
     EXPECT_EQ(index.error().code(), ErrorCode::kInvalidArgument);
   }
