@@ -1,5 +1,5 @@
 // Plaintext that is wiped when it goes out of scope, for normalized field values (personal
-// data) that should not linger in freed memory. Internal to crypto. Move-only; a move wipes
+// data, decrypted records) that should not linger in freed memory. Move-only; a move wipes
 // the source, including a short string's inline buffer. Best effort: copies that a
 // std::string leaves behind while it grows, before it is handed over, are not wiped.
 #pragma once

@@ -1,0 +1,448 @@
+#include "records/sealed_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "core/log.h"
+#include "records/indexed_fields.h"
+
+namespace medvault::records {
+namespace {
+
+// Data keys are never replaced, only rewrapped: every record is sealed under version 1.
+constexpr std::uint32_t kDekVersion = 1;
+constexpr std::string_view kDekKeyId = "dek-1";
+constexpr std::string_view kKekPrefix = "kek-";
+
+std::string_view OwnerOf(std::string_view patient_id) {
+  return patient_id.empty() ? kSharedKeyOwner : patient_id;
+}
+
+crypto::AssociatedData RowOf(std::string_view resource_type, std::string_view id,
+                             std::int64_t version, std::string_view patient_id) {
+  return {.resource_type = std::string(resource_type),
+          .resource_id = std::string(id),
+          .version = static_cast<std::uint64_t>(version),
+          .patient_id = std::string(patient_id),
+          .key_id = kDekVersion};
+}
+
+std::span<const std::uint8_t> AsBytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+Result<crypto::WrappedKey> FromStored(const store::WrappedKey& stored) {
+  auto version = ParseKekKeyId(stored.key_id);
+  if (!version) return std::unexpected(version.error());
+  return crypto::WrappedKey{*version, stored.wrapped};
+}
+
+store::WrappedKey ToStored(std::string_view owner, const crypto::WrappedKey& wrapped) {
+  return {std::string(owner), KekKeyId(wrapped.kek_version), wrapped.bytes};
+}
+
+Status ErasedError() { return Fail(ErrorCode::kNotFound, "the patient's data has been erased"); }
+
+// Does a stored value match the query? Both are normalized the same way (crypto/normalize.h).
+bool Matches(crypto::ValueKind kind, std::string_view stored, std::string_view normalized_query,
+             bool whole_name) {
+  auto normalized = crypto::Normalize(kind, stored);
+  if (!normalized) return false;
+  crypto::WipedText value(std::move(*normalized));
+  if (kind == crypto::ValueKind::kName && !whole_name) {
+    return value.view().starts_with(normalized_query);
+  }
+  return value.view() == normalized_query;
+}
+
+}  // namespace
+
+std::string KekKeyId(std::uint32_t version) { return fmt::format("{}{}", kKekPrefix, version); }
+
+Result<std::uint32_t> ParseKekKeyId(std::string_view key_id) {
+  std::uint32_t version = 0;
+  if (key_id.starts_with(kKekPrefix)) {
+    std::string_view digits = key_id.substr(kKekPrefix.size());
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+    if (ec == std::errc() && end == digits.data() + digits.size() && version != 0) {
+      return version;
+    }
+  }
+  return Fail(ErrorCode::kDataLoss, "a wrapped key names no master-key version");
+}
+
+SealedStore::SealedStore(store::Store& store, const crypto::Keyring& keyring, Options options,
+                         std::unique_ptr<crypto::DerivedKeys> derived_keys,
+                         std::map<std::string, crypto::BlindIndex, std::less<>> indexes)
+    : store_(store),
+      keyring_(keyring),
+      options_(std::move(options)),
+      envelope_(keyring, {.cache_capacity = options_.dek_cache_capacity}),
+      derived_keys_(std::move(derived_keys)),
+      indexes_(std::move(indexes)) {}
+
+Result<std::unique_ptr<SealedStore>> SealedStore::Open(store::Store& store,
+                                                       const crypto::Keyring& keyring,
+                                                       Options options) {
+  crypto::Envelope envelope(keyring, {.cache_capacity = 1});
+  auto stored = store.GetWrappedKey(kDerivationRootOwner);
+  if (!stored && stored.error().code() == ErrorCode::kNotFound) {
+    auto root = crypto::DerivedKeys::NewRoot();
+    if (!root) return std::unexpected(root.error());
+    auto wrapped = envelope.WrapDek(kDerivationRootOwner, *root);
+    if (!wrapped) return std::unexpected(wrapped.error());
+    auto inserted = store.InsertWrappedKey(ToStored(kDerivationRootOwner, *wrapped));
+    // Another process may have created it first: then use theirs.
+    if (!inserted && inserted.error().code() != ErrorCode::kAlreadyExists) {
+      return std::unexpected(inserted.error());
+    }
+    stored = store.GetWrappedKey(kDerivationRootOwner);
+  }
+  if (!stored) return std::unexpected(stored.error());
+  auto wrapped = FromStored(*stored);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  auto root = envelope.UnwrapDek(kDerivationRootOwner, *wrapped);
+  if (!root) {
+    return Fail(root.error().code(),
+                fmt::format("the vault's key root does not open with this master key: {}",
+                            root.error().message()));
+  }
+  auto derived_keys = crypto::DerivedKeys::FromRoot(std::move(*root));
+  if (!derived_keys) return std::unexpected(derived_keys.error());
+
+  std::map<std::string, crypto::BlindIndex, std::less<>> indexes;
+  for (const IndexedField& field : IndexedFields()) {
+    auto index = crypto::BlindIndex::Open(**derived_keys, field.field, field.kind);
+    if (!index) return std::unexpected(index.error());
+    indexes.emplace(std::string(field.field), std::move(*index));
+  }
+  if (!options.on_integrity_failure) {
+    options.on_integrity_failure = [](const IntegrityFailure& failure) {
+      log::Warning("integrity_failure", {{"what", failure.what},
+                                         {"resource_type", failure.resource_type},
+                                         {"resource_id", failure.resource_id},
+                                         {"version", failure.version}});
+    };
+  }
+  return std::unique_ptr<SealedStore>(new SealedStore(store, keyring, std::move(options),
+                                                      std::move(*derived_keys),
+                                                      std::move(indexes)));
+}
+
+void SealedStore::ReportIntegrityFailure(const IntegrityFailure& failure) const {
+  options_.on_integrity_failure(failure);
+}
+
+Result<std::shared_ptr<const Secret>> SealedStore::EnsureDek(std::string_view owner) {
+  auto stored = store_.GetWrappedKey(owner);
+  if (!stored && stored.error().code() == ErrorCode::kNotFound) {
+    auto dek = crypto::Envelope::NewDek();
+    if (!dek) return std::unexpected(dek.error());
+    auto wrapped = envelope_.WrapDek(owner, *dek);
+    if (!wrapped) return std::unexpected(wrapped.error());
+    auto inserted = store_.InsertWrappedKey(ToStored(owner, *wrapped));
+    if (!inserted && inserted.error().code() != ErrorCode::kAlreadyExists) {
+      return std::unexpected(inserted.error());
+    }
+    stored = store_.GetWrappedKey(owner);
+  }
+  if (!stored) return std::unexpected(stored.error());
+  if (stored->key_id == kErasedKeyId) return std::unexpected(ErasedError().error());
+  auto wrapped = FromStored(*stored);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  auto dek = envelope_.Dek(owner, *wrapped);
+  if (!dek && dek.error().code() == ErrorCode::kDataLoss) {
+    ReportIntegrityFailure({"data key", "Patient", owner, 0});
+  }
+  return dek;
+}
+
+Result<std::vector<store::IndexToken>> SealedStore::IndexTokens(std::string_view resource_type,
+                                                                std::string_view json) const {
+  auto values = ExtractIndexedValues(resource_type, json);
+  if (!values) return std::unexpected(values.error());
+  std::vector<store::IndexToken> rows;
+  for (IndexedValue& value : *values) {
+    crypto::WipedText plain(std::move(value.value));
+    auto tokens = indexes_.find(value.field)->second.TokensFor(plain.view());
+    if (!tokens) {
+      return Fail(tokens.error().code(),
+                  fmt::format("{}: {}", value.field, tokens.error().message()));
+    }
+    for (auto& token : *tokens) rows.push_back({std::move(token.field), std::move(token.bytes)});
+  }
+  // A value given twice (the same name in two name entries) is stored once.
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.field, a.token) < std::tie(b.field, b.token);
+  });
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const auto& a, const auto& b) {
+                           return a.field == b.field && a.token == b.token;
+                         }),
+             rows.end());
+  return rows;
+}
+
+Result<store::ResourceWrite> SealedStore::Seal(const SealedWrite& write) {
+  auto index = IndexTokens(write.resource_type, write.json);
+  if (!index) return std::unexpected(index.error());
+  auto dek = EnsureDek(OwnerOf(write.patient_id));
+  if (!dek) return std::unexpected(dek.error());
+  const std::int64_t version = write.expected_version + 1;
+  auto sealed = crypto::Envelope::SealRecord(
+      **dek, RowOf(write.resource_type, write.id, version, write.patient_id), AsBytes(write.json));
+  if (!sealed) return std::unexpected(sealed.error());
+  return store::ResourceWrite{.resource_type = write.resource_type,
+                              .id = write.id,
+                              .expected_version = write.expected_version,
+                              .patient_id = write.patient_id,
+                              .key_id = std::string(kDekKeyId),
+                              .payload = std::move(*sealed),
+                              .index = std::move(*index),
+                              .recorded_at = write.recorded_at};
+}
+
+Result<std::int64_t> SealedStore::Put(const SealedWrite& write) {
+  auto sealed = Seal(write);
+  if (!sealed) return std::unexpected(sealed.error());
+  return store_.Put(*sealed);
+}
+
+Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
+  std::vector<store::ResourceWrite> sealed;
+  sealed.reserve(writes.size());
+  for (const SealedWrite& write : writes) {
+    auto one = Seal(write);
+    if (!one) return std::unexpected(one.error());
+    sealed.push_back(std::move(*one));
+  }
+  return store_.Transact([&](store::Transaction& transaction) -> Status {
+    for (const auto& write : sealed) {
+      if (auto put = transaction.Put(write); !put) return std::unexpected(put.error());
+    }
+    return {};
+  });
+}
+
+Result<std::int64_t> SealedStore::Delete(std::string_view resource_type, std::string_view id,
+                                         std::int64_t expected_version,
+                                         store::Timestamp recorded_at) {
+  return store_.Delete({std::string(resource_type), std::string(id), expected_version,
+                        recorded_at});
+}
+
+Result<Resource> SealedStore::Open(const store::ResourceVersion& version,
+                                   const store::WrappedKey& key) {
+  auto resource = [&version](crypto::WipedText json) {
+    return Resource{.resource_type = version.resource_type,
+                    .id = version.id,
+                    .version = version.version,
+                    .state = version.state,
+                    .patient_id = version.patient_id,
+                    .recorded_at = version.recorded_at,
+                    .json = std::move(json)};
+  };
+  if (version.state == store::VersionState::kDeleted) return resource({});
+  if (key.key_id == kErasedKeyId) return std::unexpected(ErasedError().error());
+  const std::string_view owner = OwnerOf(version.patient_id);
+  auto wrapped = FromStored(key);
+  auto dek = wrapped ? envelope_.Dek(owner, *wrapped)
+                     : Result<std::shared_ptr<const Secret>>(std::unexpected(wrapped.error()));
+  if (!dek) {
+    if (dek.error().code() == ErrorCode::kDataLoss) {
+      ReportIntegrityFailure({"data key", version.resource_type, version.id, version.version});
+    }
+    return std::unexpected(dek.error());
+  }
+  auto plain = crypto::Envelope::OpenRecord(
+      **dek, RowOf(version.resource_type, version.id, version.version, version.patient_id),
+      version.payload);
+  if (!plain) {
+    ReportIntegrityFailure({"record", version.resource_type, version.id, version.version});
+    return Fail(ErrorCode::kDataLoss,
+                "a stored record does not open: it was altered or moved on disk");
+  }
+  crypto::WipedText json(std::string(plain->begin(), plain->end()));
+  sodium_memzero(plain->data(), plain->size());
+  return resource(std::move(json));
+}
+
+Result<Resource> SealedStore::ReadOne(std::string_view resource_type, std::string_view id,
+                                      std::int64_t version) {
+  store::ResourceVersion found;
+  store::WrappedKey key;
+  auto read = store_.Transact(
+      [&](store::Transaction& transaction) -> Status {
+        auto got = version == 0 ? transaction.Get(resource_type, id)
+                                : transaction.GetVersion(resource_type, id, version);
+        if (!got) return std::unexpected(got.error());
+        found = std::move(*got);
+        if (found.state == store::VersionState::kDeleted) return {};
+        auto wrapped = transaction.GetWrappedKey(OwnerOf(found.patient_id));
+        if (!wrapped) return std::unexpected(wrapped.error());
+        key = std::move(*wrapped);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return Open(found, key);
+}
+
+Result<Resource> SealedStore::Get(const policy::PhiAccess&, std::string_view resource_type,
+                                  std::string_view id) {
+  return ReadOne(resource_type, id, 0);
+}
+
+Result<Resource> SealedStore::GetVersion(const policy::PhiAccess&, std::string_view resource_type,
+                                         std::string_view id, std::int64_t version) {
+  if (version <= 0) return Fail(ErrorCode::kNotFound, "no such version");
+  return ReadOne(resource_type, id, version);
+}
+
+Result<std::vector<Resource>> SealedStore::History(const policy::PhiAccess&,
+                                                   std::string_view resource_type,
+                                                   std::string_view id) {
+  std::vector<store::ResourceVersion> versions;
+  std::map<std::string, store::WrappedKey> keys;  // by owner
+  auto read = store_.Transact(
+      [&](store::Transaction& transaction) -> Status {
+        auto all = transaction.History(resource_type, id);
+        if (!all) return std::unexpected(all.error());
+        versions = std::move(*all);
+        keys.clear();
+        for (const auto& version : versions) {
+          std::string owner(OwnerOf(version.patient_id));
+          if (version.state == store::VersionState::kDeleted || keys.contains(owner)) continue;
+          auto wrapped = transaction.GetWrappedKey(owner);
+          if (!wrapped) return std::unexpected(wrapped.error());
+          keys.emplace(std::move(owner), std::move(*wrapped));
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  std::vector<Resource> out;
+  out.reserve(versions.size());
+  for (const auto& version : versions) {
+    auto key = keys.find(std::string(OwnerOf(version.patient_id)));
+    auto opened = Open(version, key == keys.end() ? store::WrappedKey{} : key->second);
+    if (!opened) return std::unexpected(opened.error());
+    out.push_back(std::move(*opened));
+  }
+  return out;
+}
+
+Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& access,
+                                                  std::string_view resource_type,
+                                                  std::string_view field, std::string_view query,
+                                                  std::size_t limit) {
+  auto spec = FindIndexedField(resource_type, field);
+  if (!spec) return std::unexpected(spec.error());
+  const crypto::BlindIndex& index = indexes_.find(field)->second;
+  auto normalized = crypto::Normalize(spec->kind, query);
+  if (!normalized) return std::unexpected(normalized.error());
+  crypto::WipedText normalized_query(std::move(*normalized));
+
+  auto token = index.QueryToken(query);
+  bool whole_name = false;
+  if (!token && spec->kind == crypto::ValueKind::kName) {
+    // "Ly", "Wu": too short for a prefix, but a whole short name is indexed on its own.
+    token = index.ShortNameQueryToken(query);
+    whole_name = true;
+  }
+  if (!token) return std::unexpected(token.error());
+
+  auto candidates =
+      store_.Lookup(resource_type, field, token->bytes, options_.max_search_candidates + 1);
+  if (!candidates) return std::unexpected(candidates.error());
+  if (candidates->size() > options_.max_search_candidates) {
+    return Fail(ErrorCode::kUnavailable, "the search matches too many records: narrow it");
+  }
+  std::vector<Resource> matches;
+  for (const std::string& id : *candidates) {
+    if (matches.size() >= limit) break;
+    auto resource = Get(access, resource_type, id);
+    if (!resource) {
+      // Erased since the lookup, or deleted in between: not a match. Anything else fails.
+      if (resource.error().code() == ErrorCode::kNotFound) continue;
+      return std::unexpected(resource.error());
+    }
+    if (resource->state == store::VersionState::kDeleted) continue;
+    auto values = ExtractIndexedValues(resource_type, resource->json.view());
+    if (!values) return std::unexpected(values.error());
+    bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
+      return value.field == field &&
+             Matches(spec->kind, value.value, normalized_query.view(), whole_name);
+    });
+    for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
+    if (match) matches.push_back(std::move(*resource));
+  }
+  return matches;
+}
+
+Status SealedStore::ErasePatient(std::string_view patient_id) {
+  if (patient_id.empty() || patient_id.find(':') != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "not a patient id");
+  }
+  auto erased = store_.Transact([&](store::Transaction& transaction) -> Status {
+    auto current = transaction.GetWrappedKey(patient_id);
+    if (!current) return std::unexpected(current.error());
+    if (current->key_id == kErasedKeyId) return ErasedError();
+    if (auto removed = transaction.DeleteWrappedKey(patient_id); !removed) return removed;
+    return transaction.InsertWrappedKey({std::string(patient_id), std::string(kErasedKeyId), {}});
+  });
+  envelope_.Evict(patient_id);
+  return erased;
+}
+
+Result<std::size_t> SealedStore::RewrapBatch(std::size_t batch) {
+  const std::string active = KekKeyId(keyring_.active_version());
+  std::size_t moved = 0;
+  std::string after;
+  while (moved < batch) {
+    auto keys = store_.ListWrappedKeys(after, batch);
+    if (!keys) return std::unexpected(keys.error());
+    if (keys->empty()) break;
+    after = keys->back().patient_id;
+    for (const store::WrappedKey& key : *keys) {
+      if (moved >= batch) break;
+      if (key.key_id == active || key.key_id == kErasedKeyId) continue;
+      auto wrapped = FromStored(key);
+      if (!wrapped) return std::unexpected(wrapped.error());
+      auto rewrapped = envelope_.Rewrap(key.patient_id, *wrapped);
+      if (!rewrapped) {
+        if (rewrapped.error().code() == ErrorCode::kDataLoss) {
+          ReportIntegrityFailure({"data key", "Patient", key.patient_id, 0});
+        }
+        return std::unexpected(rewrapped.error());
+      }
+      auto replaced = store_.ReplaceWrappedKey(ToStored(key.patient_id, *rewrapped), key.key_id);
+      // kConflict: another process moved or erased it meanwhile, which is just as good.
+      if (!replaced && replaced.error().code() != ErrorCode::kConflict) {
+        return std::unexpected(replaced.error());
+      }
+      if (replaced) ++moved;
+    }
+  }
+  return moved;
+}
+
+Result<KeyStatus> SealedStore::Keys() {
+  KeyStatus status;
+  status.active_kek_version = keyring_.active_version();
+  std::string after;
+  constexpr std::size_t kPage = 1000;
+  for (;;) {
+    auto keys = store_.ListWrappedKeys(after, kPage);
+    if (!keys) return std::unexpected(keys.error());
+    for (const auto& key : *keys) ++status.wraps_by_key_id[key.key_id];
+    if (keys->size() < kPage) break;
+    after = keys->back().patient_id;
+  }
+  return status;
+}
+
+}  // namespace medvault::records

@@ -1,0 +1,159 @@
+// The encrypted record store: FHIR resources sealed under their patient's data key, with
+// blind-index rows for searching encrypted fields, over any store::Store backend.
+//
+// Security property. What reaches the store is ciphertext bound to its row (resource type,
+// id, version, patient id, key id: a ciphertext copied to another row does not open), keyed
+// blind-index tokens, and data keys wrapped under the master key. Resources that belong to
+// no patient (a Practitioner, an Organization) are sealed the same way under a vault-wide
+// data key. The derivation root of the blind-index and signing keys is kept wrapped the
+// same way. Decrypting needs a policy::PhiAccess. Erasing a patient destroys their data key:
+// every version, and every backup taken after a rotation retired the old master key, stays
+// unreadable for good.
+//
+// Failures. Errors never quote a value or an id. A record or wrapped key that does not
+// open (altered on disk, moved to another row) fails with kDataLoss for that record only,
+// and is reported through Options::on_integrity_failure; other records keep being served.
+// An erased patient's data is kNotFound, and writing for them again is refused.
+//
+// Thread-safe: every member may be called concurrently; the store and keyring must outlive it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "crypto/blind_index.h"
+#include "crypto/derived_keys.h"
+#include "crypto/envelope.h"
+#include "crypto/keyring.h"
+#include "crypto/wiped_text.h"
+#include "policy/phi_access.h"
+#include "store/store.h"
+
+namespace medvault::records {
+
+// Owner ids of the vault-wide keys in the wrapped-key table. ':' cannot occur in a FHIR id,
+// so no patient can ever collide with them.
+inline constexpr std::string_view kDerivationRootOwner = "medvault:derivation-root";
+inline constexpr std::string_view kSharedKeyOwner = "medvault:shared";
+// key_id of an erased patient's marker row: it keeps the patient from getting a new key.
+inline constexpr std::string_view kErasedKeyId = "erased";
+
+// One resource version to write, as plaintext FHIR JSON.
+struct SealedWrite {
+  std::string resource_type;
+  std::string id;
+  std::int64_t expected_version = 0;  // 0: must not exist yet
+  std::string patient_id;             // empty for resources that belong to no patient
+  std::string_view json;
+  store::Timestamp recorded_at;
+};
+
+// One decrypted version. A deletion marker has state kDeleted and no JSON.
+struct Resource {
+  std::string resource_type;
+  std::string id;
+  std::int64_t version = 0;
+  store::VersionState state = store::VersionState::kLive;
+  std::string patient_id;
+  store::Timestamp recorded_at;
+  crypto::WipedText json;  // wiped when the Resource goes away
+};
+
+// What did not open, for the security alert (ids only).
+struct IntegrityFailure {
+  std::string_view what;  // "record" or "data key"
+  std::string_view resource_type;
+  std::string_view resource_id;
+  std::int64_t version = 0;
+};
+
+// How the wrapped keys stand: per master-key version, how many keys it wraps.
+struct KeyStatus {
+  std::uint32_t active_kek_version = 0;
+  std::map<std::string, std::size_t> wraps_by_key_id;  // "kek-1" -> n, "erased" -> n
+};
+
+class SealedStore {
+ public:
+  struct Options {
+    std::size_t dek_cache_capacity = 4096;
+    // Candidates a search decrypts at most before it gives up (kUnavailable: narrow it).
+    std::size_t max_search_candidates = 1000;
+    // Called for every record or key that does not open; the default logs a warning.
+    std::function<void(const IntegrityFailure&)> on_integrity_failure;
+  };
+
+  // Loads the vault's derivation root from `store`, creating it on first use.
+  static Result<std::unique_ptr<SealedStore>> Open(store::Store& store,
+                                                   const crypto::Keyring& keyring,
+                                                   Options options);
+
+  // Writes one version (kConflict when expected_version is stale). kInvalidArgument when a
+  // searchable value is invalid for its kind (the message names the field).
+  Result<std::int64_t> Put(const SealedWrite& write);
+  // Writes several versions in one transaction: all of them or none.
+  Status PutAll(std::span<const SealedWrite> writes);
+  Result<std::int64_t> Delete(std::string_view resource_type, std::string_view id,
+                              std::int64_t expected_version, store::Timestamp recorded_at);
+
+  Result<Resource> Get(const policy::PhiAccess& access, std::string_view resource_type,
+                       std::string_view id);
+  Result<Resource> GetVersion(const policy::PhiAccess& access, std::string_view resource_type,
+                              std::string_view id, std::int64_t version);
+  Result<std::vector<Resource>> History(const policy::PhiAccess& access,
+                                        std::string_view resource_type, std::string_view id);
+
+  // Current resources of `resource_type` whose indexed `field` (records/indexed_fields.h)
+  // matches `query`: equal normalized values for exact fields; for names, normalized names
+  // that start with the normalized query (3+ letters), or equal it for a 1- or 2-letter name.
+  // Results are exact (candidates are decrypted and checked), in id order, at most `limit`.
+  Result<std::vector<Resource>> Search(const policy::PhiAccess& access,
+                                       std::string_view resource_type, std::string_view field,
+                                       std::string_view query, std::size_t limit);
+
+  // Crypto-shredding: destroys the patient's data key. kNotFound if they have none.
+  Status ErasePatient(std::string_view patient_id);
+
+  // Rewraps up to `batch` keys not yet under the active master key; returns how many moved.
+  // Run until it returns 0 to finish a rotation; safe to interrupt and to run concurrently.
+  Result<std::size_t> RewrapBatch(std::size_t batch);
+  Result<KeyStatus> Keys();
+
+  const crypto::DerivedKeys& derived_keys() const { return *derived_keys_; }
+
+ private:
+  SealedStore(store::Store& store, const crypto::Keyring& keyring, Options options,
+              std::unique_ptr<crypto::DerivedKeys> derived_keys,
+              std::map<std::string, crypto::BlindIndex, std::less<>> indexes);
+
+  // The owner's data key, created (and stored wrapped) on first use.
+  Result<std::shared_ptr<const Secret>> EnsureDek(std::string_view owner);
+  Result<store::ResourceWrite> Seal(const SealedWrite& write);
+  Result<Resource> Open(const store::ResourceVersion& version, const store::WrappedKey& key);
+  Result<Resource> ReadOne(std::string_view resource_type, std::string_view id,
+                           std::int64_t version);  // version 0: current
+  Result<std::vector<store::IndexToken>> IndexTokens(std::string_view resource_type,
+                                                     std::string_view json) const;
+  void ReportIntegrityFailure(const IntegrityFailure& failure) const;
+
+  store::Store& store_;
+  const crypto::Keyring& keyring_;
+  Options options_;
+  crypto::Envelope envelope_;
+  std::unique_ptr<crypto::DerivedKeys> derived_keys_;
+  std::map<std::string, crypto::BlindIndex, std::less<>> indexes_;  // by field name
+};
+
+// The key_id under which a master-key version wraps ("kek-3"), and back.
+std::string KekKeyId(std::uint32_t version);
+Result<std::uint32_t> ParseKekKeyId(std::string_view key_id);
+
+}  // namespace medvault::records

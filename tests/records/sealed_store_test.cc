@@ -1,0 +1,315 @@
+// The encrypted record store on SQLite and on a real PostgreSQL 15 cluster.
+#include "records/sealed_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "sealed_store_fixture.h"
+
+namespace medvault::records {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr std::string_view kHelene = R"({"resourceType":"Patient","id":"p1",
+  "name":[{"family":"Dupont-Hélène","given":["Hélène","Marie"]}],"birthDate":"1984-12-03",
+  "identifier":[{"system":"urn:oid:1.2.250.1.213.1.4.8","value":"184127645108946"},
+                {"system":"urn:lab","value":"LAB 77"}],
+  "telecom":[{"system":"phone","value":"06 12 34 56 78"},
+             {"system":"email","value":"Helene.Dupont@Example.FR"}]})";
+constexpr std::string_view kDupond = R"({"resourceType":"Patient","id":"p2",
+  "name":[{"family":"Dupond","given":["Jean"]}],"birthDate":"1990-01-15"})";
+constexpr std::string_view kLy = R"({"resourceType":"Patient","id":"p3",
+  "name":[{"family":"Ly","given":["Anh"]}],"birthDate":"1971-07-04"})";
+
+std::vector<std::string> Ids(const std::vector<Resource>& resources) {
+  std::vector<std::string> ids;
+  for (const auto& resource : resources) ids.push_back(resource.id);
+  return ids;
+}
+
+bool Contains(const store::Bytes& bytes, std::string_view text) {
+  return std::search(bytes.begin(), bytes.end(), text.begin(), text.end()) != bytes.end();
+}
+
+TEST_P(SealedStoreTest, PutThenGetReturnsThePlaintextAndStoresOnlyCiphertext) {
+  ASSERT_EQ(PutPatient("p1", kHelene).value(), 1);
+  auto read = sealed_->Get(access_, "Patient", "p1");
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(read->json.view(), kHelene);
+  EXPECT_EQ(read->version, 1);
+  EXPECT_EQ(read->patient_id, "p1");
+
+  auto raw = store_->Get("Patient", "p1");
+  ASSERT_TRUE(raw);
+  EXPECT_FALSE(Contains(raw->payload, "Dupont"));
+  EXPECT_FALSE(Contains(raw->payload, "184127645108946"));
+  EXPECT_EQ(raw->payload.size(), kHelene.size() + crypto::kAeadOverheadBytes);
+}
+
+TEST_P(SealedStoreTest, SearchesNamesByAccentAndCaseInsensitivePrefix) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  auto both = sealed_->Search(access_, "Patient", "patient.family.prefix", "dupon", 10);
+  ASSERT_TRUE(both) << both.error().message();
+  EXPECT_THAT(Ids(*both), ElementsAre("p1", "p2"));
+  auto one = sealed_->Search(access_, "Patient", "patient.family.prefix", "DUPONT HEL", 10);
+  ASSERT_TRUE(one);
+  EXPECT_THAT(Ids(*one), ElementsAre("p1"));
+  auto given = sealed_->Search(access_, "Patient", "patient.given.prefix", "hele", 10);
+  ASSERT_TRUE(given);
+  EXPECT_THAT(Ids(*given), ElementsAre("p1"));
+  auto none = sealed_->Search(access_, "Patient", "patient.family.prefix", "Durand", 10);
+  ASSERT_TRUE(none);
+  EXPECT_THAT(*none, IsEmpty());
+  auto limited = sealed_->Search(access_, "Patient", "patient.family.prefix", "dup", 1);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->size(), 1u);
+}
+
+TEST_P(SealedStoreTest, SearchesShortNamesWhole) {
+  ASSERT_TRUE(PutPatient("p3", kLy));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  auto found = sealed_->Search(access_, "Patient", "patient.family.prefix", "LY", 10);
+  ASSERT_TRUE(found) << found.error().message();
+  EXPECT_THAT(Ids(*found), ElementsAre("p3"));
+}
+
+TEST_P(SealedStoreTest, SearchesIdentifiersDatesPhonesAndEmailsExactly) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  struct Case {
+    std::string_view field, query;
+  };
+  for (Case c : {Case{"patient.birthdate", "03/12/1984"}, Case{"patient.birthdate", "19841203"},
+                 Case{"patient.nir", "1 84 12 76 451 089 46"},
+                 Case{"patient.phone", "+33 6 12 34 56 78"},
+                 Case{"patient.email", "helene.dupont@example.fr"},
+                 Case{"patient.identifier", "LAB77"}}) {
+    auto found = sealed_->Search(access_, "Patient", c.field, c.query, 10);
+    ASSERT_TRUE(found) << c.field << ": " << found.error().message();
+    EXPECT_THAT(Ids(*found), ElementsAre("p1")) << c.field;
+  }
+  auto other_day = sealed_->Search(access_, "Patient", "patient.birthdate", "1984-12-04", 10);
+  ASSERT_TRUE(other_day);
+  EXPECT_THAT(*other_day, IsEmpty());
+}
+
+TEST_P(SealedStoreTest, RefusesInvalidSearchableValuesAndUnknownFields) {
+  auto bad_nir = PutPatient("p9", R"({"resourceType":"Patient","identifier":[
+      {"system":"urn:oid:1.2.250.1.213.1.4.8","value":"184127645108947"}]})");
+  ASSERT_FALSE(bad_nir);
+  EXPECT_EQ(bad_nir.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad_nir.error().message(), HasSubstr("patient.nir"));
+  EXPECT_THAT(bad_nir.error().message(), ::testing::Not(HasSubstr("184127645108947")));
+  EXPECT_FALSE(store_->Get("Patient", "p9"));
+
+  auto unknown = sealed_->Search(access_, "Patient", "patient.address", "Paris", 10);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code(), ErrorCode::kInvalidArgument);
+  auto too_short = sealed_->Search(access_, "Patient", "patient.family.prefix", "Dupo", 10);
+  EXPECT_TRUE(too_short);
+}
+
+TEST_P(SealedStoreTest, HistoryKeepsEveryVersionAndDeletedResourcesLeaveTheSearch) {
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  std::string renamed(kDupond);
+  renamed.replace(renamed.find("Dupond"), 6, "Durand");
+  ASSERT_EQ(PutPatient("p2", renamed, 1).value(), 2);
+  auto stale = PutPatient("p2", renamed, 1);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code(), ErrorCode::kConflict);
+
+  auto history = sealed_->History(access_, "Patient", "p2");
+  ASSERT_TRUE(history) << history.error().message();
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].json.view(), kDupond);
+  EXPECT_EQ((*history)[1].json.view(), renamed);
+  auto first = sealed_->GetVersion(access_, "Patient", "p2", 1);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->json.view(), kDupond);
+
+  auto old_name = sealed_->Search(access_, "Patient", "patient.family.prefix", "Dupond", 10);
+  ASSERT_TRUE(old_name);
+  EXPECT_THAT(*old_name, IsEmpty());
+
+  ASSERT_EQ(sealed_->Delete("Patient", "p2", 2, At(1'800'000'000'000'000)).value(), 3);
+  auto deleted = sealed_->Get(access_, "Patient", "p2");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->state, store::VersionState::kDeleted);
+  auto gone = sealed_->Search(access_, "Patient", "patient.family.prefix", "Durand", 10);
+  ASSERT_TRUE(gone);
+  EXPECT_THAT(*gone, IsEmpty());
+}
+
+TEST_P(SealedStoreTest, PutAllWritesEverythingOrNothing) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  const std::string report = R"({"resourceType":"DiagnosticReport","identifier":[{"value":"acc-1"}]})";
+  const std::string observation = R"({"resourceType":"Observation","valueQuantity":{"value":5}})";
+  std::vector<SealedWrite> writes = {
+      {"DiagnosticReport", "r1", 0, "p1", report, At(1)},
+      {"Observation", "o1", 0, "p1", observation, At(1)},
+  };
+  ASSERT_TRUE(sealed_->PutAll(writes));
+  writes[0].id = "r2";
+  // o1 exists already: the whole batch fails and r2 is not written either.
+  auto again = sealed_->PutAll(writes);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kConflict);
+  EXPECT_FALSE(store_->Get("DiagnosticReport", "r2"));
+  auto by_accession = sealed_->Search(access_, "DiagnosticReport", "report.accession", "ACC-1", 5);
+  ASSERT_TRUE(by_accession);
+  EXPECT_THAT(Ids(*by_accession), ElementsAre("r1"));
+}
+
+TEST_P(SealedStoreTest, ResourcesOfNoPatientAreSealedUnderTheSharedKey) {
+  const std::string practitioner = R"({"resourceType":"Practitioner","name":[{"family":"Martin"}]})";
+  ASSERT_TRUE(sealed_->Put({"Practitioner", "dr1", 0, "", practitioner, At(1)}));
+  auto raw = store_->Get("Practitioner", "dr1");
+  ASSERT_TRUE(raw);
+  EXPECT_FALSE(Contains(raw->payload, "Martin"));
+  auto read = sealed_->Get(access_, "Practitioner", "dr1");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->json.view(), practitioner);
+  EXPECT_TRUE(store_->GetWrappedKey(kSharedKeyOwner));
+}
+
+TEST_P(SealedStoreTest, CiphertextMovedToAnotherRowDoesNotOpenAndOthersStillServe) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  auto p1 = store_->Get("Patient", "p1");
+  ASSERT_TRUE(p1);
+  // An attacker with write access to the database moves p1's record into p2's next version.
+  store::ResourceWrite moved{.resource_type = "Patient",
+                             .id = "p2",
+                             .expected_version = 1,
+                             .patient_id = "p2",
+                             .key_id = p1->key_id,
+                             .payload = p1->payload,
+                             .index = {},
+                             .recorded_at = At(5)};
+  ASSERT_TRUE(store_->Put(moved));
+  auto read = sealed_->Get(access_, "Patient", "p2");
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(integrity_failures_, ElementsAre("record Patient/p2"));
+  EXPECT_TRUE(sealed_->Get(access_, "Patient", "p1"));
+  EXPECT_TRUE(sealed_->GetVersion(access_, "Patient", "p2", 1));
+}
+
+TEST_P(SealedStoreTest, AlteredWrappedKeyFailsForThatPatientOnly) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  auto key = store_->GetWrappedKey("p1");
+  ASSERT_TRUE(key);
+  store::WrappedKey altered = *key;
+  altered.wrapped[30] ^= 0x01;
+  ASSERT_TRUE(store_->ReplaceWrappedKey(altered, key->key_id));
+  // A fresh process: nothing cached.
+  auto reopened = OpenSealed(*keyring_);
+  auto read = reopened->Get(access_, "Patient", "p1");
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(integrity_failures_.empty());
+  EXPECT_TRUE(reopened->Get(access_, "Patient", "p2"));
+}
+
+TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p1", kHelene, 1));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  ASSERT_TRUE(sealed_->ErasePatient("p1"));
+
+  auto another_process = OpenSealed(*keyring_);
+  for (SealedStore* store : {sealed_.get(), another_process.get()}) {
+    auto read = store->Get(access_, "Patient", "p1");
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code(), ErrorCode::kNotFound);
+    EXPECT_FALSE(store->GetVersion(access_, "Patient", "p1", 1));
+    auto search = store->Search(access_, "Patient", "patient.family.prefix", "dupon", 10);
+    ASSERT_TRUE(search);
+    EXPECT_THAT(Ids(*search), ElementsAre("p2"));
+  }
+  auto marker = store_->GetWrappedKey("p1");
+  ASSERT_TRUE(marker);
+  EXPECT_EQ(marker->key_id, kErasedKeyId);
+  EXPECT_TRUE(marker->wrapped.empty());
+
+  auto rewrite = PutPatient("p1", kHelene, 2);
+  ASSERT_FALSE(rewrite);
+  EXPECT_EQ(rewrite.error().code(), ErrorCode::kNotFound);
+  auto twice = sealed_->ErasePatient("p1");
+  EXPECT_FALSE(twice);
+  EXPECT_FALSE(sealed_->ErasePatient(kDerivationRootOwner));
+  EXPECT_TRUE(sealed_->Get(access_, "Patient", "p2"));
+}
+
+TEST_P(SealedStoreTest, RotationRewrapsEveryKeySoTheOldMasterKeyCanBeRetired) {
+  for (int i = 0; i < 7; ++i) {
+    std::string id = "p" + std::to_string(i);
+    ASSERT_TRUE(PutPatient(id, kDupond));
+  }
+  ASSERT_TRUE(sealed_->Put({"Practitioner", "dr1", 0, "", R"({"name":"x"})", At(1)}));
+  ASSERT_TRUE(sealed_->ErasePatient("p6"));
+
+  auto both = KeyringWith({{1, 1}, {2, 2}});
+  auto rotating = OpenSealed(*both);
+  std::size_t moved = 0;
+  for (;;) {
+    auto batch = rotating->RewrapBatch(3);
+    ASSERT_TRUE(batch) << batch.error().message();
+    if (*batch == 0) break;
+    EXPECT_LE(*batch, 3u);
+    moved += *batch;
+  }
+  // Six patients, the shared key and the derivation root; the erased marker stays.
+  EXPECT_EQ(moved, 8u);
+  auto status = rotating->Keys();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->active_kek_version, 2u);
+  EXPECT_EQ(status->wraps_by_key_id, (std::map<std::string, std::size_t>{{"erased", 1},
+                                                                        {"kek-2", 8}}));
+
+  auto retired = KeyringWith({{2, 2}});
+  auto after = OpenSealed(*retired);
+  ASSERT_NE(after, nullptr);
+  auto read = after->Get(access_, "Patient", "p3");
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(read->json.view(), kDupond);
+  auto search = after->Search(access_, "Patient", "patient.family.prefix", "dupond", 10);
+  ASSERT_TRUE(search);
+  EXPECT_EQ(search->size(), 6u);
+  EXPECT_TRUE(after->Get(access_, "Practitioner", "dr1"));
+
+  // Whoever holds only the retired master key opens nothing of today's vault.
+  auto old_only = KeyringWith({{1, 1}});
+  EXPECT_FALSE(SealedStore::Open(*store_, *old_only, {}));
+}
+
+TEST_P(SealedStoreTest, AWrongMasterKeyIsRefusedAtOpen) {
+  auto wrong = KeyringWith({{1, 9}});
+  auto sealed = SealedStore::Open(*store_, *wrong, {});
+  ASSERT_FALSE(sealed);
+  EXPECT_EQ(sealed.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(sealed.error().message(), HasSubstr("master key"));
+}
+
+TEST_P(SealedStoreTest, TwoProcessesShareTheDerivationRoot) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  auto other = OpenSealed(*keyring_);
+  auto found = other->Search(access_, "Patient", "patient.nir", "184127645108946", 10);
+  ASSERT_TRUE(found);
+  EXPECT_THAT(Ids(*found), ElementsAre("p1"));
+  EXPECT_EQ(other->derived_keys().signing_key().public_key(),
+            sealed_->derived_keys().signing_key().public_key());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SealedStoreTest, ::testing::Values("sqlite", "postgres"));
+
+}  // namespace
+}  // namespace medvault::records
