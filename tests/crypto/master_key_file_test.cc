@@ -32,6 +32,55 @@ TEST_F(MasterKeyFileTest, CreatesOneFreshVersionWithMode0600) {
   EXPECT_EQ((*keys)[0].key.size(), kMasterKeyBytes);
 }
 
+TEST_F(MasterKeyFileTest, AddingAVersionKeepsTheOldOnesAndTheMode) {
+  fs::path path = dir_ / "master.key";
+  ASSERT_TRUE(CreateMasterKeyFile(path));
+  auto before = LoadMasterKeyFile(path);
+  ASSERT_TRUE(before);
+  auto added = AddMasterKeyVersion(path);
+  ASSERT_TRUE(added) << added.error().message();
+  EXPECT_EQ(*added, 2u);
+  EXPECT_EQ(AddMasterKeyVersion(path).value(), 3u);
+
+  auto after = LoadMasterKeyFile(path);
+  ASSERT_TRUE(after) << after.error().message();
+  ASSERT_EQ(after->size(), 3u);
+  EXPECT_TRUE((*after)[0].key.Equals((*before)[0].key));
+  EXPECT_FALSE((*after)[1].key.Equals((*after)[0].key));
+  EXPECT_FALSE((*after)[2].key.Equals((*after)[1].key));
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+  EXPECT_FALSE(fs::exists(dir_ / "master.key.new"));
+}
+
+TEST_F(MasterKeyFileTest, RetiringDropsOnlyTheOlderVersions) {
+  fs::path path = dir_ / "master.key";
+  ASSERT_TRUE(CreateMasterKeyFile(path));
+  ASSERT_TRUE(AddMasterKeyVersion(path));
+  ASSERT_TRUE(AddMasterKeyVersion(path));
+  auto all = LoadMasterKeyFile(path);
+  ASSERT_TRUE(RetireMasterKeyVersionsBefore(path, 3));
+  auto kept = LoadMasterKeyFile(path);
+  ASSERT_TRUE(kept);
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].version, 3u);
+  EXPECT_TRUE((*kept)[0].key.Equals((*all)[2].key));
+  auto beyond = RetireMasterKeyVersionsBefore(path, 4);
+  ASSERT_FALSE(beyond);
+  EXPECT_EQ(beyond.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(LoadMasterKeyFile(path)->size(), 1u);
+}
+
+TEST_F(MasterKeyFileTest, AddingAVersionRefusesAnUnsafeFile) {
+  fs::path path = dir_ / "master.key";
+  ASSERT_TRUE(CreateMasterKeyFile(path));
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto added = AddMasterKeyVersion(path);
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code(), ErrorCode::kPermissionDenied);
+}
+
 TEST_F(MasterKeyFileTest, TwoCreatedFilesHoldDifferentKeys) {
   ASSERT_TRUE(CreateMasterKeyFile(dir_ / "a.key"));
   ASSERT_TRUE(CreateMasterKeyFile(dir_ / "b.key"));
