@@ -74,20 +74,34 @@ Result<std::uint32_t> ParseKekKeyId(std::string_view key_id) {
   return Fail(ErrorCode::kDataLoss, "a wrapped key names no master-key version");
 }
 
-SealedStore::SealedStore(store::Store& store, const crypto::Keyring& keyring, Options options,
+SealedStore::SealedStore(store::Store& store, const crypto::KekSource& source, Options options,
+                         std::shared_ptr<KeySet> keys,
                          std::unique_ptr<crypto::DerivedKeys> derived_keys,
                          std::map<std::string, crypto::BlindIndex, std::less<>> indexes)
     : store_(store),
-      keyring_(keyring),
+      source_(source),
       options_(std::move(options)),
-      envelope_(keyring, {.cache_capacity = options_.dek_cache_capacity}),
+      keys_(std::move(keys)),
       derived_keys_(std::move(derived_keys)),
       indexes_(std::move(indexes)) {}
 
+Result<std::shared_ptr<SealedStore::KeySet>> SealedStore::LoadKeySet(
+    const crypto::KekSource& source, std::size_t cache_capacity) {
+  auto keyring = crypto::Keyring::Load(source);
+  if (!keyring) return std::unexpected(keyring.error());
+  auto keys = std::make_shared<KeySet>();
+  keys->keyring = std::move(*keyring);
+  keys->envelope = std::make_unique<crypto::Envelope>(
+      *keys->keyring, crypto::Envelope::Options{.cache_capacity = cache_capacity});
+  return keys;
+}
+
 Result<std::unique_ptr<SealedStore>> SealedStore::Open(store::Store& store,
-                                                       const crypto::Keyring& keyring,
+                                                       const crypto::KekSource& source,
                                                        Options options) {
-  crypto::Envelope envelope(keyring, {.cache_capacity = 1});
+  auto keys = LoadKeySet(source, options.dek_cache_capacity);
+  if (!keys) return std::unexpected(keys.error());
+  const crypto::Envelope& envelope = *(*keys)->envelope;
   auto stored = store.GetWrappedKey(kDerivationRootOwner);
   if (!stored && stored.error().code() == ErrorCode::kNotFound) {
     auto root = crypto::DerivedKeys::NewRoot();
@@ -127,13 +141,72 @@ Result<std::unique_ptr<SealedStore>> SealedStore::Open(store::Store& store,
                                          {"version", failure.version}});
     };
   }
-  return std::unique_ptr<SealedStore>(new SealedStore(store, keyring, std::move(options),
+  return std::unique_ptr<SealedStore>(new SealedStore(store, source, std::move(options),
+                                                      std::move(*keys),
                                                       std::move(*derived_keys),
                                                       std::move(indexes)));
 }
 
+std::shared_ptr<SealedStore::KeySet> SealedStore::CurrentKeySet() const {
+  std::lock_guard lock(keys_mutex_);
+  return keys_;
+}
+
+Result<std::shared_ptr<SealedStore::KeySet>> SealedStore::KeySetWith(std::uint32_t version) {
+  std::lock_guard lock(keys_mutex_);
+  if (keys_->keyring->Find(version)) return keys_;
+  auto reloaded = LoadKeySet(source_, options_.dek_cache_capacity);
+  if (!reloaded) return std::unexpected(reloaded.error());
+  if (auto found = (*reloaded)->keyring->Find(version); !found) {
+    return std::unexpected(found.error());
+  }
+  log::Info("master_keys_reloaded",
+            {{"active_version", static_cast<std::int64_t>((*reloaded)->keyring->active_version())}});
+  keys_ = std::move(*reloaded);
+  return keys_;
+}
+
+Result<std::shared_ptr<const Secret>> SealedStore::DekOf(std::string_view owner,
+                                                         const store::WrappedKey& stored) {
+  if (stored.key_id == kErasedKeyId) return std::unexpected(ErasedError().error());
+  auto wrapped = FromStored(stored);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  auto keys = KeySetWith(wrapped->kek_version);
+  if (!keys) return std::unexpected(keys.error());
+  return (*keys)->envelope->Dek(owner, *wrapped);
+}
+
 void SealedStore::ReportIntegrityFailure(const IntegrityFailure& failure) const {
   options_.on_integrity_failure(failure);
+}
+
+Status SealedStore::InsertNewDek(std::string_view owner, const Secret& dek) {
+  for (;;) {
+    std::shared_ptr<KeySet> keys = CurrentKeySet();
+    const std::uint32_t active = keys->keyring->active_version();
+    auto wrapped = keys->envelope->WrapDek(owner, dek);
+    if (!wrapped) return std::unexpected(wrapped.error());
+    std::uint32_t marked = 0;
+    auto inserted = store_.Transact([&](store::Transaction& transaction) -> Status {
+      auto marker = transaction.GetWrappedKey(kActiveKekOwner);
+      store::WrappedKey ours{std::string(kActiveKekOwner), KekKeyId(active), {}};
+      if (!marker) {
+        if (marker.error().code() != ErrorCode::kNotFound) return std::unexpected(marker.error());
+        if (auto ok = transaction.InsertWrappedKey(ours); !ok) return ok;
+      } else {
+        auto version = ParseKekKeyId(marker->key_id);
+        if (!version) return std::unexpected(version.error());
+        marked = *version;
+        if (marked > active) return {};  // a rotation is under way: reload, then wrap again
+        // Writing the marker row makes this transaction collide with a rotation moving it.
+        if (auto ok = transaction.ReplaceWrappedKey(*marker, marker->key_id); !ok) return ok;
+      }
+      return transaction.InsertWrappedKey(ToStored(owner, *wrapped));
+    });
+    if (!inserted) return inserted;
+    if (marked <= active) return {};
+    if (auto reloaded = KeySetWith(marked); !reloaded) return std::unexpected(reloaded.error());
+  }
 }
 
 Result<std::shared_ptr<const Secret>> SealedStore::EnsureDek(std::string_view owner) {
@@ -141,19 +214,14 @@ Result<std::shared_ptr<const Secret>> SealedStore::EnsureDek(std::string_view ow
   if (!stored && stored.error().code() == ErrorCode::kNotFound) {
     auto dek = crypto::Envelope::NewDek();
     if (!dek) return std::unexpected(dek.error());
-    auto wrapped = envelope_.WrapDek(owner, *dek);
-    if (!wrapped) return std::unexpected(wrapped.error());
-    auto inserted = store_.InsertWrappedKey(ToStored(owner, *wrapped));
+    auto inserted = InsertNewDek(owner, *dek);
     if (!inserted && inserted.error().code() != ErrorCode::kAlreadyExists) {
       return std::unexpected(inserted.error());
     }
     stored = store_.GetWrappedKey(owner);
   }
   if (!stored) return std::unexpected(stored.error());
-  if (stored->key_id == kErasedKeyId) return std::unexpected(ErasedError().error());
-  auto wrapped = FromStored(*stored);
-  if (!wrapped) return std::unexpected(wrapped.error());
-  auto dek = envelope_.Dek(owner, *wrapped);
+  auto dek = DekOf(owner, *stored);
   if (!dek && dek.error().code() == ErrorCode::kDataLoss) {
     ReportIntegrityFailure({"data key", "Patient", owner, 0});
   }
@@ -246,11 +314,7 @@ Result<Resource> SealedStore::Open(const store::ResourceVersion& version,
                     .json = std::move(json)};
   };
   if (version.state == store::VersionState::kDeleted) return resource({});
-  if (key.key_id == kErasedKeyId) return std::unexpected(ErasedError().error());
-  const std::string_view owner = OwnerOf(version.patient_id);
-  auto wrapped = FromStored(key);
-  auto dek = wrapped ? envelope_.Dek(owner, *wrapped)
-                     : Result<std::shared_ptr<const Secret>>(std::unexpected(wrapped.error()));
+  auto dek = DekOf(OwnerOf(version.patient_id), key);
   if (!dek) {
     if (dek.error().code() == ErrorCode::kDataLoss) {
       ReportIntegrityFailure({"data key", version.resource_type, version.id, version.version});
@@ -394,25 +458,58 @@ Status SealedStore::ErasePatient(std::string_view patient_id) {
     if (auto removed = transaction.DeleteWrappedKey(patient_id); !removed) return removed;
     return transaction.InsertWrappedKey({std::string(patient_id), std::string(kErasedKeyId), {}});
   });
-  envelope_.Evict(patient_id);
+  CurrentKeySet()->envelope->Evict(patient_id);
   return erased;
 }
 
+Result<std::uint32_t> SealedStore::BeginRotation() {
+  auto reloaded = LoadKeySet(source_, options_.dek_cache_capacity);
+  if (!reloaded) return std::unexpected(reloaded.error());
+  {
+    std::lock_guard lock(keys_mutex_);
+    keys_ = *reloaded;
+  }
+  const std::uint32_t active = (*reloaded)->keyring->active_version();
+  store::WrappedKey marker{std::string(kActiveKekOwner), KekKeyId(active), {}};
+  auto marked = store_.Transact([&](store::Transaction& transaction) -> Status {
+    auto current = transaction.GetWrappedKey(kActiveKekOwner);
+    if (!current) {
+      if (current.error().code() != ErrorCode::kNotFound) return std::unexpected(current.error());
+      return transaction.InsertWrappedKey(marker);
+    }
+    auto version = ParseKekKeyId(current->key_id);
+    if (!version) return std::unexpected(version.error());
+    if (*version > active) {
+      return Fail(ErrorCode::kConflict,
+                  fmt::format("the vault already uses master key version {}, newer than the "
+                              "newest loaded ({})",
+                              *version, active));
+    }
+    return transaction.ReplaceWrappedKey(marker, current->key_id);
+  });
+  if (!marked) return std::unexpected(marked.error());
+  return active;
+}
+
 Result<std::size_t> SealedStore::RewrapBatch(std::size_t batch) {
-  const std::string active = KekKeyId(keyring_.active_version());
+  std::shared_ptr<KeySet> keys = CurrentKeySet();
+  const std::string active = KekKeyId(keys->keyring->active_version());
   std::size_t moved = 0;
   std::string after;
   while (moved < batch) {
-    auto keys = store_.ListWrappedKeys(after, batch);
-    if (!keys) return std::unexpected(keys.error());
-    if (keys->empty()) break;
-    after = keys->back().patient_id;
-    for (const store::WrappedKey& key : *keys) {
+    auto listed = store_.ListWrappedKeys(after, batch);
+    if (!listed) return std::unexpected(listed.error());
+    if (listed->empty()) break;
+    after = listed->back().patient_id;
+    for (const store::WrappedKey& key : *listed) {
       if (moved >= batch) break;
-      if (key.key_id == active || key.key_id == kErasedKeyId) continue;
+      if (key.key_id == active || key.key_id == kErasedKeyId ||
+          key.patient_id == kActiveKekOwner) {
+        continue;
+      }
       auto wrapped = FromStored(key);
       if (!wrapped) return std::unexpected(wrapped.error());
-      auto rewrapped = envelope_.Rewrap(key.patient_id, *wrapped);
+      auto rewrapped = keys->envelope->Rewrap(key.patient_id, *wrapped);
       if (!rewrapped) {
         if (rewrapped.error().code() == ErrorCode::kDataLoss) {
           ReportIntegrityFailure({"data key", "Patient", key.patient_id, 0});
@@ -432,15 +529,21 @@ Result<std::size_t> SealedStore::RewrapBatch(std::size_t batch) {
 
 Result<KeyStatus> SealedStore::Keys() {
   KeyStatus status;
-  status.active_kek_version = keyring_.active_version();
+  status.loaded_kek_versions = CurrentKeySet()->keyring->versions();
   std::string after;
   constexpr std::size_t kPage = 1000;
   for (;;) {
-    auto keys = store_.ListWrappedKeys(after, kPage);
-    if (!keys) return std::unexpected(keys.error());
-    for (const auto& key : *keys) ++status.wraps_by_key_id[key.key_id];
-    if (keys->size() < kPage) break;
-    after = keys->back().patient_id;
+    auto listed = store_.ListWrappedKeys(after, kPage);
+    if (!listed) return std::unexpected(listed.error());
+    for (const auto& key : *listed) {
+      if (key.patient_id == kActiveKekOwner) {
+        status.marked_kek_version = ParseKekKeyId(key.key_id).value_or(0);
+      } else {
+        ++status.wraps_by_key_id[key.key_id];
+      }
+    }
+    if (listed->size() < kPage) break;
+    after = listed->back().patient_id;
   }
   return status;
 }

@@ -15,7 +15,14 @@
 // and is reported through Options::on_integrity_failure; other records keep being served.
 // An erased patient's data is kNotFound, and writing for them again is refused.
 //
-// Thread-safe: every member may be called concurrently; the store and keyring must outlive it.
+// Master-key rotation runs while the vault serves, possibly from another process (`medvault
+// keys rotate`): a SealedStore that meets a key wrapped under a master-key version it has not
+// loaded reloads its KekSource. A marker row records the active version; every new data key
+// is wrapped in a transaction that checks and touches it, so once a rotation has moved the
+// marker, no process can add a wrap under the old version behind its back.
+//
+// Thread-safe: every member may be called concurrently; the store and the key source must
+// outlive it.
 #pragma once
 
 #include <chrono>
@@ -23,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +51,8 @@ namespace medvault::records {
 // so no patient can ever collide with them.
 inline constexpr std::string_view kDerivationRootOwner = "medvault:derivation-root";
 inline constexpr std::string_view kSharedKeyOwner = "medvault:shared";
+// The marker row of the active master-key version (key_id "kek-<n>", no key bytes).
+inline constexpr std::string_view kActiveKekOwner = "medvault:active-kek";
 // key_id of an erased patient's marker row: it keeps the patient from getting a new key.
 inline constexpr std::string_view kErasedKeyId = "erased";
 
@@ -77,7 +87,8 @@ struct IntegrityFailure {
 
 // How the wrapped keys stand: per master-key version, how many keys it wraps.
 struct KeyStatus {
-  std::uint32_t active_kek_version = 0;
+  std::vector<std::uint32_t> loaded_kek_versions;  // from the key source, oldest first
+  std::uint32_t marked_kek_version = 0;            // the marker row; 0 before the first key
   std::map<std::string, std::size_t> wraps_by_key_id;  // "kek-1" -> n, "erased" -> n
 };
 
@@ -91,9 +102,10 @@ class SealedStore {
     std::function<void(const IntegrityFailure&)> on_integrity_failure;
   };
 
-  // Loads the vault's derivation root from `store`, creating it on first use.
+  // Loads the master keys from `keys` and the vault's derivation root from `store`, creating
+  // the root on first use. Fails (saying so) when the root does not open with these keys.
   static Result<std::unique_ptr<SealedStore>> Open(store::Store& store,
-                                                   const crypto::Keyring& keyring,
+                                                   const crypto::KekSource& keys,
                                                    Options options);
 
   // Writes one version (kConflict when expected_version is stale). kInvalidArgument when a
@@ -122,6 +134,9 @@ class SealedStore {
   // Crypto-shredding: destroys the patient's data key. kNotFound if they have none.
   Status ErasePatient(std::string_view patient_id);
 
+  // Rotation: reloads the key source and marks its newest version active for every process.
+  // Returns that version.
+  Result<std::uint32_t> BeginRotation();
   // Rewraps up to `batch` keys not yet under the active master key; returns how many moved.
   // Run until it returns 0 to finish a rotation; safe to interrupt and to run concurrently.
   Result<std::size_t> RewrapBatch(std::size_t batch);
@@ -130,12 +145,30 @@ class SealedStore {
   const crypto::DerivedKeys& derived_keys() const { return *derived_keys_; }
 
  private:
-  SealedStore(store::Store& store, const crypto::Keyring& keyring, Options options,
-              std::unique_ptr<crypto::DerivedKeys> derived_keys,
+  // The loaded master keys and the data-key cache that goes with them; replaced whole when
+  // the key source is reloaded.
+  struct KeySet {
+    std::unique_ptr<crypto::Keyring> keyring;
+    std::unique_ptr<crypto::Envelope> envelope;
+  };
+  static Result<std::shared_ptr<KeySet>> LoadKeySet(const crypto::KekSource& source,
+                                                    std::size_t cache_capacity);
+
+  SealedStore(store::Store& store, const crypto::KekSource& source, Options options,
+              std::shared_ptr<KeySet> keys, std::unique_ptr<crypto::DerivedKeys> derived_keys,
               std::map<std::string, crypto::BlindIndex, std::less<>> indexes);
 
+  std::shared_ptr<KeySet> CurrentKeySet() const;
+  // The key set with master-key `version` loaded, reloading the source if needed.
+  Result<std::shared_ptr<KeySet>> KeySetWith(std::uint32_t version);
+  // Unwraps a stored key of `owner` (cached), reporting a key that does not open.
+  Result<std::shared_ptr<const Secret>> DekOf(std::string_view owner,
+                                              const store::WrappedKey& stored);
   // The owner's data key, created (and stored wrapped) on first use.
   Result<std::shared_ptr<const Secret>> EnsureDek(std::string_view owner);
+  // Wraps a new data key and stores it, checking the active-version marker in the same
+  // transaction. kAlreadyExists if the owner got a key meanwhile.
+  Status InsertNewDek(std::string_view owner, const Secret& dek);
   Result<store::ResourceWrite> Seal(const SealedWrite& write);
   Result<Resource> Open(const store::ResourceVersion& version, const store::WrappedKey& key);
   Result<Resource> ReadOne(std::string_view resource_type, std::string_view id,
@@ -145,9 +178,10 @@ class SealedStore {
   void ReportIntegrityFailure(const IntegrityFailure& failure) const;
 
   store::Store& store_;
-  const crypto::Keyring& keyring_;
+  const crypto::KekSource& source_;
   Options options_;
-  crypto::Envelope envelope_;
+  mutable std::mutex keys_mutex_;
+  std::shared_ptr<KeySet> keys_;  // guarded by keys_mutex_
   std::unique_ptr<crypto::DerivedKeys> derived_keys_;
   std::map<std::string, crypto::BlindIndex, std::less<>> indexes_;  // by field name
 };

@@ -12,6 +12,7 @@
 
 #include "crypto/kek.h"
 #include "crypto/keyring.h"
+#include "crypto/master_key_file.h"
 #include "phi_access_for_testing.h"
 #include "records/sealed_store.h"
 #include "store/store.h"
@@ -21,21 +22,6 @@ namespace medvault::records {
 
 inline store::Timestamp At(std::int64_t micros) {
   return store::Timestamp(std::chrono::microseconds(micros));
-}
-
-// A keyring holding the given versions, each filled with its own byte.
-inline std::unique_ptr<crypto::Keyring> KeyringWith(
-    std::initializer_list<std::pair<std::uint32_t, std::uint8_t>> versions) {
-  std::vector<std::unique_ptr<crypto::Kek>> keks;
-  for (auto [version, fill] : versions) {
-    auto kek = crypto::LocalKek::Create(
-        version, std::move(*Secret::CopyOf(std::vector<std::uint8_t>(32, fill))));
-    EXPECT_TRUE(kek);
-    keks.push_back(std::move(*kek));
-  }
-  auto keyring = crypto::Keyring::FromKeks(std::move(keks));
-  EXPECT_TRUE(keyring);
-  return std::move(*keyring);
 }
 
 class SealedStoreTest : public ::testing::TestWithParam<std::string> {
@@ -54,8 +40,10 @@ class SealedStoreTest : public ::testing::TestWithParam<std::string> {
     auto opened = store::Store::Open(url_);
     ASSERT_TRUE(opened.has_value()) << opened.error().message();
     store_ = std::move(*opened);
-    keyring_ = KeyringWith({{1, 1}});
-    sealed_ = OpenSealed(*keyring_);
+    key_file_ = dir_ / "master.key";
+    ASSERT_TRUE(crypto::CreateMasterKeyFile(key_file_));
+    source_ = std::make_unique<crypto::KeyFileKekSource>(key_file_);
+    sealed_ = OpenSealed(*source_);
     ASSERT_NE(sealed_, nullptr);
   }
 
@@ -65,14 +53,14 @@ class SealedStoreTest : public ::testing::TestWithParam<std::string> {
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<SealedStore> OpenSealed(const crypto::Keyring& keyring) {
+  std::unique_ptr<SealedStore> OpenSealed(const crypto::KekSource& source) {
     SealedStore::Options options;
     options.on_integrity_failure = [this](const IntegrityFailure& failure) {
       integrity_failures_.push_back(std::string(failure.what) + " " +
                                     std::string(failure.resource_type) + "/" +
                                     std::string(failure.resource_id));
     };
-    auto sealed = SealedStore::Open(*store_, keyring, options);
+    auto sealed = SealedStore::Open(*store_, source, options);
     EXPECT_TRUE(sealed) << sealed.error().message();
     return sealed ? std::move(*sealed) : nullptr;
   }
@@ -90,7 +78,8 @@ class SealedStoreTest : public ::testing::TestWithParam<std::string> {
   std::filesystem::path dir_;
   std::string url_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<crypto::Keyring> keyring_;
+  std::filesystem::path key_file_;
+  std::unique_ptr<crypto::KeyFileKekSource> source_;
   std::unique_ptr<SealedStore> sealed_;
   std::vector<std::string> integrity_failures_;
   policy::PhiAccess access_ = policy::PhiAccessForTesting::Grant();

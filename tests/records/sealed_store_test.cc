@@ -211,7 +211,7 @@ TEST_P(SealedStoreTest, AlteredWrappedKeyFailsForThatPatientOnly) {
   altered.wrapped[30] ^= 0x01;
   ASSERT_TRUE(store_->ReplaceWrappedKey(altered, key->key_id));
   // A fresh process: nothing cached.
-  auto reopened = OpenSealed(*keyring_);
+  auto reopened = OpenSealed(*source_);
   auto read = reopened->Get(access_, "Patient", "p1");
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().code(), ErrorCode::kDataLoss);
@@ -225,7 +225,7 @@ TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {
   ASSERT_TRUE(PutPatient("p2", kDupond));
   ASSERT_TRUE(sealed_->ErasePatient("p1"));
 
-  auto another_process = OpenSealed(*keyring_);
+  auto another_process = OpenSealed(*source_);
   for (SealedStore* store : {sealed_.get(), another_process.get()}) {
     auto read = store->Get(access_, "Patient", "p1");
     ASSERT_FALSE(read);
@@ -249,16 +249,20 @@ TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {
   EXPECT_TRUE(sealed_->Get(access_, "Patient", "p2"));
 }
 
-TEST_P(SealedStoreTest, RotationRewrapsEveryKeySoTheOldMasterKeyCanBeRetired) {
+TEST_P(SealedStoreTest, RotationRewrapsEveryKeyWhileAnotherProcessKeepsServing) {
   for (int i = 0; i < 7; ++i) {
     std::string id = "p" + std::to_string(i);
     ASSERT_TRUE(PutPatient(id, kDupond));
   }
   ASSERT_TRUE(sealed_->Put({"Practitioner", "dr1", 0, "", R"({"name":"x"})", At(1)}));
   ASSERT_TRUE(sealed_->ErasePatient("p6"));
+  const std::filesystem::path backup_of_keys = dir_ / "master.key.backup";
+  std::filesystem::copy_file(key_file_, backup_of_keys);
 
-  auto both = KeyringWith({{1, 1}, {2, 2}});
-  auto rotating = OpenSealed(*both);
+  // `medvault keys rotate`, in its own process.
+  ASSERT_EQ(crypto::AddMasterKeyVersion(key_file_).value(), 2u);
+  auto rotating = OpenSealed(*source_);
+  ASSERT_EQ(rotating->BeginRotation().value(), 2u);
   std::size_t moved = 0;
   for (;;) {
     auto batch = rotating->RewrapBatch(3);
@@ -266,34 +270,47 @@ TEST_P(SealedStoreTest, RotationRewrapsEveryKeySoTheOldMasterKeyCanBeRetired) {
     if (*batch == 0) break;
     EXPECT_LE(*batch, 3u);
     moved += *batch;
+    // The serving process, which loaded only version 1, reads rewrapped keys all along.
+    auto read = sealed_->Get(access_, "Patient", "p" + std::to_string(moved % 6));
+    ASSERT_TRUE(read) << read.error().message();
   }
   // Six patients, the shared key and the derivation root; the erased marker stays.
   EXPECT_EQ(moved, 8u);
+  // A patient created by the serving process after the marker moved is wrapped under kek-2.
+  ASSERT_TRUE(PutPatient("p7", kDupond));
+  EXPECT_EQ(store_->GetWrappedKey("p7")->key_id, "kek-2");
+
   auto status = rotating->Keys();
   ASSERT_TRUE(status);
-  EXPECT_EQ(status->active_kek_version, 2u);
+  EXPECT_EQ(status->marked_kek_version, 2u);
+  EXPECT_EQ(status->loaded_kek_versions, (std::vector<std::uint32_t>{1, 2}));
   EXPECT_EQ(status->wraps_by_key_id, (std::map<std::string, std::size_t>{{"erased", 1},
-                                                                        {"kek-2", 8}}));
+                                                                        {"kek-2", 9}}));
 
-  auto retired = KeyringWith({{2, 2}});
-  auto after = OpenSealed(*retired);
+  ASSERT_TRUE(crypto::RetireMasterKeyVersionsBefore(key_file_, 2));
+  auto after = OpenSealed(*source_);
   ASSERT_NE(after, nullptr);
   auto read = after->Get(access_, "Patient", "p3");
   ASSERT_TRUE(read) << read.error().message();
   EXPECT_EQ(read->json.view(), kDupond);
   auto search = after->Search(access_, "Patient", "patient.family.prefix", "dupond", 10);
   ASSERT_TRUE(search);
-  EXPECT_EQ(search->size(), 6u);
+  EXPECT_EQ(search->size(), 7u);
   EXPECT_TRUE(after->Get(access_, "Practitioner", "dr1"));
 
-  // Whoever holds only the retired master key opens nothing of today's vault.
-  auto old_only = KeyringWith({{1, 1}});
-  EXPECT_FALSE(SealedStore::Open(*store_, *old_only, {}));
+  // Whoever holds only the retired master key (an old backup of the key file) opens nothing
+  // of today's vault.
+  crypto::KeyFileKekSource old_keys(backup_of_keys);
+  auto old = SealedStore::Open(*store_, old_keys, {});
+  ASSERT_FALSE(old);
+  EXPECT_THAT(old.error().message(), HasSubstr("master key"));
 }
 
 TEST_P(SealedStoreTest, AWrongMasterKeyIsRefusedAtOpen) {
-  auto wrong = KeyringWith({{1, 9}});
-  auto sealed = SealedStore::Open(*store_, *wrong, {});
+  const std::filesystem::path other = dir_ / "other.key";
+  ASSERT_TRUE(crypto::CreateMasterKeyFile(other));
+  crypto::KeyFileKekSource wrong(other);
+  auto sealed = SealedStore::Open(*store_, wrong, {});
   ASSERT_FALSE(sealed);
   EXPECT_EQ(sealed.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(sealed.error().message(), HasSubstr("master key"));
@@ -301,7 +318,7 @@ TEST_P(SealedStoreTest, AWrongMasterKeyIsRefusedAtOpen) {
 
 TEST_P(SealedStoreTest, TwoProcessesShareTheDerivationRoot) {
   ASSERT_TRUE(PutPatient("p1", kHelene));
-  auto other = OpenSealed(*keyring_);
+  auto other = OpenSealed(*source_);
   auto found = other->Search(access_, "Patient", "patient.nir", "184127645108946", 10);
   ASSERT_TRUE(found);
   EXPECT_THAT(Ids(*found), ElementsAre("p1"));
