@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "cli/demo.h"
+#include "cli/keys.h"
 #include "cli/serve.h"
 #include "cli/vault.h"
 
@@ -48,10 +50,27 @@ int Run(int argc, char** argv) {
   serve->add_option("--dir", serve_options.vault_dir, "Directory of the vault")->required();
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default from the vault's "
                                         "configuration: 127.0.0.1:8443)");
+  std::string store_url;
+  serve->add_option("--store", store_url,
+                    "Store URL, overriding store.url: sqlite:PATH or postgres://USER@HOST/DB");
 
   fs::path demo_dir;
+  std::size_t demo_patients = 0;
   auto* demo = app.add_subcommand("demo", "Create a vault filled with demo content");
   demo->add_option("--dir", demo_dir, "Directory of the new demo vault")->required();
+  demo->add_option("--patients", demo_patients,
+                   "Made-up patients to add beyond the named demo ones (default 0)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}));
+
+  fs::path keys_dir;
+  auto* keys = app.add_subcommand("keys", "Master keys: status and rotation");
+  keys->require_subcommand(1);
+  auto* keys_status = keys->add_subcommand("status", "Show master-key versions and their use");
+  keys_status->add_option("--dir", keys_dir, "Directory of the vault")->required();
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "Add a master-key version, rewrap every data key, retire the old version "
+                "(while the vault keeps serving; resumes an interrupted rotation)");
+  keys_rotate->add_option("--dir", keys_dir, "Directory of the vault")->required();
 
   app.add_subcommand("version", "Print medvault's version");
 
@@ -81,16 +100,23 @@ int Run(int argc, char** argv) {
   }
   if (demo->parsed()) {
     int code = Report(medvault::cli::CreateVault(demo_dir, {}));
-    if (code == kExitOk) {
-      std::printf("created demo vault %s\n", demo_dir.c_str());
-      std::printf("demo accounts: none yet (accounts arrive with the identity module)\n");
-    }
-    return code;
+    if (code != kExitOk) return code;
+    auto vault = medvault::cli::OpenVault(demo_dir, {});
+    if (!vault) return Report(std::unexpected(vault.error()));
+    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients);
+    if (!added) return Report(std::unexpected(added.error()));
+    std::printf("created demo vault %s with %zu patients (made up, encrypted in the store)\n",
+                demo_dir.c_str(), *added);
+    std::printf("demo accounts: none yet (accounts arrive with the identity module)\n");
+    return kExitOk;
   }
   if (serve->parsed()) {
     if (!listen.empty()) serve_options.listen = listen;
+    if (!store_url.empty()) serve_options.store_url = store_url;
     return Report(medvault::cli::Serve(serve_options));
   }
+  if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
+  if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));
   std::printf("medvault %s\n", MEDVAULT_VERSION);
   return kExitOk;
 }

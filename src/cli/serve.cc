@@ -8,9 +8,9 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "cli/vault.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "crypto/master_key_file.h"
 #include "http/dispatcher.h"
 #include "http/health.h"
 #include "http/router.h"
@@ -19,8 +19,6 @@
 
 namespace medvault::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 // Health data and keys live in this process's memory: keep them out of core files and away
 // from other processes of the same user.
@@ -31,27 +29,15 @@ void HardenProcess() {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-Status DataDirectoryReady(const fs::path& data_dir) {
-  std::error_code ec;
-  if (!fs::is_directory(data_dir, ec)) {
-    return Fail(ErrorCode::kUnavailable, "the vault's data directory is missing");
-  }
-  return {};
-}
-
 }  // namespace
 
 Status Serve(const ServeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   HardenProcess();
-  auto config = LoadConfig(options.vault_dir, [](const char* name) { return std::getenv(name); });
-  if (!config) return std::unexpected(config.error());
-  if (options.listen) config->server.listen = *options.listen;
-
-  // The keys are checked before anything listens: a key file others can read means the
-  // vault's protection is already gone, and the operator must hear it now.
-  auto master_keys = crypto::LoadMasterKeyFile(config->keys.master_key_file);
-  if (!master_keys) return std::unexpected(master_keys.error());
+  auto vault = OpenVault(options.vault_dir, {.listen = options.listen,
+                                             .store_url = options.store_url});
+  if (!vault) return std::unexpected(vault.error());
+  const Config* config = &vault->config;
 
   std::unique_ptr<boost::asio::ssl::context> tls;
   if (config->server.tls) {
@@ -61,11 +47,8 @@ Status Serve(const ServeOptions& options) {
   }
 
   http::Router router;
-  fs::path data_dir = options.vault_dir / "data";
-  if (auto ok = http::AddHealthRoutes(router, [data_dir] { return DataDirectoryReady(data_dir); });
-      !ok) {
-    return ok;
-  }
+  store::Store& store = *vault->store;
+  if (auto ok = http::AddHealthRoutes(router, [&store] { return store.Ping(); }); !ok) return ok;
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());

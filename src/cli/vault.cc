@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <cstdlib>
+
 #include "core/config.h"
 #include "crypto/master_key_file.h"
 #include "http/tls.h"
@@ -112,6 +114,28 @@ Status CreateVault(const fs::path& dir, const VaultOptions& options) {
     if (created_dir) fs::remove_all(dir, ec);
   }
   return built;
+}
+
+Result<OpenedVault> OpenVault(const fs::path& dir, const VaultOverrides& overrides) {
+  OpenedVault vault;
+  auto config = LoadConfig(dir, [](const char* name) { return std::getenv(name); });
+  if (!config) return std::unexpected(config.error());
+  vault.config = std::move(*config);
+  if (overrides.listen) vault.config.server.listen = *overrides.listen;
+  if (overrides.store_url) vault.config.store.url = *overrides.store_url;
+
+  // The keys are checked first: a key file others can read means the vault's protection is
+  // already gone, and the operator must hear it before anything else happens.
+  vault.keys = std::make_unique<crypto::KeyFileKekSource>(vault.config.keys.master_key_file);
+  if (auto loaded = vault.keys->Load(); !loaded) return std::unexpected(loaded.error());
+
+  auto store = store::Store::Open(vault.config.store.url);
+  if (!store) return std::unexpected(store.error());
+  vault.store = std::move(*store);
+  auto records = records::SealedStore::Open(*vault.store, *vault.keys, {});
+  if (!records) return std::unexpected(records.error());
+  vault.records = std::move(*records);
+  return vault;
 }
 
 }  // namespace medvault::cli

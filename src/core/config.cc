@@ -290,6 +290,14 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& sour
                          &config.keys.master_key_file}) {
     if (path->is_relative()) *path = vault_dir / *path;
   }
+  // A SQLite database path is inside the vault like every other relative path.
+  constexpr std::string_view kSqlitePrefix = "sqlite:";
+  if (std::string_view url = config.store.url; url.starts_with(kSqlitePrefix)) {
+    fs::path database(url.substr(kSqlitePrefix.size()));
+    if (database.is_relative()) {
+      config.store.url = std::string(kSqlitePrefix) + (vault_dir / database).string();
+    }
+  }
   return config;
 }
 

@@ -30,7 +30,18 @@ TEST(Config, EmptyFileGivesSafeDefaults) {
   EXPECT_EQ(config->server.max_header_bytes, 16u * 1024);
   EXPECT_EQ(config->keys.master_key_file, "/vault/keys/master.key");
   EXPECT_EQ(config->tls.certificate, "/vault/tls/cert.pem");
-  EXPECT_EQ(config->store.url, "sqlite:data/medvault.db");
+  EXPECT_EQ(config->store.url, "sqlite:/vault/data/medvault.db");
+}
+
+TEST(Config, StoreUrlsOtherThanRelativeSqlitePathsAreKeptAsGiven) {
+  auto absolute = ParseConfig("[store]\nurl = \"sqlite:/srv/db.sqlite\"\n", "medvault.toml",
+                              "/vault", NoEnv());
+  ASSERT_TRUE(absolute);
+  EXPECT_EQ(absolute->store.url, "sqlite:/srv/db.sqlite");
+  auto postgres = ParseConfig("[store]\nurl = \"postgres://medvault@db.internal/medvault\"\n",
+                              "medvault.toml", "/vault", NoEnv());
+  ASSERT_TRUE(postgres);
+  EXPECT_EQ(postgres->store.url, "postgres://medvault@db.internal/medvault");
 }
 
 TEST(Config, RenderedDefaultsParseBackToTheSameValues) {
