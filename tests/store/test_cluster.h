@@ -25,6 +25,7 @@ struct Cluster {
   std::string host;
   std::string port;
   std::string bindir;
+  std::string tmp;  // the cluster's directory: data/ (with pg_wal/) and server.log
 };
 
 // kUnavailable, with how to get a cluster, when the fixture did not run.
@@ -45,7 +46,7 @@ inline Result<Cluster> ReadCluster() {
   if (values["host"].empty() || values["port"].empty() || values["bindir"].empty()) {
     return Fail(ErrorCode::kUnavailable, "malformed " + std::string(kClusterEnv));
   }
-  return Cluster{values["host"], values["port"], values["bindir"]};
+  return Cluster{values["host"], values["port"], values["bindir"], values["tmp"]};
 }
 
 // A new empty database on the test cluster; returns its URL.
