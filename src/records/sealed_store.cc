@@ -60,6 +60,24 @@ bool Matches(crypto::ValueKind kind, std::string_view stored, std::string_view n
 
 }  // namespace
 
+void RaiseIntegrityAlert(store::Store& store, const IntegrityFailure& failure) {
+  log::Warning("integrity_failure", {{"what", failure.what},
+                                     {"resource_type", failure.resource_type},
+                                     {"resource_id", failure.resource_id},
+                                     {"version", failure.version}});
+  std::string subject = fmt::format("{}/{}", failure.resource_type, failure.resource_id);
+  if (failure.version > 0) subject += fmt::format("/_history/{}", failure.version);
+  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now());
+  auto raised = store.InsertAlert(
+      {0, now, "integrity_failure", subject,
+       fmt::format("the stored {} does not open: altered or moved on disk", failure.what)});
+  if (!raised) {
+    log::Error("alert_not_recorded", {{"kind", "integrity_failure"},
+                                      {"error", raised.error().message()}});
+  }
+}
+
 std::string KekKeyId(std::uint32_t version) { return fmt::format("{}{}", kKekPrefix, version); }
 
 Result<std::uint32_t> ParseKekKeyId(std::string_view key_id) {
@@ -134,11 +152,8 @@ Result<std::unique_ptr<SealedStore>> SealedStore::Open(store::Store& store,
     indexes.emplace(std::string(field.field), std::move(*index));
   }
   if (!options.on_integrity_failure) {
-    options.on_integrity_failure = [](const IntegrityFailure& failure) {
-      log::Warning("integrity_failure", {{"what", failure.what},
-                                         {"resource_type", failure.resource_type},
-                                         {"resource_id", failure.resource_id},
-                                         {"version", failure.version}});
+    options.on_integrity_failure = [&store](const IntegrityFailure& failure) {
+      RaiseIntegrityAlert(store, failure);
     };
   }
   return std::unique_ptr<SealedStore>(new SealedStore(store, source, std::move(options),

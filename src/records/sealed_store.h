@@ -98,7 +98,7 @@ class SealedStore {
     std::size_t dek_cache_capacity = 4096;
     // Candidates a search decrypts at most before it gives up (kUnavailable: narrow it).
     std::size_t max_search_candidates = 1000;
-    // Called for every record or key that does not open; the default logs a warning.
+    // Called for every record or key that does not open; the default is RaiseIntegrityAlert.
     std::function<void(const IntegrityFailure&)> on_integrity_failure;
   };
 
@@ -185,6 +185,10 @@ class SealedStore {
   std::unique_ptr<crypto::DerivedKeys> derived_keys_;
   std::map<std::string, crypto::BlindIndex, std::less<>> indexes_;  // by field name
 };
+
+// The default integrity report: a warning in the log and an "integrity_failure" alert in the
+// store (ids only).
+void RaiseIntegrityAlert(store::Store& store, const IntegrityFailure& failure);
 
 // The key_id under which a master-key version wraps ("kek-3"), and back.
 std::string KekKeyId(std::uint32_t version);

@@ -10,8 +10,17 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "select_head",       "select_current",   "select_version", "select_history", "insert_head",
     "advance_head",      "insert_version",   "delete_index",   "insert_index",   "lookup",
     "select_key",        "insert_key",       "replace_key",    "delete_key",     "list_keys",
-    "select_migrations", "insert_migration", "ping",
+    "insert_alert",      "list_alerts",      "select_migrations", "insert_migration", "ping",
 };
+
+// A Query added without a name would leave a null at the end of the table.
+constexpr bool EveryQueryNamed() {
+  for (const char* name : kQueryNames) {
+    if (name == nullptr) return false;
+  }
+  return true;
+}
+static_assert(EveryQueryNamed(), "kQueryNames must name every Query, in enum order");
 
 }  // namespace
 

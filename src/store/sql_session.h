@@ -36,6 +36,8 @@ enum class Query {
   kReplaceKey,        // (patient_id, key_id, wrapped, expected_key_id)
   kDeleteKey,         // (patient_id)
   kListKeys,          // (after, limit) -> patient_id, key_id, wrapped
+  kInsertAlert,       // (raised_at_micros, kind, subject, detail) -> id
+  kListAlerts,        // (after_id, limit) -> id, raised_at, kind, subject, detail
   kSelectMigrations,  // () -> version
   kInsertMigration,   // (version, name, applied_at_micros)
   kPing,              // () -> 1

@@ -298,4 +298,45 @@ Status SqlTransaction::DeleteWrappedKey(std::string_view patient_id) {
   return {};
 }
 
+Result<std::int64_t> SqlTransaction::InsertAlert(const Alert& alert) {
+  if (auto s = RequireWritable(); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(alert.kind, "alert kind"); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(alert.subject, "alert subject", /*may_be_empty=*/true); !s) {
+    return std::unexpected(s.error());
+  }
+  if (alert.detail.size() > kMaxAlertDetailBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "alert detail is too long");
+  }
+  auto result = Run(Query::kInsertAlert,
+                    {alert.raised_at.time_since_epoch().count(), std::string_view(alert.kind),
+                     std::string_view(alert.subject), std::string_view(alert.detail)});
+  if (!result) return std::unexpected(result.error());
+  if (result->rows.empty()) return Fail(ErrorCode::kInternal, "store: alert got no id");
+  return CellInt(result->rows.front(), 0);
+}
+
+Result<std::vector<Alert>> SqlTransaction::ListAlerts(std::int64_t after_id, std::size_t limit) {
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  auto result = Run(Query::kListAlerts, {after_id, *bound});
+  if (!result) return std::unexpected(result.error());
+  std::vector<Alert> alerts;
+  alerts.reserve(result->rows.size());
+  for (Row& row : result->rows) {
+    auto id = CellInt(row, 0);
+    auto raised_at = CellInt(row, 1);
+    auto kind = CellText(row, 2);
+    auto subject = CellText(row, 3);
+    auto detail = CellText(row, 4);
+    if (!id) return std::unexpected(id.error());
+    if (!raised_at) return std::unexpected(raised_at.error());
+    if (!kind) return std::unexpected(kind.error());
+    if (!subject) return std::unexpected(subject.error());
+    if (!detail) return std::unexpected(detail.error());
+    alerts.push_back({*id, Timestamp(std::chrono::microseconds(*raised_at)), std::move(*kind),
+                      std::move(*subject), std::move(*detail)});
+  }
+  return alerts;
+}
+
 }  // namespace medvault::store

@@ -32,6 +32,8 @@ class SqlTransaction final : public Transaction {
   Status InsertWrappedKey(const WrappedKey& key) override;
   Status ReplaceWrappedKey(const WrappedKey& key, std::string_view expected_key_id) override;
   Status DeleteWrappedKey(std::string_view patient_id) override;
+  Result<std::int64_t> InsertAlert(const Alert& alert) override;
+  Result<std::vector<Alert>> ListAlerts(std::int64_t after_id, std::size_t limit) override;
 
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }

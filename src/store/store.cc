@@ -122,4 +122,15 @@ Status Store::DeleteWrappedKey(std::string_view patient_id) {
   return Transact([&](Transaction& tx) { return tx.DeleteWrappedKey(patient_id); });
 }
 
+Result<std::int64_t> Store::InsertAlert(const Alert& alert) {
+  return RunOne<std::int64_t>(*this, Access::kReadWrite,
+                              [&](Transaction& tx) { return tx.InsertAlert(alert); });
+}
+
+Result<std::vector<Alert>> Store::ListAlerts(std::int64_t after_id, std::size_t limit) {
+  return RunOne<std::vector<Alert>>(*this, Access::kReadOnly, [&](Transaction& tx) {
+    return tx.ListAlerts(after_id, limit);
+  });
+}
+
 }  // namespace medvault::store

@@ -91,6 +91,19 @@ struct WrappedKey {
   Bytes wrapped;
 };
 
+// A security alert for the operators: a record that does not open, and later the guard's
+// suspensions and canary touches. Ids and fixed text only, never a value from a record.
+struct Alert {
+  std::int64_t id = 0;  // assigned by the store, increasing
+  Timestamp raised_at;
+  std::string kind;     // e.g. "integrity_failure"
+  std::string subject;  // what it is about, as ids: "Patient/<id>/_history/2"
+  std::string detail;   // a fixed sentence
+};
+
+// Longest alert detail the store accepts.
+inline constexpr std::size_t kMaxAlertDetailBytes = 1024;
+
 enum class Access { kReadOnly, kReadWrite };
 
 // The operations of one transaction. Not thread-safe; valid only during the body it was
@@ -129,6 +142,11 @@ class Transaction {
   // otherwise, kNotFound if the patient has no key).
   virtual Status ReplaceWrappedKey(const WrappedKey& key, std::string_view expected_key_id) = 0;
   virtual Status DeleteWrappedKey(std::string_view patient_id) = 0;
+
+  // Returns the new alert's id.
+  virtual Result<std::int64_t> InsertAlert(const Alert& alert) = 0;
+  // Alerts with id > after_id, oldest first, at most `limit`.
+  virtual Result<std::vector<Alert>> ListAlerts(std::int64_t after_id, std::size_t limit) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions, audit entries) arrive as numbered
@@ -178,6 +196,8 @@ class Store {
   Status InsertWrappedKey(const WrappedKey& key);
   Status ReplaceWrappedKey(const WrappedKey& key, std::string_view expected_key_id);
   Status DeleteWrappedKey(std::string_view patient_id);
+  Result<std::int64_t> InsertAlert(const Alert& alert);
+  Result<std::vector<Alert>> ListAlerts(std::int64_t after_id, std::size_t limit);
 
  protected:
   Store() = default;

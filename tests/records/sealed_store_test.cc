@@ -201,6 +201,17 @@ TEST_P(SealedStoreTest, CiphertextMovedToAnotherRowDoesNotOpenAndOthersStillServ
   EXPECT_EQ(read.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(integrity_failures_, ElementsAre("record Patient/p2"));
   EXPECT_TRUE(sealed_->Get(access_, "Patient", "p1"));
+
+  // By default the failure becomes an alert in the store, with ids only.
+  auto defaults = SealedStore::Open(*store_, *source_, {});
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE((*defaults)->Get(access_, "Patient", "p2"));
+  auto alerts = store_->ListAlerts(0, 10);
+  ASSERT_TRUE(alerts);
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ(alerts->front().kind, "integrity_failure");
+  EXPECT_EQ(alerts->front().subject, "Patient/p2/_history/2");
+  EXPECT_THAT(alerts->front().detail, HasSubstr("does not open"));
   EXPECT_TRUE(sealed_->GetVersion(access_, "Patient", "p2", 1));
 }
 

@@ -503,6 +503,40 @@ TEST_P(StoreConformance, ListWrappedKeysPagesInPatientIdOrder) {
   EXPECT_THAT(seen, ElementsAre("P2", "p1", "p10", "p2", "p3"));
 }
 
+TEST_P(StoreConformance, AlertsGetIncreasingIdsAndAreListedInOrder) {
+  Alert first{0, At(10), "integrity_failure", "Patient/a/_history/1", "record does not open"};
+  Alert second{0, At(20), "integrity_failure", "", "data key does not open"};
+  auto a = store_->InsertAlert(first);
+  auto b = store_->InsertAlert(second);
+  ASSERT_TRUE(a.has_value()) << a.error().message();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_GT(*b, *a);
+
+  auto all = store_->ListAlerts(0, 10);
+  ASSERT_TRUE(all.has_value());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, *a);
+  EXPECT_EQ((*all)[0].raised_at, At(10));
+  EXPECT_EQ((*all)[0].kind, "integrity_failure");
+  EXPECT_EQ((*all)[0].subject, "Patient/a/_history/1");
+  EXPECT_EQ((*all)[1].detail, "data key does not open");
+  auto after_first = store_->ListAlerts(*a, 10);
+  ASSERT_TRUE(after_first.has_value());
+  ASSERT_EQ(after_first->size(), 1u);
+  EXPECT_EQ(after_first->front().id, *b);
+
+  EXPECT_FALSE(store_->InsertAlert({0, At(1), "", "x", "y"}));
+  EXPECT_FALSE(store_->InsertAlert({0, At(1), "k", "x", std::string(kMaxAlertDetailBytes + 1, 'd')}));
+  EXPECT_FALSE(store_->ListAlerts(0, 0));
+  // A failed transaction raises nothing.
+  auto rolled_back = store_->Transact([](Transaction& tx) -> Status {
+    if (auto id = tx.InsertAlert({0, At(30), "k", "s", "d"}); !id) return std::unexpected(id.error());
+    return Fail(ErrorCode::kConflict, "changed my mind");
+  });
+  EXPECT_FALSE(rolled_back);
+  EXPECT_EQ(store_->ListAlerts(0, 10)->size(), 2u);
+}
+
 TEST_P(StoreConformance, MigrationsAreAppliedOnceAndReopeningIsIdempotent) {
   auto applied = store_->AppliedMigrations();
   ASSERT_TRUE(applied.has_value()) << applied.error().message();

@@ -48,6 +48,10 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kListKeys,
      "SELECT patient_id, key_id, wrapped FROM patient_keys WHERE patient_id > $1 "
      "ORDER BY patient_id LIMIT $2"},
+    {Query::kInsertAlert,
+     "INSERT INTO alerts (raised_at, kind, subject, detail) VALUES ($1, $2, $3, $4) RETURNING id"},
+    {Query::kListAlerts,
+     "SELECT id, raised_at, kind, subject, detail FROM alerts WHERE id > $1 ORDER BY id LIMIT $2"},
     {Query::kSelectMigrations, "SELECT version FROM schema_migrations ORDER BY version"},
     {Query::kInsertMigration,
      "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"},
@@ -98,6 +102,15 @@ CREATE TABLE patient_keys (
   patient_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
   key_id TEXT COLLATE "C" NOT NULL,
   wrapped BYTEA NOT NULL
+);
+)sql"},
+    {2, "002_alerts", R"sql(
+CREATE TABLE alerts (
+  id BIGSERIAL PRIMARY KEY,
+  raised_at BIGINT NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  subject TEXT COLLATE "C" NOT NULL,
+  detail TEXT NOT NULL
 );
 )sql"},
 };

@@ -48,6 +48,10 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kListKeys,
      "SELECT patient_id, key_id, wrapped FROM patient_keys WHERE patient_id > ?1 "
      "ORDER BY patient_id LIMIT ?2"},
+    {Query::kInsertAlert,
+     "INSERT INTO alerts (raised_at, kind, subject, detail) VALUES (?1, ?2, ?3, ?4) RETURNING id"},
+    {Query::kListAlerts,
+     "SELECT id, raised_at, kind, subject, detail FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2"},
     {Query::kSelectMigrations, "SELECT version FROM schema_migrations ORDER BY version"},
     {Query::kInsertMigration,
      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)"},
@@ -97,6 +101,15 @@ CREATE TABLE patient_keys (
   key_id TEXT NOT NULL,
   wrapped BLOB NOT NULL
 ) WITHOUT ROWID, STRICT;
+)sql"},
+    {2, "002_alerts", R"sql(
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  raised_at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
 )sql"},
 };
 
