@@ -3,19 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <latch>
-#include <map>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "store/store.h"
+#include "test_cluster.h"
 
 namespace medvault::store {
 namespace {
@@ -24,8 +21,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-constexpr std::string_view kClusterEnv = MEDVAULT_PG_STATE_DIR "/cluster.env";
 
 Bytes B(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
@@ -49,57 +44,6 @@ ResourceDelete Removal(std::string type, std::string id, std::int64_t expected) 
 }
 
 std::string Text(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
-
-// The cluster the "pg" fixture started, or why there is none.
-struct Cluster {
-  std::string host;
-  std::string port;
-  std::string bindir;
-};
-
-Result<Cluster> ReadCluster() {
-  std::ifstream in{std::string(kClusterEnv)};
-  if (!in) {
-    return Fail(ErrorCode::kUnavailable,
-                "no PostgreSQL test cluster: " + std::string(kClusterEnv) +
-                    " is missing. Run through ctest (the fixture runs tests/store/pg_cluster.sh "
-                    "start) and install PostgreSQL 15 (apt-get install postgresql-15).");
-  }
-  std::map<std::string, std::string> values;
-  for (std::string line; std::getline(in, line);) {
-    if (auto eq = line.find('='); eq != std::string::npos) {
-      values[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-  }
-  if (values["host"].empty() || values["port"].empty() || values["bindir"].empty()) {
-    return Fail(ErrorCode::kUnavailable, "malformed " + std::string(kClusterEnv));
-  }
-  return Cluster{values["host"], values["port"], values["bindir"]};
-}
-
-// A new empty database on the test cluster; returns its URL.
-Result<std::string> CreatePostgresDatabase() {
-  auto cluster = ReadCluster();
-  if (!cluster) return std::unexpected(cluster.error());
-  static std::atomic<int> counter{0};
-  const std::string name =
-      "t" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1));
-  const std::string command = cluster->bindir + "/createdb -h " + cluster->host + " -p " +
-                              cluster->port + " -U postgres " + name;
-  if (std::system(command.c_str()) != 0) {
-    return Fail(ErrorCode::kUnavailable, "createdb failed on the test cluster");
-  }
-  return "postgresql://postgres@" + cluster->host + ":" + cluster->port + "/" + name;
-}
-
-// Runs `sql` (a constant test statement) on the database named by `url` through psql.
-bool RunPsql(const std::string& url, const char* sql) {
-  auto cluster = ReadCluster();
-  if (!cluster) return false;
-  const std::string command = cluster->bindir + "/psql -q -X -v ON_ERROR_STOP=1 -d " + url +
-                              " -c \"" + sql + "\" >/dev/null";
-  return std::system(command.c_str()) == 0;
-}
 
 class StoreConformance : public ::testing::TestWithParam<std::string> {
  protected:
@@ -736,9 +680,10 @@ TEST(PostgresStore, ReconnectsAfterTheServerDropsItsConnections) {
   ASSERT_TRUE((*store)->Put(Write("Patient", "a", 0, "v1")));
   ASSERT_TRUE((*store)->Get("Patient", "a"));
 
-  ASSERT_TRUE(RunPsql(*url,
-                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+  auto terminated = RunPsql(*url,
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(terminated.has_value()) << terminated.error().message();
 
   auto got = (*store)->Get("Patient", "a");
   ASSERT_TRUE(got.has_value()) << got.error().message();
