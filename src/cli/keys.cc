@@ -3,8 +3,11 @@
 #include <cstdio>
 #include <string>
 
+#include <cstdlib>
+
 #include "cli/vault.h"
 #include "crypto/master_key_file.h"
+#include "crypto/pkcs11_kek.h"
 
 namespace medvault::cli {
 namespace {
@@ -26,6 +29,67 @@ std::size_t PendingWraps(const records::KeyStatus& status, std::uint32_t active)
   return pending;
 }
 
+// Where the master-key versions live, and the two steps of a rotation that happen there.
+class KeyPlace {
+ public:
+  virtual ~KeyPlace() = default;
+  virtual std::string Describe() const = 0;
+  virtual Result<std::uint32_t> AddVersion() const = 0;
+  // Removes every version older than `active`.
+  virtual Status RetireBefore(std::uint32_t active, const std::vector<std::uint32_t>& loaded) const = 0;
+};
+
+class KeyFilePlace final : public KeyPlace {
+ public:
+  explicit KeyFilePlace(std::filesystem::path path) : path_(std::move(path)) {}
+  std::string Describe() const override { return "master key file " + path_.string(); }
+  Result<std::uint32_t> AddVersion() const override { return crypto::AddMasterKeyVersion(path_); }
+  Status RetireBefore(std::uint32_t active, const std::vector<std::uint32_t>&) const override {
+    return crypto::RetireMasterKeyVersionsBefore(path_, active);
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class TokenPlace final : public KeyPlace {
+ public:
+  TokenPlace(crypto::Pkcs11Options options, Secret pin)
+      : options_(std::move(options)), pin_(std::move(pin)) {}
+  std::string Describe() const override {
+    return "PKCS#11 token " + options_.token_label.value_or("(by slot)") + ", keys " +
+           options_.key_label + "-<n>";
+  }
+  Result<std::uint32_t> AddVersion() const override {
+    return crypto::CreatePkcs11KekVersion(options_, pin_);
+  }
+  Status RetireBefore(std::uint32_t active,
+                      const std::vector<std::uint32_t>& loaded) const override {
+    for (std::uint32_t version : loaded) {
+      if (version >= active) continue;
+      if (auto destroyed = crypto::DestroyPkcs11KekVersion(options_, pin_, version); !destroyed) {
+        return destroyed;
+      }
+    }
+    return {};
+  }
+
+ private:
+  crypto::Pkcs11Options options_;
+  Secret pin_;
+};
+
+Result<std::unique_ptr<KeyPlace>> PlaceOf(const Config& config) {
+  if (config.keys.source == KekSourceKind::kFile) {
+    return std::make_unique<KeyFilePlace>(config.keys.master_key_file);
+  }
+  auto options = crypto::Pkcs11OptionsFrom(config.keys);
+  if (!options) return std::unexpected(options.error());
+  auto pin = crypto::LoadPkcs11Pin(config.keys, [](const char* name) { return std::getenv(name); });
+  if (!pin) return std::unexpected(pin.error());
+  return std::make_unique<TokenPlace>(std::move(*options), std::move(*pin));
+}
+
 }  // namespace
 
 Status PrintKeyStatus(const std::filesystem::path& vault_dir) {
@@ -34,7 +98,9 @@ Status PrintKeyStatus(const std::filesystem::path& vault_dir) {
   auto status = vault->records->Keys();
   if (!status) return std::unexpected(status.error());
   const std::uint32_t active = status->loaded_kek_versions.back();
-  std::printf("master key file: %s\n", vault->config.keys.master_key_file.c_str());
+  auto place = PlaceOf(vault->config);
+  if (!place) return std::unexpected(place.error());
+  std::printf("master keys: %s\n", (*place)->Describe().c_str());
   std::printf("loaded versions: %s (active %u)\n", Join(status->loaded_kek_versions).c_str(),
               active);
   std::printf("vault marker: version %u\n", status->marked_kek_version);
@@ -54,15 +120,17 @@ Status PrintKeyStatus(const std::filesystem::path& vault_dir) {
 Status RotateKeys(const std::filesystem::path& vault_dir) {
   auto vault = OpenVault(vault_dir, {});
   if (!vault) return std::unexpected(vault.error());
-  const std::filesystem::path& key_file = vault->config.keys.master_key_file;
-  auto versions = crypto::LoadMasterKeyFile(key_file);
-  if (!versions) return std::unexpected(versions.error());
-  if (versions->size() == 1) {
-    auto added = crypto::AddMasterKeyVersion(key_file);
+  auto place = PlaceOf(vault->config);
+  if (!place) return std::unexpected(place.error());
+  auto before = vault->records->Keys();
+  if (!before) return std::unexpected(before.error());
+  if (before->loaded_kek_versions.size() == 1) {
+    auto added = (*place)->AddVersion();
     if (!added) return std::unexpected(added.error());
     std::printf("added master key version %u\n", *added);
   } else {
-    std::printf("resuming the rotation to master key version %u\n", versions->back().version);
+    std::printf("resuming the rotation to master key version %u\n",
+                before->loaded_kek_versions.back());
   }
   auto active = vault->records->BeginRotation();
   if (!active) return std::unexpected(active.error());
@@ -82,12 +150,12 @@ Status RotateKeys(const std::filesystem::path& vault_dir) {
                     " keys are still wrapped under older versions; run 'medvault keys rotate' "
                     "again");
   }
-  if (auto retired = crypto::RetireMasterKeyVersionsBefore(key_file, *active); !retired) {
+  if (auto retired = (*place)->RetireBefore(*active, status->loaded_kek_versions); !retired) {
     return retired;
   }
   std::printf("rotation complete: every key is wrapped under master key version %u; older "
-              "versions are retired from %s\n",
-              *active, key_file.c_str());
+              "versions are retired from the %s\n",
+              *active, (*place)->Describe().c_str());
   return {};
 }
 

@@ -118,7 +118,8 @@ Status CreateVault(const fs::path& dir, const VaultOptions& options) {
 
 Result<OpenedVault> OpenVault(const fs::path& dir, const VaultOverrides& overrides) {
   OpenedVault vault;
-  auto config = LoadConfig(dir, [](const char* name) { return std::getenv(name); });
+  const EnvLookup env = [](const char* name) { return std::getenv(name); };
+  auto config = LoadConfig(dir, env);
   if (!config) return std::unexpected(config.error());
   vault.config = std::move(*config);
   if (overrides.listen) vault.config.server.listen = *overrides.listen;
@@ -126,7 +127,9 @@ Result<OpenedVault> OpenVault(const fs::path& dir, const VaultOverrides& overrid
 
   // The keys are checked first: a key file others can read means the vault's protection is
   // already gone, and the operator must hear it before anything else happens.
-  vault.keys = std::make_unique<crypto::KeyFileKekSource>(vault.config.keys.master_key_file);
+  auto keys = crypto::MakeKekSource(vault.config.keys, env);
+  if (!keys) return std::unexpected(keys.error());
+  vault.keys = std::move(*keys);
   if (auto loaded = vault.keys->Load(); !loaded) return std::unexpected(loaded.error());
 
   auto store = store::Store::Open(vault.config.store.url);

@@ -25,6 +25,8 @@ struct KeySpec {
   std::function<Status(Config&, std::string_view text)> set;
   std::function<std::string(const Config&)> show;
   bool is_path = false;
+  // Has no value by default: an unset key is written commented out, since TOML has no null.
+  bool optional = false;
 
   std::string name() const { return section + "." + key; }
   std::string env_var() const {
@@ -68,6 +70,17 @@ Status ParseText(std::string_view text, std::size_t& out) {
   return {};
 }
 
+Status ParseText(std::string_view text, KekSourceKind& out) {
+  if (text == "file") {
+    out = KekSourceKind::kFile;
+  } else if (text == "pkcs11") {
+    out = KekSourceKind::kPkcs11;
+  } else {
+    return Fail(ErrorCode::kInvalidArgument, "must be \"file\" or \"pkcs11\"");
+  }
+  return {};
+}
+
 Status ParseText(std::string_view text, std::chrono::milliseconds& out) {
   double seconds = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
@@ -79,6 +92,19 @@ Status ParseText(std::string_view text, std::chrono::milliseconds& out) {
   return {};
 }
 
+// An empty text unsets an optional key, so an environment variable can clear a file's value.
+template <typename T>
+Status ParseText(std::string_view text, std::optional<T>& out) {
+  if (text.empty()) {
+    out.reset();
+    return {};
+  }
+  T value{};
+  if (auto ok = ParseText(text, value); !ok) return ok;
+  out = std::move(value);
+  return {};
+}
+
 std::string ShowValue(const std::string& value) { return value; }
 std::string ShowValue(const fs::path& value) { return value.string(); }
 std::string ShowValue(bool value) { return value ? "true" : "false"; }
@@ -87,9 +113,22 @@ std::string ShowValue(std::chrono::milliseconds value) {
   if (value.count() % 1000 == 0) return std::to_string(value.count() / 1000);
   return fmt::format("{}", static_cast<double>(value.count()) / 1000.0);
 }
+std::string ShowValue(KekSourceKind value) {
+  return value == KekSourceKind::kPkcs11 ? "pkcs11" : "file";
+}
+template <typename T>
+std::string ShowValue(const std::optional<T>& value) {
+  return value ? ShowValue(*value) : "";
+}
+
+template <typename T>
+constexpr bool kIsOptional = false;
+template <typename T>
+constexpr bool kIsOptional<std::optional<T>> = true;
 
 template <typename T>
 const char* TypeName() {
+  if constexpr (kIsOptional<T>) return TypeName<typename T::value_type>();
   if constexpr (std::is_same_v<T, bool>) return "boolean";
   if constexpr (std::is_same_v<T, std::size_t>) return "integer";
   if constexpr (std::is_same_v<T, std::chrono::milliseconds>) return "seconds";
@@ -105,7 +144,8 @@ KeySpec Key(std::string section, std::string key, std::string description, Acces
   spec.key = std::move(key);
   spec.type = TypeName<T>();
   spec.description = std::move(description);
-  spec.is_path = std::is_same_v<T, fs::path>;
+  spec.is_path = std::is_same_v<T, fs::path> || std::is_same_v<T, std::optional<fs::path>>;
+  spec.optional = kIsOptional<T>;
   spec.set = [field](Config& config, std::string_view text) -> Status {
     return ParseText(text, field(config));
   };
@@ -141,8 +181,20 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.tls.certificate; }),
       Key("tls", "private_key", "PEM private key of the certificate, mode 0600",
           [](Config& c) -> auto& { return c.tls.private_key; }),
+      Key("keys", "source", "where the master key (KEK) versions come from: file or pkcs11",
+          [](Config& c) -> auto& { return c.keys.source; }),
       Key("keys", "master_key_file", "master key file (KEK), mode 0600, outside data/",
           [](Config& c) -> auto& { return c.keys.master_key_file; }),
+      Key("keys", "pkcs11_module", "PKCS#11 module (shared library) of the token holding the KEK",
+          [](Config& c) -> auto& { return c.keys.pkcs11_module; }),
+      Key("keys", "pkcs11_token_label", "label of the PKCS#11 token holding the KEK",
+          [](Config& c) -> auto& { return c.keys.pkcs11_token_label; }),
+      Key("keys", "pkcs11_slot", "PKCS#11 slot id of the token, when its label is not enough",
+          [](Config& c) -> auto& { return c.keys.pkcs11_slot; }),
+      Key("keys", "pkcs11_key_label", "KEK version n is the token's AES key labelled LABEL-n",
+          [](Config& c) -> auto& { return c.keys.pkcs11_key_label; }),
+      Key("keys", "pkcs11_pin_file", "file holding the token's user PIN, mode 0600",
+          [](Config& c) -> auto& { return c.keys.pkcs11_pin_file; }),
       Key("store", "url", "sqlite:PATH (inside the vault) or postgres://USER@HOST/DB",
           [](Config& c) -> auto& { return c.store.url; }),
   };
@@ -239,6 +291,10 @@ std::string RenderConfigToml(const Config& config) {
       text += fmt::format("\n[{}]\n", section);
     }
     std::string value = spec.show(config);
+    if (spec.optional && value.empty()) {
+      text += fmt::format("# {}\n# {} = (not set)\n", spec.description, spec.key);
+      continue;
+    }
     if (spec.type == "string" || spec.type == "path") {
       std::ostringstream quoted;
       quoted << toml::value<std::string>(value);
@@ -290,6 +346,10 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& sour
                          &config.keys.master_key_file}) {
     if (path->is_relative()) *path = vault_dir / *path;
   }
+  // A relative module path is inside the vault too, never a name for the loader to search.
+  for (std::optional<fs::path>* path : {&config.keys.pkcs11_module, &config.keys.pkcs11_pin_file}) {
+    if (*path && (*path)->is_relative()) **path = vault_dir / **path;
+  }
   // A SQLite database path is inside the vault like every other relative path.
   constexpr std::string_view kSqlitePrefix = "sqlite:";
   if (std::string_view url = config.store.url; url.starts_with(kSqlitePrefix)) {
@@ -318,7 +378,9 @@ std::vector<ConfigKeyDoc> DescribeConfigKeys() {
   Config defaults = DefaultConfig("");
   std::vector<ConfigKeyDoc> docs;
   for (const auto& spec : Keys()) {
-    docs.push_back({spec.name(), spec.type, spec.show(defaults), spec.env_var(), spec.description});
+    std::string default_value = spec.show(defaults);
+    if (spec.optional && default_value.empty()) default_value = "(not set)";
+    docs.push_back({spec.name(), spec.type, default_value, spec.env_var(), spec.description});
   }
   return docs;
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,25 @@ struct TlsConfig {
   std::filesystem::path private_key;
 };
 
+// Where the master key (KEK) versions come from.
+enum class KekSourceKind {
+  kFile,    // the key file `medvault init` wrote (keys.master_key_file)
+  kPkcs11,  // secret keys on a PKCS#11 token (an HSM); they never leave it
+};
+
 struct KeysConfig {
+  KekSourceKind source = KekSourceKind::kFile;
   std::filesystem::path master_key_file;
+  // The PKCS#11 module (shared library) to load; set when `source` is kPkcs11.
+  std::optional<std::filesystem::path> pkcs11_module;
+  // The token, by label, by slot, or both (then the slot must hold that token).
+  std::optional<std::string> pkcs11_token_label;
+  std::optional<std::size_t> pkcs11_slot;
+  // Key version n is the token's secret key labelled "<pkcs11_key_label>-<n>".
+  std::string pkcs11_key_label = "medvault-kek";
+  // The user PIN is never in this file: it is read from this file (mode 0600) or, when this
+  // is not set, from the MEDVAULT_PKCS11_PIN environment variable.
+  std::optional<std::filesystem::path> pkcs11_pin_file;
 };
 
 struct StoreConfig {

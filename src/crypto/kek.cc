@@ -6,6 +6,7 @@
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
 #include "crypto/master_key_file.h"
+#include "crypto/pkcs11_kek.h"
 
 namespace medvault::crypto {
 namespace {
@@ -38,6 +39,21 @@ Result<std::vector<std::uint8_t>> LocalKek::Wrap(
 Result<Secret> LocalKek::Unwrap(std::span<const std::uint8_t> wrapped,
                                 std::span<const std::uint8_t> associated_data) const {
   return AeadOpenSecret(wrapping_, wrapped, associated_data);
+}
+
+Result<std::unique_ptr<KekSource>> MakeKekSource(const KeysConfig& keys, const EnvLookup& env) {
+  switch (keys.source) {
+    case KekSourceKind::kFile:
+      return std::make_unique<KeyFileKekSource>(keys.master_key_file);
+    case KekSourceKind::kPkcs11: {
+      auto options = Pkcs11OptionsFrom(keys);
+      if (!options) return std::unexpected(options.error());
+      auto pin = LoadPkcs11Pin(keys, env);
+      if (!pin) return std::unexpected(pin.error());
+      return std::make_unique<Pkcs11KekSource>(std::move(*options), std::move(*pin));
+    }
+  }
+  return Fail(ErrorCode::kInvalidArgument, "keys.source names no known source of master keys");
 }
 
 Result<std::vector<std::unique_ptr<Kek>>> KeyFileKekSource::Load() const {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/secret.h"
 
@@ -64,6 +65,11 @@ class KekSource {
   // Every available version. Errors name the file or token and say what is wrong.
   virtual Result<std::vector<std::unique_ptr<Kek>>> Load() const = 0;
 };
+
+// The source keys.source names: the key file, or a PKCS#11 token (pkcs11_kek.h), whose PIN is
+// read now so that a missing or unreadable PIN stops the start. `env` supplies the PIN when
+// keys.pkcs11_pin_file is not set. Errors name the setting or file; nothing is loaded yet.
+Result<std::unique_ptr<KekSource>> MakeKekSource(const KeysConfig& keys, const EnvLookup& env);
 
 // The master key file (see master_key_file.h): every line becomes a LocalKek.
 class KeyFileKekSource final : public KekSource {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sodium.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +10,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#include "crypto/private_file.h"
 
 namespace medvault::crypto {
 namespace {
@@ -137,47 +138,10 @@ Status RetireMasterKeyVersionsBefore(const std::filesystem::path& path, std::uin
 Result<std::vector<MasterKey>> LoadMasterKeyFile(const std::filesystem::path& path) {
   if (auto ok = InitSodium(); !ok) return std::unexpected(ok.error());
   const std::string name = path.string();
-  int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    return Fail(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kPermissionDenied,
-                fmt::format("cannot open master key file {}: {}", name, std::strerror(errno)));
-  }
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return Fail(ErrorCode::kPermissionDenied,
-                fmt::format("master key file {} is not a regular file", name));
-  }
-  if ((info.st_mode & 077) != 0) {
-    ::close(fd);
-    return Fail(ErrorCode::kPermissionDenied,
-                fmt::format("master key file {} has mode {:04o}; it must be 0600 (chmod 600 {})",
-                            name, info.st_mode & 07777, name));
-  }
-  if (info.st_uid != ::geteuid()) {
-    ::close(fd);
-    return Fail(ErrorCode::kPermissionDenied,
-                fmt::format("master key file {} is not owned by the user running medvault", name));
-  }
-  if (static_cast<std::size_t>(info.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("master key file {} is too large", name));
-  }
-  auto contents = Secret::Allocate(static_cast<std::size_t>(info.st_size));
-  if (!contents) {
-    ::close(fd);
-    return std::unexpected(contents.error());
-  }
-  std::size_t filled = 0;
-  while (filled < contents->size()) {
-    ssize_t got = ::read(fd, contents->mutable_bytes().data() + filled, contents->size() - filled);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    filled += static_cast<std::size_t>(got);
-  }
-  ::close(fd);
+  auto contents = ReadPrivateFile(path, "master key file", kMaxFileBytes);
+  if (!contents) return std::unexpected(contents.error());
 
-  std::string_view text(reinterpret_cast<const char*>(contents->bytes().data()), filled);
+  std::string_view text(reinterpret_cast<const char*>(contents->bytes().data()), contents->size());
   std::vector<MasterKey> keys;
   std::size_t line_number = 0;
   auto malformed = [&] {

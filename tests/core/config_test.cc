@@ -10,6 +10,7 @@ namespace medvault {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 EnvLookup NoEnv() {
   return [](const char*) -> const char* { return nullptr; };
@@ -121,6 +122,77 @@ TEST(Config, MissingVaultSaysHowToCreateOne) {
   ASSERT_FALSE(config);
   EXPECT_EQ(config.error().code(), ErrorCode::kNotFound);
   EXPECT_THAT(config.error().message(), HasSubstr("medvault init --dir /nonexistent/vault"));
+}
+
+TEST(Config, MasterKeysComeFromTheKeyFileUnlessAPkcs11TokenIsConfigured) {
+  auto defaults = ParseConfig("", "f", "/vault", NoEnv());
+  ASSERT_TRUE(defaults) << defaults.error().message();
+  EXPECT_EQ(defaults->keys.source, KekSourceKind::kFile);
+  EXPECT_FALSE(defaults->keys.pkcs11_module);
+  EXPECT_FALSE(defaults->keys.pkcs11_token_label);
+  EXPECT_FALSE(defaults->keys.pkcs11_slot);
+  EXPECT_EQ(defaults->keys.pkcs11_key_label, "medvault-kek");
+  EXPECT_FALSE(defaults->keys.pkcs11_pin_file);
+
+  auto config = ParseConfig(
+      "[keys]\nsource = \"pkcs11\"\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
+      "pkcs11_token_label = \"medvault\"\npkcs11_slot = 1794977385\n"
+      "pkcs11_key_label = \"kek\"\npkcs11_pin_file = \"keys/token.pin\"\n",
+      "f", "/vault", NoEnv());
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->keys.source, KekSourceKind::kPkcs11);
+  EXPECT_EQ(config->keys.pkcs11_module, "/usr/lib/softhsm/libsofthsm2.so");
+  EXPECT_EQ(config->keys.pkcs11_token_label, "medvault");
+  EXPECT_EQ(config->keys.pkcs11_slot, 1794977385u);
+  EXPECT_EQ(config->keys.pkcs11_key_label, "kek");
+  // Relative paths are inside the vault, like the key file.
+  EXPECT_EQ(config->keys.pkcs11_pin_file, "/vault/keys/token.pin");
+}
+
+TEST(Config, UnknownKeySourceIsRefusedNamingTheChoices) {
+  auto config = ParseConfig("[keys]\nsource = \"hsm\"\n", "f", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("'keys.source'"));
+  EXPECT_THAT(config.error().message(), HasSubstr("\"pkcs11\""));
+}
+
+TEST(Config, RelativeModulePathIsInsideTheVaultNeverSearched) {
+  auto config = ParseConfig("[keys]\npkcs11_module = \"lib/p11.so\"\n", "f", "/vault", NoEnv());
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->keys.pkcs11_module, "/vault/lib/p11.so");
+}
+
+TEST(Config, ThePinItselfIsNotAConfigurationKey) {
+  auto config = ParseConfig("[keys]\npkcs11_pin = \"1234\"\n", "f", "v", NoEnv());
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("unknown key 'keys.pkcs11_pin'"));
+  EXPECT_THAT(config.error().message(), Not(HasSubstr("1234")));
+}
+
+TEST(Config, UnsetOptionalKeysAreWrittenCommentedOutAndReadBackUnset) {
+  Config defaults = DefaultConfig("");
+  std::string text = RenderConfigToml(defaults);
+  EXPECT_THAT(text, HasSubstr("# pkcs11_slot = (not set)\n"));
+  auto config = ParseConfig(text, "medvault.toml", "/v", NoEnv());
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_FALSE(config->keys.pkcs11_slot);
+  EXPECT_FALSE(config->keys.pkcs11_module);
+
+  defaults.keys.pkcs11_slot = 7;
+  defaults.keys.pkcs11_token_label = "medvault";
+  auto set = ParseConfig(RenderConfigToml(defaults), "medvault.toml", "/v", NoEnv());
+  ASSERT_TRUE(set) << set.error().message();
+  EXPECT_EQ(set->keys.pkcs11_slot, 7u);
+  EXPECT_EQ(set->keys.pkcs11_token_label, "medvault");
+}
+
+TEST(Config, EmptyEnvironmentValueUnsetsAnOptionalKey) {
+  auto config = ParseConfig("[keys]\npkcs11_slot = 3\n", "f", "v",
+                            EnvOf({{"MEDVAULT_KEYS_PKCS11_SLOT", ""},
+                                   {"MEDVAULT_KEYS_SOURCE", "pkcs11"}}));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_FALSE(config->keys.pkcs11_slot);
+  EXPECT_EQ(config->keys.source, KekSourceKind::kPkcs11);
 }
 
 TEST(Config, EveryKeyIsDocumentedWithItsEnvironmentVariable) {
