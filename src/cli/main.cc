@@ -43,6 +43,21 @@ int Run(int argc, char** argv) {
                    "Use this PEM certificate chain instead of a self-signed one");
   init->add_option("--tls-private-key", vault_options.private_key,
                    "Private key of --tls-certificate");
+  medvault::KeysConfig token;
+  std::filesystem::path token_module;
+  auto* module_option = init->add_option(
+      "--pkcs11-module", token_module,
+      "Keep the master keys on a PKCS#11 token (HSM) through this module instead of a key "
+      "file; the PIN comes from --pkcs11-pin-file or MEDVAULT_PKCS11_PIN");
+  init->add_option("--pkcs11-token-label", token.pkcs11_token_label, "Label of the token")
+      ->needs(module_option);
+  init->add_option("--pkcs11-slot", token.pkcs11_slot, "Slot of the token")->needs(module_option);
+  init->add_option("--pkcs11-key-label", token.pkcs11_key_label,
+                   "Label prefix of the key versions (default medvault-kek)")
+      ->needs(module_option);
+  init->add_option("--pkcs11-pin-file", token.pkcs11_pin_file,
+                   "File (mode 0600) holding the token's user PIN")
+      ->needs(module_option);
 
   medvault::cli::ServeOptions serve_options;
   std::string listen;
@@ -94,6 +109,11 @@ int Run(int argc, char** argv) {
   }
 
   if (init->parsed()) {
+    if (!token_module.empty()) {
+      token.pkcs11_module = std::filesystem::absolute(token_module);
+      if (token.pkcs11_pin_file) *token.pkcs11_pin_file = std::filesystem::absolute(*token.pkcs11_pin_file);
+      vault_options.pkcs11 = token;
+    }
     int code = Report(medvault::cli::CreateVault(init_dir, vault_options));
     if (code == kExitOk) std::printf("created vault %s\n", init_dir.c_str());
     return code;

@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "crypto/master_key_file.h"
+#include "crypto/pkcs11_kek.h"
 #include "http/tls.h"
 
 namespace medvault::cli {
@@ -55,6 +56,24 @@ Status WriteNewFile(const fs::path& path, const std::string& text, mode_t mode) 
   return {};
 }
 
+// A new PKCS#11 vault's first master-key version, unless the token holds one already (a token
+// shared with another instance of the same vault).
+Status EnsureTokenKey(const KeysConfig& keys) {
+  const EnvLookup env = [](const char* name) { return std::getenv(name); };
+  auto options = crypto::Pkcs11OptionsFrom(keys);
+  if (!options) return std::unexpected(options.error());
+  auto pin = crypto::LoadPkcs11Pin(keys, env);
+  if (!pin) return std::unexpected(pin.error());
+  auto source = crypto::MakeKekSource(keys, env);
+  if (!source) return std::unexpected(source.error());
+  if (auto loaded = (*source)->Load(); loaded || loaded.error().code() != ErrorCode::kNotFound) {
+    return loaded ? Status{} : Status{std::unexpected(loaded.error())};
+  }
+  auto created = crypto::CreatePkcs11KekVersion(*options, *pin);
+  if (!created) return std::unexpected(created.error());
+  return {};
+}
+
 Status BuildVault(const fs::path& dir, const VaultOptions& options, std::vector<fs::path>& made) {
   using fs::perms;
   for (auto [name, mode] : {std::pair{"data", perms::owner_all}, {"keys", perms::owner_all},
@@ -62,9 +81,15 @@ Status BuildVault(const fs::path& dir, const VaultOptions& options, std::vector<
     if (auto ok = MakeDirectory(dir / name, mode); !ok) return ok;
     made.push_back(dir / name);
   }
-  if (auto ok = crypto::CreateMasterKeyFile(dir / "keys" / "master.key"); !ok) return ok;
-
   Config config = DefaultConfig(dir);
+  if (options.pkcs11) {
+    config.keys = *options.pkcs11;
+    config.keys.source = KekSourceKind::kPkcs11;
+    config.keys.master_key_file = DefaultConfig(dir).keys.master_key_file;
+    if (auto ok = EnsureTokenKey(config.keys); !ok) return ok;
+  } else if (auto ok = crypto::CreateMasterKeyFile(dir / "keys" / "master.key"); !ok) {
+    return ok;
+  }
   if (options.certificate.empty()) {
     auto ok = http::CreateSelfSignedCertificate(dir / config.tls.certificate,
                                                 dir / config.tls.private_key, options.hostnames,

@@ -23,6 +23,10 @@ struct VaultOptions {
   // An existing certificate and key to use instead of a self-signed one (both or neither).
   std::filesystem::path certificate;
   std::filesystem::path private_key;
+  // Master keys on a PKCS#11 token instead of a key file: keys.source = "pkcs11" with these
+  // settings (module, token label or slot, key label, PIN file). Version 1 is created on the
+  // token unless it holds one already.
+  std::optional<KeysConfig> pkcs11;
 };
 
 // Creates a new vault at `dir`. Refuses when a vault (or any of its parts) is already
