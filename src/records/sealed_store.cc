@@ -471,7 +471,17 @@ Status SealedStore::ErasePatient(std::string_view patient_id) {
     if (!current) return std::unexpected(current.error());
     if (current->key_id == kErasedKeyId) return ErasedError();
     if (auto removed = transaction.DeleteWrappedKey(patient_id); !removed) return removed;
-    return transaction.InsertWrappedKey({std::string(patient_id), std::string(kErasedKeyId), {}});
+    auto marked =
+        transaction.InsertWrappedKey({std::string(patient_id), std::string(kErasedKeyId), {}});
+    if (!marked) return marked;
+    // The erasure is recorded with it, in the same transaction: ids only.
+    auto recorded = transaction.InsertAlert(
+        {0, std::chrono::time_point_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now()),
+         "patient_erased", fmt::format("Patient/{}", patient_id),
+         "the patient's data key was destroyed (crypto-shredding)"});
+    if (!recorded) return std::unexpected(recorded.error());
+    return {};
   });
   CurrentKeySet()->envelope->Evict(patient_id);
   return erased;

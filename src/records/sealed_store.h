@@ -131,7 +131,8 @@ class SealedStore {
                                        std::string_view resource_type, std::string_view field,
                                        std::string_view query, std::size_t limit);
 
-  // Crypto-shredding: destroys the patient's data key. kNotFound if they have none.
+  // Crypto-shredding: destroys the patient's data key and records a "patient_erased" alert in
+  // the same transaction. kNotFound if they have none.
   Status ErasePatient(std::string_view patient_id);
 
   // Rotation: reloads the key source and marks its newest version active for every process.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/master_key_file.h"
 #include "tests/integration/harness.h"
 #include "tests/store/test_cluster.h"
 
@@ -92,6 +93,23 @@ TEST_F(StoreCliTest, KeysRotateWhileTheServerServesAndTheServerRestartsOnTheNewK
   auto restarted = ServerProcess::Start(vault);
   ASSERT_NE(restarted, nullptr);
   EXPECT_EQ(ReadyStatus(restarted->port(), vault), 200);
+}
+
+TEST_F(StoreCliTest, AnInterruptedRotationResumes) {
+  fs::path vault = Demo("vault", "10");
+  // The first step of a rotation happened (a version was added), then the command died.
+  ASSERT_EQ(crypto::AddMasterKeyVersion(vault / "keys" / "master.key").value(), 2u);
+  auto status = RunMedvault({"keys", "status", "--dir", vault.string()});
+  EXPECT_THAT(status.out, HasSubstr("loaded versions: 1, 2 (active 2)"));
+  EXPECT_THAT(status.out, HasSubstr("rotation: under way, 16 keys still to rewrap"));
+
+  auto rotate = RunMedvault({"keys", "rotate", "--dir", vault.string()});
+  ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
+  EXPECT_THAT(rotate.out, HasSubstr("resuming the rotation to master key version 2"));
+  EXPECT_THAT(rotate.out, ::testing::Not(HasSubstr("added master key version")));
+  auto after = RunMedvault({"keys", "status", "--dir", vault.string()});
+  EXPECT_THAT(after.out, HasSubstr("loaded versions: 2 (active 2)"));
+  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 16"));
 }
 
 TEST_F(StoreCliTest, AMasterKeyThatDoesNotMatchTheStoreRefusesToStart) {

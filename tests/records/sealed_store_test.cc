@@ -249,6 +249,11 @@ TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {
     ASSERT_TRUE(search);
     EXPECT_THAT(Ids(*search), ElementsAre("p2"));
   }
+  auto recorded = store_->ListAlerts(0, 10);
+  ASSERT_TRUE(recorded);
+  ASSERT_EQ(recorded->size(), 1u);
+  EXPECT_EQ(recorded->front().kind, "patient_erased");
+  EXPECT_EQ(recorded->front().subject, "Patient/p1");
   auto marker = store_->GetWrappedKey("p1");
   ASSERT_TRUE(marker);
   EXPECT_EQ(marker->key_id, kErasedKeyId);
