@@ -1,6 +1,7 @@
-// Secret bytes in guarded memory: allocated with sodium_malloc (guard pages, canary,
-// excluded from core dumps where the kernel allows), wiped when freed, never copied
-// implicitly, compared in constant time, and never printed. Thread-compatible.
+// Secret bytes in guarded memory: allocated with sodium_malloc (guard pages, locked in memory,
+// excluded from core dumps where the kernel allows; secrets of up to 64 bytes share guarded
+// slabs, see secret.cc), wiped when freed, never copied implicitly, compared in constant
+// time, and never printed. Thread-compatible.
 #pragma once
 
 #include <cstddef>

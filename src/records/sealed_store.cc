@@ -437,9 +437,8 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
   auto candidates =
       store_.Lookup(resource_type, field, token->bytes, options_.max_search_candidates + 1);
   if (!candidates) return std::unexpected(candidates.error());
-  if (candidates->size() > options_.max_search_candidates) {
-    return Fail(ErrorCode::kUnavailable, "the search matches too many records: narrow it");
-  }
+  const bool capped = candidates->size() > options_.max_search_candidates;
+  if (capped) candidates->pop_back();
   std::vector<Resource> matches;
   for (const std::string& id : *candidates) {
     if (matches.size() >= limit) break;
@@ -458,6 +457,11 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
     });
     for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
     if (match) matches.push_back(std::move(*resource));
+  }
+  // Candidates come in id order, so `limit` matches among the first ones are the right
+  // answer; fewer, with candidates left unexamined, would silently miss some.
+  if (matches.size() < limit && capped) {
+    return Fail(ErrorCode::kUnavailable, "the search matches too many records: narrow it");
   }
   return matches;
 }

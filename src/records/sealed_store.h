@@ -96,7 +96,9 @@ class SealedStore {
  public:
   struct Options {
     std::size_t dek_cache_capacity = 4096;
-    // Candidates a search decrypts at most before it gives up (kUnavailable: narrow it).
+    // Candidates a search examines at most. It needs only as many as it takes to find
+    // `limit` matches; if those run out first with candidates left over, it fails with
+    // kUnavailable (narrow it) rather than answer incompletely.
     std::size_t max_search_candidates = 1000;
     // Called for every record or key that does not open; the default is RaiseIntegrityAlert.
     std::function<void(const IntegrityFailure&)> on_integrity_failure;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 
@@ -49,6 +50,33 @@ TEST(Secret, DifferentSizesAreNotEqual) {
   auto b = Secret::Allocate(17);
   ASSERT_TRUE(a && b);
   EXPECT_FALSE(a->Equals(*b));
+}
+
+TEST(Secret, AFreedSmallSecretIsWipedBeforeItsMemoryIsReused) {
+  auto first = Secret::Random(32);
+  ASSERT_TRUE(first);
+  const std::uint8_t* where = first->bytes().data();
+  *first = std::move(*Secret::Allocate(0));  // frees the random bytes
+  // Small secrets come from a pool: the next one may reuse the slot, and must be zeros.
+  for (int i = 0; i < 4; ++i) {
+    auto next = Secret::Allocate(32);
+    ASSERT_TRUE(next);
+    EXPECT_TRUE(std::all_of(next->bytes().begin(), next->bytes().end(),
+                            [](std::uint8_t b) { return b == 0; }));
+    if (next->bytes().data() == where) break;
+  }
+}
+
+TEST(Secret, LargeAndSmallSecretsBothWork) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{65},
+                           std::size_t{4096}}) {
+    auto secret = Secret::Random(size);
+    ASSERT_TRUE(secret) << size;
+    EXPECT_EQ(secret->size(), size);
+    auto copy = secret->Clone();
+    ASSERT_TRUE(copy);
+    EXPECT_TRUE(copy->Equals(*secret));
+  }
 }
 
 }  // namespace

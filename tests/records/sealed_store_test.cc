@@ -74,6 +74,25 @@ TEST_P(SealedStoreTest, SearchesNamesByAccentAndCaseInsensitivePrefix) {
   EXPECT_EQ(limited->size(), 1u);
 }
 
+TEST_P(SealedStoreTest, ASearchNeedsOnlyAsManyCandidatesAsItTakesToFindItsLimit) {
+  for (std::string id : {"p1", "p2", "p3"}) ASSERT_TRUE(PutPatient(id, kDupond));
+  SealedStore::Options options;
+  options.max_search_candidates = 2;
+  auto capped = SealedStore::Open(*store_, *source_, options);
+  ASSERT_TRUE(capped);
+  auto two = (*capped)->Search(access_, "Patient", "patient.family.prefix", "dupond", 2);
+  ASSERT_TRUE(two) << two.error().message();
+  EXPECT_THAT(Ids(*two), ElementsAre("p1", "p2"));
+  // Asked for more than the examined candidates can give, with some left unexamined: refused
+  // rather than silently incomplete.
+  auto all = (*capped)->Search(access_, "Patient", "patient.family.prefix", "dupond", 10);
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code(), ErrorCode::kUnavailable);
+  auto uncapped = sealed_->Search(access_, "Patient", "patient.family.prefix", "dupond", 10);
+  ASSERT_TRUE(uncapped);
+  EXPECT_EQ(uncapped->size(), 3u);
+}
+
 TEST_P(SealedStoreTest, SearchesShortNamesWhole) {
   ASSERT_TRUE(PutPatient("p3", kLy));
   ASSERT_TRUE(PutPatient("p2", kDupond));
