@@ -195,52 +195,53 @@ void SealedStore::ReportIntegrityFailure(const IntegrityFailure& failure) const 
   options_.on_integrity_failure(failure);
 }
 
-Status SealedStore::InsertNewDek(std::string_view owner, const Secret& dek) {
-  for (;;) {
-    std::shared_ptr<KeySet> keys = CurrentKeySet();
-    const std::uint32_t active = keys->keyring->active_version();
-    auto wrapped = keys->envelope->WrapDek(owner, dek);
-    if (!wrapped) return std::unexpected(wrapped.error());
-    std::uint32_t marked = 0;
-    auto inserted = store_.Transact([&](store::Transaction& transaction) -> Status {
-      auto marker = transaction.GetWrappedKey(kActiveKekOwner);
-      store::WrappedKey ours{std::string(kActiveKekOwner), KekKeyId(active), {}};
-      if (!marker) {
-        if (marker.error().code() != ErrorCode::kNotFound) return std::unexpected(marker.error());
-        if (auto ok = transaction.InsertWrappedKey(ours); !ok) return ok;
-      } else {
-        auto version = ParseKekKeyId(marker->key_id);
-        if (!version) return std::unexpected(version.error());
-        marked = *version;
-        if (marked > active) return {};  // a rotation is under way: reload, then wrap again
-        // Writing the marker row makes this transaction collide with a rotation moving it.
-        if (auto ok = transaction.ReplaceWrappedKey(*marker, marker->key_id); !ok) return ok;
-      }
-      return transaction.InsertWrappedKey(ToStored(owner, *wrapped));
-    });
-    if (!inserted) return inserted;
-    if (marked <= active) return {};
-    if (auto reloaded = KeySetWith(marked); !reloaded) return std::unexpected(reloaded.error());
-  }
-}
-
-Result<std::shared_ptr<const Secret>> SealedStore::EnsureDek(std::string_view owner) {
-  auto stored = store_.GetWrappedKey(owner);
-  if (!stored && stored.error().code() == ErrorCode::kNotFound) {
-    auto dek = crypto::Envelope::NewDek();
-    if (!dek) return std::unexpected(dek.error());
-    auto inserted = InsertNewDek(owner, *dek);
-    if (!inserted && inserted.error().code() != ErrorCode::kAlreadyExists) {
-      return std::unexpected(inserted.error());
+Result<std::shared_ptr<const Secret>> SealedStore::DekForWrite(store::Transaction& transaction,
+                                                               std::string_view owner,
+                                                               WriteKeys& keys) {
+  if (auto made = keys.created.find(owner); made != keys.created.end()) return made->second;
+  auto stored = transaction.GetWrappedKey(owner);
+  if (stored) {
+    auto dek = DekOf(owner, *stored);
+    if (!dek && dek.error().code() == ErrorCode::kDataLoss) {
+      ReportIntegrityFailure({"data key", "Patient", owner, 0});
     }
-    stored = store_.GetWrappedKey(owner);
+    return dek;
   }
-  if (!stored) return std::unexpected(stored.error());
-  auto dek = DekOf(owner, *stored);
-  if (!dek && dek.error().code() == ErrorCode::kDataLoss) {
-    ReportIntegrityFailure({"data key", "Patient", owner, 0});
+  if (stored.error().code() != ErrorCode::kNotFound) return std::unexpected(stored.error());
+
+  // A new owner. The first new key of the transaction checks the active-version marker and
+  // writes it back: that makes this transaction collide with a rotation moving it, so no wrap
+  // under a retiring version can slip in behind the rotation.
+  const std::uint32_t active = keys.set->keyring->active_version();
+  if (!keys.marker_checked) {
+    auto marker = transaction.GetWrappedKey(kActiveKekOwner);
+    if (!marker) {
+      if (marker.error().code() != ErrorCode::kNotFound) return std::unexpected(marker.error());
+      store::WrappedKey ours{std::string(kActiveKekOwner), KekKeyId(active), {}};
+      if (auto ok = transaction.InsertWrappedKey(ours); !ok) return std::unexpected(ok.error());
+    } else {
+      auto version = ParseKekKeyId(marker->key_id);
+      if (!version) return std::unexpected(version.error());
+      if (*version > active) {
+        keys.reload_to = *version;  // a rotation is under way: reload, then write again
+        return Fail(ErrorCode::kConflict, "the master key changed: writing again");
+      }
+      if (auto ok = transaction.ReplaceWrappedKey(*marker, marker->key_id); !ok) {
+        return std::unexpected(ok.error());
+      }
+    }
+    keys.marker_checked = true;
   }
-  return dek;
+  auto dek = crypto::Envelope::NewDek();
+  if (!dek) return std::unexpected(dek.error());
+  auto wrapped = keys.set->envelope->WrapDek(owner, *dek);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  if (auto ok = transaction.InsertWrappedKey(ToStored(owner, *wrapped)); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto shared = std::make_shared<const Secret>(std::move(*dek));
+  keys.created.emplace(std::string(owner), shared);
+  return shared;
 }
 
 Result<std::vector<store::IndexToken>> SealedStore::IndexTokens(std::string_view resource_type,
@@ -269,45 +270,52 @@ Result<std::vector<store::IndexToken>> SealedStore::IndexTokens(std::string_view
   return rows;
 }
 
-Result<store::ResourceWrite> SealedStore::Seal(const SealedWrite& write) {
-  auto index = IndexTokens(write.resource_type, write.json);
-  if (!index) return std::unexpected(index.error());
-  auto dek = EnsureDek(OwnerOf(write.patient_id));
-  if (!dek) return std::unexpected(dek.error());
-  const std::int64_t version = write.expected_version + 1;
-  auto sealed = crypto::Envelope::SealRecord(
-      **dek, RowOf(write.resource_type, write.id, version, write.patient_id), AsBytes(write.json));
-  if (!sealed) return std::unexpected(sealed.error());
-  return store::ResourceWrite{.resource_type = write.resource_type,
-                              .id = write.id,
-                              .expected_version = write.expected_version,
-                              .patient_id = write.patient_id,
-                              .key_id = std::string(kDekKeyId),
-                              .payload = std::move(*sealed),
-                              .index = std::move(*index),
-                              .recorded_at = write.recorded_at};
-}
-
 Result<std::int64_t> SealedStore::Put(const SealedWrite& write) {
-  auto sealed = Seal(write);
-  if (!sealed) return std::unexpected(sealed.error());
-  return store_.Put(*sealed);
+  if (auto ok = PutAll(std::span(&write, 1)); !ok) return std::unexpected(ok.error());
+  return write.expected_version + 1;
 }
 
 Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
-  std::vector<store::ResourceWrite> sealed;
-  sealed.reserve(writes.size());
+  // Index tokens depend only on the values: computed once, outside the transaction.
+  std::vector<std::vector<store::IndexToken>> indexes;
+  indexes.reserve(writes.size());
   for (const SealedWrite& write : writes) {
-    auto one = Seal(write);
-    if (!one) return std::unexpected(one.error());
-    sealed.push_back(std::move(*one));
+    auto index = IndexTokens(write.resource_type, write.json);
+    if (!index) return std::unexpected(index.error());
+    indexes.push_back(std::move(*index));
   }
-  return store_.Transact([&](store::Transaction& transaction) -> Status {
-    for (const auto& write : sealed) {
-      if (auto put = transaction.Put(write); !put) return std::unexpected(put.error());
+  for (;;) {
+    WriteKeys keys;
+    keys.set = CurrentKeySet();
+    auto written = store_.Transact([&](store::Transaction& transaction) -> Status {
+      keys.created.clear();  // the body may run again after a database retry
+      keys.marker_checked = false;
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const SealedWrite& write = writes[i];
+        auto dek = DekForWrite(transaction, OwnerOf(write.patient_id), keys);
+        if (!dek) return std::unexpected(dek.error());
+        const std::int64_t version = write.expected_version + 1;
+        auto sealed = crypto::Envelope::SealRecord(
+            **dek, RowOf(write.resource_type, write.id, version, write.patient_id),
+            AsBytes(write.json));
+        if (!sealed) return std::unexpected(sealed.error());
+        auto put = transaction.Put({.resource_type = write.resource_type,
+                                    .id = write.id,
+                                    .expected_version = write.expected_version,
+                                    .patient_id = write.patient_id,
+                                    .key_id = std::string(kDekKeyId),
+                                    .payload = std::move(*sealed),
+                                    .index = indexes[i],
+                                    .recorded_at = write.recorded_at});
+        if (!put) return std::unexpected(put.error());
+      }
+      return {};
+    });
+    if (written || keys.reload_to == 0) return written;
+    if (auto reloaded = KeySetWith(keys.reload_to); !reloaded) {
+      return std::unexpected(reloaded.error());
     }
-    return {};
-  });
+  }
 }
 
 Result<std::int64_t> SealedStore::Delete(std::string_view resource_type, std::string_view id,

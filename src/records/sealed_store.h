@@ -167,12 +167,19 @@ class SealedStore {
   // Unwraps a stored key of `owner` (cached), reporting a key that does not open.
   Result<std::shared_ptr<const Secret>> DekOf(std::string_view owner,
                                               const store::WrappedKey& stored);
-  // The owner's data key, created (and stored wrapped) on first use.
-  Result<std::shared_ptr<const Secret>> EnsureDek(std::string_view owner);
-  // Wraps a new data key and stores it, checking the active-version marker in the same
-  // transaction. kAlreadyExists if the owner got a key meanwhile.
-  Status InsertNewDek(std::string_view owner, const Secret& dek);
-  Result<store::ResourceWrite> Seal(const SealedWrite& write);
+  // What one write transaction knows about keys: the key set it wraps new keys with, the
+  // keys it created, whether it checked the active-version marker, and the version to
+  // reload before trying again when a rotation moved the marker.
+  struct WriteKeys {
+    std::shared_ptr<KeySet> set;
+    std::map<std::string, std::shared_ptr<const Secret>, std::less<>> created;
+    bool marker_checked = false;
+    std::uint32_t reload_to = 0;
+  };
+  // The owner's data key inside a write transaction, created and stored wrapped (in the
+  // same transaction) on the owner's first write.
+  Result<std::shared_ptr<const Secret>> DekForWrite(store::Transaction& transaction,
+                                                    std::string_view owner, WriteKeys& keys);
   Result<Resource> Open(const store::ResourceVersion& version, const store::WrappedKey& key);
   Result<Resource> ReadOne(std::string_view resource_type, std::string_view id,
                            std::int64_t version);  // version 0: current

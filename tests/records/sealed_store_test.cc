@@ -178,11 +178,15 @@ TEST_P(SealedStoreTest, PutAllWritesEverythingOrNothing) {
   };
   ASSERT_TRUE(sealed_->PutAll(writes));
   writes[0].id = "r2";
-  // o1 exists already: the whole batch fails and r2 is not written either.
+  writes.push_back({"Patient", "p9", 0, "p9", kDupond, At(1)});
+  // o1 exists already: the whole batch fails, r2 is not written, and the new patient p9
+  // gets neither a record nor a key.
   auto again = sealed_->PutAll(writes);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kConflict);
   EXPECT_FALSE(store_->Get("DiagnosticReport", "r2"));
+  EXPECT_FALSE(store_->Get("Patient", "p9"));
+  EXPECT_EQ(store_->GetWrappedKey("p9").error().code(), ErrorCode::kNotFound);
   auto by_accession = sealed_->Search(access_, "DiagnosticReport", "report.accession", "ACC-1", 5);
   ASSERT_TRUE(by_accession);
   EXPECT_THAT(Ids(*by_accession), ElementsAre("r1"));
