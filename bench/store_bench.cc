@@ -640,6 +640,11 @@ int Main(int argc, char** argv) {
   if (sqlite) {
     fs::create_directories(flags.data_dir);
     kept = ReadMarker(marker);
+    // A store generated for another N or budget is made again.
+    if (kept &&
+        (kept->requested != flags.patients || kept->budget_seconds != flags.budget_seconds)) {
+      kept.reset();
+    }
     if (!kept) {
       for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
     }
