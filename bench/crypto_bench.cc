@@ -5,6 +5,7 @@
 // associated-data encoding and the allocation of the output that every call makes.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -111,6 +112,9 @@ BENCHMARK(BM_UnwrapDek);
 // processes share the cores.
 class MarkdownReporter : public benchmark::ConsoleReporter {
  public:
+  // A reporter passed in does not follow --benchmark_color: no colors unless on a terminal.
+  MarkdownReporter() : ConsoleReporter(::isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
