@@ -46,7 +46,7 @@
 #include "core/secret.h"
 #include "crypto/blind_index.h"
 #include "crypto/kek.h"
-#include "crypto/keyring.h"
+#include "crypto/kek.h"
 #include "patient_generator.h"
 #include "phi_access_for_testing.h"
 #include "records/sealed_store.h"
@@ -194,20 +194,21 @@ std::string Row(std::string_view operation, const Samples& samples) {
 
 // The benchmark's own master key: the data is synthetic, the key only has to be stable so
 // that a kept SQLite store opens again.
-std::unique_ptr<crypto::Keyring> BenchKeyring() {
-  auto bytes = Secret::CopyOf(std::vector<std::uint8_t>(crypto::kAeadKeyBytes, 0x5a));
-  if (!bytes) Die("master key", bytes.error());
-  auto kek = crypto::LocalKek::Create(1, std::move(*bytes));
-  if (!kek) Die("master key", kek.error());
-  std::vector<std::unique_ptr<crypto::Kek>> keks;
-  keks.push_back(std::move(*kek));
-  auto keyring = crypto::Keyring::FromKeks(std::move(keks));
-  if (!keyring) Die("keyring", keyring.error());
-  return std::move(*keyring);
-}
+class BenchKeys final : public crypto::KekSource {
+ public:
+  Result<std::vector<std::unique_ptr<crypto::Kek>>> Load() const override {
+    auto bytes = Secret::CopyOf(std::vector<std::uint8_t>(crypto::kAeadKeyBytes, 0x5a));
+    if (!bytes) return std::unexpected(bytes.error());
+    auto kek = crypto::LocalKek::Create(1, std::move(*bytes));
+    if (!kek) return std::unexpected(kek.error());
+    std::vector<std::unique_ptr<crypto::Kek>> keks;
+    keks.push_back(std::move(*kek));
+    return keks;
+  }
+};
 
 std::unique_ptr<records::SealedStore> OpenSealed(store::Store& store,
-                                                 const crypto::Keyring& keyring,
+                                                 const crypto::KekSource& keys,
                                                  std::size_t max_search_candidates) {
   records::SealedStore::Options options;
   options.max_search_candidates = max_search_candidates;
@@ -216,7 +217,7 @@ std::unique_ptr<records::SealedStore> OpenSealed(store::Store& store,
                failure.resource_type);
     std::exit(1);
   };
-  auto sealed = records::SealedStore::Open(store, keyring, std::move(options));
+  auto sealed = records::SealedStore::Open(store, keys, std::move(options));
   if (!sealed) Die("open the sealed store", sealed.error());
   return std::move(*sealed);
 }
@@ -541,7 +542,8 @@ void RunSearch(records::SealedStore& sealed, const std::string& query, std::size
   }
 }
 
-SearchBench BenchSearches(store::Store& store, const crypto::Keyring& keyring, const Flags& flags) {
+SearchBench BenchSearches(store::Store& store, const crypto::KekSource& keys,
+                          const Flags& flags) {
   SearchBench bench;
   bench.max_candidates_default = records::SealedStore::Options{}.max_search_candidates;
   bench.max_candidates_raised = 10'000'000;
@@ -549,8 +551,8 @@ SearchBench BenchSearches(store::Store& store, const crypto::Keyring& keyring, c
   bench.queries = queries.size();
   // Each configuration gets a SealedStore of its own, opened here: data-key caches start
   // empty, and no configuration warms the other's.
-  auto capped = OpenSealed(store, keyring, bench.max_candidates_default);
-  auto uncapped = OpenSealed(store, keyring, bench.max_candidates_raised);
+  auto capped = OpenSealed(store, keys, bench.max_candidates_default);
+  auto uncapped = OpenSealed(store, keys, bench.max_candidates_raised);
 
   // How many candidates each query's token has: the store's side of a search.
   auto index =
@@ -657,8 +659,8 @@ int Main(int argc, char** argv) {
   auto opened = store::Store::Open(url);
   if (!opened) Die("open the store", opened.error());
   store::Store& store = **opened;
-  const auto keyring = BenchKeyring();
-  auto sealed = OpenSealed(store, *keyring, records::SealedStore::Options{}.max_search_candidates);
+  const BenchKeys keys;
+  auto sealed = OpenSealed(store, keys, records::SealedStore::Options{}.max_search_candidates);
   const PatientGenerator generator(kSeed);
 
   Generation generation;
@@ -677,7 +679,7 @@ int Main(int argc, char** argv) {
   fmt::print(stderr, "bench_store: {}: gets\n", label);
   const GetResults gets = BenchGets(*sealed, store, generation.patients, flags.get_ops);
   fmt::print(stderr, "bench_store: {}: searches\n", label);
-  const SearchBench searches = BenchSearches(store, *keyring, flags);
+  const SearchBench searches = BenchSearches(store, keys, flags);
   fmt::print(stderr, "bench_store: {}: puts\n", label);
   const PutResults puts =
       BenchPuts(*sealed, store, generator,

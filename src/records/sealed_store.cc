@@ -357,14 +357,13 @@ Result<Resource> SealedStore::Open(const store::ResourceVersion& version,
   return resource(std::move(json));
 }
 
-Result<Resource> SealedStore::ReadOne(std::string_view resource_type, std::string_view id,
-                                      std::int64_t version) {
+Result<Resource> SealedStore::ReadVersion(std::string_view resource_type, std::string_view id,
+                                          std::int64_t version) {
   store::ResourceVersion found;
   store::WrappedKey key;
   auto read = store_.Transact(
       [&](store::Transaction& transaction) -> Status {
-        auto got = version == 0 ? transaction.Get(resource_type, id)
-                                : transaction.GetVersion(resource_type, id, version);
+        auto got = transaction.GetVersion(resource_type, id, version);
         if (!got) return std::unexpected(got.error());
         found = std::move(*got);
         if (found.state == store::VersionState::kDeleted) return {};
@@ -380,13 +379,21 @@ Result<Resource> SealedStore::ReadOne(std::string_view resource_type, std::strin
 
 Result<Resource> SealedStore::Get(const policy::PhiAccess&, std::string_view resource_type,
                                   std::string_view id) {
-  return ReadOne(resource_type, id, 0);
+  // The hot path: the resource and its key in one statement.
+  auto found = store_.GetWithKey(resource_type, id, kSharedKeyOwner);
+  if (!found) return std::unexpected(found.error());
+  if (!found->key && found->version.state == store::VersionState::kLive) {
+    // A live record whose key row is gone: removed on disk, since erasure leaves a marker.
+    ReportIntegrityFailure({"data key", resource_type, id, found->version.version});
+    return Fail(ErrorCode::kDataLoss, "a stored record has no data key: it was removed on disk");
+  }
+  return Open(found->version, found->key.value_or(store::WrappedKey{}));
 }
 
 Result<Resource> SealedStore::GetVersion(const policy::PhiAccess&, std::string_view resource_type,
                                          std::string_view id, std::int64_t version) {
   if (version <= 0) return Fail(ErrorCode::kNotFound, "no such version");
-  return ReadOne(resource_type, id, version);
+  return ReadVersion(resource_type, id, version);
 }
 
 Result<std::vector<Resource>> SealedStore::History(const policy::PhiAccess&,

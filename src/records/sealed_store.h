@@ -181,8 +181,8 @@ class SealedStore {
   Result<std::shared_ptr<const Secret>> DekForWrite(store::Transaction& transaction,
                                                     std::string_view owner, WriteKeys& keys);
   Result<Resource> Open(const store::ResourceVersion& version, const store::WrappedKey& key);
-  Result<Resource> ReadOne(std::string_view resource_type, std::string_view id,
-                           std::int64_t version);  // version 0: current
+  Result<Resource> ReadVersion(std::string_view resource_type, std::string_view id,
+                               std::int64_t version);
   Result<std::vector<store::IndexToken>> IndexTokens(std::string_view resource_type,
                                                      std::string_view json) const;
   void ReportIntegrityFailure(const IntegrityFailure& failure) const;

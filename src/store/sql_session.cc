@@ -7,7 +7,7 @@ namespace medvault::store {
 namespace {
 
 constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQueryNames{
-    "select_head",       "select_current",   "select_version", "select_history", "insert_head",
+    "select_head",       "select_current",   "select_current_with_key", "select_version", "select_history", "insert_head",
     "advance_head",      "insert_version",   "delete_index",   "insert_index",   "lookup",
     "select_key",        "insert_key",       "replace_key",    "delete_key",     "list_keys",
     "insert_alert",      "list_alerts",      "select_migrations", "insert_migration", "ping",

@@ -23,6 +23,7 @@ namespace medvault::store {
 enum class Query {
   kSelectHead,        // (type, id) -> current_version, deleted, patient_id
   kSelectCurrent,     // (type, id) -> version, deleted, patient_id, key_id, payload, recorded_at
+  kSelectCurrentWithKey,  // (type, id, owner_without_patient) -> same columns, key_id, wrapped
   kSelectVersion,     // (type, id, version) -> same columns
   kSelectHistory,     // (type, id) -> same columns, oldest first
   kInsertHead,        // (type, id, patient_id): version 1, live; no row if it exists

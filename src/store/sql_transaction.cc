@@ -95,6 +95,34 @@ Result<ResourceVersion> SqlTransaction::Get(std::string_view resource_type, std:
   return VersionFromRow(result->rows.front(), resource_type, id);
 }
 
+Result<VersionWithKey> SqlTransaction::GetWithKey(std::string_view resource_type,
+                                                  std::string_view id,
+                                                  std::string_view owner_without_patient) {
+  if (auto s = CheckKey(resource_type, id); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(owner_without_patient, "owner"); !s) return std::unexpected(s.error());
+  auto result = Run(Query::kSelectCurrentWithKey, {resource_type, id, owner_without_patient});
+  if (!result) return std::unexpected(result.error());
+  if (result->rows.empty()) return Fail(ErrorCode::kNotFound, "store: no such resource");
+  Row& row = result->rows.front();
+  VersionWithKey found;
+  const bool has_key = row.size() > 7 && !std::holds_alternative<std::monostate>(row[6]);
+  if (has_key) {
+    auto key_id = CellText(row, 6);
+    auto wrapped = CellBytes(row, 7);
+    if (!key_id) return std::unexpected(key_id.error());
+    if (!wrapped) return std::unexpected(wrapped.error());
+    found.key = WrappedKey{"", std::move(*key_id), std::move(*wrapped)};
+  }
+  auto version = VersionFromRow(row, resource_type, id);
+  if (!version) return std::unexpected(version.error());
+  found.version = std::move(*version);
+  if (found.key) {
+    found.key->patient_id =
+        found.version.patient_id.empty() ? std::string(owner_without_patient) : found.version.patient_id;
+  }
+  return found;
+}
+
 Result<ResourceVersion> SqlTransaction::GetVersion(std::string_view resource_type,
                                                    std::string_view id, std::int64_t version) {
   if (auto s = CheckKey(resource_type, id); !s) return std::unexpected(s.error());

@@ -19,6 +19,8 @@ class SqlTransaction final : public Transaction {
   Result<ResourceVersion> Get(std::string_view resource_type, std::string_view id) override;
   Result<ResourceVersion> GetVersion(std::string_view resource_type, std::string_view id,
                                      std::int64_t version) override;
+  Result<VersionWithKey> GetWithKey(std::string_view resource_type, std::string_view id,
+                                    std::string_view owner_without_patient) override;
   Result<std::vector<ResourceVersion>> History(std::string_view resource_type,
                                                std::string_view id) override;
   Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,

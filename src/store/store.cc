@@ -75,6 +75,13 @@ Result<ResourceVersion> Store::GetVersion(std::string_view resource_type, std::s
   });
 }
 
+Result<VersionWithKey> Store::GetWithKey(std::string_view resource_type, std::string_view id,
+                                         std::string_view owner_without_patient) {
+  return RunOne<VersionWithKey>(*this, Access::kReadOnly, [&](Transaction& tx) {
+    return tx.GetWithKey(resource_type, id, owner_without_patient);
+  });
+}
+
 Result<std::vector<ResourceVersion>> Store::History(std::string_view resource_type,
                                                     std::string_view id) {
   return RunOne<std::vector<ResourceVersion>>(

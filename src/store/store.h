@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -104,6 +105,12 @@ struct Alert {
 // Longest alert detail the store accepts.
 inline constexpr std::size_t kMaxAlertDetailBytes = 1024;
 
+// A resource's current version and the wrapped key its payload is sealed under, read together.
+struct VersionWithKey {
+  ResourceVersion version;
+  std::optional<WrappedKey> key;  // none when the owner has no key row
+};
+
 enum class Access { kReadOnly, kReadWrite };
 
 // The operations of one transaction. Not thread-safe; valid only during the body it was
@@ -118,6 +125,11 @@ class Transaction {
   virtual Result<ResourceVersion> Get(std::string_view resource_type, std::string_view id) = 0;
   virtual Result<ResourceVersion> GetVersion(std::string_view resource_type, std::string_view id,
                                              std::int64_t version) = 0;
+  // The current version with, in the same statement, the wrapped key of its patient, or of
+  // `owner_without_patient` for a resource of no patient: a read of a sealed resource costs
+  // one round trip. kNotFound if the resource never existed.
+  virtual Result<VersionWithKey> GetWithKey(std::string_view resource_type, std::string_view id,
+                                            std::string_view owner_without_patient) = 0;
   // Every version, oldest first; kNotFound if the resource never existed.
   virtual Result<std::vector<ResourceVersion>> History(std::string_view resource_type,
                                                        std::string_view id) = 0;
@@ -186,6 +198,8 @@ class Store {
   Result<ResourceVersion> Get(std::string_view resource_type, std::string_view id);
   Result<ResourceVersion> GetVersion(std::string_view resource_type, std::string_view id,
                                      std::int64_t version);
+  Result<VersionWithKey> GetWithKey(std::string_view resource_type, std::string_view id,
+                                    std::string_view owner_without_patient);
   Result<std::vector<ResourceVersion>> History(std::string_view resource_type, std::string_view id);
   Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,
                                           std::span<const std::uint8_t> token, std::size_t limit);

@@ -253,6 +253,13 @@ TEST_P(SealedStoreTest, AlteredWrappedKeyFailsForThatPatientOnly) {
   EXPECT_EQ(read.error().code(), ErrorCode::kDataLoss);
   EXPECT_FALSE(integrity_failures_.empty());
   EXPECT_TRUE(reopened->Get(access_, "Patient", "p2"));
+
+  // A key row deleted on disk (not an erasure, which leaves a marker) is an integrity failure.
+  ASSERT_TRUE(store_->DeleteWrappedKey("p2"));
+  auto keyless = OpenSealed(*source_)->Get(access_, "Patient", "p2");
+  ASSERT_FALSE(keyless);
+  EXPECT_EQ(keyless.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(integrity_failures_.back(), "data key Patient/p2");
 }
 
 TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {

@@ -447,6 +447,38 @@ TEST_P(StoreConformance, ListWrappedKeysPagesInPatientIdOrder) {
   EXPECT_THAT(seen, ElementsAre("P2", "p1", "p10", "p2", "p3"));
 }
 
+TEST_P(StoreConformance, GetWithKeyReadsTheCurrentVersionAndItsOwnersKeyTogether) {
+  ASSERT_TRUE(store_->InsertWrappedKey({"patient-1", "kek-1", B("patient key")}));
+  ASSERT_TRUE(store_->InsertWrappedKey({"shared", "kek-1", B("shared key")}));
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "v1")));
+  ASSERT_TRUE(store_->Put(Write("Patient", "a", 1, "v2")));
+  ASSERT_TRUE(store_->Put(Write("Practitioner", "d", 0, "doctor", "")));
+  ASSERT_TRUE(store_->Put(Write("Observation", "o", 0, "orphan", "patient-9")));
+
+  auto patient = store_->GetWithKey("Patient", "a", "shared");
+  ASSERT_TRUE(patient.has_value()) << patient.error().message();
+  EXPECT_EQ(patient->version.version, 2);
+  EXPECT_EQ(Text(patient->version.payload), "v2");
+  ASSERT_TRUE(patient->key.has_value());
+  EXPECT_EQ(patient->key->patient_id, "patient-1");
+  EXPECT_EQ(patient->key->key_id, "kek-1");
+  EXPECT_EQ(Text(patient->key->wrapped), "patient key");
+
+  auto practitioner = store_->GetWithKey("Practitioner", "d", "shared");
+  ASSERT_TRUE(practitioner.has_value());
+  ASSERT_TRUE(practitioner->key.has_value());
+  EXPECT_EQ(practitioner->key->patient_id, "shared");
+  EXPECT_EQ(Text(practitioner->key->wrapped), "shared key");
+
+  auto keyless = store_->GetWithKey("Observation", "o", "shared");
+  ASSERT_TRUE(keyless.has_value());
+  EXPECT_FALSE(keyless->key.has_value());
+  EXPECT_EQ(Text(keyless->version.payload), "orphan");
+
+  EXPECT_EQ(store_->GetWithKey("Patient", "missing", "shared").error().code(),
+            ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformance, AlertsGetIncreasingIdsAndAreListedInOrder) {
   Alert first{0, At(10), "integrity_failure", "Patient/a/_history/1", "record does not open"};
   Alert second{0, At(20), "integrity_failure", "", "data key does not open"};

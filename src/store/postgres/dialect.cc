@@ -16,6 +16,13 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
      "FROM resources r JOIN resource_versions v ON v.resource_type = r.resource_type "
      "AND v.id = r.id AND v.version = r.current_version "
      "WHERE r.resource_type = $1 AND r.id = $2"},
+    {Query::kSelectCurrentWithKey,
+     "SELECT v.version, v.deleted, v.patient_id, v.key_id, v.payload, v.recorded_at, k.key_id, "
+     "k.wrapped FROM resources r JOIN resource_versions v ON v.resource_type = r.resource_type "
+     "AND v.id = r.id AND v.version = r.current_version "
+     "LEFT JOIN patient_keys k ON k.patient_id = "
+     "(CASE WHEN v.patient_id = '' THEN $3 ELSE v.patient_id END) "
+     "WHERE r.resource_type = $1 AND r.id = $2"},
     {Query::kSelectVersion,
      "SELECT version, deleted, patient_id, key_id, payload, recorded_at FROM resource_versions "
      "WHERE resource_type = $1 AND id = $2 AND version = $3"},
