@@ -16,24 +16,27 @@ namespace {
 constexpr std::size_t kBatch = 500;
 
 constexpr std::array kFamilies = {
-    "Martin",  "Bernard",  "Dubois",   "Thomas",  "Robert",    "Richard", "Petit",   "Durand",
-    "Leroy",   "Moreau",   "Simon",    "Laurent", "Lefèvre",   "Michel",  "Garcia",  "David",
-    "Bertrand", "Roux",    "Vincent",  "Fournier", "Morel",    "Girard",  "André",   "Lefebvre",
-    "Mercier", "Dupont",   "Lambert",  "Bonnet",  "François",  "Martínez", "Legrand", "Garnier",
-    "Faure",   "Rousseau", "Blanc",    "Guérin",  "Müller",    "Henry",   "Roussel", "Nicolas",
-    "Perrin",  "Morin",    "Mathieu",  "Clément", "Gauthier",  "Dumont",  "Lopez",   "Fontaine",
-    "Chevalier", "Robin",  "Masson",   "Sánchez", "Gérard",    "Nguyen",  "Boyer",   "Denis",
-    "Lemaire", "Duval",    "Joly",     "Gautier", "Roger",     "Roche",   "Roy",     "Noël",
-    "Meyer",   "Lucas",    "Meunier",  "Jean",    "Pérez",     "Marchand", "Dufour", "Blanchard",
-    "Marie",   "Barbier",  "Brun",     "Dumas",   "Brunet",    "Schmitt", "Leroux",  "Colin",
-    "Fernandez", "Pierre", "Renard",   "Arnaud",  "Rolland",   "Caron",   "Aubert",  "Giraud",
-    "Leclerc", "Vidal",    "Bourgeois", "Renaud", "Lemoine",   "Picard",  "Gaillard", "Philippe",
-    "Lacroix", "Dupuis",   "Olivier",  "Rodriguez", "D'Artagnan", "N'Diaye", "Ly", "Lætitia"};
+    "Martin",   "Bernard",   "Dubois",     "Thomas",    "Robert",   "Richard",  "Petit",
+    "Durand",   "Leroy",     "Moreau",     "Simon",     "Laurent",  "Lefèvre",  "Michel",
+    "Garcia",   "David",     "Bertrand",   "Roux",      "Vincent",  "Fournier", "Morel",
+    "Girard",   "André",     "Lefebvre",   "Mercier",   "Dupont",   "Lambert",  "Bonnet",
+    "François", "Martínez",  "Legrand",    "Garnier",   "Faure",    "Rousseau", "Blanc",
+    "Guérin",   "Müller",    "Henry",      "Roussel",   "Nicolas",  "Perrin",   "Morin",
+    "Mathieu",  "Clément",   "Gauthier",   "Dumont",    "Lopez",    "Fontaine", "Chevalier",
+    "Robin",    "Masson",    "Sánchez",    "Gérard",    "Nguyen",   "Boyer",    "Denis",
+    "Lemaire",  "Duval",     "Joly",       "Gautier",   "Roger",    "Roche",    "Roy",
+    "Noël",     "Meyer",     "Lucas",      "Meunier",   "Jean",     "Pérez",    "Marchand",
+    "Dufour",   "Blanchard", "Marie",      "Barbier",   "Brun",     "Dumas",    "Brunet",
+    "Schmitt",  "Leroux",    "Colin",      "Fernandez", "Pierre",   "Renard",   "Arnaud",
+    "Rolland",  "Caron",     "Aubert",     "Giraud",    "Leclerc",  "Vidal",    "Bourgeois",
+    "Renaud",   "Lemoine",   "Picard",     "Gaillard",  "Philippe", "Lacroix",  "Dupuis",
+    "Olivier",  "Rodriguez", "D'Artagnan", "N'Diaye",   "Ly",       "Lætitia"};
 constexpr std::array kGivens = {
-    "Hélène", "Jean",   "Marie",   "Pierre",  "Chloé",  "Léa",     "Zoé",    "Noémie", "Jérôme",
-    "Éric",   "Anaïs",  "Inès",    "Maëlle",  "Loïc",   "François", "Gaëlle", "Béatrice", "Hugo",
-    "Louis",  "Emma",   "Manon",   "Camille", "Lucas",  "Nathan",  "Sarah",  "Thomas", "Julie",
-    "Céline", "Amélie", "Joséphine", "Raphaël", "Timothée", "Agnès", "Benoît", "Cécile", "Mathis"};
+    "Hélène",   "Jean",   "Marie",  "Pierre", "Chloé",  "Léa",       "Zoé",      "Noémie",
+    "Jérôme",   "Éric",   "Anaïs",  "Inès",   "Maëlle", "Loïc",      "François", "Gaëlle",
+    "Béatrice", "Hugo",   "Louis",  "Emma",   "Manon",  "Camille",   "Lucas",    "Nathan",
+    "Sarah",    "Thomas", "Julie",  "Céline", "Amélie", "Joséphine", "Raphaël",  "Timothée",
+    "Agnès",    "Benoît", "Cécile", "Mathis"};
 
 // A small, fixed pseudo-random sequence (SplitMix64): the demo must be the same every time.
 class DemoSequence {
@@ -61,9 +64,9 @@ struct DemoPatient {
 };
 
 std::string NirOf(const DemoPatient& patient) {
-  std::string body = fmt::format("{}{:02}{:02}{}{:03}{:03}", patient.sex, patient.year % 100,
-                                 patient.month, patient.department, 100 + patient.serial % 900,
-                                 1 + patient.serial % 999);
+  std::string body =
+      fmt::format("{}{:02}{:02}{}{:03}{:03}", patient.sex, patient.year % 100, patient.month,
+                  patient.department, 100 + patient.serial % 900, 1 + patient.serial % 999);
   return body + fmt::format("{:02}", NirKey(body).value_or(0));
 }
 
@@ -100,8 +103,8 @@ std::vector<DemoPatient> NamedPatients() {
 Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
   std::vector<DemoPatient> patients = NamedPatients();
   DemoSequence sequence(20261123);
-  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   std::size_t written = 0;
   const std::size_t total = patients.size() + generated;
   while (written < total) {

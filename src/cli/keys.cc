@@ -1,9 +1,8 @@
 #include "cli/keys.h"
 
 #include <cstdio>
-#include <string>
-
 #include <cstdlib>
+#include <string>
 
 #include "cli/vault.h"
 #include "crypto/master_key_file.h"
@@ -36,7 +35,8 @@ class KeyPlace {
   virtual std::string Describe() const = 0;
   virtual Result<std::uint32_t> AddVersion() const = 0;
   // Removes every version older than `active`.
-  virtual Status RetireBefore(std::uint32_t active, const std::vector<std::uint32_t>& loaded) const = 0;
+  virtual Status RetireBefore(std::uint32_t active,
+                              const std::vector<std::uint32_t>& loaded) const = 0;
 };
 
 class KeyFilePlace final : public KeyPlace {
@@ -153,9 +153,10 @@ Status RotateKeys(const std::filesystem::path& vault_dir) {
   if (auto retired = (*place)->RetireBefore(*active, status->loaded_kek_versions); !retired) {
     return retired;
   }
-  std::printf("rotation complete: every key is wrapped under master key version %u; older "
-              "versions are retired from the %s\n",
-              *active, (*place)->Describe().c_str());
+  std::printf(
+      "rotation complete: every key is wrapped under master key version %u; older "
+      "versions are retired from the %s\n",
+      *active, (*place)->Describe().c_str());
   return {};
 }
 

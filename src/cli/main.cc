@@ -63,8 +63,9 @@ int Run(int argc, char** argv) {
   std::string listen;
   auto* serve = app.add_subcommand("serve", "Serve a vault over HTTPS until SIGINT or SIGTERM");
   serve->add_option("--dir", serve_options.vault_dir, "Directory of the vault")->required();
-  serve->add_option("--listen", listen, "HOST:PORT to listen on (default from the vault's "
-                                        "configuration: 127.0.0.1:8443)");
+  serve->add_option("--listen", listen,
+                    "HOST:PORT to listen on (default from the vault's "
+                    "configuration: 127.0.0.1:8443)");
   std::string store_url;
   serve->add_option("--store", store_url,
                     "Store URL, overriding store.url: sqlite:PATH or postgres://USER@HOST/DB");
@@ -83,16 +84,16 @@ int Run(int argc, char** argv) {
   auto* keys_status = keys->add_subcommand("status", "Show master-key versions and their use");
   keys_status->add_option("--dir", keys_dir, "Directory of the vault")->required();
   auto* keys_rotate = keys->add_subcommand(
-      "rotate", "Add a master-key version, rewrap every data key, retire the old version "
-                "(while the vault keeps serving; resumes an interrupted rotation)");
+      "rotate",
+      "Add a master-key version, rewrap every data key, retire the old version "
+      "(while the vault keeps serving; resumes an interrupted rotation)");
   keys_rotate->add_option("--dir", keys_dir, "Directory of the vault")->required();
 
   app.add_subcommand("version", "Print medvault's version");
 
   // CLI11 would only say that a subcommand is required; name the word it did not know.
-  auto known = app.get_subcommands([&](CLI::App* command) {
-    return argc > 1 && command->get_name() == argv[1];
-  });
+  auto known = app.get_subcommands(
+      [&](CLI::App* command) { return argc > 1 && command->get_name() == argv[1]; });
   if (argc > 1 && argv[1][0] != '-' && known.empty()) {
     std::fprintf(stderr, "medvault: unknown command '%s' (see 'medvault --help')\n", argv[1]);
     return kExitUsage;
@@ -111,7 +112,8 @@ int Run(int argc, char** argv) {
   if (init->parsed()) {
     if (!token_module.empty()) {
       token.pkcs11_module = std::filesystem::absolute(token_module);
-      if (token.pkcs11_pin_file) *token.pkcs11_pin_file = std::filesystem::absolute(*token.pkcs11_pin_file);
+      if (token.pkcs11_pin_file)
+        *token.pkcs11_pin_file = std::filesystem::absolute(*token.pkcs11_pin_file);
       vault_options.pkcs11 = token;
     }
     int code = Report(medvault::cli::CreateVault(init_dir, vault_options));

@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
 #include <cstdlib>
+#include <cstring>
 
 #include "core/config.h"
 #include "crypto/master_key_file.h"
@@ -76,7 +75,8 @@ Status EnsureTokenKey(const KeysConfig& keys) {
 
 Status BuildVault(const fs::path& dir, const VaultOptions& options, std::vector<fs::path>& made) {
   using fs::perms;
-  for (auto [name, mode] : {std::pair{"data", perms::owner_all}, {"keys", perms::owner_all},
+  for (auto [name, mode] : {std::pair{"data", perms::owner_all},
+                            {"keys", perms::owner_all},
                             {"tls", perms::owner_all}}) {
     if (auto ok = MakeDirectory(dir / name, mode); !ok) return ok;
     made.push_back(dir / name);
@@ -130,8 +130,8 @@ Status CreateVault(const fs::path& dir, const VaultOptions& options) {
     return Fail(ErrorCode::kUnavailable,
                 fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
   }
-  if (created_dir) fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read |
-                                            fs::perms::group_exec, ec);
+  if (created_dir)
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, ec);
   std::vector<fs::path> made;
   Status built = BuildVault(dir, options, made);
   if (!built) {

@@ -23,7 +23,8 @@ class SmallSecretPool {
   static constexpr std::size_t kSlotsPerSlab = 1024;
 
   static SmallSecretPool& Instance() {
-    static SmallSecretPool* pool = new SmallSecretPool();  // never destroyed: secrets may outlive statics
+    // Never destroyed: secrets may outlive other statics.
+    static SmallSecretPool* pool = new SmallSecretPool();
     return *pool;
   }
 
@@ -68,8 +69,8 @@ Result<Secret> Secret::Allocate(std::size_t size) {
   if (auto ok = InitSodium(); !ok) return std::unexpected(ok.error());
   // Every live Secret has a non-null data_, even an empty one.
   const bool pooled = size <= SmallSecretPool::kSlotBytes;
-  auto* data = pooled ? SmallSecretPool::Instance().Take()
-                      : static_cast<std::uint8_t*>(sodium_malloc(size));
+  auto* data =
+      pooled ? SmallSecretPool::Instance().Take() : static_cast<std::uint8_t*>(sodium_malloc(size));
   if (data == nullptr) return Fail(ErrorCode::kUnavailable, "cannot allocate guarded memory");
   if (!pooled) sodium_memzero(data, size);
   return Secret(data, size);

@@ -121,8 +121,7 @@ Result<std::vector<IndexedValue>> ExtractIndexedValues(std::string_view resource
   boost::system::error_code ec;
   json::value parsed = json::parse(text, ec);
   if (ec || !parsed.is_object()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} is not a JSON object", resource_type));
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{} is not a JSON object", resource_type));
   }
   Collector collector;
   if (resource_type == "Patient") {

@@ -67,14 +67,14 @@ void RaiseIntegrityAlert(store::Store& store, const IntegrityFailure& failure) {
                                      {"version", failure.version}});
   std::string subject = fmt::format("{}/{}", failure.resource_type, failure.resource_id);
   if (failure.version > 0) subject += fmt::format("/_history/{}", failure.version);
-  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   auto raised = store.InsertAlert(
       {0, now, "integrity_failure", subject,
        fmt::format("the stored {} does not open: altered or moved on disk", failure.what)});
   if (!raised) {
-    log::Error("alert_not_recorded", {{"kind", "integrity_failure"},
-                                      {"error", raised.error().message()}});
+    log::Error("alert_not_recorded",
+               {{"kind", "integrity_failure"}, {"error", raised.error().message()}});
   }
 }
 
@@ -157,8 +157,7 @@ Result<std::unique_ptr<SealedStore>> SealedStore::Open(store::Store& store,
     };
   }
   return std::unique_ptr<SealedStore>(new SealedStore(store, source, std::move(options),
-                                                      std::move(*keys),
-                                                      std::move(*derived_keys),
+                                                      std::move(*keys), std::move(*derived_keys),
                                                       std::move(indexes)));
 }
 
@@ -175,8 +174,9 @@ Result<std::shared_ptr<SealedStore::KeySet>> SealedStore::KeySetWith(std::uint32
   if (auto found = (*reloaded)->keyring->Find(version); !found) {
     return std::unexpected(found.error());
   }
-  log::Info("master_keys_reloaded",
-            {{"active_version", static_cast<std::int64_t>((*reloaded)->keyring->active_version())}});
+  log::Info(
+      "master_keys_reloaded",
+      {{"active_version", static_cast<std::int64_t>((*reloaded)->keyring->active_version())}});
   keys_ = std::move(*reloaded);
   return keys_;
 }
@@ -321,8 +321,8 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
 Result<std::int64_t> SealedStore::Delete(std::string_view resource_type, std::string_view id,
                                          std::int64_t expected_version,
                                          store::Timestamp recorded_at) {
-  return store_.Delete({std::string(resource_type), std::string(id), expected_version,
-                        recorded_at});
+  return store_.Delete(
+      {std::string(resource_type), std::string(id), expected_version, recorded_at});
 }
 
 Result<Resource> SealedStore::Open(const store::ResourceVersion& version,
@@ -495,8 +495,8 @@ Status SealedStore::ErasePatient(std::string_view patient_id) {
     if (!marked) return marked;
     // The erasure is recorded with it, in the same transaction: ids only.
     auto recorded = transaction.InsertAlert(
-        {0, std::chrono::time_point_cast<std::chrono::microseconds>(
-                std::chrono::system_clock::now()),
+        {0,
+         std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()),
          "patient_erased", fmt::format("Patient/{}", patient_id),
          "the patient's data key was destroyed (crypto-shredding)"});
     if (!recorded) return std::unexpected(recorded.error());
@@ -547,8 +547,7 @@ Result<std::size_t> SealedStore::RewrapBatch(std::size_t batch) {
     after = listed->back().patient_id;
     for (const store::WrappedKey& key : *listed) {
       if (moved >= batch) break;
-      if (key.key_id == active || key.key_id == kErasedKeyId ||
-          key.patient_id == kActiveKekOwner) {
+      if (key.key_id == active || key.key_id == kErasedKeyId || key.patient_id == kActiveKekOwner) {
         continue;
       }
       auto wrapped = FromStored(key);

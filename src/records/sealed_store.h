@@ -87,8 +87,8 @@ struct IntegrityFailure {
 
 // How the wrapped keys stand: per master-key version, how many keys it wraps.
 struct KeyStatus {
-  std::vector<std::uint32_t> loaded_kek_versions;  // from the key source, oldest first
-  std::uint32_t marked_kek_version = 0;            // the marker row; 0 before the first key
+  std::vector<std::uint32_t> loaded_kek_versions;      // from the key source, oldest first
+  std::uint32_t marked_kek_version = 0;                // the marker row; 0 before the first key
   std::map<std::string, std::size_t> wraps_by_key_id;  // "kek-1" -> n, "erased" -> n
 };
 
@@ -107,8 +107,7 @@ class SealedStore {
   // Loads the master keys from `keys` and the vault's derivation root from `store`, creating
   // the root on first use. Fails (saying so) when the root does not open with these keys.
   static Result<std::unique_ptr<SealedStore>> Open(store::Store& store,
-                                                   const crypto::KekSource& keys,
-                                                   Options options);
+                                                   const crypto::KekSource& keys, Options options);
 
   // Writes one version (kConflict when expected_version is stale). kInvalidArgument when a
   // searchable value is invalid for its kind (the message names the field).

@@ -30,7 +30,8 @@ class Pkcs11CliTest : public ::testing::Test {
     env_ = {{"SOFTHSM2_CONF", conf_.string()}, {"MEDVAULT_PKCS11_PIN", kPin}};
     std::string command = "SOFTHSM2_CONF='" + conf_.string() +
                           "' softhsm2-util --init-token --free --label medvault-test "
-                          "--so-pin 1357-so-pin --pin " + kPin + " >/dev/null";
+                          "--so-pin 1357-so-pin --pin " +
+                          kPin + " >/dev/null";
     ASSERT_EQ(std::system(command.c_str()), 0);
   }
 
@@ -95,9 +96,8 @@ TEST_F(Pkcs11CliTest, AWrongPinOrTokenRefusesWithoutQuotingThePin) {
   EXPECT_THAT(serve.err, HasSubstr("medvault-test"));
   EXPECT_THAT(serve.err, ::testing::Not(HasSubstr("9999-wrong-pin")));
 
-  auto missing = RunMedvault({"init", "--dir", (dir_.path() / "other").string(),
-                              "--pkcs11-module", kSoftHsmModule, "--pkcs11-token-label",
-                              "no-such-token"},
+  auto missing = RunMedvault({"init", "--dir", (dir_.path() / "other").string(), "--pkcs11-module",
+                              kSoftHsmModule, "--pkcs11-token-label", "no-such-token"},
                              env_);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("no-such-token"));

@@ -4,6 +4,7 @@
 // updated through the sealed store; then every byte of those places is searched for every
 // marker, as written and in its normalized forms. To prove the scanner sees what is there,
 // one marker is first planted in plaintext on purpose and must be found.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "core/french_ids.h"
 #include "crypto/normalize.h"
@@ -96,12 +95,21 @@ class DumpTest : public SealedStoreTest {
   }
 
   std::vector<std::string> Needles() const {
-    std::vector<std::string> needles = {std::string(kFamily), std::string(kGiven),
-                                        std::string(kAddress), std::string(kNewAddress),
-                                        std::string(kPhone), std::string(kEmail),
-                                        std::string(kNote), std::string(kPdfText), nir_,
-                                        "Marqueurfam", "Marqueurgiv", "Marqueur-Adresse",
-                                        "Marqueur-Nouvelle", "zephyrine.marqueur", pdf_base64_,
+    std::vector<std::string> needles = {std::string(kFamily),
+                                        std::string(kGiven),
+                                        std::string(kAddress),
+                                        std::string(kNewAddress),
+                                        std::string(kPhone),
+                                        std::string(kEmail),
+                                        std::string(kNote),
+                                        std::string(kPdfText),
+                                        nir_,
+                                        "Marqueurfam",
+                                        "Marqueurgiv",
+                                        "Marqueur-Adresse",
+                                        "Marqueur-Nouvelle",
+                                        "zephyrine.marqueur",
+                                        pdf_base64_,
                                         pdf_base64_.substr(8, 24)};
     // The normalized forms the blind indexes are computed from.
     for (auto [kind, value] : {std::pair{crypto::ValueKind::kName, kFamily},
@@ -116,9 +124,9 @@ class DumpTest : public SealedStoreTest {
   }
 
   std::string nir_ = ValidNir();
-  std::string pdf_base64_ = Base64(
-      "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\nBT /F1 12 Tf 72 712 Td (" +
-      std::string(kPdfText) + ") Tj ET\n%%EOF\n");
+  std::string pdf_base64_ =
+      Base64("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\nBT /F1 12 Tf 72 712 Td (" +
+             std::string(kPdfText) + ") Tj ET\n%%EOF\n");
 };
 
 TEST_P(DumpTest, NoValueOfAPatientIsAnywhereInTheStoreItsLogsOrItsTempFiles) {
@@ -176,8 +184,8 @@ TEST_P(DumpTest, NoValueOfAPatientIsAnywhereInTheStoreItsLogsOrItsTempFiles) {
   ASSERT_TRUE(sealed_->Get(access_, "DocumentReference", "d1"));
 
   // 3. Search every place a thief could copy.
-  std::string logs = ::testing::internal::GetCapturedStdout() +
-                     ::testing::internal::GetCapturedStderr();
+  std::string logs =
+      ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
   ::unsetenv("TMPDIR");
   ::unsetenv("SQLITE_TMPDIR");
   std::vector<std::string> needles = Needles();
@@ -200,8 +208,7 @@ TEST_P(DumpTest, NoValueOfAPatientIsAnywhereInTheStoreItsLogsOrItsTempFiles) {
     add(FindInTree(needles, fs::path(cluster->tmp) / "data"));  // tables, indexes, pg_wal
     add(Find(needles, ReadFile(fs::path(cluster->tmp) / "server.log"), "server.log"));
     const fs::path dump = dir_ / "dump.sql";
-    const std::string command = cluster->bindir + "/pg_dump -d '" + url_ + "' -f " +
-                                dump.string();
+    const std::string command = cluster->bindir + "/pg_dump -d '" + url_ + "' -f " + dump.string();
     ASSERT_EQ(std::system(command.c_str()), 0);
     std::string dumped = ReadFile(dump);
     EXPECT_GT(dumped.size(), 1000u);

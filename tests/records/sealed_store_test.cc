@@ -107,11 +107,10 @@ TEST_P(SealedStoreTest, SearchesIdentifiersDatesPhonesAndEmailsExactly) {
   struct Case {
     std::string_view field, query;
   };
-  for (Case c : {Case{"patient.birthdate", "03/12/1984"}, Case{"patient.birthdate", "19841203"},
-                 Case{"patient.nir", "1 84 12 76 451 089 46"},
-                 Case{"patient.phone", "+33 6 12 34 56 78"},
-                 Case{"patient.email", "helene.dupont@example.fr"},
-                 Case{"patient.identifier", "LAB77"}}) {
+  for (Case c :
+       {Case{"patient.birthdate", "03/12/1984"}, Case{"patient.birthdate", "19841203"},
+        Case{"patient.nir", "1 84 12 76 451 089 46"}, Case{"patient.phone", "+33 6 12 34 56 78"},
+        Case{"patient.email", "helene.dupont@example.fr"}, Case{"patient.identifier", "LAB77"}}) {
     auto found = sealed_->Search(access_, "Patient", c.field, c.query, 10);
     ASSERT_TRUE(found) << c.field << ": " << found.error().message();
     EXPECT_THAT(Ids(*found), ElementsAre("p1")) << c.field;
@@ -170,7 +169,8 @@ TEST_P(SealedStoreTest, HistoryKeepsEveryVersionAndDeletedResourcesLeaveTheSearc
 
 TEST_P(SealedStoreTest, PutAllWritesEverythingOrNothing) {
   ASSERT_TRUE(PutPatient("p1", kHelene));
-  const std::string report = R"({"resourceType":"DiagnosticReport","identifier":[{"value":"acc-1"}]})";
+  const std::string report =
+      R"({"resourceType":"DiagnosticReport","identifier":[{"value":"acc-1"}]})";
   const std::string observation = R"({"resourceType":"Observation","valueQuantity":{"value":5}})";
   std::vector<SealedWrite> writes = {
       {"DiagnosticReport", "r1", 0, "p1", report, At(1)},
@@ -193,7 +193,8 @@ TEST_P(SealedStoreTest, PutAllWritesEverythingOrNothing) {
 }
 
 TEST_P(SealedStoreTest, ResourcesOfNoPatientAreSealedUnderTheSharedKey) {
-  const std::string practitioner = R"({"resourceType":"Practitioner","name":[{"family":"Martin"}]})";
+  const std::string practitioner =
+      R"({"resourceType":"Practitioner","name":[{"family":"Martin"}]})";
   ASSERT_TRUE(sealed_->Put({"Practitioner", "dr1", 0, "", practitioner, At(1)}));
   auto raw = store_->Get("Practitioner", "dr1");
   ASSERT_TRUE(raw);
@@ -346,8 +347,8 @@ TEST_P(SealedStoreTest, RotationRewrapsEveryKeyWhileAnotherProcessKeepsServing) 
   ASSERT_TRUE(status);
   EXPECT_EQ(status->marked_kek_version, 2u);
   EXPECT_EQ(status->loaded_kek_versions, (std::vector<std::uint32_t>{1, 2}));
-  EXPECT_EQ(status->wraps_by_key_id, (std::map<std::string, std::size_t>{{"erased", 1},
-                                                                        {"kek-2", 9}}));
+  EXPECT_EQ(status->wraps_by_key_id,
+            (std::map<std::string, std::size_t>{{"erased", 1}, {"kek-2", 9}}));
 
   ASSERT_TRUE(crypto::RetireMasterKeyVersionsBefore(key_file_, 2));
   auto after = OpenSealed(*source_);
