@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace medvault::store {
@@ -37,7 +38,7 @@ namespace medvault::store {
 using Bytes = std::vector<std::uint8_t>;
 
 // Wall-clock instants are kept to the microsecond; callers pass them in so tests are exact.
-using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+using Timestamp = medvault::Timestamp;
 
 // Longest resource type, id, patient id, key id and index field name the store accepts.
 inline constexpr std::size_t kMaxNameBytes = 128;
