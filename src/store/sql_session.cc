@@ -11,6 +11,11 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "advance_head",      "insert_version",   "delete_index",   "insert_index",   "lookup",
     "select_key",        "insert_key",       "replace_key",    "delete_key",     "list_keys",
     "insert_alert",      "list_alerts",      "select_migrations", "insert_migration", "ping",
+    "lock_audit_head", "select_audit_head", "advance_audit_head", "insert_audit_entry",
+    "insert_audit_patient", "insert_audit_node", "select_audit_node", "list_audit_nodes",
+    "list_audit_entries", "list_audit_patients", "find_audit_by_time", "find_audit_by_account",
+    "find_audit_by_patient", "find_audit_by_action", "insert_audit_checkpoint",
+    "list_audit_checkpoints",
 };
 
 // A Query added without a name would leave a null at the end of the table.

@@ -42,6 +42,22 @@ enum class Query {
   kSelectMigrations,  // () -> version
   kInsertMigration,   // (version, name, applied_at_micros)
   kPing,              // () -> 1
+  kLockAuditHead,     // () -> size, frontier; locks the head row
+  kSelectAuditHead,   // () -> size, frontier
+  kAdvanceAuditHead,  // (new_size, frontier, expected_size): compare-and-set
+  kInsertAuditEntry,  // (seq, recorded_at, account, action, entry)
+  kInsertAuditPatient,     // (patient_id, seq, recorded_at): no row if it exists
+  kInsertAuditNode,        // (level, idx, hash)
+  kSelectAuditNode,        // (level, idx) -> hash
+  kListAuditNodes,         // (level, from_idx, limit) -> idx, hash
+  kListAuditEntries,       // (from_seq, limit) -> seq, recorded_at, account, action, entry
+  kListAuditPatients,      // (from_seq, to_seq) -> seq, patient_id
+  kFindAuditByTime,        // (from, to, after_seq, limit) -> the columns of kListAuditEntries
+  kFindAuditByAccount,     // (account, from, to, after_seq, limit) -> same columns
+  kFindAuditByPatient,     // (patient_id, from, to, after_seq, limit) -> same columns
+  kFindAuditByAction,      // (action, from, to, after_seq, limit) -> same columns
+  kInsertAuditCheckpoint,  // (size, signed_at, note): no row if one of that size exists
+  kListAuditCheckpoints,   // (after_size, limit) -> size, signed_at, note
   kCount,
 };
 

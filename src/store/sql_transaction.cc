@@ -368,3 +368,250 @@ Result<std::vector<Alert>> SqlTransaction::ListAlerts(std::int64_t after_id, std
 }
 
 }  // namespace medvault::store
+
+namespace medvault::store {
+namespace {
+
+constexpr int kMaxAuditLevel = 63;
+
+// Columns: seq, recorded_at, account, action, entry.
+Result<AuditRecord> AuditRecordFromRow(Row& row) {
+  auto seq = CellInt(row, 0);
+  auto recorded_at = CellInt(row, 1);
+  auto account = CellText(row, 2);
+  auto action = CellText(row, 3);
+  auto entry = CellBytes(row, 4);
+  if (!seq) return std::unexpected(seq.error());
+  if (!recorded_at) return std::unexpected(recorded_at.error());
+  if (!account) return std::unexpected(account.error());
+  if (!action) return std::unexpected(action.error());
+  if (!entry) return std::unexpected(entry.error());
+  AuditRecord record;
+  record.index = *seq;
+  record.recorded_at = Timestamp(std::chrono::microseconds(*recorded_at));
+  record.account = std::move(*account);
+  record.action = std::move(*action);
+  record.encoded = std::move(*entry);
+  return record;
+}
+
+Result<std::vector<AuditRecord>> AuditRecordsFromRows(std::vector<Row>& rows) {
+  std::vector<AuditRecord> records;
+  records.reserve(rows.size());
+  for (Row& row : rows) {
+    auto record = AuditRecordFromRow(row);
+    if (!record) return std::unexpected(record.error());
+    records.push_back(std::move(*record));
+  }
+  return records;
+}
+
+Status CheckAuditLevel(int level) {
+  if (level < 0 || level > kMaxAuditLevel) {
+    return Fail(ErrorCode::kInvalidArgument, "store: audit tree level out of range");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<AuditHead> SqlTransaction::ReadAuditHead(Query query) {
+  auto result = Run(query, {});
+  if (!result) return std::unexpected(result.error());
+  if (result->rows.empty()) return Fail(ErrorCode::kDataLoss, "store: the audit head is missing");
+  Row& row = result->rows.front();
+  auto size = CellInt(row, 0);
+  auto frontier = CellBytes(row, 1);
+  if (!size) return std::unexpected(size.error());
+  if (!frontier) return std::unexpected(frontier.error());
+  return AuditHead{*size, std::move(*frontier)};
+}
+
+Result<AuditHead> SqlTransaction::LockAuditHead() {
+  if (auto s = RequireWritable(); !s) return std::unexpected(s.error());
+  return ReadAuditHead(Query::kLockAuditHead);
+}
+
+Result<AuditHead> SqlTransaction::GetAuditHead() { return ReadAuditHead(Query::kSelectAuditHead); }
+
+Status SqlTransaction::AppendAudit(const AuditAppend& batch) {
+  if (auto s = RequireWritable(); !s) return s;
+  if (batch.expected_size < 0) {
+    return Fail(ErrorCode::kInvalidArgument, "store: audit size out of range");
+  }
+  std::int64_t next = batch.expected_size;
+  for (const AuditRecord& record : batch.records) {
+    if (record.index != next++) {
+      return Fail(ErrorCode::kInvalidArgument, "store: audit entries must follow the head");
+    }
+    if (auto s = CheckName(record.account, "account", /*may_be_empty=*/true); !s) return s;
+    if (auto s = CheckName(record.action, "action"); !s) return s;
+    if (record.encoded.empty() || record.encoded.size() > kMaxAuditEntryBytes) {
+      return Fail(ErrorCode::kInvalidArgument, "store: audit entry size out of range");
+    }
+    for (const std::string& patient : record.patient_ids) {
+      if (auto s = CheckName(patient, "patient id"); !s) return s;
+    }
+  }
+  for (const AuditNode& node : batch.nodes) {
+    if (auto s = CheckAuditLevel(node.level); !s) return s;
+  }
+  // The head moves first: a concurrent appender that got here before us makes this a conflict
+  // before anything is written.
+  auto advanced = Run(Query::kAdvanceAuditHead, {next, View(batch.frontier), batch.expected_size});
+  if (!advanced) return std::unexpected(advanced.error());
+  if (advanced->affected == 0) {
+    return Fail(ErrorCode::kConflict, "store: the audit head moved");
+  }
+  for (const AuditRecord& record : batch.records) {
+    const std::int64_t micros = record.recorded_at.time_since_epoch().count();
+    auto inserted =
+        Run(Query::kInsertAuditEntry, {record.index, micros, std::string_view(record.account),
+                                       std::string_view(record.action), View(record.encoded)});
+    if (!inserted) return std::unexpected(inserted.error());
+    for (const std::string& patient : record.patient_ids) {
+      auto indexed =
+          Run(Query::kInsertAuditPatient, {std::string_view(patient), record.index, micros});
+      if (!indexed) return std::unexpected(indexed.error());
+    }
+  }
+  for (const AuditNode& node : batch.nodes) {
+    auto inserted =
+        Run(Query::kInsertAuditNode, {std::int64_t{node.level}, node.index, View(node.hash)});
+    if (!inserted) return std::unexpected(inserted.error());
+  }
+  return {};
+}
+
+Result<std::vector<AuditRecord>> SqlTransaction::ListAuditEntries(std::int64_t from_index,
+                                                                  std::size_t limit) {
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  auto result = Run(Query::kListAuditEntries, {from_index, *bound});
+  if (!result) return std::unexpected(result.error());
+  auto records = AuditRecordsFromRows(result->rows);
+  if (!records || records->empty()) return records;
+  auto patients = ListAuditPatientRows(records->front().index, records->back().index + 1);
+  if (!patients) return std::unexpected(patients.error());
+  // Both lists are in index order: one merge attaches every patient row to its entry.
+  std::size_t r = 0;
+  for (AuditPatientRow& row : *patients) {
+    while (r < records->size() && (*records)[r].index < row.index) ++r;
+    if (r < records->size() && (*records)[r].index == row.index) {
+      (*records)[r].patient_ids.push_back(std::move(row.patient_id));
+    }
+  }
+  return records;
+}
+
+Result<std::vector<AuditPatientRow>> SqlTransaction::ListAuditPatientRows(std::int64_t from_index,
+                                                                          std::int64_t to_index) {
+  auto result = Run(Query::kListAuditPatients, {from_index, to_index});
+  if (!result) return std::unexpected(result.error());
+  std::vector<AuditPatientRow> rows;
+  rows.reserve(result->rows.size());
+  for (Row& row : result->rows) {
+    auto seq = CellInt(row, 0);
+    auto patient = CellText(row, 1);
+    if (!seq) return std::unexpected(seq.error());
+    if (!patient) return std::unexpected(patient.error());
+    rows.push_back({*seq, std::move(*patient)});
+  }
+  return rows;
+}
+
+Result<std::vector<AuditRecord>> SqlTransaction::FindAuditEntries(const AuditQuery& query,
+                                                                  std::int64_t after_index,
+                                                                  std::size_t limit) {
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  const std::int64_t from = query.from.time_since_epoch().count();
+  const std::int64_t to = query.to.time_since_epoch().count();
+  const std::string_view key = query.key;
+  Result<QueryResult> result;
+  switch (query.by) {
+    case AuditQuery::By::kTime:
+      result = Run(Query::kFindAuditByTime, {from, to, after_index, *bound});
+      break;
+    case AuditQuery::By::kAccount:
+      if (auto s = CheckName(key, "account"); !s) return std::unexpected(s.error());
+      result = Run(Query::kFindAuditByAccount, {key, from, to, after_index, *bound});
+      break;
+    case AuditQuery::By::kPatient:
+      if (auto s = CheckName(key, "patient id"); !s) return std::unexpected(s.error());
+      result = Run(Query::kFindAuditByPatient, {key, from, to, after_index, *bound});
+      break;
+    case AuditQuery::By::kAction:
+      if (auto s = CheckName(key, "action"); !s) return std::unexpected(s.error());
+      result = Run(Query::kFindAuditByAction, {key, from, to, after_index, *bound});
+      break;
+  }
+  if (!result) return std::unexpected(result.error());
+  return AuditRecordsFromRows(result->rows);
+}
+
+Result<Bytes> SqlTransaction::GetAuditNode(int level, std::int64_t index) {
+  if (auto s = CheckAuditLevel(level); !s) return std::unexpected(s.error());
+  auto result = Run(Query::kSelectAuditNode, {std::int64_t{level}, index});
+  if (!result) return std::unexpected(result.error());
+  if (result->rows.empty()) return Fail(ErrorCode::kNotFound, "store: no such audit tree node");
+  return CellBytes(result->rows.front(), 0);
+}
+
+Result<std::vector<AuditNode>> SqlTransaction::ListAuditNodes(int level, std::int64_t from_index,
+                                                              std::size_t limit) {
+  if (auto s = CheckAuditLevel(level); !s) return std::unexpected(s.error());
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  auto result = Run(Query::kListAuditNodes, {std::int64_t{level}, from_index, *bound});
+  if (!result) return std::unexpected(result.error());
+  std::vector<AuditNode> nodes;
+  nodes.reserve(result->rows.size());
+  for (Row& row : result->rows) {
+    auto index = CellInt(row, 0);
+    auto hash = CellBytes(row, 1);
+    if (!index) return std::unexpected(index.error());
+    if (!hash) return std::unexpected(hash.error());
+    nodes.push_back({level, *index, std::move(*hash)});
+  }
+  return nodes;
+}
+
+Status SqlTransaction::InsertAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+  if (auto s = RequireWritable(); !s) return s;
+  if (checkpoint.size < 0) return Fail(ErrorCode::kInvalidArgument, "store: size out of range");
+  if (checkpoint.note.empty() || checkpoint.note.size() > kMaxAuditNoteBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "store: checkpoint size out of range");
+  }
+  auto result = Run(Query::kInsertAuditCheckpoint,
+                    {checkpoint.size, checkpoint.signed_at.time_since_epoch().count(),
+                     std::string_view(checkpoint.note)});
+  if (!result) return std::unexpected(result.error());
+  if (result->affected == 0) {
+    return Fail(ErrorCode::kAlreadyExists, "store: a checkpoint of that size exists");
+  }
+  return {};
+}
+
+Result<std::vector<AuditCheckpoint>> SqlTransaction::ListAuditCheckpoints(std::int64_t after_size,
+                                                                          std::size_t limit) {
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  auto result = Run(Query::kListAuditCheckpoints, {after_size, *bound});
+  if (!result) return std::unexpected(result.error());
+  std::vector<AuditCheckpoint> checkpoints;
+  checkpoints.reserve(result->rows.size());
+  for (Row& row : result->rows) {
+    auto size = CellInt(row, 0);
+    auto signed_at = CellInt(row, 1);
+    auto note = CellText(row, 2);
+    if (!size) return std::unexpected(size.error());
+    if (!signed_at) return std::unexpected(signed_at.error());
+    if (!note) return std::unexpected(note.error());
+    checkpoints.push_back(
+        {*size, Timestamp(std::chrono::microseconds(*signed_at)), std::move(*note)});
+  }
+  return checkpoints;
+}
+
+}  // namespace medvault::store

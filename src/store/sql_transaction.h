@@ -36,6 +36,22 @@ class SqlTransaction final : public Transaction {
   Status DeleteWrappedKey(std::string_view patient_id) override;
   Result<std::int64_t> InsertAlert(const Alert& alert) override;
   Result<std::vector<Alert>> ListAlerts(std::int64_t after_id, std::size_t limit) override;
+  Result<AuditHead> LockAuditHead() override;
+  Result<AuditHead> GetAuditHead() override;
+  Status AppendAudit(const AuditAppend& batch) override;
+  Result<std::vector<AuditRecord>> ListAuditEntries(std::int64_t from_index,
+                                                    std::size_t limit) override;
+  Result<std::vector<AuditPatientRow>> ListAuditPatientRows(std::int64_t from_index,
+                                                            std::int64_t to_index) override;
+  Result<std::vector<AuditRecord>> FindAuditEntries(const AuditQuery& query,
+                                                    std::int64_t after_index,
+                                                    std::size_t limit) override;
+  Result<Bytes> GetAuditNode(int level, std::int64_t index) override;
+  Result<std::vector<AuditNode>> ListAuditNodes(int level, std::int64_t from_index,
+                                                std::size_t limit) override;
+  Status InsertAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(std::int64_t after_size,
+                                                            std::size_t limit) override;
 
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }
@@ -45,6 +61,7 @@ class SqlTransaction final : public Transaction {
  private:
   Result<QueryResult> Run(Query query, std::initializer_list<Param> params);
   Status RequireWritable() const;
+  Result<AuditHead> ReadAuditHead(Query query);
 
   SqlSession& session_;
   Access access_;

@@ -112,6 +112,66 @@ struct VersionWithKey {
   std::optional<WrappedKey> key;  // none when the owner has no key row
 };
 
+// One audit log entry as the store keeps it: the encoded bytes its leaf hash covers, and copies
+// of the fields searches filter on (the audit module keeps the two in agreement and its
+// verifier checks them). The store never interprets `encoded`.
+struct AuditRecord {
+  std::int64_t index = 0;  // the leaf index: 0, 1, 2... without gaps
+  Timestamp recorded_at;
+  std::string account;  // may be empty
+  std::string action;   // a fixed lower-case name
+  std::vector<std::string> patient_ids;
+  Bytes encoded;
+};
+
+// The head of the audit log: how many entries it has and the right edge of its Merkle tree
+// (opaque to the store).
+struct AuditHead {
+  std::int64_t size = 0;
+  Bytes frontier;
+};
+
+// The hash of one complete subtree of the audit tree: `level` 0 is a leaf.
+struct AuditNode {
+  int level = 0;
+  std::int64_t index = 0;
+  Bytes hash;
+};
+
+// One batch of appends: `records` take indexes head.size, head.size + 1, ... in order.
+struct AuditAppend {
+  std::int64_t expected_size = 0;
+  std::vector<AuditRecord> records;
+  std::vector<AuditNode> nodes;  // the subtrees the batch completed
+  Bytes frontier;                // the head's new right edge
+};
+
+// A search of the audit log: entries in [from, to) that match one key (or all of them).
+struct AuditQuery {
+  enum class By { kTime, kAccount, kPatient, kAction };
+  By by = By::kTime;
+  std::string key;  // the account, patient id or action name; unused for kTime
+  Timestamp from;
+  Timestamp to;
+};
+
+// A signed checkpoint of the audit log (a signed note, opaque to the store).
+struct AuditCheckpoint {
+  std::int64_t size = 0;
+  Timestamp signed_at;
+  std::string note;
+};
+
+// A (leaf index, patient id) row of the audit log's patient index, as the verifier reads them.
+struct AuditPatientRow {
+  std::int64_t index = 0;
+  std::string patient_id;
+};
+
+// Longest encoded audit entry, and longest signed checkpoint, the store accepts.
+inline constexpr std::size_t kMaxAuditEntryBytes = 4 * 1024 * 1024;
+inline constexpr std::size_t kMaxAuditNoteBytes = 16 * 1024;
+
 enum class Access { kReadOnly, kReadWrite };
 
 // The operations of one transaction. Not thread-safe; valid only during the body it was
@@ -160,6 +220,38 @@ class Transaction {
   virtual Result<std::int64_t> InsertAlert(const Alert& alert) = 0;
   // Alerts with id > after_id, oldest first, at most `limit`.
   virtual Result<std::vector<Alert>> ListAlerts(std::int64_t after_id, std::size_t limit) = 0;
+
+  // The audit log (append-only; see audit/audit_log.h). Several processes sharing a database
+  // write one log: LockAuditHead takes the head row for the rest of a read-write transaction
+  // (PostgreSQL: SELECT ... FOR UPDATE, a concurrent appender then conflicts and retries;
+  // SQLite: the transaction already holds the write lock), so indexes stay dense.
+  virtual Result<AuditHead> LockAuditHead() = 0;
+  virtual Result<AuditHead> GetAuditHead() = 0;
+  // Writes the batch and moves the head, only if the head is still at expected_size
+  // (kConflict otherwise); records must be numbered from expected_size without gaps
+  // (kInvalidArgument).
+  virtual Status AppendAudit(const AuditAppend& batch) = 0;
+  // Entries with index >= from_index, in index order, at most `limit`, with their patient ids.
+  virtual Result<std::vector<AuditRecord>> ListAuditEntries(std::int64_t from_index,
+                                                            std::size_t limit) = 0;
+  // Patient index rows with from_index <= index < to_index, by index then patient id.
+  virtual Result<std::vector<AuditPatientRow>> ListAuditPatientRows(std::int64_t from_index,
+                                                                    std::int64_t to_index) = 0;
+  // Entries matching `query` with index > after_index, in index order, at most `limit`;
+  // patient_ids are left empty (they are in `encoded`).
+  virtual Result<std::vector<AuditRecord>> FindAuditEntries(const AuditQuery& query,
+                                                            std::int64_t after_index,
+                                                            std::size_t limit) = 0;
+  // kNotFound when the subtree is not stored.
+  virtual Result<Bytes> GetAuditNode(int level, std::int64_t index) = 0;
+  // Nodes of one level with index >= from_index, in index order, at most `limit`.
+  virtual Result<std::vector<AuditNode>> ListAuditNodes(int level, std::int64_t from_index,
+                                                        std::size_t limit) = 0;
+  // kAlreadyExists if a checkpoint of that size is stored.
+  virtual Status InsertAuditCheckpoint(const AuditCheckpoint& checkpoint) = 0;
+  // Checkpoints with size > after_size, by size, at most `limit`.
+  virtual Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(std::int64_t after_size,
+                                                                    std::size_t limit) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions, audit entries) arrive as numbered

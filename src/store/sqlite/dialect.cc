@@ -63,6 +63,44 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kInsertMigration,
      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)"},
     {Query::kPing, "SELECT 1"},
+    {Query::kLockAuditHead, "SELECT size, frontier FROM audit_head WHERE id = 1"},
+    {Query::kSelectAuditHead, "SELECT size, frontier FROM audit_head WHERE id = 1"},
+    {Query::kAdvanceAuditHead,
+     "UPDATE audit_head SET size = ?1, frontier = ?2 WHERE id = 1 AND size = ?3"},
+    {Query::kInsertAuditEntry,
+     "INSERT INTO audit_entries (seq, recorded_at, account, action, entry) VALUES (?1, ?2, ?3, ?4, ?5)"},
+    {Query::kInsertAuditPatient,
+     "INSERT INTO audit_patients (patient_id, seq, recorded_at) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kInsertAuditNode,
+     "INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)"},
+    {Query::kSelectAuditNode, "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2"},
+    {Query::kListAuditNodes,
+     "SELECT idx, hash FROM audit_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3"},
+    {Query::kListAuditEntries,
+     "SELECT seq, recorded_at, account, action, entry FROM audit_entries WHERE seq >= ?1 ORDER BY seq LIMIT ?2"},
+    {Query::kListAuditPatients,
+     "SELECT seq, patient_id FROM audit_patients WHERE seq >= ?1 AND seq < ?2 "
+     "ORDER BY seq, patient_id"},
+    {Query::kFindAuditByTime,
+     "SELECT seq, recorded_at, account, action, entry FROM audit_entries WHERE recorded_at >= ?1 AND recorded_at < ?2 "
+     "AND seq > ?3 ORDER BY seq LIMIT ?4"},
+    {Query::kFindAuditByAccount,
+     "SELECT seq, recorded_at, account, action, entry FROM audit_entries WHERE account = ?1 AND recorded_at >= ?2 "
+     "AND recorded_at < ?3 AND seq > ?4 ORDER BY seq LIMIT ?5"},
+    {Query::kFindAuditByPatient,
+     "SELECT e.seq, e.recorded_at, e.account, e.action, e.entry FROM audit_patients p JOIN audit_entries e "
+     "ON e.seq = p.seq WHERE p.patient_id = ?1 AND p.recorded_at >= ?2 "
+     "AND p.recorded_at < ?3 AND p.seq > ?4 ORDER BY p.seq LIMIT ?5"},
+    {Query::kFindAuditByAction,
+     "SELECT seq, recorded_at, account, action, entry FROM audit_entries WHERE action = ?1 AND recorded_at >= ?2 "
+     "AND recorded_at < ?3 AND seq > ?4 ORDER BY seq LIMIT ?5"},
+    {Query::kInsertAuditCheckpoint,
+     "INSERT INTO audit_checkpoints (size, signed_at, note) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kListAuditCheckpoints,
+     "SELECT size, signed_at, note FROM audit_checkpoints WHERE size > ?1 ORDER BY size "
+     "LIMIT ?2"},
 }};
 
 static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
@@ -116,6 +154,46 @@ CREATE TABLE alerts (
   kind TEXT NOT NULL,
   subject TEXT NOT NULL,
   detail TEXT NOT NULL
+) STRICT;
+)sql"},
+    {3, "003_audit", R"sql(
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  frontier BLOB NOT NULL
+) STRICT;
+INSERT INTO audit_head (id, size, frontier) VALUES (1, 0, X'');
+
+CREATE TABLE audit_entries (
+  seq INTEGER PRIMARY KEY,
+  recorded_at INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  action TEXT NOT NULL,
+  entry BLOB NOT NULL
+) STRICT;
+CREATE INDEX audit_entries_by_time ON audit_entries (recorded_at);
+CREATE INDEX audit_entries_by_account ON audit_entries (account, recorded_at);
+CREATE INDEX audit_entries_by_action ON audit_entries (action, recorded_at);
+
+CREATE TABLE audit_patients (
+  patient_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (patient_id, seq)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX audit_patients_by_seq ON audit_patients (seq);
+
+CREATE TABLE audit_nodes (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE audit_checkpoints (
+  size INTEGER PRIMARY KEY,
+  signed_at INTEGER NOT NULL,
+  note TEXT NOT NULL
 ) STRICT;
 )sql"},
 };
