@@ -197,6 +197,12 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.keys.pkcs11_pin_file; }),
       Key("store", "url", "sqlite:PATH (inside the vault) or postgres://USER@HOST/DB",
           [](Config& c) -> auto& { return c.store.url; }),
+      Key("audit", "checkpoint_interval_seconds", "how often the audit log's head is signed",
+          [](Config& c) -> auto& { return c.audit.checkpoint_interval; }),
+      Key("audit", "checkpoint_dir", "where signed checkpoints go, outside data/ (mode 0700)",
+          [](Config& c) -> auto& { return c.audit.checkpoint_dir; }),
+      Key("audit", "checkpoint_command", "program run with each new checkpoint file's path",
+          [](Config& c) -> auto& { return c.audit.checkpoint_command; }),
   };
   return keys;
 }
@@ -278,6 +284,7 @@ Config DefaultConfig(const fs::path& vault_dir) {
   config.tls.private_key = "tls/key.pem";
   config.keys.master_key_file = "keys/master.key";
   config.store.url = "sqlite:data/medvault.db";
+  config.audit.checkpoint_dir = "checkpoints";
   return config;
 }
 

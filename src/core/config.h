@@ -61,12 +61,22 @@ struct StoreConfig {
   std::string url;
 };
 
+struct AuditConfig {
+  // How often the server signs a checkpoint of the audit log (and once more at shutdown).
+  std::chrono::milliseconds checkpoint_interval{60'000};
+  // Where the latest checkpoint and the verifier key go: outside the data directory.
+  std::filesystem::path checkpoint_dir;
+  // A program run with the checkpoint file's path as its only argument (no shell).
+  std::optional<std::filesystem::path> checkpoint_command;
+};
+
 struct Config {
   std::filesystem::path vault_dir;
   ServerConfig server;
   TlsConfig tls;
   KeysConfig keys;
   StoreConfig store;
+  AuditConfig audit;
 };
 
 // Environment lookup, injectable so tests do not touch the process environment.
