@@ -101,7 +101,10 @@ Result<Checkpoint> ParseCheckpointText(std::string_view text) {
     return std::unexpected(Malformed("tree size").error());
   }
   auto root = DecodeBase64((*lines)[2], Base64Alphabet::kStandard);
-  if (!root || root->size() != kHashBytes) return std::unexpected(Malformed("root hash").error());
+  if (!root || root->size() != kHashBytes ||
+      EncodeBase64(*root, Base64Alphabet::kStandard) != (*lines)[2]) {  // one spelling only
+    return std::unexpected(Malformed("root hash").error());
+  }
   std::copy(root->begin(), root->end(), checkpoint.root.begin());
   for (std::size_t i = 3; i < lines->size(); ++i) {
     const std::string_view line = (*lines)[i];
@@ -137,7 +140,11 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view text) {
   verifier.name = text.substr(0, first);
   const std::string_view hash_hex = text.substr(first + 1, second - first - 1);
   auto key = DecodeBase64(text.substr(second + 1), Base64Alphabet::kStandard);
-  if (!IsKeyName(verifier.name) || hash_hex.size() != 8 || !key ||
+  const bool lower_hex = std::all_of(hash_hex.begin(), hash_hex.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (!IsKeyName(verifier.name) || hash_hex.size() != 8 || !lower_hex || !key ||
+      EncodeBase64(*key, Base64Alphabet::kStandard) != text.substr(second + 1) ||
       key->size() != 1 + crypto::kEd25519PublicKeyBytes || (*key)[0] != kEd25519Type) {
     return std::unexpected(Malformed("verifier key").error());
   }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli/audit.h"
 #include "cli/vault.h"
 #include "crypto/master_key_file.h"
 #include "crypto/pkcs11_kek.h"
@@ -152,6 +153,11 @@ Status RotateKeys(const std::filesystem::path& vault_dir) {
   }
   if (auto retired = (*place)->RetireBefore(*active, status->loaded_kek_versions); !retired) {
     return retired;
+  }
+  if (auto logged = RecordOperatorAction(*vault->store, audit::Action::kKeyRotate, {},
+                                         audit::Outcome::kSuccess);
+      !logged) {
+    return logged;
   }
   std::printf(
       "rotation complete: every key is wrapped under master key version %u; older "

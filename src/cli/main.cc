@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 
+#include "cli/audit.h"
 #include "cli/demo.h"
 #include "cli/keys.h"
 #include "cli/serve.h"
@@ -89,6 +91,29 @@ int Run(int argc, char** argv) {
       "(while the vault keeps serving; resumes an interrupted rotation)");
   keys_rotate->add_option("--dir", keys_dir, "Directory of the vault")->required();
 
+  fs::path audit_dir;
+  std::optional<fs::path> audit_checkpoint;
+  medvault::cli::ScopeOptions scope_options;
+  auto* audit = app.add_subcommand("audit", "The tamper-evident audit log: verify, breach scope");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand(
+      "verify",
+      "Recompute the audit tree and check it against every stored checkpoint, the latest in "
+      "audit.checkpoint_dir and --checkpoint; exit 0 when intact, 1 naming the first bad entry");
+  audit_verify->add_option("--dir", audit_dir, "Directory of the vault")->required();
+  audit_verify->add_option("--checkpoint", audit_checkpoint,
+                           "A signed checkpoint file kept elsewhere (e.g. by a witness)");
+  auto* audit_scope = audit->add_subcommand(
+      "scope", "Patients whose data an account read or changed in a time window, with a draft "
+               "regulator notification and patient letters (French and English)");
+  audit_scope->add_option("--dir", audit_dir, "Directory of the vault")->required();
+  audit_scope->add_option("--account", scope_options.account, "Account id")->required();
+  audit_scope->add_option("--from", scope_options.from, "Start, ISO 8601 UTC (inclusive)")
+      ->required();
+  audit_scope->add_option("--to", scope_options.to, "End, ISO 8601 UTC (exclusive)")->required();
+  audit_scope->add_option("--out", scope_options.out_dir,
+                          "Directory for scope.csv, the notification drafts and the letters");
+
   app.add_subcommand("version", "Print medvault's version");
 
   // CLI11 would only say that a subcommand is required; name the word it did not know.
@@ -137,6 +162,12 @@ int Run(int argc, char** argv) {
     if (!store_url.empty()) serve_options.store_url = store_url;
     return Report(medvault::cli::Serve(serve_options));
   }
+  if (audit_verify->parsed()) {
+    auto intact = medvault::cli::VerifyAudit(audit_dir, audit_checkpoint);
+    if (!intact) return Report(std::unexpected(intact.error()));
+    return *intact ? kExitOk : kExitFailure;
+  }
+  if (audit_scope->parsed()) return Report(medvault::cli::AuditScope(audit_dir, scope_options));
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
   if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));
   std::printf("medvault %s\n", MEDVAULT_VERSION);

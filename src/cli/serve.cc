@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "audit/audit_log.h"
+#include "audit/checkpointer.h"
 #include "cli/vault.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -46,8 +48,19 @@ Status Serve(const ServeOptions& options) {
     tls = std::move(*context);
   }
 
-  http::Router router;
   store::Store& store = *vault->store;
+  // The audit log and its checkpointer: signed at audit.checkpoint_interval_seconds and once
+  // more when the server stops (the checkpointer is destroyed before the log).
+  static const SystemClock clock;
+  auto audit_log = audit::AuditLog::Open(store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  auto checkpointer = audit::Checkpointer::Start(
+      **audit_log, store, vault->records->derived_keys().signing_key(), clock,
+      {config->audit.checkpoint_dir, config->audit.checkpoint_interval,
+       config->audit.checkpoint_command});
+  if (!checkpointer) return std::unexpected(checkpointer.error());
+
+  http::Router router;
   if (auto ok = http::AddHealthRoutes(router, [&store] { return store.Ping(); }); !ok) return ok;
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);

@@ -350,11 +350,12 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& sour
     }
   }
   for (fs::path* path : {&config.tls.certificate, &config.tls.private_key,
-                         &config.keys.master_key_file}) {
+                         &config.keys.master_key_file, &config.audit.checkpoint_dir}) {
     if (path->is_relative()) *path = vault_dir / *path;
   }
   // A relative module path is inside the vault too, never a name for the loader to search.
-  for (std::optional<fs::path>* path : {&config.keys.pkcs11_module, &config.keys.pkcs11_pin_file}) {
+  for (std::optional<fs::path>* path : {&config.keys.pkcs11_module, &config.keys.pkcs11_pin_file,
+                                        &config.audit.checkpoint_command}) {
     if (*path && (*path)->is_relative()) **path = vault_dir / **path;
   }
   // A SQLite database path is inside the vault like every other relative path.

@@ -1,0 +1,284 @@
+#include "cli/audit.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "audit/audit_log.h"
+#include "audit/checkpoint.h"
+#include "audit/verifier.h"
+#include "cli/vault.h"
+#include "core/base64.h"
+#include "core/clock.h"
+
+namespace medvault::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<std::string> ReadSmallFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kNotFound, "cannot read " + path.string());
+  std::string text(audit::kMaxNoteBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > audit::kMaxNoteBytes) {
+    return Fail(ErrorCode::kInvalidArgument, path.string() + " is too large for a checkpoint");
+  }
+  return text;
+}
+
+std::string Day(Timestamp t) {
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
+                     std::chrono::time_point_cast<std::chrono::seconds>(t));
+}
+
+bool ReadsOrChangesData(audit::Action action) {
+  switch (action) {
+    case audit::Action::kRead:
+    case audit::Action::kSearch:
+    case audit::Action::kCreate:
+    case audit::Action::kUpdate:
+    case audit::Action::kDelete:
+    case audit::Action::kBreakTheGlass:
+    case audit::Action::kExport:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status WriteText(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Fail(ErrorCode::kUnavailable, "cannot write " + path.string());
+  return {};
+}
+
+}  // namespace
+
+Result<Timestamp> ParseIsoTime(std::string_view text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  char tail[8] = {};
+  const std::string copy(text);
+  int fields = 0;
+  if (copy.size() == 10) {
+    fields = std::sscanf(copy.c_str(), "%4d-%2d-%2d%7s", &year, &month, &day, tail);
+    if (fields != 3) fields = 0;
+  } else {
+    fields = std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &year, &month, &day, &hour,
+                         &minute, &second, tail);
+    if (fields == 7 && std::string_view(tail) != "Z") fields = 0;
+    if (fields < 6) {
+      second = 0;
+      fields = std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d%7s", &year, &month, &day, &hour,
+                           &minute, tail);
+      fields = (fields == 6 && std::string_view(tail) == "Z") ? 6 : 0;
+    }
+  }
+  if (fields == 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 60) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "times must be ISO 8601 in UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z");
+  }
+  const auto date = std::chrono::year_month_day(std::chrono::year(year),
+                                                std::chrono::month(static_cast<unsigned>(month)),
+                                                std::chrono::day(static_cast<unsigned>(day)));
+  if (!date.ok()) return Fail(ErrorCode::kInvalidArgument, "no such date");
+  const auto at = std::chrono::sys_days(date) + std::chrono::hours(hour) +
+                  std::chrono::minutes(minute) + std::chrono::seconds(second);
+  return std::chrono::time_point_cast<std::chrono::microseconds>(at);
+}
+
+Result<bool> VerifyAudit(const fs::path& vault_dir,
+                         const std::optional<fs::path>& checkpoint_file) {
+  auto vault = OpenVault(vault_dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  const auto& key = vault->records->derived_keys().signing_key();
+  const audit::NoteVerifier verifier{audit::OriginFor(key.public_key()), key.public_key()};
+  std::vector<audit::CheckpointSource> extra;
+  const fs::path latest = vault->config.audit.checkpoint_dir / "checkpoint";
+  if (fs::exists(latest)) {
+    auto note = ReadSmallFile(latest);
+    if (!note) return std::unexpected(note.error());
+    extra.push_back({latest.string(), std::move(*note)});
+  }
+  if (checkpoint_file) {
+    auto note = ReadSmallFile(*checkpoint_file);
+    if (!note) return std::unexpected(note.error());
+    extra.push_back({checkpoint_file->string(), std::move(*note)});
+  }
+  auto report = audit::VerifyLog(*vault->store, verifier, extra);
+  if (!report) return std::unexpected(report.error());
+  if (!report->intact()) {
+    if (report->first_bad_index) {
+      std::printf("audit log NOT intact: first bad entry %llu: %s\n",
+                  static_cast<unsigned long long>(*report->first_bad_index),
+                  report->problem.c_str());
+    } else {
+      std::printf("audit log NOT intact: %s\n", report->problem.c_str());
+    }
+    return false;
+  }
+  std::printf(
+      "audit log intact: %llu entries, root %s, checked against %llu checkpoints "
+      "(largest %llu); verifier key %s\n",
+      static_cast<unsigned long long>(report->entries),
+      EncodeBase64(report->root, Base64Alphabet::kStandard).c_str(),
+      static_cast<unsigned long long>(report->checkpoints),
+      static_cast<unsigned long long>(report->largest_checkpoint.value_or(0)),
+      audit::VerifierKeyText(verifier).c_str());
+  return true;
+}
+
+Status RecordOperatorAction(store::Store& store, audit::Action action,
+                            std::vector<std::string> patient_ids, audit::Outcome outcome) {
+  static const SystemClock clock;
+  auto log = audit::AuditLog::Open(store, clock);
+  if (!log) return std::unexpected(log.error());
+  audit::Entry entry;
+  entry.account = "operator";
+  entry.role = audit::Role::kOperator;
+  entry.client = "cli";
+  entry.action = action;
+  entry.patient_ids = std::move(patient_ids);
+  entry.purpose = audit::Purpose::kAdministration;
+  entry.outcome = outcome;
+  auto appended = (*log)->Append(std::move(entry));
+  if (!appended) return std::unexpected(appended.error());
+  return {};
+}
+
+Status AuditScope(const fs::path& vault_dir, const ScopeOptions& options) {
+  auto from = ParseIsoTime(options.from);
+  if (!from) return std::unexpected(from.error());
+  auto to = ParseIsoTime(options.to);
+  if (!to) return std::unexpected(to.error());
+  if (*to <= *from) return Fail(ErrorCode::kInvalidArgument, "--to must be after --from");
+  auto vault = OpenVault(vault_dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  static const SystemClock clock;
+  auto log = audit::AuditLog::Open(*vault->store, clock);
+  if (!log) return std::unexpected(log.error());
+
+  // patient -> resource type -> number of records touched; and the entries counted.
+  std::map<std::string, std::map<std::string, std::uint64_t>> touched;
+  std::uint64_t records = 0;
+  std::uint64_t entries = 0;
+  std::set<std::string> types;
+  std::optional<std::uint64_t> after;
+  for (;;) {
+    auto page =
+        (*log)->Find({audit::Search::By::kAccount, options.account, *from, *to, after, 1000});
+    if (!page) return std::unexpected(page.error());
+    if (page->empty()) break;
+    after = page->back().index;
+    for (const audit::Entry& entry : *page) {
+      if (!ReadsOrChangesData(entry.action) || entry.outcome != audit::Outcome::kSuccess) continue;
+      ++entries;
+      const std::string type = entry.resource_type.empty() ? "(unspecified)" : entry.resource_type;
+      types.insert(type);
+      const std::uint64_t count = std::max<std::size_t>(entry.resource_ids.size(), 1);
+      for (const std::string& patient : entry.patient_ids) {
+        touched[patient][type] += entry.patient_ids.size() == 1 ? count : 1;
+      }
+      records += count;
+    }
+  }
+
+  std::printf(
+      "breach scope for account %s from %s to %s: %zu patients, %llu records, %llu "
+      "audit entries\n",
+      options.account.c_str(), Day(*from).c_str(), Day(*to).c_str(), touched.size(),
+      static_cast<unsigned long long>(records), static_cast<unsigned long long>(entries));
+  for (const auto& [patient, by_type] : touched) {
+    std::string line = "  patient " + patient + ":";
+    for (const auto& [type, count] : by_type) line += fmt::format(" {} x{}", type, count);
+    std::printf("%s\n", line.c_str());
+  }
+  if (options.out_dir.empty()) return {};
+
+  std::error_code error;
+  fs::create_directories(options.out_dir / "letters", error);
+  if (error) return Fail(ErrorCode::kUnavailable, "cannot create " + options.out_dir.string());
+  std::string csv = "patient_id,resource_type,count\n";
+  for (const auto& [patient, by_type] : touched) {
+    for (const auto& [type, count] : by_type)
+      csv += fmt::format("{},{},{}\n", patient, type, count);
+  }
+  if (auto s = WriteText(options.out_dir / "scope.csv", csv); !s) return s;
+
+  std::string categories;
+  for (const std::string& type : types) categories += (categories.empty() ? "" : ", ") + type;
+  const std::string window = Day(*from) + " - " + Day(*to);
+  const std::string notification_en = fmt::format(
+      "DRAFT - personal data breach notification (GDPR article 33)\n\n"
+      "Nature of the breach: the account {} accessed health records in the window {}.\n"
+      "Categories of data: health data (FHIR resources: {}).\n"
+      "Approximate number of people concerned: {}.\n"
+      "Approximate number of records concerned: {} (from {} audit log entries).\n"
+      "Likely consequences: [to complete].\n"
+      "Measures taken or proposed: [to complete: e.g. the account's sessions were suspended, its "
+      "credentials reset, the access path closed].\n"
+      "Contact point (data protection officer): [to complete].\n"
+      "This draft was produced from medvault's tamper-evident audit log; the list of people is "
+      "in scope.csv and one letter per person is in letters/.\n",
+      options.account, window, categories, touched.size(), records, entries);
+  const std::string notification_fr = fmt::format(
+      "PROJET - notification de violation de données personnelles (RGPD, article 33)\n\n"
+      "Nature de la violation : le compte {} a consulté des dossiers de santé entre {}.\n"
+      "Catégories de données : données de santé (ressources FHIR : {}).\n"
+      "Nombre approximatif de personnes concernées : {}.\n"
+      "Nombre approximatif d'enregistrements concernés : {} ({} entrées du journal d'audit).\n"
+      "Conséquences probables : [à compléter].\n"
+      "Mesures prises ou envisagées : [à compléter : par exemple sessions du compte suspendues, "
+      "identifiants réinitialisés, accès fermé].\n"
+      "Point de contact (délégué à la protection des données) : [à compléter].\n"
+      "Ce projet est établi à partir du journal d'audit infalsifiable de medvault ; la liste des "
+      "personnes figure dans scope.csv et une lettre par personne dans letters/.\n",
+      options.account, window, categories, touched.size(), records, entries);
+  if (auto s = WriteText(options.out_dir / "notification.en.txt", notification_en); !s) return s;
+  if (auto s = WriteText(options.out_dir / "notification.fr.txt", notification_fr); !s) return s;
+
+  for (const auto& [patient, by_type] : touched) {
+    std::string what;
+    for (const auto& [type, count] : by_type) {
+      what += fmt::format("{}{} ({})", what.empty() ? "" : ", ", type, count);
+    }
+    // Patient ids use a restricted alphabet without '/', and the prefix keeps "." and "..".
+    const fs::path base = options.out_dir / "letters" / ("patient-" + patient);
+    const std::string en = fmt::format(
+        "To the patient with record number {}\n[name and address: to be filled in from the "
+        "record once the policy module allows decrypting them for this purpose]\n\n"
+        "We are writing to tell you that between {} an account of our service accessed parts of "
+        "your health record without a legitimate reason: {}.\n"
+        "What we have done: [to complete].\nWhat you can do: [to complete].\n"
+        "Contact: [data protection officer].\n",
+        patient, window, what);
+    const std::string fr = fmt::format(
+        "À l'attention du patient dont le numéro de dossier est {}\n[nom et adresse : à compléter "
+        "depuis le dossier quand le module de politique d'accès permettra de les déchiffrer pour "
+        "cet usage]\n\n"
+        "Nous vous informons qu'entre {} un compte de notre service a consulté des éléments de "
+        "votre dossier de santé sans motif légitime : {}.\n"
+        "Ce que nous avons fait : [à compléter].\nCe que vous pouvez faire : [à compléter].\n"
+        "Contact : [délégué à la protection des données].\n",
+        patient, window, what);
+    if (auto s = WriteText(base.string() + ".en.txt", en); !s) return s;
+    if (auto s = WriteText(base.string() + ".fr.txt", fr); !s) return s;
+  }
+  std::printf(
+      "wrote scope.csv, notification.en.txt, notification.fr.txt and %zu letters per "
+      "language to %s\n",
+      touched.size(), options.out_dir.c_str());
+  return {};
+}
+
+}  // namespace medvault::cli
