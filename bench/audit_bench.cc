@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
       ->UseRealTime()
       ->MinTime(3.0);
   benchmark::RegisterBenchmark("BM_Get", BM_Get)->UseRealTime()->MinTime(2.0);
+  benchmark::RegisterBenchmark("BM_Get", BM_Get)->Threads(64)->UseRealTime()->MinTime(2.0);
   benchmark::RegisterBenchmark("BM_AppendThenGet", BM_AppendThenGet)->UseRealTime()->MinTime(2.0);
   benchmark::RegisterBenchmark("BM_AppendThenGet", BM_AppendThenGet)
       ->Threads(64)

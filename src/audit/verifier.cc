@@ -203,6 +203,57 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
   auto frontier = DecodeFrontier(head.frontier);
   if (!frontier || *frontier != builder.Frontier()) {
     check.Bad(std::nullopt, "the log head does not match its entries");
+    return report;
+  }
+  // The interior of the stored tree, which inclusion and consistency proofs are built from:
+  // level by level, every complete subtree must be the hash of its two children (level 0 was
+  // checked against the entries above).
+  for (int level = 1; (count >> level) != 0 && !check.failed(); ++level) {
+    const std::uint64_t nodes = count >> level;
+    for (std::uint64_t first = 0; first < nodes && !check.failed(); first += kPage) {
+      std::vector<store::AuditNode> parents;
+      std::vector<store::AuditNode> children;
+      Status read = store.Transact(
+          [&](store::Transaction& tx) -> Status {
+            auto upper = tx.ListAuditNodes(level, static_cast<std::int64_t>(first), kPage);
+            if (!upper) return std::unexpected(upper.error());
+            parents = std::move(*upper);
+            auto lower =
+                tx.ListAuditNodes(level - 1, static_cast<std::int64_t>(2 * first), 2 * kPage);
+            if (!lower) return std::unexpected(lower.error());
+            children = std::move(*lower);
+            return {};
+          },
+          store::Access::kReadOnly);
+      if (!read) return std::unexpected(read.error());
+      const std::uint64_t last = std::min<std::uint64_t>(nodes, first + kPage);
+      for (std::uint64_t i = first; i < last; ++i) {
+        const std::size_t p = static_cast<std::size_t>(i - first);
+        const std::size_t c = static_cast<std::size_t>(2 * (i - first));
+        const bool present =
+            p < parents.size() && parents[p].index == static_cast<std::int64_t>(i) &&
+            c + 1 < children.size() && children[c].index == static_cast<std::int64_t>(2 * i) &&
+            children[c + 1].index == static_cast<std::int64_t>(2 * i + 1);
+        bool matches = false;
+        if (present) {
+          auto left = children[c].hash;
+          auto right = children[c + 1].hash;
+          if (left.size() == kHashBytes && right.size() == kHashBytes) {
+            Hash l{}, r{};
+            std::copy(left.begin(), left.end(), l.begin());
+            std::copy(right.begin(), right.end(), r.begin());
+            matches = SameHash(NodeHash(l, r), parents[p].hash);
+          }
+        }
+        if (!matches) {
+          const std::uint64_t start = i << level;
+          check.Bad(start, fmt::format("the stored tree node over entries {} to {} is missing or "
+                                       "wrong: proofs for them would not verify",
+                                       start, ((i + 1) << level) - 1));
+          break;
+        }
+      }
+    }
   }
   return report;
 }

@@ -197,6 +197,14 @@ TEST_F(AuditTamperTest, ReorderedEntriesAreNamed) {
   ExpectFirstBad(Verify(vault), 60, "holds the entry recorded at index 61");
 }
 
+TEST_F(AuditTamperTest, ABrokenStoredTreeNodeIsNamedByTheEntriesItCovers) {
+  const fs::path vault = Copy();
+  Sqlite(vault,
+         "UPDATE audit_nodes SET hash = (SELECT hash FROM audit_nodes WHERE level = 0 AND "
+         "idx = 0) WHERE level = 3 AND idx = 5");
+  ExpectFirstBad(Verify(vault), 40, "stored tree node over entries 40 to 47");
+}
+
 TEST_F(AuditTamperTest, TruncatedTailIsNamed) {
   const fs::path vault = Copy();
   Sqlite(vault, "DELETE FROM audit_entries WHERE seq >= 250");
@@ -251,6 +259,40 @@ TEST_F(AuditTamperTest, ACheckpointSignedByAnotherKeyIsRefused) {
       Verify(vault, {}, {"--checkpoint", (other / "checkpoints" / "checkpoint").string()});
   EXPECT_EQ(result.exit_code, 1) << result.out;
   EXPECT_THAT(result.out, HasSubstr("not validly signed"));
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(AuditTamperTest, ScopeListsThePatientsAnAccountTouchedWithLettersInFrenchAndEnglish) {
+  const fs::path vault = Copy();
+  const fs::path out = dir_.path() / "scope";
+  auto result =
+      RunMedvault({"audit", "scope", "--dir", vault.string(), "--account", "acc-3", "--from",
+                   "2000-01-01", "--to", "2100-01-01T00:00:00Z", "--out", out.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  // Entries i with i % 7 == 3 (43 of 300) touch patients i % 40: every patient, as 7 and 40
+  // are coprime.
+  EXPECT_THAT(result.out, HasSubstr("40 patients, 43 records, 43 audit entries"));
+  EXPECT_THAT(result.out, HasSubstr("patient pat-3: Observation x"));
+  const std::string csv = ReadFile(out / "scope.csv");
+  EXPECT_THAT(csv, HasSubstr("pat-3,Observation,"));
+  EXPECT_THAT(ReadFile(out / "notification.en.txt"), HasSubstr("number of people concerned: 40"));
+  EXPECT_THAT(ReadFile(out / "notification.fr.txt"), HasSubstr("personnes concernées : 40"));
+  EXPECT_THAT(ReadFile(out / "letters" / "patient-pat-3.fr.txt"), HasSubstr("pat-3"));
+  EXPECT_THAT(ReadFile(out / "letters" / "patient-pat-3.en.txt"), HasSubstr("Observation"));
+
+  auto none = RunMedvault({"audit", "scope", "--dir", vault.string(), "--account", "acc-3",
+                           "--from", "2000-01-01", "--to", "2000-01-02"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_THAT(none.out, HasSubstr("0 patients"));
+  auto bad_time = RunMedvault({"audit", "scope", "--dir", vault.string(), "--account", "acc-3",
+                               "--from", "yesterday", "--to", "2000-01-02"});
+  EXPECT_EQ(bad_time.exit_code, 2);
 }
 
 // The same tampering on a vault whose store is the PostgreSQL test cluster.
