@@ -5,7 +5,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 
 #include "audit/audit_log.h"
@@ -31,6 +33,25 @@ void HardenProcess() {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+// A checkpoint is worth something only where a copy of the data directory does not carry it.
+Status CheckCheckpointDirOutsideData(const Config& config) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (!std::string_view(config.store.url).starts_with(kSqlite)) return {};
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path data =
+      fs::weakly_canonical(fs::path(config.store.url.substr(kSqlite.size())).parent_path(), error);
+  const fs::path checkpoints = fs::weakly_canonical(config.audit.checkpoint_dir, error);
+  if (error) return {};
+  auto [mismatch, rest] = std::mismatch(data.begin(), data.end(), checkpoints.begin(),
+                                        checkpoints.end());
+  if (mismatch == data.end()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "audit.checkpoint_dir must be outside the data directory");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status Serve(const ServeOptions& options) {
@@ -51,6 +72,7 @@ Status Serve(const ServeOptions& options) {
   store::Store& store = *vault->store;
   // The audit log and its checkpointer: signed at audit.checkpoint_interval_seconds and once
   // more when the server stops (the checkpointer is destroyed before the log).
+  if (auto outside = CheckCheckpointDirOutsideData(*config); !outside) return outside;
   static const SystemClock clock;
   auto audit_log = audit::AuditLog::Open(store, clock);
   if (!audit_log) return std::unexpected(audit_log.error());

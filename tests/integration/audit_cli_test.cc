@@ -295,6 +295,16 @@ TEST_F(AuditTamperTest, ScopeListsThePatientsAnAccountTouchedWithLettersInFrench
   EXPECT_EQ(bad_time.exit_code, 2);
 }
 
+TEST(AuditServe, RefusesACheckpointDirectoryInsideTheDataDirectory) {
+  TempDir dir;
+  const fs::path vault = dir.path() / "vault";
+  ASSERT_EQ(RunMedvault({"init", "--dir", vault.string()}).exit_code, 0);
+  auto result = RunMedvault({"serve", "--dir", vault.string(), "--listen", "127.0.0.1:0"},
+                            {{"MEDVAULT_AUDIT_CHECKPOINT_DIR", "data/checkpoints"}});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("audit.checkpoint_dir must be outside the data directory"));
+}
+
 // The same tampering on a vault whose store is the PostgreSQL test cluster.
 class AuditTamperPostgresTest : public ::testing::Test {
  protected:
