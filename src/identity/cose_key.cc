@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/secret.h"
 #include "crypto/signing.h"
 #include "identity/cbor_item.h"
 
@@ -102,6 +104,11 @@ Result<CosePublicKey> CosePublicKey::FromP256Point(
 Result<CosePublicKey> CosePublicKey::FromEd25519(std::span<const std::uint8_t> public_key) {
   if (public_key.size() != crypto::kEd25519PublicKeyBytes) {
     return Fail(ErrorCode::kInvalidArgument, "an Ed25519 public key is 32 bytes");
+  }
+  // A canonical encoding of a point in the prime-order subgroup, not of small order: no
+  // signature could ever verify under anything else, so such a key is refused at registration.
+  if (!InitSodium() || crypto_core_ed25519_is_valid_point(public_key.data()) != 1) {
+    return Fail(ErrorCode::kInvalidArgument, "not a valid Ed25519 public key");
   }
   return CosePublicKey(CoseAlgorithm::kEdDsa,
                        std::vector<std::uint8_t>(public_key.begin(), public_key.end()));

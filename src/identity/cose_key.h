@@ -4,10 +4,10 @@
 //
 // Security property: a CosePublicKey only exists for a key that is fully specified and valid:
 // ES256 needs kty EC2, crv P-256 and a point on the curve; EdDSA needs kty OKP, crv Ed25519 and
-// 32 bytes. Any other algorithm, curve, key type or extra member is refused, so a stored key
-// cannot be downgraded to a weaker check. Verify accepts only strict encodings (DER exactly as
-// OpenSSL re-encodes it for ECDSA; libsodium's canonical rules for Ed25519), so a signature
-// has one accepted form. Thread-safe: CosePublicKey is immutable.
+// a valid 32-byte point. Any other algorithm, curve, key type or extra member is refused, so a
+// stored key cannot be downgraded to a weaker check. Verify accepts only strict encodings (DER
+// exactly as OpenSSL re-encodes it for ECDSA; libsodium's canonical rules for Ed25519), so a
+// signature has one accepted form. Thread-safe: CosePublicKey is immutable.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,8 @@ class CosePublicKey {
   // A P-256 key from its SEC1 uncompressed point (0x04 || x || y, 65 bytes), as Wycheproof
   // publishes keys. kInvalidArgument when the point is not on the curve.
   static Result<CosePublicKey> FromP256Point(std::span<const std::uint8_t> uncompressed_point);
-  // An Ed25519 key from its 32 bytes.
+  // An Ed25519 key from its 32 bytes. kInvalidArgument unless they encode a point of the
+  // prime-order subgroup (small-order and non-canonical encodings are refused).
   static Result<CosePublicKey> FromEd25519(std::span<const std::uint8_t> public_key);
 
   CoseAlgorithm algorithm() const { return algorithm_; }

@@ -114,8 +114,15 @@ TEST(CoseKey, SignatureFromTheSoftwareAuthenticatorVerifiesOnlyForItsMessage) {
   }
 }
 
+// The Ed25519 base point: a valid public key.
+Bytes Ed25519BasePoint() {
+  Bytes point(32, 0x66);
+  point[0] = 0x58;
+  return point;
+}
+
 TEST(CoseKey, IncompleteOrInconsistentKeysAreRefused) {
-  const Bytes x(32, 0x42);
+  const Bytes x = Ed25519BasePoint();
   const std::vector<Bytes> keys = {
       CoseKeyOf({{3, -8, {}}, {-1, 6, {}}, {-2, std::nullopt, x}}),              // no kty
       CoseKeyOf({{1, 1, {}}, {-1, 6, {}}, {-2, std::nullopt, x}}),               // no alg
@@ -141,6 +148,15 @@ TEST(CoseKey, PointsOffTheCurveAreRefused) {
   EXPECT_FALSE(CosePublicKey::FromP256Point(point));
   point[0] = 0x02;  // compressed form is not what COSE EC2 with x and y means
   EXPECT_FALSE(CosePublicKey::FromP256Point(Bytes(point.begin(), point.begin() + 33)));
+}
+
+TEST(CoseKey, SmallOrderEd25519KeysAreRefused) {
+  EXPECT_TRUE(CosePublicKey::FromEd25519(Ed25519BasePoint()));
+  Bytes identity_point(32, 0x00);
+  identity_point[0] = 0x01;  // the neutral element
+  EXPECT_FALSE(CosePublicKey::FromEd25519(identity_point));
+  EXPECT_FALSE(CosePublicKey::FromEd25519(Bytes(32, 0x00)));  // a point of order 4
+  EXPECT_FALSE(CosePublicKey::FromEd25519(Bytes(31, 0x01)));
 }
 
 }  // namespace

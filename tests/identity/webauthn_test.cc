@@ -229,7 +229,8 @@ TEST(WebAuthnRegistration, Es256PointOffTheCurveIsRefused) {
 
 TEST(WebAuthnRegistration, CoseKeyWithUnexpectedMemberIsRefused) {
   SoftAuthenticator authenticator(Algorithm::kEdDsa);
-  Bytes raw_key(32, 0x42);
+  Bytes raw_key(32, 0x66);  // the Ed25519 base point
+  raw_key[0] = 0x58;
   RegistrationInput input = GoodRegistration();
   input.cose_key = testing::CoseKeyOf({{1, 1, {}},
                                        {3, -8, {}},
