@@ -21,6 +21,45 @@ enum MajorType : std::uint8_t {
 constexpr std::uint8_t kSimpleFalse = 20;
 constexpr std::uint8_t kSimpleNull = 22;
 
+// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. CBOR text strings
+// must be UTF-8, and libcbor refuses them otherwise, so the shape check does too.
+bool IsUtf8(std::span<const std::uint8_t> text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::uint8_t lead = text[i];
+    std::size_t extra = 0;
+    std::uint32_t point = 0;
+    std::uint32_t min = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xe0) == 0xc0) {
+      extra = 1;
+      point = lead & 0x1f;
+      min = 0x80;
+    } else if ((lead & 0xf0) == 0xe0) {
+      extra = 2;
+      point = lead & 0x0f;
+      min = 0x800;
+    } else if ((lead & 0xf8) == 0xf0) {
+      extra = 3;
+      point = lead & 0x07;
+      min = 0x10000;
+    } else {
+      return false;
+    }
+    if (text.size() - i - 1 < extra) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const std::uint8_t next = text[i + k];
+      if ((next & 0xc0) != 0x80) return false;
+      point = (point << 6) | (next & 0x3f);
+    }
+    if (point < min || point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 CborItem& CborItem::operator=(CborItem&& other) noexcept {
@@ -67,6 +106,10 @@ Result<std::size_t> CborItemLength(std::span<const std::uint8_t> bytes) {
       case kByteString:
       case kTextString:
         if (argument > left) return Fail(ErrorCode::kInvalidArgument, "CBOR item is truncated");
+        if (major == kTextString &&
+            !IsUtf8(bytes.subspan(pos, static_cast<std::size_t>(argument)))) {
+          return Fail(ErrorCode::kInvalidArgument, "CBOR text string is not UTF-8");
+        }
         pos += static_cast<std::size_t>(argument);
         break;
       case kArray:

@@ -4,8 +4,8 @@
 //
 // Security property: an input is accepted only when it is exactly one well-formed data item
 // (or, for DecodeCborPrefix, one item followed by bytes the caller reads itself) with definite
-// lengths, no tags, no floating-point or unassigned simple values, nesting at most
-// kMaxCborDepth deep, and no length that claims more bytes than the input holds. Nothing is
+// lengths, text strings in UTF-8, no tags, no floating-point or unassigned simple values, nesting
+// at most kMaxCborDepth deep, and no length that claims more bytes than the input holds. Nothing is
 // allocated for a claimed length before the bytes are known to be there. Thread-safe: the
 // functions are stateless; a CborItem is not shared between threads.
 #pragma once

@@ -64,6 +64,16 @@ TEST(CborItem, ClaimedLengthsBeyondTheInputAreRefused) {
   EXPECT_FALSE(DecodeCbor(Bytes{0x19, 0x01}));  // a 16-bit integer cut short
 }
 
+TEST(CborItem, TextStringsMustBeUtf8) {
+  EXPECT_TRUE(DecodeCbor(Bytes{0x62, 0xc3, 0x89}));              // "É"
+  EXPECT_TRUE(DecodeCbor(Bytes{0x64, 0xf0, 0x9f, 0x94, 0x91}));  // U+1F511
+  EXPECT_FALSE(DecodeCbor(Bytes{0x61, 0xff}));
+  EXPECT_FALSE(DecodeCbor(Bytes{0x62, 0xc0, 0x80}));              // overlong NUL
+  EXPECT_FALSE(DecodeCbor(Bytes{0x63, 0xed, 0xa0, 0x80}));        // a surrogate
+  EXPECT_FALSE(DecodeCbor(Bytes{0x62, 0xe2, 0x82}));              // cut short
+  EXPECT_FALSE(DecodeCbor(Bytes{0x64, 0xf4, 0x90, 0x80, 0x80}));  // above U+10FFFF
+}
+
 TEST(CborItem, NestingDeeperThanTheLimitIsRefused) {
   Bytes nested(kMaxCborDepth, 0x81);  // [[[...]]]
   nested.push_back(0x00);
