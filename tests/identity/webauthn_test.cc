@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "identity/soft_authenticator.h"
 
@@ -516,6 +519,51 @@ TEST(WebAuthnAssertion, CredentialIdIsReadBeforeVerification) {
   ASSERT_TRUE(id) << id.error().message();
   EXPECT_EQ(*id, (Bytes{1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_FALSE(AssertionCredentialId("{\"id\":\"AQ\",\"rawId\":\"Ag\",\"type\":\"public-key\"}"));
+}
+
+// ---- Responses a real browser produced (tests/identity/testdata/README.md) ----
+
+std::string ReadTestData(const std::string& name) {
+  std::ifstream in(std::string(MEDVAULT_SOURCE_DIR) + "/tests/identity/testdata/" + name);
+  EXPECT_TRUE(in) << "missing test data " << name;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+RelyingParty ChromiumRp() {
+  return RelyingParty{.id = "localhost", .name = "medvault", .origins = {"http://localhost:18443"}};
+}
+
+TEST(WebAuthnChromium, RegistrationAndAssertionFromChromiumVerify) {
+  const Bytes registration_challenge(32, 0xc1);
+  const Bytes assertion_challenge(32, 0xc2);
+  auto credential =
+      VerifyRegistration(ChromiumRp(), registration_challenge,
+                         ReadTestData("chromium_registration.json"), UserVerification::kRequired);
+  ASSERT_TRUE(credential) << credential.error().message();
+  EXPECT_EQ(credential->algorithm, -7);
+  EXPECT_EQ(credential->sign_count, 1u);
+  EXPECT_TRUE(credential->user_verified);
+
+  const std::string assertion = ReadTestData("chromium_assertion.json");
+  auto id = AssertionCredentialId(assertion);
+  ASSERT_TRUE(id) << id.error().message();
+  EXPECT_EQ(*id, credential->id);
+  auto outcome = VerifyAssertion(ChromiumRp(), assertion_challenge, *credential, assertion,
+                                 UserVerification::kRequired);
+  ASSERT_TRUE(outcome) << outcome.error().message();
+  EXPECT_EQ(outcome->sign_count, 2u);
+  EXPECT_EQ(outcome->user_handle, testing::BytesOf("u-42"));
+
+  // The same assertion again, once its count is stored: a replay or a clone.
+  RegisteredCredential after = *credential;
+  after.sign_count = outcome->sign_count;
+  ExpectRefused(VerifyAssertion(ChromiumRp(), assertion_challenge, after, assertion,
+                                UserVerification::kRequired),
+                ErrorCode::kDataLoss, "possible cloned authenticator");
+  // Against another challenge (the one of the registration).
+  ExpectRefused(VerifyAssertion(ChromiumRp(), registration_challenge, *credential, assertion,
+                                UserVerification::kRequired),
+                ErrorCode::kPermissionDenied, "challenge");
 }
 
 // ---- Options ----
