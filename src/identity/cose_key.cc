@@ -75,14 +75,15 @@ Pkey P256Key(std::span<const std::uint8_t> point) {
   return owned;
 }
 
-bool VerifyEs256(std::span<const std::uint8_t> point, std::span<const std::uint8_t> message,
+bool VerifyEs256(const EVP_PKEY* key, std::span<const std::uint8_t> message,
                  std::span<const std::uint8_t> signature) {
-  if (signature.empty() || signature.size() > kMaxEs256SignatureBytes) return false;
-  Pkey key = P256Key(point);
-  if (!key) return false;
+  if (key == nullptr || signature.empty() || signature.size() > kMaxEs256SignatureBytes) {
+    return false;
+  }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key.get(),
-                                      nullptr) != 1) {
+  // OpenSSL takes the key as non-const but only reads it here (up_ref for the context).
+  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr,
+                                      const_cast<EVP_PKEY*>(key), nullptr) != 1) {
     return false;
   }
   // OpenSSL parses the DER signature and refuses it unless re-encoding gives the same bytes.
@@ -94,11 +95,13 @@ bool VerifyEs256(std::span<const std::uint8_t> point, std::span<const std::uint8
 
 Result<CosePublicKey> CosePublicKey::FromP256Point(
     std::span<const std::uint8_t> uncompressed_point) {
-  if (!P256Key(uncompressed_point)) {
-    return Fail(ErrorCode::kInvalidArgument, "not a valid P-256 public key");
-  }
-  return CosePublicKey(CoseAlgorithm::kEs256, std::vector<std::uint8_t>(uncompressed_point.begin(),
-                                                                        uncompressed_point.end()));
+  Pkey key = P256Key(uncompressed_point);
+  if (!key) return Fail(ErrorCode::kInvalidArgument, "not a valid P-256 public key");
+  return CosePublicKey(
+      CoseAlgorithm::kEs256,
+      std::vector<std::uint8_t>(uncompressed_point.begin(), uncompressed_point.end()),
+      std::shared_ptr<const EVP_PKEY>(
+          key.release(), [](const EVP_PKEY* k) { EVP_PKEY_free(const_cast<EVP_PKEY*>(k)); }));
 }
 
 Result<CosePublicKey> CosePublicKey::FromEd25519(std::span<const std::uint8_t> public_key) {
@@ -111,7 +114,7 @@ Result<CosePublicKey> CosePublicKey::FromEd25519(std::span<const std::uint8_t> p
     return Fail(ErrorCode::kInvalidArgument, "not a valid Ed25519 public key");
   }
   return CosePublicKey(CoseAlgorithm::kEdDsa,
-                       std::vector<std::uint8_t>(public_key.begin(), public_key.end()));
+                       std::vector<std::uint8_t>(public_key.begin(), public_key.end()), nullptr);
 }
 
 Result<CosePublicKey> CosePublicKey::Parse(std::span<const std::uint8_t> cose_key) {
@@ -185,7 +188,7 @@ bool CosePublicKey::Verify(std::span<const std::uint8_t> message,
                            std::span<const std::uint8_t> signature) const {
   switch (algorithm_) {
     case CoseAlgorithm::kEs256:
-      return VerifyEs256(key_, message, signature);
+      return VerifyEs256(es256_key_.get(), message, signature);
     case CoseAlgorithm::kEdDsa:
       return crypto::VerifyEd25519(key_, message, signature);
   }

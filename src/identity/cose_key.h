@@ -11,10 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "core/error.h"
+
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
 
 namespace medvault::identity {
 
@@ -44,11 +47,15 @@ class CosePublicKey {
   bool Verify(std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature) const;
 
  private:
-  CosePublicKey(CoseAlgorithm algorithm, std::vector<std::uint8_t> key)
-      : algorithm_(algorithm), key_(std::move(key)) {}
+  CosePublicKey(CoseAlgorithm algorithm, std::vector<std::uint8_t> key,
+                std::shared_ptr<const evp_pkey_st> es256_key)
+      : algorithm_(algorithm), key_(std::move(key)), es256_key_(std::move(es256_key)) {}
 
   CoseAlgorithm algorithm_;
   std::vector<std::uint8_t> key_;  // ES256: the 65-byte uncompressed point; EdDSA: 32 bytes
+  // ES256: the decoded and checked OpenSSL key, shared by copies and only read (OpenSSL
+  // verification with one EVP_PKEY is thread-safe).
+  std::shared_ptr<const evp_pkey_st> es256_key_;
 };
 
 }  // namespace medvault::identity
