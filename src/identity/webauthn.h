@@ -11,8 +11,9 @@
 // authenticators without one). Challenges are compared in constant time.
 //
 // Errors: kInvalidArgument for a response that is malformed (bad JSON, base64url, CBOR or
-// authenticator data, oversized members); kPermissionDenied for a well-formed response that
-// fails a ceremony check; kDataLoss when the signature is valid but the counter did not move
+// authenticator data, oversized members) or whose key is not ES256 or EdDSA, and for an
+// expected challenge shorter than kMinChallengeBytes; kPermissionDenied for a well-formed response
+// that fails a ceremony check; kDataLoss when the signature is valid but the counter did not move
 // forward (possible cloned authenticator: refuse the login and raise an alert). Messages name
 // the check that failed and never quote the response. This library stores nothing: the caller
 // keeps the challenge (single use, with an expiry), the credential and its new sign count.
@@ -35,7 +36,8 @@ struct RelyingParty {
   std::string id;                    // the RP ID: a registrable domain, e.g. "medvault.example"
   std::string name;                  // shown by the browser
   std::vector<std::string> origins;  // exact origins allowed, e.g. "https://medvault.example"
-  // Whether a ceremony run in a cross-origin iframe is accepted (clientData.crossOrigin true).
+  // Whether a ceremony run in a cross-origin iframe is accepted (clientData.crossOrigin true;
+  // its topOrigin is then not checked).
   bool allow_cross_origin = false;
 };
 
