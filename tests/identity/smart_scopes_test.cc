@@ -1,0 +1,3 @@
+#include "identity/smart_scopes.h"
+
+#include <gtest/gtest.h>
