@@ -121,6 +121,12 @@ Result<std::vector<SmartScope>> ParseSmartScopes(std::string_view space_separate
   if (space_separated.size() > kMaxScopeStringBytes) {
     return Malformed("scope string is longer than 4096 bytes");
   }
+  for (char c : space_separated) {
+    // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by spaces.
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      return Malformed("scope string has a character RFC 6749 does not allow");
+    }
+  }
   std::vector<SmartScope> scopes;
   if (space_separated.empty()) return scopes;
   std::size_t start = 0;
