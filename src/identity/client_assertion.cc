@@ -416,9 +416,9 @@ Result<ClientAssertion> VerifyClientAssertion(std::string_view jwt, std::span<co
   // The algorithm is decided by the registered key, never by the token.
   if (jws->alg == "none") return Denied("assertion alg none is refused");
   if (jws->alg.starts_with("HS")) return Denied("assertion alg is symmetric (HS*); refused");
-  if (jws->kid.empty()) return Denied("assertion header has no kid");
   const std::optional<JwsAlgorithm> algorithm = AlgorithmFromName(jws->alg);
   if (!algorithm) return Denied("assertion alg is not RS384 or ES384");
+  if (jws->kid.empty()) return Denied("assertion header has no kid");
   bool kid_known = false;
   const ClientKey* key = nullptr;
   for (const ClientKey& candidate : keys) {
