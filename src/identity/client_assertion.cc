@@ -259,23 +259,16 @@ class ClientKeyParser {
       }
       if (!verify) return Malformed("JWK key_ops does not allow verify");
     }
-    JwsAlgorithm algorithm;
-    Result<std::shared_ptr<evp_pkey_st>> key = Fail(ErrorCode::kInternal, "unset");
-    if (*kty == "RSA") {
-      algorithm = JwsAlgorithm::kRs384;
-      key = RsaKey(jwk);
-    } else if (*kty == "EC") {
-      algorithm = JwsAlgorithm::kEs384;
-      key = Es384Key(jwk);
-    } else {
-      return Malformed("JWK kty is neither RSA nor EC");
-    }
-    if (!key) return std::unexpected(key.error());
+    const bool rsa = *kty == "RSA";
+    if (!rsa && *kty != "EC") return Malformed("JWK kty is neither RSA nor EC");
+    const JwsAlgorithm algorithm = rsa ? JwsAlgorithm::kRs384 : JwsAlgorithm::kEs384;
     auto alg = OptionalString(jwk, "alg", "JWK");
     if (!alg) return std::unexpected(alg.error());
     if (alg->has_value() && **alg != JwsAlgorithmName(algorithm)) {
       return Malformed("JWK alg does not match its key type (RS384 for RSA, ES384 for EC P-384)");
     }
+    auto key = rsa ? RsaKey(jwk) : Es384Key(jwk);
+    if (!key) return std::unexpected(key.error());
     return ClientKey(std::move(*kid), algorithm, std::move(*key));
   }
 };
