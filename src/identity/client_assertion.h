@@ -85,7 +85,8 @@ class ClientKey {
 // contain "verify". Any private member (d, p, q, dp, dq, qi, oth, k) is refused: a client
 // registers its public key only. Base64urlUInt members must have no leading zero octet, and EC
 // coordinates must be the full 48 bytes (RFC 7518 §6.2.1.2, §6.3.1.1). Members the RFCs define
-// for other purposes (x5c, x5t, ...) are ignored.
+// for other purposes (x5c, x5t, ...) are ignored. Costs milliseconds for an RSA key (OpenSSL's
+// public key check, see bench/results): parse at registration or load and keep the ClientKey.
 Result<ClientKey> ParseClientJwk(std::string_view jwk_json);
 
 // A JWK Set (RFC 7517 §5) `{"keys":[...]}`: 1 to kMaxJwksKeys keys, each as ParseClientJwk
@@ -122,7 +123,10 @@ struct ClientAssertion {
 // header's kid, alg equal to that key's algorithm, the signature; then the claims: iss == sub ==
 // client_id, aud == token_endpoint (a string, or an array that contains it), exp present and
 // within (now - skew, now + 5 min + skew], nbf and iat, if present, not after now + skew, jti
-// a non-empty string of at most kMaxJtiLength characters.
+// a non-empty string of at most kMaxJtiLength characters. kPermissionDenied when a check fails
+// (a required claim missing included), kInvalidArgument when the token or a claim is malformed
+// (wrong parts, base64url, JSON, a claim of the wrong JSON type); the token endpoint answers
+// both with invalid_client (RFC 6749 §5.2). Costs one signature verification, no I/O.
 Result<ClientAssertion> VerifyClientAssertion(std::string_view jwt, std::span<const ClientKey> keys,
                                               std::string_view client_id,
                                               std::string_view token_endpoint, Timestamp now);
