@@ -533,18 +533,26 @@ RelyingParty ChromiumRp() {
   return RelyingParty{.id = "localhost", .name = "medvault", .origins = {"http://localhost:18443"}};
 }
 
-TEST(WebAuthnChromium, RegistrationAndAssertionFromChromiumVerify) {
+class WebAuthnChromium : public ::testing::TestWithParam<Algorithm> {};
+INSTANTIATE_TEST_SUITE_P(Keys, WebAuthnChromium,
+                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa),
+                         [](const auto& info) {
+                           return info.param == Algorithm::kEs256 ? "Es256" : "EdDsa";
+                         });
+
+TEST_P(WebAuthnChromium, RegistrationAndAssertionFromChromiumVerify) {
+  const std::string suffix = GetParam() == Algorithm::kEs256 ? "_es256.json" : "_eddsa.json";
   const Bytes registration_challenge(32, 0xc1);
   const Bytes assertion_challenge(32, 0xc2);
-  auto credential =
-      VerifyRegistration(ChromiumRp(), registration_challenge,
-                         ReadTestData("chromium_registration.json"), UserVerification::kRequired);
+  auto credential = VerifyRegistration(ChromiumRp(), registration_challenge,
+                                       ReadTestData("chromium_registration" + suffix),
+                                       UserVerification::kRequired);
   ASSERT_TRUE(credential) << credential.error().message();
-  EXPECT_EQ(credential->algorithm, -7);
+  EXPECT_EQ(credential->algorithm, static_cast<int>(GetParam()));
   EXPECT_EQ(credential->sign_count, 1u);
   EXPECT_TRUE(credential->user_verified);
 
-  const std::string assertion = ReadTestData("chromium_assertion.json");
+  const std::string assertion = ReadTestData("chromium_assertion" + suffix);
   auto id = AssertionCredentialId(assertion);
   ASSERT_TRUE(id) << id.error().message();
   EXPECT_EQ(*id, credential->id);
