@@ -254,7 +254,7 @@ class Transaction {
                                                                     std::size_t limit) = 0;
 };
 
-// A store backend. Later tables (accounts, sessions, audit entries) arrive as numbered
+// A store backend. Later tables (accounts, sessions) arrive as numbered
 // migrations of each backend and as new operations here.
 class Store {
  public:
