@@ -10,7 +10,15 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "select_head",       "select_current",   "select_current_with_key", "select_version", "select_history", "insert_head",
     "advance_head",      "insert_version",   "delete_index",   "insert_index",   "lookup",
     "select_key",        "insert_key",       "replace_key",    "delete_key",     "list_keys",
-    "insert_alert",      "list_alerts",      "select_migrations", "insert_migration", "ping",
+    "insert_alert",      "list_alerts",      "insert_account", "select_account", "select_account_by_login", "update_account_status",
+    "insert_credential", "select_credential", "list_credentials", "select_passkey",
+    "advance_counter", "update_material", "delete_credential", "delete_credentials",
+    "insert_session", "select_session", "list_sessions", "update_session", "delete_session",
+    "delete_session_by_id", "delete_sessions", "delete_expired_sessions", "select_throttle",
+    "upsert_throttle", "insert_code", "consume_code", "delete_codes", "insert_client",
+    "select_client", "delete_expired_jtis", "insert_jti", "delete_expired_access_tokens",
+    "insert_access_token", "select_access_token",
+    "select_migrations", "insert_migration", "ping",
 };
 
 // A Query added without a name would leave a null at the end of the table.
