@@ -6,7 +6,7 @@ BUILD_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsodium-dev libssl-dev libsqlite3-dev libpq-dev
   libcli11-dev libfmt-dev libtomlplusplus-dev libutf8proc-dev
-  libp11-kit-dev
+  libp11-kit-dev libzxcvbn-dev libqrencode-dev
   openssl
 )
 
@@ -15,6 +15,7 @@ TEST_PACKAGES=(
   postgresql-15 curl
   clang-14 libclang-rt-14-dev
   softhsm2
+  oathtool
 )
 
 BENCH_PACKAGES=(wrk libbenchmark-dev curl)

@@ -1,5 +1,7 @@
 #include "crypto/hmac.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -52,6 +54,21 @@ Status VerifyHmacSha256(const Secret& key, std::span<const std::uint8_t> message
   sodium_memzero(expected->data(), expected->size());
   if (!match) return Fail(ErrorCode::kDataLoss, "HMAC tag does not match");
   return {};
+}
+
+Result<HmacSha1Tag> HmacSha1(const Secret& key, std::span<const std::uint8_t> message) {
+  HmacSha1Tag tag{};
+  unsigned int length = 0;
+  // OpenSSL wants a non-null pointer even for an empty key or message.
+  static constexpr std::uint8_t kEmpty = 0;
+  const std::uint8_t* key_bytes = key.size() == 0 ? &kEmpty : key.bytes().data();
+  const std::uint8_t* message_bytes = message.empty() ? &kEmpty : message.data();
+  if (HMAC(EVP_sha1(), key_bytes, static_cast<int>(key.size()), message_bytes, message.size(),
+           tag.data(), &length) == nullptr ||
+      length != kHmacSha1Bytes) {
+    return Fail(ErrorCode::kInternal, "HMAC-SHA1 failed");
+  }
+  return tag;
 }
 
 Result<Secret> HkdfSha256(const Secret& input_key, std::span<const std::uint8_t> salt,

@@ -1,5 +1,6 @@
 // HMAC-SHA256 (RFC 2104) with a key of any length, and HKDF-SHA256 (RFC 5869) built on it.
 // Used for blind indexes (a keyed hash of a normalized field value) and to derive subkeys.
+// HMAC-SHA1 exists only for TOTP (identity/totp.h), whose authenticator apps fix SHA-1.
 //
 // Security property: without the key, a tag cannot be computed or checked, so a copied
 // database does not let a thief test guessed values offline. Thread-safe: stateless.
@@ -30,6 +31,14 @@ Result<HmacSha256Tag> HmacSha256(const Secret& key, std::span<const std::uint8_t
 // kHmacMinVerifyBytes or longer than 32 bytes, with kDataLoss when it does not match.
 Status VerifyHmacSha256(const Secret& key, std::span<const std::uint8_t> message,
                         std::span<const std::uint8_t> tag);
+
+inline constexpr std::size_t kHmacSha1Bytes = 20;
+using HmacSha1Tag = std::array<std::uint8_t, kHmacSha1Bytes>;
+
+// The full 20-byte HMAC-SHA1 tag (OpenSSL). Only for TOTP (RFC 6238, the algorithm every
+// authenticator app implements): HMAC-SHA1 is still a PRF, SHA-1's collisions do not break
+// it, but new designs use HmacSha256. Fails with kInternal if OpenSSL fails.
+Result<HmacSha1Tag> HmacSha1(const Secret& key, std::span<const std::uint8_t> message);
 
 // HKDF-SHA256: extract with `salt`, expand with `info` to `size` bytes (at most 255 * 32)
 // into guarded memory. Fails with kInvalidArgument on a bad size.

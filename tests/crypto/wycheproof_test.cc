@@ -171,6 +171,41 @@ TEST(Wycheproof, HmacSha256ValidTagsVerifyAndInvalidTagsAreRefused) {
   Report(file, vectors, tally);
 }
 
+// The HMAC under TOTP. A group with a tagSize under 160 bits publishes the truncated tag: the
+// same-length prefix of the full tag must equal it for a valid case and differ for an invalid
+// one.
+TEST(Wycheproof, HmacSha1ValidTagsMatchAndInvalidTagsDiffer) {
+  const std::string file = "hmac_sha1_test.json";
+  json::value vectors = LoadVectors(file);
+  ASSERT_TRUE(vectors.is_object());
+  Tally tally;
+  for (const json::value& group : vectors.at("testGroups").as_array()) {
+    const auto tag_bytes = static_cast<std::size_t>(group.at("tagSize").to_number<int>() / 8);
+    ASSERT_LE(tag_bytes, kHmacSha1Bytes) << file;
+    for (const json::value& test : group.at("tests").as_array()) {
+      const auto id = test.at("tcId").to_number<int>();
+      const std::string result(test.at("result").as_string());
+      Secret key = KeyOf(test.at("key"));
+      const Bytes tag = Hex(test.at("tag"));
+
+      auto full = HmacSha1(key, Hex(test.at("msg")));
+      ASSERT_TRUE(full) << file << " tcId " << id;
+      const Bytes truncated(full->begin(), full->begin() + tag_bytes);
+      if (result == "valid") {
+        ++tally.valid;
+        EXPECT_EQ(tag.size(), tag_bytes) << file << " tcId " << id;
+        EXPECT_EQ(truncated, tag) << file << " tcId " << id;
+      } else if (result == "invalid") {
+        ++tally.invalid;
+        EXPECT_NE(truncated, tag) << file << " tcId " << id;
+      } else {
+        ++tally.acceptable;
+      }
+    }
+  }
+  Report(file, vectors, tally);
+}
+
 TEST(Wycheproof, Ed25519ValidSignaturesVerifyAndInvalidOnesAreRefused) {
   const std::string file = "ed25519_test.json";
   json::value vectors = LoadVectors(file);
