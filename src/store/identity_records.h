@@ -48,6 +48,7 @@ struct Credential {
 enum class SessionStage : std::int64_t {
   kPendingSecondFactor = 0,  // password checked; not a session, opens nothing
   kSession = 1,              // both factors checked
+  kEnrolling = 2,            // enrollment code and new password checked; opens enrollment only
 };
 
 // A login in progress or a session, keyed by the SHA-256 of its token.
@@ -60,7 +61,9 @@ struct SessionRecord {
   Timestamp last_seen_at;
   Timestamp expires_at;                 // absolute expiry
   Timestamp second_factor_at;           // last second-factor check (epoch when none yet)
-  std::vector<std::uint8_t> challenge;  // the last WebAuthn challenge issued, single use
+  // The state of a ceremony in progress, single use: the last WebAuthn challenge issued, or
+  // a sealed TOTP secret that awaits its first code.
+  std::vector<std::uint8_t> challenge;
   std::string user_agent;               // a short summary ("Chrome on Linux")
   std::string source;                   // the client's address
 };

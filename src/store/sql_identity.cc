@@ -111,9 +111,16 @@ Result<SessionRecord> SessionFromRow(Row& row) {
   s.token_hash = r.Blob();
   s.id = r.Text();
   s.account_id = r.Text();
-  s.stage = r.Int() == static_cast<std::int64_t>(SessionStage::kSession)
-                ? SessionStage::kSession
-                : SessionStage::kPendingSecondFactor;
+  switch (r.Int()) {
+    case static_cast<std::int64_t>(SessionStage::kSession):
+      s.stage = SessionStage::kSession;
+      break;
+    case static_cast<std::int64_t>(SessionStage::kEnrolling):
+      s.stage = SessionStage::kEnrolling;
+      break;
+    default:
+      s.stage = SessionStage::kPendingSecondFactor;
+  }
   s.created_at = r.Time();
   s.last_seen_at = r.Time();
   s.expires_at = r.Time();
