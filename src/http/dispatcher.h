@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "http/message.h"
@@ -16,8 +18,14 @@ class Dispatcher {
  public:
   explicit Dispatcher(Router router) : router_(std::move(router)) {}
 
-  // Answers one request. Never throws: a handler's exception becomes a 500 whose body names
-  // only the request id.
+  // Answers one request: `done` gets the finished response exactly once, on the thread that
+  // completed it (the caller's for a synchronous handler, a worker's for an asynchronous one).
+  // Never throws: a handler's exception, or an asynchronous handler that drops its Respond
+  // without answering, becomes a 500 whose body names only the request id.
+  void HandleAsync(Request request, std::string peer, std::chrono::steady_clock::time_point started,
+                   std::function<void(Response)> done) const;
+
+  // The same, waiting for the answer: for tests and the fuzzer, never on a network thread.
   Response Handle(const Request& request, std::string_view peer,
                   std::chrono::steady_clock::time_point started) const;
 

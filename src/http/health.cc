@@ -19,18 +19,18 @@ medvault::Status AddHealthRoutes(Router& router, std::function<medvault::Status(
     return JsonStatus(Status::ok, R"({"status":"ok"})", request.version());
   });
   if (!live) return live;
-  return router.Add(Verb::get, "/readyz",
-                    [ready = std::move(ready)](const Request& request,
-                                               const RequestContext& context) {
-                      auto status = ready();
-                      if (!status) {
-                        log::Warning("not_ready", {{"request_id", context.request_id},
-                                                   {"reason", status.error().message()}});
-                        return JsonStatus(Status::service_unavailable,
-                                          R"({"status":"unavailable"})", request.version());
-                      }
-                      return JsonStatus(Status::ok, R"({"status":"ready"})", request.version());
-                    });
+  return router.Add(
+      Verb::get, "/readyz",
+      [ready = std::move(ready)](const Request& request, const RequestContext& context) {
+        auto status = ready();
+        if (!status) {
+          log::Warning("not_ready",
+                       {{"request_id", context.request_id}, {"reason", status.error().message()}});
+          return JsonStatus(Status::service_unavailable, R"({"status":"unavailable"})",
+                            request.version());
+        }
+        return JsonStatus(Status::ok, R"({"status":"ready"})", request.version());
+      });
 }
 
 }  // namespace medvault::http

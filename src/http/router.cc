@@ -41,7 +41,7 @@ struct Router::Node {
   std::unique_ptr<Node> parameter;
   std::string parameter_name;
   struct Route {
-    Handler handler;
+    AsyncHandler handler;
   };
   std::map<Verb, Route> routes;
   std::string route_template;
@@ -53,6 +53,14 @@ Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
 
 medvault::Status Router::Add(Verb method, std::string_view path_template, Handler handler) {
+  return AddAsync(
+      method, path_template,
+      [handler = std::move(handler)](const Request& request, const RequestContext& context,
+                                     Respond respond) { respond(handler(request, context)); });
+}
+
+medvault::Status Router::AddAsync(Verb method, std::string_view path_template,
+                                  AsyncHandler handler) {
   Segments segments;
   if (!SplitPath(path_template, segments)) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -82,9 +90,9 @@ medvault::Status Router::Add(Verb method, std::string_view path_template, Handle
     }
   }
   if (node->routes.contains(method)) {
-    return Fail(ErrorCode::kAlreadyExists,
-                fmt::format("route {} {} added twice", std::string_view(to_string(method)),
-                            path_template));
+    return Fail(
+        ErrorCode::kAlreadyExists,
+        fmt::format("route {} {} added twice", std::string_view(to_string(method)), path_template));
   }
   node->route_template = std::string(path_template);
   node->routes.emplace(method, Node::Route{std::move(handler)});

@@ -17,7 +17,14 @@
 
 namespace medvault::http {
 
+// Answers on the calling thread, which is a network thread: only for quick work.
 using Handler = std::function<Response(const Request&, const RequestContext&)>;
+// Completes an asynchronous handler: call it once, from any thread, with the response. A
+// second call is ignored; dropping every copy without calling it answers 500.
+using Respond = std::function<void(Response)>;
+// Answers later, for work that must not run on a network thread (password hashing, slow
+// stores): the request and context stay valid until `respond` is called or dropped.
+using AsyncHandler = std::function<void(const Request&, const RequestContext&, Respond)>;
 
 class Router {
  public:
@@ -28,14 +35,15 @@ class Router {
 
   // Fails on a malformed template or a route added twice.
   medvault::Status Add(Verb method, std::string_view path_template, Handler handler);
+  medvault::Status AddAsync(Verb method, std::string_view path_template, AsyncHandler handler);
 
   enum class Outcome { kFound, kNotFound, kMethodNotAllowed };
   struct Match {
     Outcome outcome = Outcome::kNotFound;
-    const Handler* handler = nullptr;
-    std::string_view route;           // template, when a path matched
+    const AsyncHandler* handler = nullptr;
+    std::string_view route;  // template, when a path matched
     RouteParams params;
-    std::vector<Verb> allowed;        // for kMethodNotAllowed: the methods the path has
+    std::vector<Verb> allowed;  // for kMethodNotAllowed: the methods the path has
   };
 
   // `target` is the request target; its query string, if any, is ignored here.

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -113,7 +113,7 @@ class Session final : public Connection {
   }
 
  private:
-  enum class Phase { kHandshake, kIdle, kHeader, kBody, kResponding, kClosing };
+  enum class Phase { kHandshake, kIdle, kHeader, kBody, kHandling, kResponding, kClosing };
 
   static Stream MakeStream(tcp::socket&& socket, asio::ssl::context* tls) {
     if constexpr (kTls) {
@@ -164,10 +164,9 @@ class Session final : public Connection {
     parser_->header_limit(static_cast<std::uint32_t>(config().max_header_bytes));
     parser_->body_limit(config().max_body_bytes);
     Expire(config().header_timeout);
-    beast_http::async_read_header(stream_, buffer_, *parser_,
-                                  [self = Self()](beast::error_code ec, std::size_t) {
-                                    self->OnHeader(ec);
-                                  });
+    beast_http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = Self()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   // After a failed read: answers what the client got wrong, or just closes when the network
@@ -213,11 +212,20 @@ class Session final : public Connection {
                            });
   }
 
+  // The dispatcher may answer at once or later from another thread; the answer is sent from
+  // this connection's loop either way. No read is pending meanwhile, so a drain waits for it.
   void Handle() {
+    phase_ = Phase::kHandling;
     Request request = parser_->release();
-    Response response = shared_->dispatcher->Handle(request, peer_, started_);
-    response.keep_alive(request.keep_alive() && !shared_->draining.load());
-    Send(std::move(response));
+    const bool keep_alive = request.keep_alive();
+    shared_->dispatcher->HandleAsync(
+        std::move(request), peer_, started_, [self = Self(), keep_alive](Response response) {
+          asio::dispatch(self->stream_.get_executor(),
+                         [self, keep_alive, response = std::move(response)]() mutable {
+                           response.keep_alive(keep_alive && !self->shared_->draining.load());
+                           self->Send(std::move(response));
+                         });
+        });
   }
 
   // Answers a request that could not be read; the connection closes after it.
@@ -396,9 +404,9 @@ struct Server::Impl {
       return;
     }
     if (Clock::now() >= drain_deadline) {
-      log::Warning("shutdown_grace_expired",
-                   {{"open_connections",
-                     static_cast<std::int64_t>(shared->open_connections.load())}});
+      log::Warning(
+          "shutdown_grace_expired",
+          {{"open_connections", static_cast<std::int64_t>(shared->open_connections.load())}});
       StopAll();
       return;
     }

@@ -1,7 +1,7 @@
 // The HTTPS server: Boost.Beast over Asio, one event loop (io_context) per thread and one
-// thread per core; each connection stays on one loop. It enforces the limits that keep untrusted clients from holding
-// resources (header and body size, header/body/idle timeouts, a cap on open connections,
-// one request at a time per connection) and drains gracefully on SIGINT and SIGTERM.
+// thread per core; each connection stays on one loop. It enforces the limits that keep untrusted
+// clients from holding resources (header and body size, header/body/idle timeouts, a cap on open
+// connections, one request at a time per connection) and drains gracefully on SIGINT and SIGTERM.
 // Everything about a request's meaning lives in the Dispatcher it is given.
 #pragma once
 

@@ -81,14 +81,12 @@ Result<std::unique_ptr<ssl::context>> MakeServerTlsContext(
     return Fail(ErrorCode::kInternal, "the TLS library refused medvault's cipher configuration");
   }
   if (SSL_CTX_use_certificate_chain_file(ctx, certificate.c_str()) != 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("cannot use TLS certificate {}: {}", certificate.string(),
-                            OpenSslReason()));
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot use TLS certificate {}: {}",
+                                                         certificate.string(), OpenSslReason()));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("cannot use TLS private key {}: {}", private_key.string(),
-                            OpenSslReason()));
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot use TLS private key {}: {}",
+                                                         private_key.string(), OpenSslReason()));
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -121,12 +119,12 @@ Status CreateSelfSignedCertificate(const std::filesystem::path& certificate,
   ok = ok && X509_set_pubkey(cert.get(), key.get()) == 1;
   X509_NAME* name = X509_get_subject_name(cert.get());
   ok = ok && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                        reinterpret_cast<const unsigned char*>("medvault"), -1,
-                                        -1, 0) == 1;
+                                        reinterpret_cast<const unsigned char*>("medvault"), -1, -1,
+                                        0) == 1;
   const std::string common_name = hostnames.empty() ? "localhost" : hostnames.front();
-  ok = ok && X509_NAME_add_entry_by_txt(
-                 name, "CN", MBSTRING_ASC,
-                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) == 1;
+  ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                        reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                                        -1, -1, 0) == 1;
   ok = ok && X509_set_issuer_name(cert.get(), name) == 1;
 
   std::string alt_names;
@@ -153,8 +151,8 @@ Status CreateSelfSignedCertificate(const std::filesystem::path& certificate,
 
   auto key_file = CreateExclusive(private_key, 0600);
   if (!key_file) return std::unexpected(key_file.error());
-  bool written = PEM_write_PrivateKey(*key_file, key.get(), nullptr, nullptr, 0, nullptr,
-                                      nullptr) == 1;
+  bool written =
+      PEM_write_PrivateKey(*key_file, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
   if (auto closed = CloseSynced(*key_file, private_key, written); !closed) return closed;
 
   auto cert_file = CreateExclusive(certificate, 0644);

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <stdexcept>
+#include <thread>
 
 #include "core/log.h"
 
@@ -26,10 +28,33 @@ Dispatcher MakeDispatcher() {
     response.set(beast_http::field::server, "leaky/1.0");
     return response;
   }));
-  EXPECT_TRUE(router.Add(Verb::get, "/throws", [](const Request&, const RequestContext&)
-                                                    -> Response {
-    throw std::runtime_error("patient Dupont has HIV");
-  }));
+  EXPECT_TRUE(
+      router.Add(Verb::get, "/throws", [](const Request&, const RequestContext&) -> Response {
+        throw std::runtime_error("patient Dupont has HIV");
+      }));
+  // Answers from another thread, as a handler that hashes a password on a worker pool does.
+  EXPECT_TRUE(
+      router.AddAsync(Verb::post, "/later",
+                      [](const Request& request, const RequestContext& context, Respond respond) {
+                        std::thread([body = request.body(), route = std::string(context.route),
+                                     respond = std::move(respond)] {
+                          Response response{Status::accepted, 11};
+                          response.body() = route + " " + body;
+                          respond(std::move(response));
+                        }).detach();
+                      }));
+  EXPECT_TRUE(router.AddAsync(Verb::get, "/forgets",
+                              [](const Request&, const RequestContext&, Respond) {}));
+  EXPECT_TRUE(router.AddAsync(Verb::get, "/twice",
+                              [](const Request&, const RequestContext&, Respond respond) {
+                                respond(Response{Status::ok, 11});
+                                respond(Response{Status::bad_request, 11});
+                              }));
+  EXPECT_TRUE(router.AddAsync(Verb::get, "/answers-then-throws",
+                              [](const Request&, const RequestContext&, Respond respond) {
+                                respond(Response{Status::created, 11});
+                                throw std::runtime_error("after answering");
+                              }));
   return Dispatcher(std::move(router));
 }
 
@@ -97,6 +122,41 @@ TEST_F(DispatcherTest, HeadGetsTheLengthButNoBody) {
   EXPECT_EQ(response.result(), Status::ok);
   EXPECT_TRUE(response.body().empty());
   EXPECT_EQ(response[beast_http::field::content_length], "3");
+}
+
+TEST_F(DispatcherTest, AsyncHandlerAnswersFromAnotherThreadWithTheFinishedResponse) {
+  Request request{Verb::post, "/later", 11};
+  request.body() = "payload";
+  std::promise<Response> answered;
+  const auto caller = std::this_thread::get_id();
+  std::thread::id answered_on;
+  dispatcher_.HandleAsync(std::move(request), "127.0.0.1:9", now_, [&](Response response) {
+    answered_on = std::this_thread::get_id();
+    answered.set_value(std::move(response));
+  });
+  Response response = answered.get_future().get();
+  EXPECT_NE(answered_on, caller);
+  EXPECT_EQ(response.result(), Status::accepted);
+  EXPECT_EQ(response.body(), "/later payload");  // the request outlived the call
+  ExpectSecurityHeaders(response);
+}
+
+TEST_F(DispatcherTest, AsyncHandlerThatDropsItsRespondStillGetsA500) {
+  Response response = dispatcher_.Handle(Get("/forgets"), "", now_);
+  EXPECT_EQ(response.result(), Status::internal_server_error);
+  ExpectSecurityHeaders(response);
+}
+
+TEST_F(DispatcherTest, OnlyTheFirstAnswerOfAHandlerIsSent) {
+  int answers = 0;
+  Status status = Status::unknown;
+  dispatcher_.HandleAsync(Get("/twice"), "", now_, [&](Response response) {
+    ++answers;
+    status = response.result();
+  });
+  EXPECT_EQ(answers, 1);
+  EXPECT_EQ(status, Status::ok);
+  EXPECT_EQ(dispatcher_.Handle(Get("/answers-then-throws"), "", now_).result(), Status::created);
 }
 
 TEST_F(DispatcherTest, RejectClosesTheConnectionAndCarriesTheHeaders) {
