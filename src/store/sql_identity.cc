@@ -388,12 +388,12 @@ Status SqlTransaction::InsertOneTimeCode(const OneTimeCode& code) {
   return {};
 }
 
-Result<OneTimeCode> SqlTransaction::ConsumeOneTimeCode(std::span<const std::uint8_t> code_hash,
-                                                       std::string_view purpose, Timestamp now) {
-  if (auto s = RequireWritable(); !s) return std::unexpected(s.error());
+Result<OneTimeCode> SqlTransaction::FindOneTimeCode(Query query,
+                                                    std::span<const std::uint8_t> code_hash,
+                                                    std::string_view purpose, Timestamp now) {
   if (auto s = CheckHash(code_hash); !s) return std::unexpected(s.error());
   if (auto s = CheckName(purpose, "code purpose"); !s) return std::unexpected(s.error());
-  auto result = Run(Query::kConsumeCode, {code_hash, purpose, Micros(now)});
+  auto result = Run(query, {code_hash, purpose, Micros(now)});
   if (!result) return std::unexpected(result.error());
   if (result->rows.empty()) return Fail(ErrorCode::kNotFound, "store: no usable code");
   RowReader r(result->rows.front());
@@ -405,6 +405,17 @@ Result<OneTimeCode> SqlTransaction::ConsumeOneTimeCode(std::span<const std::uint
   code.expires_at = r.Time();
   if (auto s = r.Done(); !s) return std::unexpected(s.error());
   return code;
+}
+
+Result<OneTimeCode> SqlTransaction::ConsumeOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                                       std::string_view purpose, Timestamp now) {
+  if (auto s = RequireWritable(); !s) return std::unexpected(s.error());
+  return FindOneTimeCode(Query::kConsumeCode, code_hash, purpose, now);
+}
+
+Result<OneTimeCode> SqlTransaction::PeekOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                                    std::string_view purpose, Timestamp now) {
+  return FindOneTimeCode(Query::kSelectCode, code_hash, purpose, now);
 }
 
 Result<std::int64_t> SqlTransaction::DeleteOneTimeCodes(std::string_view subject,

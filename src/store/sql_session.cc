@@ -15,7 +15,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "advance_counter", "update_material", "delete_credential", "delete_credentials",
     "insert_session", "select_session", "list_sessions", "update_session", "delete_session",
     "delete_session_by_id", "delete_sessions", "delete_expired_sessions", "select_throttle",
-    "upsert_throttle", "insert_code", "consume_code", "delete_codes", "insert_client",
+    "upsert_throttle", "insert_code", "select_code", "consume_code", "delete_codes", "insert_client",
     "select_client", "delete_expired_jtis", "insert_jti", "delete_expired_access_tokens",
     "insert_access_token", "select_access_token",
     "select_migrations", "insert_migration", "ping",

@@ -63,6 +63,7 @@ enum class Query {
   kSelectThrottle,    // (account_id) -> failures, next_allowed_at, disabled
   kUpsertThrottle,    // (account_id, failures, next_allowed_at, disabled)
   kInsertCode,        // (code_hash, purpose, subject, created, expires)
+  kSelectCode,        // (code_hash, purpose, now) -> subject, created, expires: usable only
   kConsumeCode,       // (code_hash, purpose, now) -> subject, created, expires
   kDeleteCodes,       // (subject, purpose)
   kInsertClient,      // (client_id, jwks, scopes, organization, created)

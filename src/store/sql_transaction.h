@@ -64,6 +64,8 @@ class SqlTransaction final : public Transaction {
   Status InsertOneTimeCode(const OneTimeCode& code) override;
   Result<OneTimeCode> ConsumeOneTimeCode(std::span<const std::uint8_t> code_hash,
                                          std::string_view purpose, Timestamp now) override;
+  Result<OneTimeCode> PeekOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                      std::string_view purpose, Timestamp now) override;
   Result<std::int64_t> DeleteOneTimeCodes(std::string_view subject,
                                           std::string_view purpose) override;
   Status InsertApiClient(const ApiClient& client) override;
@@ -82,6 +84,8 @@ class SqlTransaction final : public Transaction {
  private:
   Result<QueryResult> Run(Query query, std::initializer_list<Param> params);
   Status RequireWritable() const;
+  Result<OneTimeCode> FindOneTimeCode(Query query, std::span<const std::uint8_t> code_hash,
+                                      std::string_view purpose, Timestamp now);
 
   SqlSession& session_;
   Access access_;

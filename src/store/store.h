@@ -215,6 +215,9 @@ class Transaction {
   // not expired at `now`; kNotFound in every other case (one answer, so nothing leaks).
   virtual Result<OneTimeCode> ConsumeOneTimeCode(std::span<const std::uint8_t> code_hash,
                                                  std::string_view purpose, Timestamp now) = 0;
+  // The code as ConsumeOneTimeCode would find it, without using it up (kNotFound likewise).
+  virtual Result<OneTimeCode> PeekOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                              std::string_view purpose, Timestamp now) = 0;
   // Removes the codes of a subject for a purpose (used or not); returns how many.
   virtual Result<std::int64_t> DeleteOneTimeCodes(std::string_view subject,
                                                   std::string_view purpose) = 0;

@@ -335,6 +335,14 @@ TEST_P(IdentityStore, OneTimeCodeIsUsableOnceBeforeItExpiresForItsPurposeOnly) {
   auto expired = One<OneTimeCode>(
       [&](Transaction& tx) { return tx.ConsumeOneTimeCode(hash, "activation", At(2000)); });
   EXPECT_EQ(expired.error().code(), ErrorCode::kNotFound) << "expires_at is exclusive";
+  auto peeked = One<OneTimeCode>(
+      [&](Transaction& tx) { return tx.PeekOneTimeCode(hash, "activation", At(1500)); });
+  ASSERT_TRUE(peeked.has_value()) << peeked.error().message();
+  EXPECT_EQ(peeked->subject, "patient-1");
+  EXPECT_EQ(One<OneTimeCode>([&](Transaction& tx) {
+              return tx.PeekOneTimeCode(hash, "activation", At(2000));
+            }).error().code(),
+            ErrorCode::kNotFound);
   auto used = One<OneTimeCode>(
       [&](Transaction& tx) { return tx.ConsumeOneTimeCode(hash, "activation", At(1500)); });
   ASSERT_TRUE(used.has_value()) << used.error().message();
@@ -343,6 +351,11 @@ TEST_P(IdentityStore, OneTimeCodeIsUsableOnceBeforeItExpiresForItsPurposeOnly) {
   auto again = One<OneTimeCode>(
       [&](Transaction& tx) { return tx.ConsumeOneTimeCode(hash, "activation", At(1501)); });
   EXPECT_EQ(again.error().code(), ErrorCode::kNotFound) << "single use";
+  EXPECT_EQ(One<OneTimeCode>([&](Transaction& tx) {
+              return tx.PeekOneTimeCode(hash, "activation", At(1501));
+            }).error().code(),
+            ErrorCode::kNotFound)
+      << "a used code is not found by a peek either";
 }
 
 TEST_P(IdentityStore, CodesOfASubjectAreDeletedOnReset) {

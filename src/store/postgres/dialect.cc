@@ -126,6 +126,9 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kInsertCode,
      "INSERT INTO one_time_codes (code_hash, purpose, subject, created_at, expires_at, "
      "used_at) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT DO NOTHING"},
+    {Query::kSelectCode,
+     "SELECT subject, created_at, expires_at FROM one_time_codes WHERE code_hash = $1 AND "
+     "purpose = $2 AND used_at = 0 AND expires_at > $3"},
     {Query::kConsumeCode,
      "UPDATE one_time_codes SET used_at = $3 WHERE code_hash = $1 AND purpose = $2 AND "
      "used_at = 0 AND expires_at > $3 RETURNING subject, created_at, expires_at"},

@@ -1,0 +1,607 @@
+#include "identity/login.h"
+
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "core/ids.h"
+#include "crypto/aead.h"
+#include "identity/password_policy.h"
+#include "identity/qr_svg.h"
+#include "identity/tokens.h"
+#include "identity/totp.h"
+
+namespace medvault::identity {
+namespace {
+
+constexpr std::string_view kPassword = "password";
+constexpr std::string_view kTotp = "totp";
+constexpr std::string_view kPasskey = "passkey";
+constexpr std::string_view kRecoveryCode = "recovery_code";
+constexpr std::string_view kTotpSealLabel = "medvault.identity.totp.v1:";
+
+std::span<const std::uint8_t> AsBytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::vector<std::uint8_t> TotpAssociatedData(std::string_view account_id) {
+  std::vector<std::uint8_t> ad(kTotpSealLabel.begin(), kTotpSealLabel.end());
+  ad.insert(ad.end(), account_id.begin(), account_id.end());
+  return ad;
+}
+
+const store::Credential* FindKind(const std::vector<store::Credential>& credentials,
+                                  std::string_view kind) {
+  for (const auto& c : credentials) {
+    if (c.kind == kind) return &c;
+  }
+  return nullptr;
+}
+
+PasswordOutcome Failed() { return PasswordOutcome{StepResult::kFailed, {}, std::nullopt, {}}; }
+SessionOutcome SessionFailed() { return SessionOutcome{StepResult::kFailed, {}, std::nullopt, {}}; }
+
+// A Secret holding text that cannot be a valid password, for the dummy check of a request
+// whose password does not even normalize: the work is the same.
+Secret Placeholder() {
+  auto secret = Secret::CopyOf(AsBytes("\x01 medvault placeholder"));
+  return secret ? std::move(*secret) : std::move(*Secret::Allocate(1));
+}
+
+}  // namespace
+
+struct LoginService::Attempt {
+  std::string folded_login;  // empty when the login is malformed
+  Client client;
+  std::optional<store::Account> account;
+  std::vector<store::Credential> credentials;
+  bool real_check = false;  // a stored password was checked (not the dummy)
+  std::optional<Secret> password;  // kept for a rehash at a raised cost
+};
+
+LoginService::LoginService(store::Store& store, const Clock& clock, PasswordHasher& hasher,
+                           Sessions& sessions, SourceThrottle& source_throttle,
+                           StuffingDetector& stuffing, AuthEventSink& events, Secret totp_key,
+                           LoginOptions options)
+    : store_(store),
+      clock_(clock),
+      hasher_(hasher),
+      sessions_(sessions),
+      source_throttle_(source_throttle),
+      stuffing_(stuffing),
+      events_(events),
+      totp_key_(std::move(totp_key)),
+      options_(std::move(options)) {}
+
+void LoginService::Event(const store::Account* account, const Client& client,
+                         std::string_view event, std::string_view outcome) {
+  AuthEvent e;
+  e.at = clock_.Now();
+  if (account != nullptr) {
+    e.account_id = account->id;
+    e.account_kind = account->kind;
+  }
+  e.source = client.source;
+  e.event = event;
+  e.outcome = outcome;
+  events_.Record(e);
+}
+
+std::chrono::seconds LoginService::SourceWait(const Client& client) {
+  return source_throttle_.Take(client.source, clock_.Now());
+}
+
+std::vector<std::string> LoginService::FactorsOf(
+    const store::Account& account, const std::vector<store::Credential>& credentials) const {
+  std::vector<std::string> factors;
+  auto kind = ParseAccountKind(account.kind);
+  const SecondFactorRule rule =
+      kind ? options_.rules.For(*kind) : SecondFactorRule::kPasskeyOnly;
+  if (FindKind(credentials, kPasskey) != nullptr) factors.emplace_back(kPasskey);
+  if (rule == SecondFactorRule::kPasskeyOrTotp && FindKind(credentials, kTotp) != nullptr) {
+    factors.emplace_back(kTotp);
+  }
+  if (FindKind(credentials, kRecoveryCode) != nullptr) factors.emplace_back(kRecoveryCode);
+  return factors;
+}
+
+void LoginService::RecordFailure(const store::Account* account, std::string_view stuffing_key,
+                                 const Client& client, std::string_view event) {
+  const Timestamp now = clock_.Now();
+  Event(account, client, event, "failure");
+  if (account != nullptr) {
+    bool newly_disabled = false;
+    Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+      auto state = tx.GetThrottle(account->id);
+      if (!state) return std::unexpected(state.error());
+      const bool was_disabled = state->disabled;
+      store::ThrottleState next = AfterFailure(*state, now, options_.account_throttle);
+      newly_disabled = next.disabled && !was_disabled;
+      return tx.PutThrottle(next);
+    });
+    if (s && newly_disabled) Event(account, client, "account_locked", "disabled");
+  }
+  if (stuffing_.RecordUnfinished(client.source, stuffing_key, now)) {
+    store::Alert alert{0, now, "credential_stuffing", "source/" + client.source,
+                       "one source failed logins on many accounts"};
+    (void)store_.InsertAlert(alert);
+    Event(nullptr, client, "credential_stuffing", "alert");
+  }
+}
+
+void LoginService::CheckPassword(std::string_view login, Secret password, const Client& client,
+                                 std::function<void(Result<PasswordOutcome>)> done) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    Event(nullptr, client, "login_password", "throttled");
+    return done(PasswordOutcome{StepResult::kSlowDown, wait, std::nullopt, {}});
+  }
+  auto attempt = std::make_shared<Attempt>();
+  attempt->client = client;
+  if (auto folded = NormalizeLogin(login)) attempt->folded_login = std::move(*folded);
+  auto normalized = NormalizePassword(
+      std::string_view(reinterpret_cast<const char*>(password.bytes().data()), password.size()));
+  Secret checked = normalized ? std::move(*normalized) : Placeholder();
+
+  const Timestamp now = clock_.Now();
+  bool allowed = false;
+  if (!attempt->folded_login.empty()) {
+    Status s = store_.Transact(
+        [&](store::Transaction& tx) -> Status {
+          attempt->account.reset();
+          auto account = tx.GetAccountByLogin(attempt->folded_login);
+          if (!account) {
+            return account.error().code() == ErrorCode::kNotFound
+                       ? Status{}
+                       : Status(std::unexpected(account.error()));
+          }
+          auto credentials = tx.ListCredentials(account->id);
+          if (!credentials) return std::unexpected(credentials.error());
+          auto throttle = tx.GetThrottle(account->id);
+          if (!throttle) return std::unexpected(throttle.error());
+          allowed = CheckAttempt(*throttle, now) == AttemptVerdict::kAllowed;
+          attempt->account = std::move(*account);
+          attempt->credentials = std::move(*credentials);
+          return {};
+        },
+        store::Access::kReadOnly);
+    if (!s) return done(std::unexpected(s.error()));
+  }
+  const store::Credential* stored =
+      attempt->account ? FindKind(attempt->credentials, kPassword) : nullptr;
+  auto finish = [this, attempt, done = std::move(done)](Result<PasswordHasher::Verdict> v) mutable {
+    FinishPassword(attempt, std::move(v), std::move(done));
+  };
+  if (stored != nullptr && allowed && normalized) {
+    attempt->real_check = true;
+    if (auto copy = checked.Clone()) attempt->password = std::move(*copy);
+    hasher_.Verify(std::string(stored->material.begin(), stored->material.end()),
+                   std::move(checked), std::move(finish));
+  } else {
+    hasher_.VerifyDummy(std::move(checked), std::move(finish));
+  }
+}
+
+void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
+                                  Result<PasswordHasher::Verdict> verdict,
+                                  std::function<void(Result<PasswordOutcome>)> done) {
+  const Client& client = attempt->client;
+  const store::Account* account = attempt->account ? &*attempt->account : nullptr;
+  if (!verdict) {
+    if (verdict.error().code() == ErrorCode::kUnavailable) {
+      Event(account, client, "login_password", "busy");
+      return done(PasswordOutcome{StepResult::kBusy, options_.busy_retry_after, std::nullopt, {}});
+    }
+    return done(std::unexpected(verdict.error()));
+  }
+  const std::string stuffing_key =
+      attempt->folded_login.empty() ? std::string("-") : attempt->folded_login;
+  const bool ok = attempt->real_check && verdict->match && account != nullptr &&
+                  account->status == kStatusActive;
+  if (!ok) {
+    RecordFailure(account, stuffing_key, client, "login_password");
+    return done(Failed());
+  }
+  std::vector<std::string> factors = FactorsOf(*account, attempt->credentials);
+  if (factors.empty()) {
+    // An active account always has a second factor; without one nothing opens.
+    RecordFailure(account, stuffing_key, client, "login_password");
+    return done(Failed());
+  }
+  // Until the second factor, the attempt still counts as unfinished for this source.
+  if (stuffing_.RecordUnfinished(client.source, stuffing_key, clock_.Now())) {
+    (void)store_.InsertAlert({0, clock_.Now(), "credential_stuffing", "source/" + client.source,
+                              "one source failed logins on many accounts"});
+    Event(nullptr, client, "credential_stuffing", "alert");
+  }
+  std::optional<NewSession> pending;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    auto started = sessions_.Start(tx, *account, store::SessionStage::kPendingSecondFactor,
+                                   Timestamp{}, client.user_agent, client.source);
+    if (!started) return std::unexpected(started.error());
+    pending = std::move(*started);
+    return {};
+  });
+  if (!s) return done(std::unexpected(s.error()));
+  Event(account, client, "login_password", "success");
+  const store::Credential* stored = FindKind(attempt->credentials, kPassword);
+  if (verdict->needs_rehash && stored != nullptr && attempt->password) {
+    // The cost was raised: store the password at the new cost, off this request's path.
+    hasher_.Hash(std::move(*attempt->password),
+                 [this, id = stored->id](Result<std::string> phc) {
+                   if (!phc) return;
+                   (void)store_.Transact([&](store::Transaction& tx) {
+                     return tx.ReplaceCredentialMaterial(id, AsBytes(*phc));
+                   });
+                 });
+  }
+  done(PasswordOutcome{StepResult::kOk, {}, std::move(pending), std::move(factors)});
+}
+
+Result<std::vector<std::uint8_t>> LoginService::SealTotp(const Secret& secret,
+                                                         std::string_view account_id) {
+  return crypto::AeadSeal(totp_key_, secret.bytes(), TotpAssociatedData(account_id));
+}
+
+Result<Secret> LoginService::OpenTotp(std::span<const std::uint8_t> sealed,
+                                      std::string_view account_id) {
+  return crypto::AeadOpenSecret(totp_key_, sealed, TotpAssociatedData(account_id));
+}
+
+Result<SessionOutcome> LoginService::CompleteWithTotp(std::string_view pending_token,
+                                                      std::string_view code,
+                                                      const Client& client) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    Event(nullptr, client, "login_second_factor", "throttled");
+    return SessionOutcome{StepResult::kSlowDown, wait, std::nullopt, {}};
+  }
+  auto pending = sessions_.Authenticate(pending_token, store::SessionStage::kPendingSecondFactor);
+  if (!pending) {
+    if (pending.error().code() != ErrorCode::kPermissionDenied) {
+      return std::unexpected(pending.error());
+    }
+    Event(nullptr, client, "login_second_factor", "failure");
+    return SessionFailed();
+  }
+  const store::Account& account = pending->account;
+  const Timestamp now = clock_.Now();
+  std::optional<NewSession> session;
+  bool failed = false;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    failed = false;
+    session.reset();
+    auto throttle = tx.GetThrottle(account.id);
+    if (!throttle) return std::unexpected(throttle.error());
+    auto credentials = tx.ListCredentials(account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    const store::Credential* totp = FindKind(*credentials, kTotp);
+    const bool may_use_totp =
+        options_.rules.For(pending->kind) == SecondFactorRule::kPasskeyOrTotp;
+    if (CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed || totp == nullptr ||
+        !may_use_totp) {
+      return failed = true, Status{};
+    }
+    auto secret = OpenTotp(totp->material, account.id);
+    if (!secret) return std::unexpected(secret.error());
+    auto step = VerifyTotp(*secret, code, now, totp->counter);
+    if (!step) return failed = true, Status{};
+    if (auto advanced = tx.AdvanceCredentialCounter(totp->id, *step); !advanced) {
+      if (advanced.error().code() == ErrorCode::kConflict) return failed = true, Status{};
+      return advanced;
+    }
+    if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
+    auto started = sessions_.Rotate(tx, *pending, store::SessionStage::kSession, now);
+    if (!started) return std::unexpected(started.error());
+    session = std::move(*started);
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  if (failed || !session) {
+    RecordFailure(&account, account.login, client, "login_second_factor");
+    return SessionFailed();
+  }
+  stuffing_.RecordFinished(client.source, account.login);
+  Event(&account, client, "login_second_factor", "success");
+  return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
+}
+
+void LoginService::SetPasswordAndEnroll(
+    Secret password, std::vector<std::string> personal_terms, const Client& client,
+    std::function<Result<store::Account>(store::Transaction&, const std::string& phc)> write,
+    std::function<void(Result<PasswordOutcome>)> done) {
+  auto normalized = NormalizePassword(
+      std::string_view(reinterpret_cast<const char*>(password.bytes().data()), password.size()));
+  if (!normalized) return done(std::unexpected(normalized.error()));
+  if (auto policy = CheckNewPassword(*normalized, personal_terms); !policy) {
+    return done(std::unexpected(policy.error()));
+  }
+  hasher_.Hash(std::move(*normalized), [this, client, write = std::move(write),
+                                        done = std::move(done)](Result<std::string> phc) {
+    if (!phc) {
+      if (phc.error().code() == ErrorCode::kUnavailable) {
+        return done(
+            PasswordOutcome{StepResult::kBusy, options_.busy_retry_after, std::nullopt, {}});
+      }
+      return done(std::unexpected(phc.error()));
+    }
+    std::optional<NewSession> enrolling;
+    std::optional<store::Account> account;
+    Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+      auto written = write(tx, *phc);
+      if (!written) return std::unexpected(written.error());
+      account = *written;
+      auto started = sessions_.Start(tx, *account, store::SessionStage::kEnrolling, Timestamp{},
+                                     client.user_agent, client.source);
+      if (!started) return std::unexpected(started.error());
+      enrolling = std::move(*started);
+      return {};
+    });
+    if (!s) {
+      if (s.error().code() == ErrorCode::kPermissionDenied) {
+        Event(nullptr, client, "enrollment_password", "failure");
+        return done(Failed());
+      }
+      return done(std::unexpected(s.error()));
+    }
+    Event(&*account, client, "enrollment_password", "success");
+    std::vector<std::string> factors;
+    auto kind = ParseAccountKind(account->kind);
+    if (kind && options_.rules.For(*kind) == SecondFactorRule::kPasskeyOrTotp) {
+      factors.emplace_back(kTotp);
+    }
+    factors.emplace_back(kPasskey);
+    done(PasswordOutcome{StepResult::kOk, {}, std::move(enrolling), std::move(factors)});
+  });
+}
+
+namespace {
+
+Status CodeRefused() {
+  return Fail(ErrorCode::kPermissionDenied,
+              "this code is not valid: check it, or ask for a new one if it has expired or was "
+              "used");
+}
+
+store::Credential PasswordCredential(const std::string& account_id, const std::string& phc,
+                                     Timestamp now, std::string id) {
+  store::Credential c;
+  c.id = std::move(id);
+  c.account_id = account_id;
+  c.kind = std::string(kPassword);
+  c.material.assign(phc.begin(), phc.end());
+  c.created_at = now;
+  return c;
+}
+
+}  // namespace
+
+void LoginService::StartEnrollment(std::string_view code, Secret password, const Client& client,
+                                   std::function<void(Result<PasswordOutcome>)> done) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    Event(nullptr, client, "enrollment_password", "throttled");
+    return done(PasswordOutcome{StepResult::kSlowDown, wait, std::nullopt, {}});
+  }
+  auto hash = HashTypedOneTimeCode(code);
+  if (!hash) {
+    Event(nullptr, client, "enrollment_password", "failure");
+    return done(Failed());
+  }
+  const Timestamp now = clock_.Now();
+  std::optional<store::Account> account;
+  Status peek = store_.Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto found = tx.PeekOneTimeCode(*hash, kCodeEnrollment, now);
+        if (!found) return std::unexpected(found.error());
+        auto owner = tx.GetAccount(found->subject);
+        if (!owner) return std::unexpected(owner.error());
+        account = std::move(*owner);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!peek || account->status != kStatusPendingEnrollment) {
+    if (!peek && peek.error().code() != ErrorCode::kNotFound) {
+      return done(std::unexpected(peek.error()));
+    }
+    Event(account ? &*account : nullptr, client, "enrollment_password", "failure");
+    return done(Failed());
+  }
+  std::vector<std::string> terms{account->login, account->display_name};
+  auto code_hash = *hash;
+  SetPasswordAndEnroll(
+      std::move(password), std::move(terms), client,
+      [this, code_hash](store::Transaction& tx,
+                        const std::string& phc) -> Result<store::Account> {
+        const Timestamp at = clock_.Now();
+        auto used = tx.ConsumeOneTimeCode(code_hash, kCodeEnrollment, at);
+        if (!used) return std::unexpected(CodeRefused().error());
+        auto owner = tx.GetAccount(used->subject);
+        if (!owner) return std::unexpected(owner.error());
+        if (owner->status != kStatusPendingEnrollment) {
+          return std::unexpected(CodeRefused().error());
+        }
+        if (auto r = tx.DeleteCredentials(owner->id, ""); !r) return std::unexpected(r.error());
+        auto id = NewHandle();
+        if (!id) return std::unexpected(id.error());
+        if (auto s = tx.InsertCredential(PasswordCredential(owner->id, phc, at, *id)); !s) {
+          return std::unexpected(s.error());
+        }
+        return owner;
+      },
+      std::move(done));
+}
+
+void LoginService::Activate(std::string_view code, std::string_view login,
+                            std::string_view display_name, Secret password, const Client& client,
+                            std::function<void(Result<PasswordOutcome>)> done) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    Event(nullptr, client, "activation", "throttled");
+    return done(PasswordOutcome{StepResult::kSlowDown, wait, std::nullopt, {}});
+  }
+  auto folded = NormalizeLogin(login);
+  if (!folded) return done(std::unexpected(folded.error()));
+  if (display_name.empty() || display_name.size() > store::kMaxNameBytes) {
+    return done(Fail(ErrorCode::kInvalidArgument, "the name must be 1 to 128 bytes"));
+  }
+  auto hash = HashTypedOneTimeCode(code);
+  const Timestamp now = clock_.Now();
+  bool usable = false;
+  if (hash) {
+    Status peek = store_.Transact(
+        [&](store::Transaction& tx) -> Status {
+          auto found = tx.PeekOneTimeCode(*hash, kCodeActivation, now);
+          if (!found) {
+            return found.error().code() == ErrorCode::kNotFound
+                       ? Status{}
+                       : Status(std::unexpected(found.error()));
+          }
+          usable = true;
+          return {};
+        },
+        store::Access::kReadOnly);
+    if (!peek) return done(std::unexpected(peek.error()));
+  }
+  if (!usable) {
+    Event(nullptr, client, "activation", "failure");
+    return done(Failed());
+  }
+  std::vector<std::string> terms{*folded, std::string(display_name)};
+  SetPasswordAndEnroll(
+      std::move(password), std::move(terms), client,
+      [this, code_hash = *hash, login = *folded, name = std::string(display_name)](
+          store::Transaction& tx, const std::string& phc) -> Result<store::Account> {
+        const Timestamp at = clock_.Now();
+        auto used = tx.ConsumeOneTimeCode(code_hash, kCodeActivation, at);
+        if (!used) return std::unexpected(CodeRefused().error());
+        store::Account account{NewResourceId(), login, "patient",
+                               std::string(kStatusPendingEnrollment), name, used->subject, at, at};
+        if (auto s = tx.InsertAccount(account); !s) {
+          if (s.error().code() == ErrorCode::kAlreadyExists) {
+            return Fail(ErrorCode::kAlreadyExists,
+                        "this login is taken: choose another one");
+          }
+          return std::unexpected(s.error());
+        }
+        auto id = NewHandle();
+        if (!id) return std::unexpected(id.error());
+        if (auto s = tx.InsertCredential(PasswordCredential(account.id, phc, at, *id)); !s) {
+          return std::unexpected(s.error());
+        }
+        return account;
+      },
+      std::move(done));
+}
+
+Result<TotpEnrollment> LoginService::BeginTotpEnrollment(std::string_view enrollment_token) {
+  auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
+  if (!enrolling) return std::unexpected(enrolling.error());
+  if (options_.rules.For(enrolling->kind) != SecondFactorRule::kPasskeyOrTotp) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "this kind of account must use a passkey as its second factor");
+  }
+  auto secret = NewTotpSecret();
+  if (!secret) return std::unexpected(secret.error());
+  auto sealed = SealTotp(*secret, enrolling->account.id);
+  if (!sealed) return std::unexpected(sealed.error());
+  store::SessionRecord record = enrolling->record;
+  record.challenge = *sealed;
+  Status s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(record); });
+  if (!s) return std::unexpected(s.error());
+  TotpEnrollment out;
+  out.otpauth_uri = OtpauthUri(options_.totp_issuer, enrolling->account.login, *secret);
+  auto svg = QrCodeSvg(out.otpauth_uri.view());
+  if (!svg) return std::unexpected(svg.error());
+  out.qr_svg = std::move(*svg);
+  out.secret_base32 = TotpSecretBase32(*secret);
+  return out;
+}
+
+void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token,
+                                         std::string_view code, const Client& client,
+                                         std::function<void(Result<SessionOutcome>)> done) {
+  auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
+  if (!enrolling) return done(std::unexpected(enrolling.error()));
+  if (enrolling->record.challenge.empty()) {
+    return done(Fail(ErrorCode::kInvalidArgument, "start the TOTP enrollment first"));
+  }
+  auto secret = OpenTotp(enrolling->record.challenge, enrolling->account.id);
+  if (!secret) return done(Fail(ErrorCode::kInvalidArgument, "start the TOTP enrollment again"));
+  const Timestamp now = clock_.Now();
+  auto step = VerifyTotp(*secret, code, now, std::numeric_limits<std::int64_t>::min());
+  if (!step) {
+    Event(&enrolling->account, client, "enrollment_totp", "failure");
+    return done(SessionFailed());
+  }
+  std::optional<NewSession> session;
+  const store::Account& account = enrolling->account;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    if (auto r = tx.DeleteCredentials(account.id, kTotp); !r) return std::unexpected(r.error());
+    auto id = NewHandle();
+    if (!id) return std::unexpected(id.error());
+    store::Credential totp;
+    totp.id = *id;
+    totp.account_id = account.id;
+    totp.kind = std::string(kTotp);
+    totp.material = enrolling->record.challenge;
+    totp.counter = *step;
+    totp.created_at = now;
+    if (auto r = tx.InsertCredential(totp); !r) return r;
+    if (auto r = tx.SetAccountStatus(account.id, kStatusActive, now); !r) return r;
+    store::Account active = account;
+    active.status = std::string(kStatusActive);
+    ActiveSession as_active{enrolling->record, active, enrolling->kind};
+    auto started = sessions_.Rotate(tx, as_active, store::SessionStage::kSession, now);
+    if (!started) return std::unexpected(started.error());
+    session = std::move(*started);
+    return {};
+  });
+  if (!s) return done(std::unexpected(s.error()));
+  Event(&account, client, "enrollment_totp", "success");
+  done(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
+}
+
+Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_token,
+                                                    std::string_view code, const Client& client) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    return SessionOutcome{StepResult::kSlowDown, wait, std::nullopt, {}};
+  }
+  auto active = sessions_.Authenticate(session_token, store::SessionStage::kSession);
+  if (!active) return std::unexpected(active.error());
+  const store::Account& account = active->account;
+  const Timestamp now = clock_.Now();
+  std::optional<NewSession> session;
+  bool failed = false;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    failed = false;
+    session.reset();
+    auto throttle = tx.GetThrottle(account.id);
+    if (!throttle) return std::unexpected(throttle.error());
+    auto credentials = tx.ListCredentials(account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    const store::Credential* totp = FindKind(*credentials, kTotp);
+    if (CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed || totp == nullptr ||
+        options_.rules.For(active->kind) != SecondFactorRule::kPasskeyOrTotp) {
+      return failed = true, Status{};
+    }
+    auto secret = OpenTotp(totp->material, account.id);
+    if (!secret) return std::unexpected(secret.error());
+    auto step = VerifyTotp(*secret, code, now, totp->counter);
+    if (!step) return failed = true, Status{};
+    if (auto advanced = tx.AdvanceCredentialCounter(totp->id, *step); !advanced) {
+      if (advanced.error().code() == ErrorCode::kConflict) return failed = true, Status{};
+      return advanced;
+    }
+    if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
+    auto started = sessions_.Rotate(tx, *active, store::SessionStage::kSession, now);
+    if (!started) return std::unexpected(started.error());
+    session = std::move(*started);
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  if (failed || !session) {
+    RecordFailure(&account, account.login, client, "step_up");
+    return SessionFailed();
+  }
+  Event(&account, client, "step_up", "success");
+  return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
+}
+
+}  // namespace medvault::identity
