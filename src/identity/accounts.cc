@@ -91,9 +91,14 @@ Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountK
   auto code = NewOneTimeCode();
   if (!code) return std::unexpected(code.error());
   const Timestamp now = clock_.Now();
-  store::Account account{NewResourceId(),        *folded, std::string(AccountKindName(kind)),
-                         std::string(kStatusPendingEnrollment), std::string(display_name), "",
-                         now,                    now};
+  store::Account account{NewResourceId(),
+                         *folded,
+                         std::string(AccountKindName(kind)),
+                         std::string(kStatusPendingEnrollment),
+                         std::string(display_name),
+                         "",
+                         now,
+                         now};
   store::OneTimeCode stored{code->hash, std::string(kCodeEnrollment), account.id, now,
                             now + options_.enrollment_code_ttl};
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
@@ -106,8 +111,8 @@ Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountK
     }
     return std::unexpected(s.error());
   }
-  events_.Record({now, account.id, account.kind, "", "account_created", "success",
-                  std::string(actor_id)});
+  events_.Record(
+      {now, account.id, account.kind, "", "account_created", "success", std::string(actor_id)});
   return Created{std::move(account), std::move(code->text)};
 }
 
@@ -119,8 +124,8 @@ Result<crypto::WipedText> Accounts::IssueActivationCode(std::string_view patient
   auto code = NewOneTimeCode();
   if (!code) return std::unexpected(code.error());
   const Timestamp now = clock_.Now();
-  store::OneTimeCode stored{code->hash, std::string(kCodeActivation), std::string(patient_id),
-                            now, now + options_.activation_code_ttl};
+  store::OneTimeCode stored{code->hash, std::string(kCodeActivation), std::string(patient_id), now,
+                            now + options_.activation_code_ttl};
   Status s = store_.Transact([&](store::Transaction& tx) { return tx.InsertOneTimeCode(stored); });
   if (!s) return std::unexpected(s.error());
   events_.Record(
@@ -156,8 +161,8 @@ Result<crypto::WipedText> Accounts::ResetEnrollment(std::string_view login,
     }
     return std::unexpected(s.error());
   }
-  events_.Record({now, account.id, account.kind, "", "enrollment_reset", "success",
-                  std::string(actor_id)});
+  events_.Record(
+      {now, account.id, account.kind, "", "enrollment_reset", "success", std::string(actor_id)});
   return std::move(code->text);
 }
 

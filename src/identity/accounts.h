@@ -48,7 +48,8 @@ struct SecondFactorRules {
   SecondFactorRule auditor = SecondFactorRule::kPasskeyOnly;
   SecondFactorRule For(AccountKind kind) const;
 };
-Result<SecondFactorRule> ParseSecondFactorRule(std::string_view text);  // "passkey", "passkey_or_totp"
+Result<SecondFactorRule> ParseSecondFactorRule(
+    std::string_view text);  // "passkey", "passkey_or_totp"
 
 // A login as the store keeps it: ASCII letters folded to lower case, 3..64 characters of
 // [a-z0-9._@-]. kInvalidArgument otherwise, saying what is allowed.

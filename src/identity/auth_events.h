@@ -14,9 +14,9 @@ struct AuthEvent {
   std::string account_id;    // empty when the login named no account
   std::string account_kind;  // patient, clinician, ... or empty
   std::string source;        // the client's address
-  std::string event;    // e.g. "login_password", "login_second_factor", "enrollment_reset"
-  std::string outcome;  // "success", "failure", "throttled", "disabled", "refused"
-  std::string actor_id;  // who acted on the account (an administrator), when not its owner
+  std::string event;         // e.g. "login_password", "login_second_factor", "enrollment_reset"
+  std::string outcome;       // "success", "failure", "throttled", "disabled", "refused"
+  std::string actor_id;      // who acted on the account (an administrator), when not its owner
 };
 
 // Thread-safe implementations only: events arrive from network and hashing threads.

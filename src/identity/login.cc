@@ -8,6 +8,7 @@
 #include "crypto/aead.h"
 #include "identity/password_policy.h"
 #include "identity/qr_svg.h"
+#include "identity/recovery_codes.h"
 #include "identity/tokens.h"
 #include "identity/totp.h"
 
@@ -55,7 +56,7 @@ struct LoginService::Attempt {
   Client client;
   std::optional<store::Account> account;
   std::vector<store::Credential> credentials;
-  bool real_check = false;  // a stored password was checked (not the dummy)
+  bool real_check = false;         // a stored password was checked (not the dummy)
   std::optional<Secret> password;  // kept for a rehash at a raised cost
 };
 
@@ -95,8 +96,7 @@ std::vector<std::string> LoginService::FactorsOf(
     const store::Account& account, const std::vector<store::Credential>& credentials) const {
   std::vector<std::string> factors;
   auto kind = ParseAccountKind(account.kind);
-  const SecondFactorRule rule =
-      kind ? options_.rules.For(*kind) : SecondFactorRule::kPasskeyOnly;
+  const SecondFactorRule rule = kind ? options_.rules.For(*kind) : SecondFactorRule::kPasskeyOnly;
   if (FindKind(credentials, kPasskey) != nullptr) factors.emplace_back(kPasskey);
   if (rule == SecondFactorRule::kPasskeyOrTotp && FindKind(credentials, kTotp) != nullptr) {
     factors.emplace_back(kTotp);
@@ -218,7 +218,7 @@ void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
     auto started = sessions_.Start(tx, *account, store::SessionStage::kPendingSecondFactor,
                                    Timestamp{}, client.user_agent, client.source);
     if (!started) return std::unexpected(started.error());
-    pending = std::move(*started);
+    pending.emplace(std::move(*started));
     return {};
   });
   if (!s) return done(std::unexpected(s.error()));
@@ -226,13 +226,11 @@ void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
   const store::Credential* stored = FindKind(attempt->credentials, kPassword);
   if (verdict->needs_rehash && stored != nullptr && attempt->password) {
     // The cost was raised: store the password at the new cost, off this request's path.
-    hasher_.Hash(std::move(*attempt->password),
-                 [this, id = stored->id](Result<std::string> phc) {
-                   if (!phc) return;
-                   (void)store_.Transact([&](store::Transaction& tx) {
-                     return tx.ReplaceCredentialMaterial(id, AsBytes(*phc));
-                   });
-                 });
+    hasher_.Hash(std::move(*attempt->password), [this, id = stored->id](Result<std::string> phc) {
+      if (!phc) return;
+      (void)store_.Transact(
+          [&](store::Transaction& tx) { return tx.ReplaceCredentialMaterial(id, AsBytes(*phc)); });
+    });
   }
   done(PasswordOutcome{StepResult::kOk, {}, std::move(pending), std::move(factors)});
 }
@@ -248,8 +246,7 @@ Result<Secret> LoginService::OpenTotp(std::span<const std::uint8_t> sealed,
 }
 
 Result<SessionOutcome> LoginService::CompleteWithTotp(std::string_view pending_token,
-                                                      std::string_view code,
-                                                      const Client& client) {
+                                                      std::string_view code, const Client& client) {
   if (auto wait = SourceWait(client); wait.count() > 0) {
     Event(nullptr, client, "login_second_factor", "throttled");
     return SessionOutcome{StepResult::kSlowDown, wait, std::nullopt, {}};
@@ -274,8 +271,7 @@ Result<SessionOutcome> LoginService::CompleteWithTotp(std::string_view pending_t
     auto credentials = tx.ListCredentials(account.id);
     if (!credentials) return std::unexpected(credentials.error());
     const store::Credential* totp = FindKind(*credentials, kTotp);
-    const bool may_use_totp =
-        options_.rules.For(pending->kind) == SecondFactorRule::kPasskeyOrTotp;
+    const bool may_use_totp = options_.rules.For(pending->kind) == SecondFactorRule::kPasskeyOrTotp;
     if (CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed || totp == nullptr ||
         !may_use_totp) {
       return failed = true, Status{};
@@ -291,7 +287,7 @@ Result<SessionOutcome> LoginService::CompleteWithTotp(std::string_view pending_t
     if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
     auto started = sessions_.Rotate(tx, *pending, store::SessionStage::kSession, now);
     if (!started) return std::unexpected(started.error());
-    session = std::move(*started);
+    session.emplace(std::move(*started));
     return {};
   });
   if (!s) return std::unexpected(s.error());
@@ -332,7 +328,7 @@ void LoginService::SetPasswordAndEnroll(
       auto started = sessions_.Start(tx, *account, store::SessionStage::kEnrolling, Timestamp{},
                                      client.user_agent, client.source);
       if (!started) return std::unexpected(started.error());
-      enrolling = std::move(*started);
+      enrolling.emplace(std::move(*started));
       return {};
     });
     if (!s) {
@@ -408,8 +404,7 @@ void LoginService::StartEnrollment(std::string_view code, Secret password, const
   auto code_hash = *hash;
   SetPasswordAndEnroll(
       std::move(password), std::move(terms), client,
-      [this, code_hash](store::Transaction& tx,
-                        const std::string& phc) -> Result<store::Account> {
+      [this, code_hash](store::Transaction& tx, const std::string& phc) -> Result<store::Account> {
         const Timestamp at = clock_.Now();
         auto used = tx.ConsumeOneTimeCode(code_hash, kCodeEnrollment, at);
         if (!used) return std::unexpected(CodeRefused().error());
@@ -471,12 +466,12 @@ void LoginService::Activate(std::string_view code, std::string_view login,
         const Timestamp at = clock_.Now();
         auto used = tx.ConsumeOneTimeCode(code_hash, kCodeActivation, at);
         if (!used) return std::unexpected(CodeRefused().error());
-        store::Account account{NewResourceId(), login, "patient",
-                               std::string(kStatusPendingEnrollment), name, used->subject, at, at};
+        store::Account account{
+            NewResourceId(), login, "patient", std::string(kStatusPendingEnrollment), name,
+            used->subject,   at,    at};
         if (auto s = tx.InsertAccount(account); !s) {
           if (s.error().code() == ErrorCode::kAlreadyExists) {
-            return Fail(ErrorCode::kAlreadyExists,
-                        "this login is taken: choose another one");
+            return Fail(ErrorCode::kAlreadyExists, "this login is taken: choose another one");
           }
           return std::unexpected(s.error());
         }
@@ -505,17 +500,14 @@ Result<TotpEnrollment> LoginService::BeginTotpEnrollment(std::string_view enroll
   record.challenge = *sealed;
   Status s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(record); });
   if (!s) return std::unexpected(s.error());
-  TotpEnrollment out;
-  out.otpauth_uri = OtpauthUri(options_.totp_issuer, enrolling->account.login, *secret);
-  auto svg = QrCodeSvg(out.otpauth_uri.view());
+  crypto::WipedText uri = OtpauthUri(options_.totp_issuer, enrolling->account.login, *secret);
+  auto svg = QrCodeSvg(uri.view());
   if (!svg) return std::unexpected(svg.error());
-  out.qr_svg = std::move(*svg);
-  out.secret_base32 = TotpSecretBase32(*secret);
-  return out;
+  return TotpEnrollment{std::move(uri), std::move(*svg), TotpSecretBase32(*secret)};
 }
 
-void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token,
-                                         std::string_view code, const Client& client,
+void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token, std::string_view code,
+                                         const Client& client,
                                          std::function<void(Result<SessionOutcome>)> done) {
   auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
   if (!enrolling) return done(std::unexpected(enrolling.error()));
@@ -550,12 +542,134 @@ void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token,
     ActiveSession as_active{enrolling->record, active, enrolling->kind};
     auto started = sessions_.Rotate(tx, as_active, store::SessionStage::kSession, now);
     if (!started) return std::unexpected(started.error());
-    session = std::move(*started);
+    session.emplace(std::move(*started));
     return {};
   });
   if (!s) return done(std::unexpected(s.error()));
   Event(&account, client, "enrollment_totp", "success");
-  done(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
+  auto outcome =
+      std::make_shared<SessionOutcome>(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
+  ReplaceRecoveryCodes(account.id, [outcome, done = std::move(done)](
+                                       Result<std::vector<std::string>> codes) mutable {
+    // The session stands even if the codes could not be made: the user can make them again.
+    if (codes) outcome->recovery_codes = std::move(*codes);
+    done(std::move(*outcome));
+  });
+}
+
+void LoginService::ReplaceRecoveryCodes(
+    std::string account_id, std::function<void(Result<std::vector<std::string>>)> done) {
+  GenerateRecoveryCodes(hasher_, [this, account_id = std::move(account_id),
+                                  done = std::move(done)](Result<NewRecoveryCodes> made) {
+    if (!made) return done(std::unexpected(made.error()));
+    const Timestamp now = clock_.Now();
+    Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+      if (auto r = tx.DeleteCredentials(account_id, kRecoveryCode); !r) {
+        return std::unexpected(r.error());
+      }
+      for (std::size_t i = 0; i < made->hashes.size(); ++i) {
+        auto id = NewHandle();
+        if (!id) return std::unexpected(id.error());
+        store::Credential c;
+        c.id = *id;
+        c.account_id = account_id;
+        c.kind = std::string(kRecoveryCode);
+        c.material.assign(made->hashes[i].begin(), made->hashes[i].end());
+        c.algorithm = static_cast<std::int64_t>(i);  // the code's index in its set
+        c.created_at = now;
+        if (auto r = tx.InsertCredential(c); !r) return r;
+      }
+      return {};
+    });
+    if (!s) return done(std::unexpected(s.error()));
+    std::vector<std::string> codes;
+    for (auto& code : made->codes) codes.emplace_back(code.view());
+    done(std::move(codes));
+  });
+}
+
+void LoginService::CompleteWithRecoveryCode(std::string_view pending_token, std::string_view code,
+                                            const Client& client,
+                                            std::function<void(Result<SessionOutcome>)> done) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    Event(nullptr, client, "login_recovery_code", "throttled");
+    return done(SessionOutcome{StepResult::kSlowDown, wait, std::nullopt, {}});
+  }
+  auto pending = sessions_.Authenticate(pending_token, store::SessionStage::kPendingSecondFactor);
+  if (!pending) {
+    if (pending.error().code() != ErrorCode::kPermissionDenied) {
+      return done(std::unexpected(pending.error()));
+    }
+    Event(nullptr, client, "login_recovery_code", "failure");
+    return done(SessionFailed());
+  }
+  const Timestamp now = clock_.Now();
+  std::vector<StoredRecoveryCode> stored(kRecoveryCodeCount, StoredRecoveryCode{"", true});
+  std::vector<std::string> ids(kRecoveryCodeCount);
+  bool allowed = false;
+  Status s = store_.Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto throttle = tx.GetThrottle(pending->account.id);
+        if (!throttle) return std::unexpected(throttle.error());
+        allowed = CheckAttempt(*throttle, now) == AttemptVerdict::kAllowed;
+        auto credentials = tx.ListCredentials(pending->account.id);
+        if (!credentials) return std::unexpected(credentials.error());
+        for (const auto& c : *credentials) {
+          if (c.kind != kRecoveryCode || c.algorithm < 0 ||
+              c.algorithm >= static_cast<std::int64_t>(kRecoveryCodeCount)) {
+            continue;
+          }
+          const auto index = static_cast<std::size_t>(c.algorithm);
+          stored[index] = {std::string(c.material.begin(), c.material.end()), false};
+          ids[index] = c.id;
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!s) return done(std::unexpected(s.error()));
+  if (!allowed) {
+    // Throttled: same work as a check, same answer as a wrong code.
+    for (auto& entry : stored) entry.used = true;
+  }
+  auto active = std::make_shared<ActiveSession>(std::move(*pending));
+  VerifyRecoveryCode(hasher_, stored, code,
+                     [this, active, ids = std::move(ids), client,
+                      done = std::move(done)](Result<std::size_t> index) mutable {
+                       const store::Account& account = active->account;
+                       if (!index) {
+                         if (index.error().code() == ErrorCode::kUnavailable) {
+                           return done(SessionOutcome{
+                               StepResult::kBusy, options_.busy_retry_after, std::nullopt, {}});
+                         }
+                         RecordFailure(&account, account.login, client, "login_recovery_code");
+                         return done(SessionFailed());
+                       }
+                       const Timestamp at = clock_.Now();
+                       std::optional<NewSession> session;
+                       Status used = store_.Transact([&](store::Transaction& tx) -> Status {
+                         session.reset();
+                         // Deleting the code is the "used" mark; a concurrent use of the same code
+                         // loses.
+                         if (auto d = tx.DeleteCredential(ids[*index]); !d) return d;
+                         if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t)
+                           return t;
+                         auto started =
+                             sessions_.Rotate(tx, *active, store::SessionStage::kSession, at);
+                         if (!started) return std::unexpected(started.error());
+                         session.emplace(std::move(*started));
+                         return {};
+                       });
+                       if (!used) {
+                         if (used.error().code() == ErrorCode::kNotFound) {
+                           RecordFailure(&account, account.login, client, "login_recovery_code");
+                           return done(SessionFailed());
+                         }
+                         return done(std::unexpected(used.error()));
+                       }
+                       stuffing_.RecordFinished(client.source, account.login);
+                       Event(&account, client, "login_recovery_code", "success");
+                       done(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
+                     });
 }
 
 Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_token,
@@ -592,7 +706,7 @@ Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_tok
     if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
     auto started = sessions_.Rotate(tx, *active, store::SessionStage::kSession, now);
     if (!started) return std::unexpected(started.error());
-    session = std::move(*started);
+    session.emplace(std::move(*started));
     return {};
   });
   if (!s) return std::unexpected(s.error());

@@ -86,8 +86,8 @@ class LoginService {
  public:
   // `totp_key` seals TOTP secrets at rest (DerivedKeys::SecretKey("identity.totp")).
   LoginService(store::Store& store, const Clock& clock, PasswordHasher& hasher, Sessions& sessions,
-               SourceThrottle& source_throttle, StuffingDetector& stuffing,
-               AuthEventSink& events, Secret totp_key, LoginOptions options);
+               SourceThrottle& source_throttle, StuffingDetector& stuffing, AuthEventSink& events,
+               Secret totp_key, LoginOptions options);
 
   // Step 1 of a login.
   void CheckPassword(std::string_view login, Secret password, const Client& client,
@@ -96,6 +96,11 @@ class LoginService {
   // Step 2 with a TOTP code (quick: no hashing).
   Result<SessionOutcome> CompleteWithTotp(std::string_view pending_token, std::string_view code,
                                           const Client& client);
+
+  // Step 2 with a recovery code (one Argon2id check): the code is used up.
+  void CompleteWithRecoveryCode(std::string_view pending_token, std::string_view code,
+                                const Client& client,
+                                std::function<void(Result<SessionOutcome>)> done);
 
   // Enrollment of staff: the enrollment code and a new password.
   void StartEnrollment(std::string_view code, Secret password, const Client& client,
@@ -110,13 +115,20 @@ class LoginService {
   // Confirms the TOTP with its first code; the account becomes active, the enrollment token
   // is replaced by a session, and ten recovery codes are made (shown once).
   void ConfirmTotpEnrollment(std::string_view enrollment_token, std::string_view code,
-                             const Client& client, std::function<void(Result<SessionOutcome>)> done);
+                             const Client& client,
+                             std::function<void(Result<SessionOutcome>)> done);
 
   // Step-up in a session with a TOTP code: a new token whose second factor is fresh.
   Result<SessionOutcome> StepUpWithTotp(std::string_view session_token, std::string_view code,
                                         const Client& client);
 
   Sessions& sessions() { return sessions_; }
+  PasswordHasher& hasher() { return hasher_; }
+
+  // Makes ten new recovery codes for the account (replacing any earlier ones), in the
+  // enrollment that ends with `finish`; the codes reach the caller once, in the outcome.
+  void ReplaceRecoveryCodes(std::string account_id,
+                            std::function<void(Result<std::vector<std::string>>)> done);
 
  private:
   struct Attempt;

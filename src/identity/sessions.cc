@@ -12,9 +12,7 @@ namespace {
 
 constexpr std::string_view kCsrfLabel = "medvault.csrf.v1:";
 
-Status Denied() {
-  return Fail(ErrorCode::kPermissionDenied, "no valid session: log in again");
-}
+std::unexpected<Error> Denied() { return Fail(ErrorCode::kPermissionDenied, "no valid session: log in again"); }
 
 }  // namespace
 
@@ -69,8 +67,8 @@ Result<ActiveSession> Sessions::Authenticate(std::string_view token, store::Sess
     if (!account) return std::unexpected(account.error());
     auto kind = ParseAccountKind(account->kind);
     if (!kind) return std::unexpected(kind.error());
-    const bool idle = stage == store::SessionStage::kSession &&
-                      now - record->last_seen_at >= IdleTimeout(*kind);
+    const bool idle =
+        stage == store::SessionStage::kSession && now - record->last_seen_at >= IdleTimeout(*kind);
     const bool expired = now >= record->expires_at;
     if (expired || idle) {
       // An ended session is forgotten at once.

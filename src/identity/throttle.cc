@@ -19,9 +19,8 @@ store::ThrottleState AfterFailure(store::ThrottleState state, Timestamp now,
   const std::int64_t beyond = state.consecutive_failures - policy.free_failures;
   if (beyond > 0) {
     const std::int64_t shift = std::min<std::int64_t>(beyond - 1, 30);
-    const auto delay =
-        std::min<std::chrono::seconds>(policy.first_delay * (std::int64_t{1} << shift),
-                                       policy.max_delay);
+    const auto delay = std::min<std::chrono::seconds>(
+        policy.first_delay * (std::int64_t{1} << shift), policy.max_delay);
     state.next_allowed_at = now + delay;
   }
   return state;
@@ -34,8 +33,7 @@ std::chrono::seconds SourceThrottle::Take(std::string_view source, Timestamp now
     if (buckets_.size() >= options_.max_sources) {
       // Forget the buckets that have refilled: they hold no information.
       std::erase_if(buckets_, [&](const auto& entry) {
-        const double seconds =
-            std::chrono::duration<double>(now - entry.second.updated).count();
+        const double seconds = std::chrono::duration<double>(now - entry.second.updated).count();
         return entry.second.tokens + seconds * options_.refill_per_second >= options_.capacity;
       });
       if (buckets_.size() >= options_.max_sources) buckets_.clear();
@@ -60,8 +58,9 @@ bool StuffingDetector::RecordUnfinished(std::string_view source, std::string_vie
   auto it = windows_.find(std::string(source));
   if (it == windows_.end()) {
     if (windows_.size() >= options_.max_sources) {
-      std::erase_if(windows_,
-                    [&](const auto& entry) { return now - entry.second.started >= options_.window; });
+      std::erase_if(windows_, [&](const auto& entry) {
+        return now - entry.second.started >= options_.window;
+      });
       if (windows_.size() >= options_.max_sources) windows_.clear();
     }
     it = windows_.emplace(std::string(source), Window{now, {}, false}).first;
