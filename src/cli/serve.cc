@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "api/auth_api.h"
+#include "cli/identity_services.h"
 #include "cli/vault.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -24,7 +26,9 @@ namespace {
 // from other processes of the same user.
 void HardenProcess() {
   ::umask(077);
-  struct rlimit no_core {0, 0};
+  struct rlimit no_core {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
@@ -34,8 +38,8 @@ void HardenProcess() {
 Status Serve(const ServeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   HardenProcess();
-  auto vault = OpenVault(options.vault_dir, {.listen = options.listen,
-                                             .store_url = options.store_url});
+  auto vault =
+      OpenVault(options.vault_dir, {.listen = options.listen, .store_url = options.store_url});
   if (!vault) return std::unexpected(vault.error());
   const Config* config = &vault->config;
 
@@ -49,13 +53,27 @@ Status Serve(const ServeOptions& options) {
   http::Router router;
   store::Store& store = *vault->store;
   if (auto ok = http::AddHealthRoutes(router, [&store] { return store.Ping(); }); !ok) return ok;
+  auto identity = MakeIdentityServices(*vault);
+  if (!identity) return std::unexpected(identity.error());
+  // Filled in once the port is known, before any request is served.
+  auto token_endpoint = std::make_shared<std::string>();
+  if (auto ok = api::AddAuthRoutes(
+          router, {*(*identity)->login, *(*identity)->sessions, *(*identity)->clients},
+          {.token_endpoint = token_endpoint});
+      !ok) {
+    return ok;
+  }
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());
 
   const std::string address = (*server)->local_address();
-  const double startup_ms = std::chrono::duration<double, std::milli>(
-                                std::chrono::steady_clock::now() - started).count();
+  std::string public_url = config->auth.public_url;
+  if (public_url.empty()) public_url = (config->server.tls ? "https://" : "http://") + address;
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  *token_endpoint = public_url + "/auth/token";
+  const double startup_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   log::Info("listening", {{"address", std::string_view(address)},
                           {"tls", config->server.tls},
                           {"startup_ms", startup_ms}});
