@@ -69,6 +69,9 @@ Result<std::unique_ptr<IdentityServices>> MakeIdentityServices(OpenedVault& vaul
   policy.staff_idle = Seconds(config.staff_idle_timeout);
   policy.patient_idle = Seconds(config.patient_idle_timeout);
   policy.absolute = Seconds(config.session_lifetime);
+  // Touch a session often enough that the shorter idle timeout is measured to a quarter.
+  policy.touch_interval = std::min<std::chrono::seconds>(
+      std::chrono::seconds(5), std::min(policy.staff_idle, policy.patient_idle) / 4);
   services->sessions = std::make_unique<identity::Sessions>(*vault.store, services->clock, policy);
   services->source_throttle =
       std::make_unique<identity::SourceThrottle>(identity::SourceThrottle::Options{
