@@ -7,6 +7,7 @@ BUILD_PACKAGES=(
   libsodium-dev libssl-dev libsqlite3-dev libpq-dev
   libcli11-dev libfmt-dev libtomlplusplus-dev libutf8proc-dev
   libp11-kit-dev libzxcvbn-dev libqrencode-dev
+  libcbor-dev
   openssl
 )
 
