@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "api/auth_request.h"
-#include "identity/client_assertion.h"
 #include "http/dispatcher.h"
+#include "identity/client_assertion.h"
 
 namespace medvault::api {
 namespace {
@@ -162,6 +162,10 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   void Recovery(const Request& request, const RequestContext& context, http::Respond respond);
   Response BeginTotp(const Request& request);
   void ConfirmTotp(const Request& request, const RequestContext& context, http::Respond respond);
+  Response PasskeyLoginOptions(const Request& request);
+  Response Passkey(const Request& request, const RequestContext& context);
+  Response BeginPasskey(const Request& request);
+  void ConfirmPasskey(const Request& request, const RequestContext& context, http::Respond respond);
   Response Me(const Request& request);
   Response ListSessions(const Request& request);
   Response EndSession(const Request& request, const RequestContext& context);
@@ -316,6 +320,63 @@ void AuthRoutes::ConfirmTotp(const Request& request, const RequestContext& conte
       (*fields)["enrollment_token"], (*fields)["code"], ClientOf(request, context),
       [this, respond, version](Result<identity::SessionOutcome> outcome) {
         respond(SessionOutcomeResponse(outcome, kSecondFactorFailed, version));
+      });
+}
+
+Response RawJson(std::string body, unsigned version) {
+  Response response(Status::ok, version);
+  response.set(http::beast_http::field::content_type, "application/json");
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+constexpr std::size_t kMaxCredentialJson = 12 * 1024;
+
+Response AuthRoutes::PasskeyLoginOptions(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"pending_token", kMaxToken}};
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto options = login_.PasskeyLoginOptions((*fields)["pending_token"]);
+  if (!options) return FromError(options.error(), request.version());
+  return RawJson(std::move(*options), request.version());
+}
+
+Response AuthRoutes::Passkey(const Request& request, const RequestContext& context) {
+  static constexpr FieldRule kRules[] = {{"pending_token", kMaxToken},
+                                         {"credential", kMaxCredentialJson}};
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto outcome = login_.CompleteWithPasskey((*fields)["pending_token"], (*fields)["credential"],
+                                            ClientOf(request, context));
+  return SessionOutcomeResponse(outcome,
+                                "The passkey was not accepted: ask for new options and try "
+                                "again, or use another factor.",
+                                request.version());
+}
+
+Response AuthRoutes::BeginPasskey(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"enrollment_token", kMaxToken}};
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto options = login_.BeginPasskeyEnrollment((*fields)["enrollment_token"]);
+  if (!options) return FromError(options.error(), request.version());
+  return RawJson(std::move(*options), request.version());
+}
+
+void AuthRoutes::ConfirmPasskey(const Request& request, const RequestContext& context,
+                                http::Respond respond) {
+  static constexpr FieldRule kRules[] = {{"enrollment_token", kMaxToken},
+                                         {"credential", kMaxCredentialJson}};
+  auto fields = ParseJsonFields(request.body(), kRules);
+  const unsigned version = request.version();
+  if (!fields) return respond(FromError(fields.error(), version));
+  login_.ConfirmPasskeyEnrollment(
+      (*fields)["enrollment_token"], (*fields)["credential"], ClientOf(request, context),
+      [this, respond, version](Result<identity::SessionOutcome> outcome) {
+        respond(SessionOutcomeResponse(
+            outcome, "The passkey was not registered: ask for new options and try again.",
+            version));
       });
 }
 
@@ -495,6 +556,18 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return BeginTotp(r);
        }},
+      {Verb::post, "/auth/login/passkey/options",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return PasskeyLoginOptions(r);
+       }},
+      {Verb::post, "/auth/login/passkey",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return Passkey(r, c);
+       }},
+      {Verb::post, "/auth/enroll/passkey/options",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return BeginPasskey(r);
+       }},
       {Verb::get, "/auth/me",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return Me(r);
@@ -543,6 +616,11 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
     return s;
   }
   if (auto s = router.AddAsync(Verb::post, "/auth/activate", async(&AuthRoutes::Activate)); !s) {
+    return s;
+  }
+  if (auto s =
+          router.AddAsync(Verb::post, "/auth/enroll/passkey", async(&AuthRoutes::ConfirmPasskey));
+      !s) {
     return s;
   }
   return router.AddAsync(Verb::post, "/auth/enroll/totp/confirm", async(&AuthRoutes::ConfirmTotp));

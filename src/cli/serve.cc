@@ -72,6 +72,19 @@ Status Serve(const ServeOptions& options) {
   if (public_url.empty()) public_url = (config->server.tls ? "https://" : "http://") + address;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   *token_endpoint = public_url + "/auth/token";
+  identity::RelyingParty rp{config->auth.rp_id, "medvault", {}, false};
+  std::string_view origins = config->auth.passkey_origins;
+  while (!origins.empty()) {
+    const auto space = origins.find(' ');
+    if (space != 0) rp.origins.emplace_back(origins.substr(0, space));
+    if (space == std::string_view::npos) break;
+    origins.remove_prefix(space + 1);
+  }
+  if (rp.origins.empty()) {
+    const std::string port = address.substr(address.rfind(':') + 1);
+    rp.origins.push_back((config->server.tls ? "https://" : "http://") + rp.id + ":" + port);
+  }
+  (*identity)->login->SetRelyingParty(std::move(rp));
   const double startup_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   log::Info("listening", {{"address", std::string_view(address)},

@@ -76,6 +76,10 @@ struct AuthConfig {
   std::size_t source_burst = 30;
   std::size_t source_per_minute = 30;
   std::size_t stuffing_accounts = 20;
+  // Passkeys: the WebAuthn relying party id and the exact origins allowed (space-separated;
+  // empty: SCHEME://RP_ID:PORT of the bound address).
+  std::string rp_id = "localhost";
+  std::string passkey_origins;
   std::string second_factor_patient = "passkey_or_totp";
   std::string second_factor_clinician = "passkey_or_totp";
   std::string second_factor_lab_technician = "passkey_or_totp";

@@ -718,4 +718,214 @@ Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_tok
   return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
 }
 
+namespace {
+
+constexpr std::size_t kChallengeBytes = 32;
+
+std::vector<std::uint8_t> AccountHandle(std::string_view account_id) {
+  return std::vector<std::uint8_t>(account_id.begin(), account_id.end());
+}
+
+}  // namespace
+
+Result<std::string> LoginService::PasskeyLoginOptions(std::string_view pending_token) {
+  auto pending = sessions_.Authenticate(pending_token, store::SessionStage::kPendingSecondFactor);
+  if (!pending) return std::unexpected(pending.error());
+  auto challenge = Secret::Random(kChallengeBytes);
+  if (!challenge) return std::unexpected(challenge.error());
+  std::vector<std::vector<std::uint8_t>> allow;
+  store::SessionRecord record = pending->record;
+  record.challenge.assign(challenge->bytes().begin(), challenge->bytes().end());
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    allow.clear();
+    auto credentials = tx.ListCredentials(pending->account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    for (const auto& c : *credentials) {
+      if (c.kind == kPasskey) allow.push_back(c.external_id);
+    }
+    return tx.UpdateSession(record);
+  });
+  if (!s) return std::unexpected(s.error());
+  if (allow.empty()) {
+    return Fail(ErrorCode::kPermissionDenied, "this account has no passkey: use another factor");
+  }
+  return RequestOptionsJson(rp_, record.challenge, allow, UserVerification::kRequired);
+}
+
+Result<SessionOutcome> LoginService::CompleteWithPasskey(std::string_view pending_token,
+                                                         std::string_view response_json,
+                                                         const Client& client) {
+  if (auto wait = SourceWait(client); wait.count() > 0) {
+    Event(nullptr, client, "login_passkey", "throttled");
+    return SessionOutcome{StepResult::kSlowDown, wait, std::nullopt, {}};
+  }
+  auto pending = sessions_.Authenticate(pending_token, store::SessionStage::kPendingSecondFactor);
+  if (!pending) {
+    if (pending.error().code() != ErrorCode::kPermissionDenied) {
+      return std::unexpected(pending.error());
+    }
+    Event(nullptr, client, "login_passkey", "failure");
+    return SessionFailed();
+  }
+  const store::Account& account = pending->account;
+  const Timestamp now = clock_.Now();
+  std::optional<NewSession> session;
+  bool failed = false;
+  bool clone = false;
+  const std::vector<std::uint8_t> challenge = pending->record.challenge;
+  // The challenge is single use: forget it before anything else.
+  {
+    store::SessionRecord cleared = pending->record;
+    cleared.challenge.clear();
+    if (auto s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(cleared); });
+        !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  auto credential_id = AssertionCredentialId(response_json);
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    failed = false;
+    clone = false;
+    session.reset();
+    auto throttle = tx.GetThrottle(account.id);
+    if (!throttle) return std::unexpected(throttle.error());
+    if (challenge.empty() || !credential_id ||
+        CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed) {
+      return failed = true, Status{};
+    }
+    auto stored = tx.GetPasskey(*credential_id);
+    if (!stored) {
+      if (stored.error().code() == ErrorCode::kNotFound) return failed = true, Status{};
+      return std::unexpected(stored.error());
+    }
+    if (stored->account_id != account.id) return failed = true, Status{};
+    RegisteredCredential registered;
+    registered.id = stored->external_id;
+    registered.cose_public_key = stored->material;
+    registered.algorithm = static_cast<int>(stored->algorithm);
+    registered.sign_count = static_cast<std::uint32_t>(stored->counter);
+    auto outcome =
+        VerifyAssertion(rp_, challenge, registered, response_json, UserVerification::kRequired);
+    if (!outcome) {
+      clone = outcome.error().code() == ErrorCode::kDataLoss;
+      return failed = true, Status{};
+    }
+    if (outcome->sign_count > 0 || stored->counter > 0) {
+      if (auto advanced = tx.AdvanceCredentialCounter(stored->id, outcome->sign_count); !advanced) {
+        if (advanced.error().code() == ErrorCode::kConflict) {
+          clone = true;
+          return failed = true, Status{};
+        }
+        return advanced;
+      }
+    }
+    if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
+    auto started = sessions_.Rotate(tx, *pending, store::SessionStage::kSession, now);
+    if (!started) return std::unexpected(started.error());
+    session.emplace(std::move(*started));
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  if (failed || !session) {
+    if (clone) {
+      (void)store_.InsertAlert({0, now, "passkey_clone", "account/" + account.id,
+                                "a passkey's signature counter did not move forward"});
+      Event(&account, client, "login_passkey", "clone_suspected");
+    }
+    RecordFailure(&account, account.login, client, "login_passkey");
+    return SessionFailed();
+  }
+  stuffing_.RecordFinished(client.source, account.login);
+  Event(&account, client, "login_passkey", "success");
+  return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
+}
+
+Result<std::string> LoginService::BeginPasskeyEnrollment(std::string_view enrollment_token) {
+  auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
+  if (!enrolling) return std::unexpected(enrolling.error());
+  auto challenge = Secret::Random(kChallengeBytes);
+  if (!challenge) return std::unexpected(challenge.error());
+  store::SessionRecord record = enrolling->record;
+  record.challenge.assign(challenge->bytes().begin(), challenge->bytes().end());
+  std::vector<std::vector<std::uint8_t>> exclude;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    exclude.clear();
+    auto credentials = tx.ListCredentials(enrolling->account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    for (const auto& c : *credentials) {
+      if (c.kind == kPasskey) exclude.push_back(c.external_id);
+    }
+    return tx.UpdateSession(record);
+  });
+  if (!s) return std::unexpected(s.error());
+  return CreationOptionsJson(rp_, AccountHandle(enrolling->account.id), enrolling->account.login,
+                             enrolling->account.display_name, record.challenge, exclude,
+                             UserVerification::kRequired);
+}
+
+void LoginService::ConfirmPasskeyEnrollment(std::string_view enrollment_token,
+                                            std::string_view response_json, const Client& client,
+                                            std::function<void(Result<SessionOutcome>)> done) {
+  auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
+  if (!enrolling) return done(std::unexpected(enrolling.error()));
+  if (enrolling->record.challenge.size() != kChallengeBytes) {
+    return done(Fail(ErrorCode::kInvalidArgument, "start the passkey enrollment first"));
+  }
+  auto registered = VerifyRegistration(rp_, enrolling->record.challenge, response_json,
+                                       UserVerification::kRequired);
+  if (!registered) {
+    Event(&enrolling->account, client, "enrollment_passkey", "failure");
+    return done(SessionFailed());
+  }
+  const Timestamp now = clock_.Now();
+  const std::string account_id = enrolling->account.id;
+  FinishEnrollment(
+      *enrolling, "enrollment_passkey", client,
+      [&, account_id](store::Transaction& tx) -> Status {
+        auto id = NewHandle();
+        if (!id) return std::unexpected(id.error());
+        store::Credential passkey;
+        passkey.id = *id;
+        passkey.account_id = account_id;
+        passkey.kind = std::string(kPasskey);
+        passkey.material = registered->cose_public_key;
+        passkey.external_id = registered->id;
+        passkey.counter = registered->sign_count;
+        passkey.algorithm = registered->algorithm;
+        passkey.created_at = now;
+        return tx.InsertCredential(passkey);
+      },
+      std::move(done));
+}
+
+void LoginService::FinishEnrollment(const ActiveSession& enrolling, std::string_view event,
+                                    const Client& client,
+                                    std::function<Status(store::Transaction&)> write,
+                                    std::function<void(Result<SessionOutcome>)> done) {
+  const Timestamp now = clock_.Now();
+  const store::Account& account = enrolling.account;
+  std::optional<NewSession> session;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    session.reset();
+    if (auto r = write(tx); !r) return r;
+    if (auto r = tx.SetAccountStatus(account.id, kStatusActive, now); !r) return r;
+    store::Account active = account;
+    active.status = std::string(kStatusActive);
+    ActiveSession as_active{enrolling.record, active, enrolling.kind};
+    auto started = sessions_.Rotate(tx, as_active, store::SessionStage::kSession, now);
+    if (!started) return std::unexpected(started.error());
+    session.emplace(std::move(*started));
+    return {};
+  });
+  if (!s) return done(std::unexpected(s.error()));
+  Event(&account, client, event, "success");
+  auto outcome =
+      std::make_shared<SessionOutcome>(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
+  ReplaceRecoveryCodes(account.id, [outcome, done = std::move(done)](
+                                       Result<std::vector<std::string>> codes) mutable {
+    if (codes) outcome->recovery_codes = std::move(*codes);
+    done(std::move(*outcome));
+  });
+}
+
 }  // namespace medvault::identity

@@ -36,6 +36,7 @@
 #include "identity/password_hasher.h"
 #include "identity/sessions.h"
 #include "identity/throttle.h"
+#include "identity/webauthn.h"
 #include "store/store.h"
 
 namespace medvault::identity {
@@ -102,6 +103,21 @@ class LoginService {
                                 const Client& client,
                                 std::function<void(Result<SessionOutcome>)> done);
 
+  // Passkeys. The relying party is set once before serving (its origins may depend on the
+  // bound port); not thread-safe against concurrent logins.
+  void SetRelyingParty(RelyingParty rp) { rp_ = std::move(rp); }
+  // Step 2 with a passkey: the options for navigator.credentials.get (a new single-use
+  // challenge, kept with the pending login), then the browser's answer.
+  Result<std::string> PasskeyLoginOptions(std::string_view pending_token);
+  Result<SessionOutcome> CompleteWithPasskey(std::string_view pending_token,
+                                             std::string_view response_json, const Client& client);
+  // In an enrollment: the options for navigator.credentials.create, then the answer; the
+  // account becomes active, a session starts and ten recovery codes are made.
+  Result<std::string> BeginPasskeyEnrollment(std::string_view enrollment_token);
+  void ConfirmPasskeyEnrollment(std::string_view enrollment_token, std::string_view response_json,
+                                const Client& client,
+                                std::function<void(Result<SessionOutcome>)> done);
+
   // Enrollment of staff: the enrollment code and a new password.
   void StartEnrollment(std::string_view code, Secret password, const Client& client,
                        std::function<void(Result<PasswordOutcome>)> done);
@@ -143,6 +159,11 @@ class LoginService {
   std::vector<std::string> FactorsOf(const store::Account& account,
                                      const std::vector<store::Credential>& credentials) const;
   Result<std::vector<std::uint8_t>> SealTotp(const Secret& secret, std::string_view account_id);
+  // Ends an enrollment with a new factor already written by `write`: the account becomes
+  // active, the enrollment token is replaced by a session, recovery codes are made.
+  void FinishEnrollment(const ActiveSession& enrolling, std::string_view event,
+                        const Client& client, std::function<Status(store::Transaction&)> write,
+                        std::function<void(Result<SessionOutcome>)> done);
   Result<Secret> OpenTotp(std::span<const std::uint8_t> sealed, std::string_view account_id);
   // Hashes a new password (policy first) and, in one transaction, runs `write` to store it
   // and start an enrollment.
@@ -160,6 +181,7 @@ class LoginService {
   AuthEventSink& events_;
   Secret totp_key_;
   LoginOptions options_;
+  RelyingParty rp_{"localhost", "medvault", {"https://localhost"}, false};
 };
 
 }  // namespace medvault::identity
