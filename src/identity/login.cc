@@ -26,9 +26,9 @@ std::span<const std::uint8_t> AsBytes(std::string_view text) {
 }
 
 std::vector<std::uint8_t> TotpAssociatedData(std::string_view account_id) {
-  std::vector<std::uint8_t> ad(kTotpSealLabel.begin(), kTotpSealLabel.end());
-  ad.insert(ad.end(), account_id.begin(), account_id.end());
-  return ad;
+  std::string text(kTotpSealLabel);
+  text.append(account_id);
+  return std::vector<std::uint8_t>(text.begin(), text.end());
 }
 
 const store::Credential* FindKind(const std::vector<store::Credential>& credentials,
