@@ -133,6 +133,7 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
       : login_(services.login),
         sessions_(services.sessions),
         clients_(services.clients),
+        accounts_(services.accounts),
         options_(std::move(options)) {}
 
   medvault::Status Add(http::Router& router);
@@ -166,6 +167,14 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   Response Passkey(const Request& request, const RequestContext& context);
   Response BeginPasskey(const Request& request);
   void ConfirmPasskey(const Request& request, const RequestContext& context, http::Respond respond);
+  Response StepUpPasskeyOptions(const Request& request);
+  Response StepUpPasskey(const Request& request, const RequestContext& context);
+  // An administrator's session with a fresh second factor (enrollment changes are sensitive).
+  // nullopt when allowed (the session goes to `out`), else the answer: 401 or 403.
+  std::optional<Response> RefuseUnlessAdministrator(const Request& request,
+                                                    std::optional<identity::ActiveSession>& out);
+  Response AdminCreate(const Request& request);
+  Response AdminReset(const Request& request);
   Response Me(const Request& request);
   Response ListSessions(const Request& request);
   Response EndSession(const Request& request, const RequestContext& context);
@@ -185,6 +194,7 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   identity::LoginService& login_;
   identity::Sessions& sessions_;
   identity::ApiClients& clients_;
+  identity::Accounts& accounts_;
   AuthApiOptions options_;
 };
 
@@ -380,6 +390,84 @@ void AuthRoutes::ConfirmPasskey(const Request& request, const RequestContext& co
       });
 }
 
+Response AuthRoutes::StepUpPasskeyOptions(const Request& request) {
+  auto session = Authenticate(request, true);
+  if (!session) return FromError(session.error(), request.version());
+  auto options = login_.PasskeyStepUpOptions(SessionCookie(request));
+  if (!options) return FromError(options.error(), request.version());
+  return RawJson(std::move(*options), request.version());
+}
+
+Response AuthRoutes::StepUpPasskey(const Request& request, const RequestContext& context) {
+  static constexpr FieldRule kRules[] = {{"credential", kMaxCredentialJson}};
+  auto session = Authenticate(request, true);
+  if (!session) return FromError(session.error(), request.version());
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto outcome = login_.StepUpWithPasskey(SessionCookie(request), (*fields)["credential"],
+                                          ClientOf(request, context));
+  return SessionOutcomeResponse(outcome, "The passkey was not accepted: ask for new options.",
+                                request.version());
+}
+
+std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
+    const Request& request, std::optional<identity::ActiveSession>& out) {
+  auto session = Authenticate(request, true);
+  if (!session) return FromError(session.error(), request.version());
+  if (session->kind != identity::AccountKind::kAdministrator) {
+    return Problem(Status::forbidden, "forbidden", "Only administrators manage accounts.",
+                   request.version());
+  }
+  if (!sessions_.HasFreshSecondFactor(session->record)) {
+    return Problem(Status::forbidden, "forbidden",
+                   "This action needs a second factor from the last 5 minutes: step up first "
+                   "(POST /auth/step-up/passkey or /auth/step-up/totp), then retry.",
+                   request.version());
+  }
+  out.emplace(std::move(*session));
+  return std::nullopt;
+}
+
+Response AuthRoutes::AdminCreate(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"login", kMaxLogin}, {"kind", 32}, {"name", kMaxName}};
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto kind = identity::ParseAccountKind((*fields)["kind"]);
+  if (!kind) return FromError(kind.error(), request.version());
+  auto created =
+      accounts_.CreateStaff((*fields)["login"], *kind, (*fields)["name"], admin->account.id);
+  if (!created) return FromError(created.error(), request.version());
+  boost::json::object body;
+  body["account_id"] = created->account.id;
+  body["login"] = created->account.login;
+  body["kind"] = created->account.kind;
+  body["status"] = created->account.status;
+  body["enrollment_code"] = created->enrollment_code.view();
+  return Json(Status::created, body, request.version());
+}
+
+Response AuthRoutes::AdminReset(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"login", kMaxLogin}};
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto code = accounts_.ResetEnrollment((*fields)["login"], admin->account.id);
+  if (!code) {
+    if (code.error().code() == ErrorCode::kNotFound) {
+      return Problem(Status::not_found, "not-found", "No account has this login.",
+                     request.version());
+    }
+    return FromError(code.error(), request.version());
+  }
+  boost::json::object body;
+  body["login"] = (*fields)["login"];
+  body["enrollment_code"] = code->view();
+  return Json(Status::ok, body, request.version());
+}
+
 Response AuthRoutes::Me(const Request& request) {
   auto session = Authenticate(request, false);
   if (!session) return FromError(session.error(), request.version());
@@ -567,6 +655,22 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
       {Verb::post, "/auth/enroll/passkey/options",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return BeginPasskey(r);
+       }},
+      {Verb::post, "/auth/step-up/passkey/options",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return StepUpPasskeyOptions(r);
+       }},
+      {Verb::post, "/auth/step-up/passkey",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return StepUpPasskey(r, c);
+       }},
+      {Verb::post, "/auth/admin/accounts",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminCreate(r);
+       }},
+      {Verb::post, "/auth/admin/accounts/reset",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminReset(r);
        }},
       {Verb::get, "/auth/me",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "http/router.h"
+#include "identity/accounts.h"
 #include "identity/api_clients.h"
 #include "identity/login.h"
 #include "identity/sessions.h"
@@ -35,6 +36,7 @@ struct AuthServices {
   identity::LoginService& login;
   identity::Sessions& sessions;
   identity::ApiClients& clients;
+  identity::Accounts& accounts;
 };
 
 medvault::Status AddAuthRoutes(http::Router& router, AuthServices services, AuthApiOptions options);

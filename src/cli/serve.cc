@@ -57,9 +57,10 @@ Status Serve(const ServeOptions& options) {
   if (!identity) return std::unexpected(identity.error());
   // Filled in once the port is known, before any request is served.
   auto token_endpoint = std::make_shared<std::string>();
-  if (auto ok = api::AddAuthRoutes(
-          router, {*(*identity)->login, *(*identity)->sessions, *(*identity)->clients},
-          {.token_endpoint = token_endpoint});
+  if (auto ok = api::AddAuthRoutes(router,
+                                   {*(*identity)->login, *(*identity)->sessions,
+                                    *(*identity)->clients, *(*identity)->accounts},
+                                   {.token_endpoint = token_endpoint});
       !ok) {
     return ok;
   }

@@ -121,7 +121,12 @@ void LoginService::RecordFailure(const store::Account* account, std::string_view
     });
     if (s && newly_disabled) Event(account, client, "account_locked", "disabled");
   }
-  if (stuffing_.RecordUnfinished(client.source, stuffing_key, now)) {
+  NoteUnfinished(client, stuffing_key);
+}
+
+void LoginService::NoteUnfinished(const Client& client, std::string_view account_key) {
+  const Timestamp now = clock_.Now();
+  if (stuffing_.RecordUnfinished(client.source, account_key, now)) {
     store::Alert alert{0, now, "credential_stuffing", "source/" + client.source,
                        "one source failed logins on many accounts"};
     (void)store_.InsertAlert(alert);
@@ -132,6 +137,9 @@ void LoginService::RecordFailure(const store::Account* account, std::string_view
 void LoginService::CheckPassword(std::string_view login, Secret password, const Client& client,
                                  std::function<void(Result<PasswordOutcome>)> done) {
   if (auto wait = SourceWait(client); wait.count() > 0) {
+    // A throttled attempt still names an account: it counts towards the stuffing alert.
+    auto folded = NormalizeLogin(login);
+    NoteUnfinished(client, folded ? std::string_view(*folded) : std::string_view("-"));
     Event(nullptr, client, "login_password", "throttled");
     return done(PasswordOutcome{StepResult::kSlowDown, wait, std::nullopt, {}});
   }
@@ -208,11 +216,7 @@ void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
     return done(Failed());
   }
   // Until the second factor, the attempt still counts as unfinished for this source.
-  if (stuffing_.RecordUnfinished(client.source, stuffing_key, clock_.Now())) {
-    (void)store_.InsertAlert({0, clock_.Now(), "credential_stuffing", "source/" + client.source,
-                              "one source failed logins on many accounts"});
-    Event(nullptr, client, "credential_stuffing", "alert");
-  }
+  NoteUnfinished(client, stuffing_key);
   std::optional<NewSession> pending;
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
     auto started = sessions_.Start(tx, *account, store::SessionStage::kPendingSecondFactor,
@@ -728,8 +732,29 @@ std::vector<std::uint8_t> AccountHandle(std::string_view account_id) {
 
 }  // namespace
 
+Result<std::string> LoginService::PasskeyStepUpOptions(std::string_view session_token) {
+  return PasskeyOptionsAt(session_token, store::SessionStage::kSession);
+}
+
+Result<SessionOutcome> LoginService::StepUpWithPasskey(std::string_view session_token,
+                                                       std::string_view response_json,
+                                                       const Client& client) {
+  return PasskeyAt(session_token, store::SessionStage::kSession, response_json, client);
+}
+
 Result<std::string> LoginService::PasskeyLoginOptions(std::string_view pending_token) {
-  auto pending = sessions_.Authenticate(pending_token, store::SessionStage::kPendingSecondFactor);
+  return PasskeyOptionsAt(pending_token, store::SessionStage::kPendingSecondFactor);
+}
+
+Result<SessionOutcome> LoginService::CompleteWithPasskey(std::string_view pending_token,
+                                                         std::string_view response_json,
+                                                         const Client& client) {
+  return PasskeyAt(pending_token, store::SessionStage::kPendingSecondFactor, response_json, client);
+}
+
+Result<std::string> LoginService::PasskeyOptionsAt(std::string_view token,
+                                                   store::SessionStage stage) {
+  auto pending = sessions_.Authenticate(token, stage);
   if (!pending) return std::unexpected(pending.error());
   auto challenge = Secret::Random(kChallengeBytes);
   if (!challenge) return std::unexpected(challenge.error());
@@ -752,19 +777,21 @@ Result<std::string> LoginService::PasskeyLoginOptions(std::string_view pending_t
   return RequestOptionsJson(rp_, record.challenge, allow, UserVerification::kRequired);
 }
 
-Result<SessionOutcome> LoginService::CompleteWithPasskey(std::string_view pending_token,
-                                                         std::string_view response_json,
-                                                         const Client& client) {
+Result<SessionOutcome> LoginService::PasskeyAt(std::string_view token, store::SessionStage stage,
+                                               std::string_view response_json,
+                                               const Client& client) {
+  const std::string_view event =
+      stage == store::SessionStage::kSession ? "step_up_passkey" : "login_passkey";
   if (auto wait = SourceWait(client); wait.count() > 0) {
-    Event(nullptr, client, "login_passkey", "throttled");
+    Event(nullptr, client, event, "throttled");
     return SessionOutcome{StepResult::kSlowDown, wait, std::nullopt, {}};
   }
-  auto pending = sessions_.Authenticate(pending_token, store::SessionStage::kPendingSecondFactor);
+  auto pending = sessions_.Authenticate(token, stage);
   if (!pending) {
     if (pending.error().code() != ErrorCode::kPermissionDenied) {
       return std::unexpected(pending.error());
     }
-    Event(nullptr, client, "login_passkey", "failure");
+    Event(nullptr, client, event, "failure");
     return SessionFailed();
   }
   const store::Account& account = pending->account;
@@ -830,13 +857,13 @@ Result<SessionOutcome> LoginService::CompleteWithPasskey(std::string_view pendin
     if (clone) {
       (void)store_.InsertAlert({0, now, "passkey_clone", "account/" + account.id,
                                 "a passkey's signature counter did not move forward"});
-      Event(&account, client, "login_passkey", "clone_suspected");
+      Event(&account, client, event, "clone_suspected");
     }
-    RecordFailure(&account, account.login, client, "login_passkey");
+    RecordFailure(&account, account.login, client, event);
     return SessionFailed();
   }
   stuffing_.RecordFinished(client.source, account.login);
-  Event(&account, client, "login_passkey", "success");
+  Event(&account, client, event, "success");
   return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
 }
 

@@ -111,6 +111,11 @@ class LoginService {
   Result<std::string> PasskeyLoginOptions(std::string_view pending_token);
   Result<SessionOutcome> CompleteWithPasskey(std::string_view pending_token,
                                              std::string_view response_json, const Client& client);
+  // Step-up with a passkey in a session: options (challenge kept with the session), then the
+  // browser's answer; a new token whose second factor is fresh.
+  Result<std::string> PasskeyStepUpOptions(std::string_view session_token);
+  Result<SessionOutcome> StepUpWithPasskey(std::string_view session_token,
+                                           std::string_view response_json, const Client& client);
   // In an enrollment: the options for navigator.credentials.create, then the answer; the
   // account becomes active, a session starts and ten recovery codes are made.
   Result<std::string> BeginPasskeyEnrollment(std::string_view enrollment_token);
@@ -154,11 +159,16 @@ class LoginService {
   void RecordFailure(const store::Account* account, std::string_view stuffing_key,
                      const Client& client, std::string_view event);
   std::chrono::seconds SourceWait(const Client& client);
+  // Counts an attempt on `account_key` that gave no session; raises the stuffing alert.
+  void NoteUnfinished(const Client& client, std::string_view account_key);
   void Event(const store::Account* account, const Client& client, std::string_view event,
              std::string_view outcome);
   std::vector<std::string> FactorsOf(const store::Account& account,
                                      const std::vector<store::Credential>& credentials) const;
   Result<std::vector<std::uint8_t>> SealTotp(const Secret& secret, std::string_view account_id);
+  Result<std::string> PasskeyOptionsAt(std::string_view token, store::SessionStage stage);
+  Result<SessionOutcome> PasskeyAt(std::string_view token, store::SessionStage stage,
+                                   std::string_view response_json, const Client& client);
   // Ends an enrollment with a new factor already written by `write`: the account becomes
   // active, the enrollment token is replaced by a session, recovery codes are made.
   void FinishEnrollment(const ActiveSession& enrolling, std::string_view event,

@@ -12,7 +12,9 @@ namespace {
 
 constexpr std::string_view kCsrfLabel = "medvault.csrf.v1:";
 
-std::unexpected<Error> Denied() { return Fail(ErrorCode::kPermissionDenied, "no valid session: log in again"); }
+std::unexpected<Error> Denied() {
+  return Fail(ErrorCode::kPermissionDenied, "no valid session: log in again");
+}
 
 }  // namespace
 

@@ -59,13 +59,13 @@ struct SessionRecord {
   SessionStage stage = SessionStage::kPendingSecondFactor;
   Timestamp created_at;
   Timestamp last_seen_at;
-  Timestamp expires_at;                 // absolute expiry
-  Timestamp second_factor_at;           // last second-factor check (epoch when none yet)
+  Timestamp expires_at;        // absolute expiry
+  Timestamp second_factor_at;  // last second-factor check (epoch when none yet)
   // The state of a ceremony in progress, single use: the last WebAuthn challenge issued, or
   // a sealed TOTP secret that awaits its first code.
   std::vector<std::uint8_t> challenge;
-  std::string user_agent;               // a short summary ("Chrome on Linux")
-  std::string source;                   // the client's address
+  std::string user_agent;  // a short summary ("Chrome on Linux")
+  std::string source;      // the client's address
 };
 
 // Per-account login throttling; an account without a row has the zero state.

@@ -222,7 +222,7 @@ class Transaction {
   virtual Result<std::int64_t> DeleteOneTimeCodes(std::string_view subject,
                                                   std::string_view purpose) = 0;
 
-  virtual Status InsertApiClient(const ApiClient& client) = 0;  // kAlreadyExists
+  virtual Status InsertApiClient(const ApiClient& client) = 0;             // kAlreadyExists
   virtual Result<ApiClient> GetApiClient(std::string_view client_id) = 0;  // kNotFound
   // Records an assertion id until it expires, first forgetting the ones expired at `now`:
   // kAlreadyExists when this client used this jti already (a replay).

@@ -113,6 +113,22 @@ test('a passkey registers, logs in, and a cloned or tampered one is refused', as
   assert.equal(ok.me, 200);
   assert.equal(ok.meBody.kind, 'administrator');
 
+  // Step-up with the passkey: a new token whose second factor is fresh.
+  const stepped = await page.evaluate(async (csrf) => {
+    const post = (path, body) => fetch(path, { method: 'POST', body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf } });
+    const options = await (await post('/auth/step-up/passkey/options', {})).json();
+    const assertion = await navigator.credentials.get(
+      { publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+    const done = await post('/auth/step-up/passkey',
+      { credential: JSON.stringify(assertion.toJSON()) });
+    const me = await (await fetch('/auth/me')).json();
+    return { status: done.status, fresh: me.second_factor_fresh, session: me.session_id };
+  }, ok.body.csrf_token);
+  assert.equal(stepped.status, 200);
+  assert.equal(stepped.fresh, true);
+  assert.notEqual(stepped.session, ok.meBody.session_id, 'a new session id after step-up');
+
   const tampered = await login(true);
   assert.equal(tampered.status, 401, 'a tampered signature is refused');
 

@@ -363,6 +363,37 @@ TEST_F(AuthApi, UsersListTheirSessionsAndLogOutEverywhere) {
   EXPECT_EQ(Me(other).status, 401u);
 }
 
+TEST_F(AuthApi, AdministratorsCreateAndResetAccountsWithAFreshSecondFactor) {
+  StartServer({{"MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR", "passkey_or_totp"}});
+  Enrolled admin = Enroll(AddUser("root.admin", "administrator"));
+  Enrolled clinician = Enroll(AddUser("c.martin"));
+  const std::string create = R"({"login":"l.bernard","kind":"lab_technician","name":"Lea B"})";
+
+  auto not_admin =
+      Send(server_->port(), "POST", "/auth/admin/accounts", create,
+           {"Cookie: " + clinician.session.cookie, "X-CSRF-Token: " + clinician.session.csrf});
+  EXPECT_EQ(not_admin.status, 403u) << not_admin.body;
+  auto no_csrf = Send(server_->port(), "POST", "/auth/admin/accounts", create,
+                      {"Cookie: " + admin.session.cookie});
+  EXPECT_EQ(no_csrf.status, 401u);
+
+  // The enrollment just checked the second factor: fresh for 5 minutes.
+  auto created = Send(server_->port(), "POST", "/auth/admin/accounts", create,
+                      {"Cookie: " + admin.session.cookie, "X-CSRF-Token: " + admin.session.csrf});
+  ASSERT_EQ(created.status, 201u) << created.body;
+  EXPECT_EQ(Str(created.json, "status"), "pending_enrollment");
+  EXPECT_EQ(Str(created.json, "enrollment_code").size(), 19u);
+  EXPECT_EQ(created.json.if_contains("password"), nullptr);
+
+  auto reset =
+      Send(server_->port(), "POST", "/auth/admin/accounts/reset", R"({"login":"c.martin"})",
+           {"Cookie: " + admin.session.cookie, "X-CSRF-Token: " + admin.session.csrf});
+  ASSERT_EQ(reset.status, 200u) << reset.body;
+  EXPECT_EQ(Me(clinician.session).status, 401u) << "a reset ends the account's sessions";
+  Enrolled again = Enroll(Str(reset.json, "enrollment_code"));
+  EXPECT_EQ(Me(again.session).status, 200u);
+}
+
 constexpr const char* kNodeSigner = R"js(
 const crypto = require('crypto');
 const fs = require('fs');

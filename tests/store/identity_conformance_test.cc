@@ -339,9 +339,10 @@ TEST_P(IdentityStore, OneTimeCodeIsUsableOnceBeforeItExpiresForItsPurposeOnly) {
       [&](Transaction& tx) { return tx.PeekOneTimeCode(hash, "activation", At(1500)); });
   ASSERT_TRUE(peeked.has_value()) << peeked.error().message();
   EXPECT_EQ(peeked->subject, "patient-1");
-  EXPECT_EQ(One<OneTimeCode>([&](Transaction& tx) {
-              return tx.PeekOneTimeCode(hash, "activation", At(2000));
-            }).error().code(),
+  EXPECT_EQ(One<OneTimeCode>(
+                [&](Transaction& tx) { return tx.PeekOneTimeCode(hash, "activation", At(2000)); })
+                .error()
+                .code(),
             ErrorCode::kNotFound);
   auto used = One<OneTimeCode>(
       [&](Transaction& tx) { return tx.ConsumeOneTimeCode(hash, "activation", At(1500)); });
@@ -351,9 +352,10 @@ TEST_P(IdentityStore, OneTimeCodeIsUsableOnceBeforeItExpiresForItsPurposeOnly) {
   auto again = One<OneTimeCode>(
       [&](Transaction& tx) { return tx.ConsumeOneTimeCode(hash, "activation", At(1501)); });
   EXPECT_EQ(again.error().code(), ErrorCode::kNotFound) << "single use";
-  EXPECT_EQ(One<OneTimeCode>([&](Transaction& tx) {
-              return tx.PeekOneTimeCode(hash, "activation", At(1501));
-            }).error().code(),
+  EXPECT_EQ(One<OneTimeCode>(
+                [&](Transaction& tx) { return tx.PeekOneTimeCode(hash, "activation", At(1501)); })
+                .error()
+                .code(),
             ErrorCode::kNotFound)
       << "a used code is not found by a peek either";
 }
