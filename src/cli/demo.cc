@@ -4,11 +4,14 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "core/french_ids.h"
 #include "core/ids.h"
+#include "identity/accounts.h"
+#include "identity/auth_events.h"
 
 namespace medvault::cli {
 namespace {
@@ -100,7 +103,8 @@ std::vector<DemoPatient> NamedPatients() {
 
 }  // namespace
 
-Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
+Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated,
+                                    std::string* first_patient_id) {
   std::vector<DemoPatient> patients = NamedPatients();
   DemoSequence sequence(20261123);
   const auto now =
@@ -127,6 +131,7 @@ Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
         patient.serial = static_cast<int>(i);
       }
       ids.push_back(NewResourceId());
+      if (i == 0 && first_patient_id != nullptr) *first_patient_id = ids.back();
       texts.push_back(PatientJson(ids.back(), patient));
     }
     std::vector<records::SealedWrite> writes;
@@ -137,6 +142,38 @@ Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
     written += ids.size();
   }
   return written;
+}
+
+Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
+  SystemClock clock;
+  identity::NoAuthEvents events;
+  identity::Accounts accounts(*vault.store, clock, events, {});
+  struct Staff {
+    const char* login;
+    identity::AccountKind kind;
+    const char* name;
+  };
+  static constexpr Staff kStaff[] = {
+      {"dr.martin", identity::AccountKind::kClinician, "Dr Camille Martin"},
+      {"lab.bernard", identity::AccountKind::kLabTechnician, "Léa Bernard"},
+      {"admin.petit", identity::AccountKind::kAdministrator, "Hugo Petit"},
+      {"audit.moreau", identity::AccountKind::kAuditor, "Inès Moreau"},
+  };
+  std::printf(
+      "demo accounts (enroll at POST /auth/enroll with the code, then a second factor;\n"
+      "administrators and auditors need a passkey):\n");
+  for (const Staff& staff : kStaff) {
+    auto created = accounts.CreateStaff(staff.login, staff.kind, staff.name, "demo");
+    if (!created) return std::unexpected(created.error());
+    std::printf("  %-13s %-15s enrollment code %s\n", staff.login,
+                std::string(identity::AccountKindName(staff.kind)).c_str(),
+                std::string(created->enrollment_code.view()).c_str());
+  }
+  auto code = accounts.IssueActivationCode(patient_id, "demo");
+  if (!code) return std::unexpected(code.error());
+  std::printf("  patient       (choose a login)  activation code %s (POST /auth/activate)\n",
+              std::string(code->view()).c_str());
+  return {};
 }
 
 }  // namespace medvault::cli

@@ -12,6 +12,7 @@
 #include "cli/demo.h"
 #include "cli/keys.h"
 #include "cli/serve.h"
+#include "cli/users.h"
 #include "cli/vault.h"
 
 namespace {
@@ -113,6 +114,42 @@ int Run(int argc, char** argv) {
   audit_scope->add_option("--to", scope_options.to, "End, ISO 8601 UTC (exclusive)")->required();
   audit_scope->add_option("--out", scope_options.out_dir,
                           "Directory for scope.csv, the notification drafts and the letters");
+  medvault::cli::UserAddOptions user_add_options;
+  fs::path user_dir;
+  std::string user_login;
+  std::string user_patient;
+  auto* user =
+      app.add_subcommand("user", "Accounts: add staff, reset an enrollment, activation codes");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand(
+      "add", "Create a staff account; prints a one-time enrollment code (never a password)");
+  user_add->add_option("--dir", user_add_options.vault_dir, "Directory of the vault")->required();
+  user_add->add_option("--login", user_add_options.login, "Login (3-64 of a-z 0-9 . _ @ -)")
+  user_add
+      ->add_option("--kind", user_add_options.kind,
+                   "clinician, lab_technician, administrator or auditor")
+  user_add->add_option("--name", user_add_options.name, "Display name")->required();
+  auto* user_reset = user->add_subcommand(
+      "reset", "Remove an account's factors and sessions; prints a new enrollment code");
+  user_reset->add_option("--dir", user_dir, "Directory of the vault")->required();
+  user_reset->add_option("--login", user_login, "Login of the account")->required();
+  auto* user_activation = user->add_subcommand(
+      "activation-code", "Print a one-time activation code for a patient's own account");
+  user_activation->add_option("--dir", user_dir, "Directory of the vault")->required();
+  user_activation->add_option("--patient", user_patient, "Patient id")->required();
+
+  medvault::cli::ClientAddOptions client_options;
+  auto* client = app.add_subcommand("client", "API clients (SMART Backend Services)");
+  client->require_subcommand(1);
+  auto* client_add = client->add_subcommand(
+      "add", "Register a machine client: its public JWKS and the scopes it may get");
+  client_add->add_option("--dir", client_options.vault_dir, "Directory of the vault")->required();
+  client_add->add_option("--client-id", client_options.client_id, "Client id")->required();
+  client_add->add_option("--jwks", client_options.jwks_file, "File with the public JWK Set")
+  client_add
+      ->add_option("--scopes", client_options.scopes,
+                   "SMART system scopes, e.g. \"system/Observation.c\"")
+  client_add->add_option("--organization", client_options.organization, "Owning organization");
 
   app.add_subcommand("version", "Print medvault's version");
 
@@ -150,12 +187,12 @@ int Run(int argc, char** argv) {
     if (code != kExitOk) return code;
     auto vault = medvault::cli::OpenVault(demo_dir, {});
     if (!vault) return Report(std::unexpected(vault.error()));
-    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients);
+    std::string first_patient;
+    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients, &first_patient);
     if (!added) return Report(std::unexpected(added.error()));
     std::printf("created demo vault %s with %zu patients (made up, encrypted in the store)\n",
                 demo_dir.c_str(), *added);
-    std::printf("demo accounts: none yet (accounts arrive with the identity module)\n");
-    return kExitOk;
+    return Report(medvault::cli::AddDemoAccounts(*vault, first_patient));
   }
   if (serve->parsed()) {
     if (!listen.empty()) serve_options.listen = listen;
@@ -168,6 +205,11 @@ int Run(int argc, char** argv) {
     return *intact ? kExitOk : kExitFailure;
   }
   if (audit_scope->parsed()) return Report(medvault::cli::AuditScope(audit_dir, scope_options));
+  if (user_add->parsed()) return Report(medvault::cli::AddUser(user_add_options));
+  if (user_reset->parsed()) return Report(medvault::cli::ResetUser(user_dir, user_login));
+  if (user_activation->parsed()) {
+    return Report(medvault::cli::IssueActivationCode(user_dir, user_patient));
+  if (client_add->parsed()) return Report(medvault::cli::AddClient(client_options));
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
   if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));
   std::printf("medvault %s\n", MEDVAULT_VERSION);

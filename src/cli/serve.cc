@@ -12,6 +12,8 @@
 
 #include "audit/audit_log.h"
 #include "audit/checkpointer.h"
+#include "api/auth_api.h"
+#include "cli/identity_services.h"
 #include "cli/vault.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -28,7 +30,9 @@ namespace {
 // from other processes of the same user.
 void HardenProcess() {
   ::umask(077);
-  struct rlimit no_core {0, 0};
+  struct rlimit no_core {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
@@ -57,8 +61,8 @@ Status CheckCheckpointDirOutsideData(const Config& config) {
 Status Serve(const ServeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   HardenProcess();
-  auto vault = OpenVault(options.vault_dir, {.listen = options.listen,
-                                             .store_url = options.store_url});
+  auto vault =
+      OpenVault(options.vault_dir, {.listen = options.listen, .store_url = options.store_url});
   if (!vault) return std::unexpected(vault.error());
   const Config* config = &vault->config;
 
@@ -84,13 +88,41 @@ Status Serve(const ServeOptions& options) {
 
   http::Router router;
   if (auto ok = http::AddHealthRoutes(router, [&store] { return store.Ping(); }); !ok) return ok;
+  auto identity = MakeIdentityServices(*vault);
+  if (!identity) return std::unexpected(identity.error());
+  // Filled in once the port is known, before any request is served.
+  auto token_endpoint = std::make_shared<std::string>();
+  if (auto ok = api::AddAuthRoutes(router,
+                                   {*(*identity)->login, *(*identity)->sessions,
+                                    *(*identity)->clients, *(*identity)->accounts},
+                                   {.token_endpoint = token_endpoint});
+      !ok) {
+    return ok;
+  }
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());
 
   const std::string address = (*server)->local_address();
-  const double startup_ms = std::chrono::duration<double, std::milli>(
-                                std::chrono::steady_clock::now() - started).count();
+  std::string public_url = config->auth.public_url;
+  if (public_url.empty()) public_url = (config->server.tls ? "https://" : "http://") + address;
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  *token_endpoint = public_url + "/auth/token";
+  identity::RelyingParty rp{config->auth.rp_id, "medvault", {}, false};
+  std::string_view origins = config->auth.passkey_origins;
+  while (!origins.empty()) {
+    const auto space = origins.find(' ');
+    if (space != 0) rp.origins.emplace_back(origins.substr(0, space));
+    if (space == std::string_view::npos) break;
+    origins.remove_prefix(space + 1);
+  }
+  if (rp.origins.empty()) {
+    const std::string port = address.substr(address.rfind(':') + 1);
+    rp.origins.push_back((config->server.tls ? "https://" : "http://") + rp.id + ":" + port);
+  }
+  (*identity)->login->SetRelyingParty(std::move(rp));
+  const double startup_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   log::Info("listening", {{"address", std::string_view(address)},
                           {"tls", config->server.tls},
                           {"startup_ms", startup_ms}});

@@ -70,6 +70,32 @@ struct AuditConfig {
   std::optional<std::filesystem::path> checkpoint_command;
 };
 
+// Login, sessions and throttling (identity). Second-factor rules per account kind are
+// "passkey" or "passkey_or_totp".
+struct AuthConfig {
+  // The server's public base URL ("https://vault.example.org"); empty: derived from the
+  // bound address. Machine clients sign assertions for PUBLIC_URL/auth/token.
+  std::string public_url;
+  std::chrono::milliseconds staff_idle_timeout{15 * 60 * 1000};
+  std::chrono::milliseconds patient_idle_timeout{30 * 60 * 1000};
+  std::chrono::milliseconds session_lifetime{12 * 60 * 60 * 1000};
+  std::chrono::milliseconds backoff_first_delay{1000};
+  std::size_t hash_threads = 2;
+  std::size_t hash_queue = 32;
+  std::size_t source_burst = 30;
+  std::size_t source_per_minute = 30;
+  std::size_t stuffing_accounts = 20;
+  // Passkeys: the WebAuthn relying party id and the exact origins allowed (space-separated;
+  // empty: SCHEME://RP_ID:PORT of the bound address).
+  std::string rp_id = "localhost";
+  std::string passkey_origins;
+  std::string second_factor_patient = "passkey_or_totp";
+  std::string second_factor_clinician = "passkey_or_totp";
+  std::string second_factor_lab_technician = "passkey_or_totp";
+  std::string second_factor_administrator = "passkey";
+  std::string second_factor_auditor = "passkey";
+};
+
 struct Config {
   std::filesystem::path vault_dir;
   ServerConfig server;
@@ -77,6 +103,7 @@ struct Config {
   KeysConfig keys;
   StoreConfig store;
   AuditConfig audit;
+  AuthConfig auth;
 };
 
 // Environment lookup, injectable so tests do not touch the process environment.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "crypto/aead.h"
 #include "crypto/hmac.h"
 
 namespace medvault::crypto {
@@ -13,6 +14,7 @@ constexpr std::string_view kKdfSalt = "medvault.root.kdf.v1";
 // none, so no field's purpose can equal another purpose.
 constexpr std::string_view kBlindIndexPurpose{"medvault.blind-index.v1\0", 24};
 constexpr std::string_view kSigningPurpose = "medvault.audit-signing.v1";
+constexpr std::string_view kSecretKeyPurpose{"medvault.secret-key.v1\0", 23};
 
 std::span<const std::uint8_t> AsBytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -48,6 +50,16 @@ Result<Secret> DerivedKeys::BlindIndexKey(std::string_view field) const {
   std::string purpose(kBlindIndexPurpose);
   purpose.append(field);
   return HkdfSha256(root_, AsBytes(kKdfSalt), AsBytes(purpose), kBlindIndexKeyBytes);
+}
+
+Result<Secret> DerivedKeys::SecretKey(std::string_view purpose) const {
+  if (!IsFieldName(purpose)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "secret-key purpose must be 1..64 characters of [a-z0-9._-]");
+  }
+  std::string info(kSecretKeyPurpose);
+  info.append(purpose);
+  return HkdfSha256(root_, AsBytes(kKdfSalt), AsBytes(info), kAeadKeyBytes);
 }
 
 }  // namespace medvault::crypto

@@ -36,6 +36,11 @@ class DerivedKeys {
   // of [a-z0-9._-]; anything else fails with kInvalidArgument.
   Result<Secret> BlindIndexKey(std::string_view field) const;
 
+  // A 32-byte AEAD key for sealing one kind of secret at rest, e.g. "identity.totp" for the
+  // TOTP secrets. Purposes follow the field-name rule of BlindIndexKey; a purpose's key is
+  // independent of every blind-index key even when the names are equal.
+  Result<Secret> SecretKey(std::string_view purpose) const;
+
   // The Ed25519 key that signs audit checkpoints.
   const SigningKey& signing_key() const { return signing_key_; }
 

@@ -39,6 +39,40 @@ enum class Query {
   kListKeys,          // (after, limit) -> patient_id, key_id, wrapped
   kInsertAlert,       // (raised_at_micros, kind, subject, detail) -> id
   kListAlerts,        // (after_id, limit) -> id, raised_at, kind, subject, detail
+  kInsertAccount,     // (id, login, kind, status, display_name, patient_id, created, updated)
+  kSelectAccount,     // (id) -> the account columns in that order
+  kSelectAccountByLogin,  // (login) -> the account columns
+  kUpdateAccountStatus,   // (id, status, updated)
+  kInsertCredential,  // (id, account_id, kind, material, external_id, counter, algorithm, created)
+  kSelectCredential,  // (id) -> the credential columns in that order
+  kListCredentials,   // (account_id) -> the credential columns, oldest first
+  kSelectPasskey,     // (external_id) -> the credential columns
+  kAdvanceCounter,    // (id, counter): only if counter is greater
+  kUpdateMaterial,    // (id, material)
+  kDeleteCredential,  // (id)
+  kDeleteCredentials, // (account_id, kind or '')
+  kInsertSession,     // (token_hash, id, account_id, stage, created, last_seen, expires,
+                      //  second_factor_at, challenge, user_agent, source)
+  kSelectSession,     // (token_hash) -> the session columns in that order
+  kListSessions,      // (account_id) -> the session columns, oldest first
+  kUpdateSession,     // (token_hash, stage, last_seen, expires, second_factor_at, challenge)
+  kDeleteSession,     // (token_hash)
+  kDeleteSessionById, // (account_id, id)
+  kDeleteSessions,    // (account_id)
+  kDeleteExpiredSessions,  // (now)
+  kSelectThrottle,    // (account_id) -> failures, next_allowed_at, disabled
+  kUpsertThrottle,    // (account_id, failures, next_allowed_at, disabled)
+  kInsertCode,        // (code_hash, purpose, subject, created, expires)
+  kSelectCode,        // (code_hash, purpose, now) -> subject, created, expires: usable only
+  kConsumeCode,       // (code_hash, purpose, now) -> subject, created, expires
+  kDeleteCodes,       // (subject, purpose)
+  kInsertClient,      // (client_id, jwks, scopes, organization, created)
+  kSelectClient,      // (client_id) -> client_id, jwks, scopes, organization, created
+  kDeleteExpiredJtis, // (now)
+  kInsertJti,         // (client_id, jti, expires): no row if it exists
+  kDeleteExpiredAccessTokens,  // (now)
+  kInsertAccessToken, // (token_hash, client_id, scopes, created, expires)
+  kSelectAccessToken, // (token_hash, now) -> token_hash, client_id, scopes, created, expires
   kSelectMigrations,  // () -> version
   kInsertMigration,   // (version, name, applied_at_micros)
   kPing,              // () -> 1

@@ -53,6 +53,45 @@ class SqlTransaction final : public Transaction {
   Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(std::int64_t after_size,
                                                             std::size_t limit) override;
 
+  // Identity tables: sql_identity.cc.
+  Status InsertAccount(const Account& account) override;
+  Result<Account> GetAccount(std::string_view id) override;
+  Result<Account> GetAccountByLogin(std::string_view login) override;
+  Status SetAccountStatus(std::string_view id, std::string_view status, Timestamp at) override;
+  Status InsertCredential(const Credential& credential) override;
+  Result<std::vector<Credential>> ListCredentials(std::string_view account_id) override;
+  Result<Credential> GetPasskey(std::span<const std::uint8_t> external_id) override;
+  Status AdvanceCredentialCounter(std::string_view id, std::int64_t counter) override;
+  Status ReplaceCredentialMaterial(std::string_view id,
+                                   std::span<const std::uint8_t> material) override;
+  Status DeleteCredential(std::string_view id) override;
+  Result<std::int64_t> DeleteCredentials(std::string_view account_id,
+                                         std::string_view kind) override;
+  Status InsertSession(const SessionRecord& session) override;
+  Result<SessionRecord> GetSession(std::span<const std::uint8_t> token_hash) override;
+  Result<std::vector<SessionRecord>> ListSessions(std::string_view account_id) override;
+  Status UpdateSession(const SessionRecord& session) override;
+  Status DeleteSession(std::span<const std::uint8_t> token_hash) override;
+  Status DeleteSessionById(std::string_view account_id, std::string_view id) override;
+  Result<std::int64_t> DeleteSessions(std::string_view account_id) override;
+  Result<std::int64_t> DeleteExpiredSessions(Timestamp now) override;
+  Result<ThrottleState> GetThrottle(std::string_view account_id) override;
+  Status PutThrottle(const ThrottleState& state) override;
+  Status InsertOneTimeCode(const OneTimeCode& code) override;
+  Result<OneTimeCode> ConsumeOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                         std::string_view purpose, Timestamp now) override;
+  Result<OneTimeCode> PeekOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                      std::string_view purpose, Timestamp now) override;
+  Result<std::int64_t> DeleteOneTimeCodes(std::string_view subject,
+                                          std::string_view purpose) override;
+  Status InsertApiClient(const ApiClient& client) override;
+  Result<ApiClient> GetApiClient(std::string_view client_id) override;
+  Status RecordUsedJti(std::string_view client_id, std::string_view jti, Timestamp expires_at,
+                       Timestamp now) override;
+  Status InsertAccessToken(const AccessToken& token) override;
+  Result<AccessToken> GetAccessToken(std::span<const std::uint8_t> token_hash,
+                                     Timestamp now) override;
+
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }
   // Whether the transaction deleted a wrapped key (SQLite then checkpoints its WAL).
@@ -62,6 +101,8 @@ class SqlTransaction final : public Transaction {
   Result<QueryResult> Run(Query query, std::initializer_list<Param> params);
   Status RequireWritable() const;
   Result<AuditHead> ReadAuditHead(Query query);
+  Result<OneTimeCode> FindOneTimeCode(Query query, std::span<const std::uint8_t> code_hash,
+                                      std::string_view purpose, Timestamp now);
 
   SqlSession& session_;
   Access access_;

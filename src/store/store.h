@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/identity_records.h"
 
 namespace medvault::store {
 
@@ -241,7 +242,6 @@ class Transaction {
   // patient_ids are left empty (they are in `encoded`).
   virtual Result<std::vector<AuditRecord>> FindAuditEntries(const AuditQuery& query,
                                                             std::int64_t after_index,
-                                                            std::size_t limit) = 0;
   // kNotFound when the subtree is not stored.
   virtual Result<Bytes> GetAuditNode(int level, std::int64_t index) = 0;
   // Nodes of one level with index >= from_index, in index order, at most `limit`.
@@ -252,6 +252,72 @@ class Transaction {
   // Checkpoints with size > after_size, by size, at most `limit`.
   virtual Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(std::int64_t after_size,
                                                                     std::size_t limit) = 0;
+  // Identity (migration 004_identity, rows in store/identity_records.h). Ids, logins, kinds
+  // and sources are at most kMaxNameBytes; hashes are exactly 32 bytes.
+
+  // kAlreadyExists when the id or the login is taken.
+  virtual Status InsertAccount(const Account& account) = 0;
+  virtual Result<Account> GetAccount(std::string_view id) = 0;
+  virtual Result<Account> GetAccountByLogin(std::string_view login) = 0;
+  virtual Status SetAccountStatus(std::string_view id, std::string_view status, Timestamp at) = 0;
+  // kAlreadyExists when the id, or a passkey's external id, is taken.
+  virtual Status InsertCredential(const Credential& credential) = 0;
+  // An account's credentials, oldest first (empty when it has none).
+  virtual Result<std::vector<Credential>> ListCredentials(std::string_view account_id) = 0;
+  // The passkey with this credential id; kNotFound.
+  virtual Result<Credential> GetPasskey(std::span<const std::uint8_t> external_id) = 0;
+  // Moves a credential's counter to `counter` only if that is greater than the stored one, so
+  // a TOTP step or a sign count is accepted once even when two logins race: kConflict when it
+  // is not greater, kNotFound when the credential is gone.
+  virtual Status AdvanceCredentialCounter(std::string_view id, std::int64_t counter) = 0;
+  // Replaces the material (a password rehashed at new parameters); kNotFound.
+  virtual Status ReplaceCredentialMaterial(std::string_view id,
+                                           std::span<const std::uint8_t> material) = 0;
+  virtual Status DeleteCredential(std::string_view id) = 0;  // kNotFound
+  // Removes an account's credentials of `kind` (every kind when empty); returns how many.
+  virtual Result<std::int64_t> DeleteCredentials(std::string_view account_id,
+                                                 std::string_view kind) = 0;
+  // kAlreadyExists when the token hash or the id is taken.
+  virtual Status InsertSession(const SessionRecord& session) = 0;
+  // kNotFound; expiry is the caller's check (it knows the idle timeout of the account's kind).
+  virtual Result<SessionRecord> GetSession(std::span<const std::uint8_t> token_hash) = 0;
+  // An account's sessions and pending logins, oldest first.
+  virtual Result<std::vector<SessionRecord>> ListSessions(std::string_view account_id) = 0;
+  // Writes stage, last_seen_at, expires_at, second_factor_at and challenge of the session
+  // with session.token_hash; kNotFound.
+  virtual Status UpdateSession(const SessionRecord& session) = 0;
+  virtual Status DeleteSession(std::span<const std::uint8_t> token_hash) = 0;  // kNotFound
+  // Ends the account's session with this public id; kNotFound (also for another's session).
+  virtual Status DeleteSessionById(std::string_view account_id, std::string_view id) = 0;
+  // Ends every session and pending login of an account; returns how many.
+  virtual Result<std::int64_t> DeleteSessions(std::string_view account_id) = 0;
+  // Forgets sessions whose absolute expiry is at or before `now`; returns how many.
+  virtual Result<std::int64_t> DeleteExpiredSessions(Timestamp now) = 0;
+  // The zero state when the account has no row.
+  virtual Result<ThrottleState> GetThrottle(std::string_view account_id) = 0;
+  virtual Status PutThrottle(const ThrottleState& state) = 0;  // insert or replace
+  virtual Status InsertOneTimeCode(const OneTimeCode& code) = 0;  // kAlreadyExists
+  // Marks the code used and returns it when it exists with this purpose, is unused and has
+  // not expired at `now`; kNotFound in every other case (one answer, so nothing leaks).
+  virtual Result<OneTimeCode> ConsumeOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                                 std::string_view purpose, Timestamp now) = 0;
+  // The code as ConsumeOneTimeCode would find it, without using it up (kNotFound likewise).
+  virtual Result<OneTimeCode> PeekOneTimeCode(std::span<const std::uint8_t> code_hash,
+                                              std::string_view purpose, Timestamp now) = 0;
+  // Removes the codes of a subject for a purpose (used or not); returns how many.
+  virtual Result<std::int64_t> DeleteOneTimeCodes(std::string_view subject,
+                                                  std::string_view purpose) = 0;
+  virtual Status InsertApiClient(const ApiClient& client) = 0;             // kAlreadyExists
+  virtual Result<ApiClient> GetApiClient(std::string_view client_id) = 0;  // kNotFound
+  // Records an assertion id until it expires, first forgetting the ones expired at `now`:
+  // kAlreadyExists when this client used this jti already (a replay).
+  virtual Status RecordUsedJti(std::string_view client_id, std::string_view jti,
+                               Timestamp expires_at, Timestamp now) = 0;
+  // Stores a new access token, first forgetting the ones expired at token.created_at.
+  virtual Status InsertAccessToken(const AccessToken& token) = 0;
+  // The token when it exists and has not expired at `now`; kNotFound otherwise.
+  virtual Result<AccessToken> GetAccessToken(std::span<const std::uint8_t> token_hash,
+                                             Timestamp now) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered

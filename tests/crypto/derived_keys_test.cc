@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "crypto/aead.h"
 #include "test_bytes.h"
 
 namespace medvault::crypto {
@@ -94,6 +95,21 @@ TEST(DerivedKeys, SigningKeyIsIndependentOfBlindIndexKeys) {
   auto as_signing = SigningKey::FromSeed(*index_key);
   ASSERT_TRUE(as_signing);
   EXPECT_NE(as_signing->public_key(), keys->signing_key().public_key());
+}
+
+TEST(DerivedKeys, SecretKeysAreStablePerPurposeAndIndependentOfIndexKeys) {
+  auto keys = KeysOf(9);
+  auto totp = keys->SecretKey("identity.totp");
+  auto again = KeysOf(9)->SecretKey("identity.totp");
+  auto other = keys->SecretKey("identity.other");
+  auto index = keys->BlindIndexKey("identity.totp");
+  ASSERT_TRUE(totp && again && other && index);
+  EXPECT_EQ(totp->size(), kAeadKeyBytes);
+  EXPECT_TRUE(totp->Equals(*again));
+  EXPECT_FALSE(totp->Equals(*other));
+  EXPECT_FALSE(totp->Equals(*index)) << "same name, different purpose, different key";
+  EXPECT_FALSE(keys->SecretKey(""));
+  EXPECT_FALSE(keys->SecretKey("Identity TOTP"));
 }
 
 }  // namespace

@@ -518,8 +518,10 @@ TEST_P(StoreConformance, MigrationsAreAppliedOnceAndReopeningIsIdempotent) {
   ASSERT_TRUE(applied.has_value()) << applied.error().message();
   ASSERT_THAT(*applied, Not(IsEmpty()));
   EXPECT_EQ(applied->front(), 1);
-  for (std::size_t i = 0; i < applied->size(); ++i) {
-    EXPECT_EQ((*applied)[i], static_cast<int>(i + 1)) << "numbered 1, 2, 3... without gaps";
+  // Ascending without repeats; a gap is allowed while branches land their numbers apart
+  // (identity's 004 may arrive before audit's 003).
+  for (std::size_t i = 1; i < applied->size(); ++i) {
+    EXPECT_LT((*applied)[i - 1], (*applied)[i]) << "numbered in increasing order";
   }
   ASSERT_TRUE(store_->Put(Write("Patient", "a", 0, "kept")));
   ASSERT_TRUE(store_->InsertWrappedKey({"patient-1", "kek-1", B("w")}));

@@ -59,6 +59,100 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
      "INSERT INTO alerts (raised_at, kind, subject, detail) VALUES (?1, ?2, ?3, ?4) RETURNING id"},
     {Query::kListAlerts,
      "SELECT id, raised_at, kind, subject, detail FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    {Query::kInsertAccount,
+     "INSERT INTO accounts (id, login, kind, status, display_name, patient_id, "
+     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO "
+     "NOTHING"},
+    {Query::kSelectAccount,
+     "SELECT id, login, kind, status, display_name, patient_id, created_at, updated_at "
+     "FROM accounts WHERE id = ?1"},
+    {Query::kSelectAccountByLogin,
+     "SELECT id, login, kind, status, display_name, patient_id, created_at, updated_at "
+     "FROM accounts WHERE login = ?1"},
+    {Query::kUpdateAccountStatus,
+     "UPDATE accounts SET status = ?2, updated_at = ?3 WHERE id = ?1"},
+    {Query::kInsertCredential,
+     "INSERT INTO credentials (id, account_id, kind, material, external_id, counter, "
+     "algorithm, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO "
+     "NOTHING"},
+    {Query::kSelectCredential,
+     "SELECT id, account_id, kind, material, external_id, counter, algorithm, "
+     "created_at FROM credentials WHERE id = ?1"},
+    {Query::kListCredentials,
+     "SELECT id, account_id, kind, material, external_id, counter, algorithm, "
+     "created_at FROM credentials WHERE account_id = ?1 ORDER BY created_at, id"},
+    {Query::kSelectPasskey,
+     "SELECT id, account_id, kind, material, external_id, counter, algorithm, "
+     "created_at FROM credentials WHERE kind = 'passkey' AND external_id = ?1"},
+    {Query::kAdvanceCounter,
+     "UPDATE credentials SET counter = ?2 WHERE id = ?1 AND counter < ?2"},
+    {Query::kUpdateMaterial,
+     "UPDATE credentials SET material = ?2 WHERE id = ?1"},
+    {Query::kDeleteCredential,
+     "DELETE FROM credentials WHERE id = ?1"},
+    {Query::kDeleteCredentials,
+     "DELETE FROM credentials WHERE account_id = ?1 AND (?2 = '' OR kind = ?2)"},
+    {Query::kInsertSession,
+     "INSERT INTO sessions (token_hash, id, account_id, stage, created_at, "
+     "last_seen_at, expires_at, second_factor_at, challenge, user_agent, source) "
+     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING"},
+    {Query::kSelectSession,
+     "SELECT token_hash, id, account_id, stage, created_at, last_seen_at, expires_at, "
+     "second_factor_at, challenge, user_agent, source FROM sessions WHERE token_hash = "
+     "?1"},
+    {Query::kListSessions,
+     "SELECT token_hash, id, account_id, stage, created_at, last_seen_at, expires_at, "
+     "second_factor_at, challenge, user_agent, source FROM sessions WHERE account_id = "
+     "?1 ORDER BY created_at, id"},
+    {Query::kUpdateSession,
+     "UPDATE sessions SET stage = ?2, last_seen_at = ?3, expires_at = ?4, "
+     "second_factor_at = ?5, challenge = ?6 WHERE token_hash = ?1"},
+    {Query::kDeleteSession,
+     "DELETE FROM sessions WHERE token_hash = ?1"},
+    {Query::kDeleteSessionById,
+     "DELETE FROM sessions WHERE account_id = ?1 AND id = ?2"},
+    {Query::kDeleteSessions,
+     "DELETE FROM sessions WHERE account_id = ?1"},
+    {Query::kDeleteExpiredSessions,
+     "DELETE FROM sessions WHERE expires_at <= ?1"},
+    {Query::kSelectThrottle,
+     "SELECT consecutive_failures, next_allowed_at, disabled FROM login_throttle WHERE "
+     "account_id = ?1"},
+    {Query::kUpsertThrottle,
+     "INSERT INTO login_throttle (account_id, consecutive_failures, next_allowed_at, "
+     "disabled) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id) DO UPDATE SET "
+     "consecutive_failures = excluded.consecutive_failures, next_allowed_at = "
+     "excluded.next_allowed_at, disabled = excluded.disabled"},
+    {Query::kInsertCode,
+     "INSERT INTO one_time_codes (code_hash, purpose, subject, created_at, expires_at, "
+     "used_at) VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT DO NOTHING"},
+    {Query::kSelectCode,
+     "SELECT subject, created_at, expires_at FROM one_time_codes WHERE code_hash = ?1 AND "
+     "purpose = ?2 AND used_at = 0 AND expires_at > ?3"},
+    {Query::kConsumeCode,
+     "UPDATE one_time_codes SET used_at = ?3 WHERE code_hash = ?1 AND purpose = ?2 AND "
+     "used_at = 0 AND expires_at > ?3 RETURNING subject, created_at, expires_at"},
+    {Query::kDeleteCodes,
+     "DELETE FROM one_time_codes WHERE subject = ?1 AND purpose = ?2"},
+    {Query::kInsertClient,
+     "INSERT INTO api_clients (client_id, jwks, allowed_scopes, organization, "
+     "created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"},
+    {Query::kSelectClient,
+     "SELECT client_id, jwks, allowed_scopes, organization, created_at FROM "
+     "api_clients WHERE client_id = ?1"},
+    {Query::kDeleteExpiredJtis,
+     "DELETE FROM used_jtis WHERE expires_at <= ?1"},
+    {Query::kInsertJti,
+     "INSERT INTO used_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3) ON "
+     "CONFLICT DO NOTHING"},
+    {Query::kDeleteExpiredAccessTokens,
+     "DELETE FROM access_tokens WHERE expires_at <= ?1"},
+    {Query::kInsertAccessToken,
+     "INSERT INTO access_tokens (token_hash, client_id, scopes, created_at, "
+     "expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"},
+    {Query::kSelectAccessToken,
+     "SELECT token_hash, client_id, scopes, created_at, expires_at FROM access_tokens "
+     "WHERE token_hash = ?1 AND expires_at > ?2"},
     {Query::kSelectMigrations, "SELECT version FROM schema_migrations ORDER BY version"},
     {Query::kInsertMigration,
      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)"},
@@ -195,6 +289,89 @@ CREATE TABLE audit_checkpoints (
   signed_at INTEGER NOT NULL,
   note TEXT NOT NULL
 ) STRICT;
+)sql"},
+    {4, "004_identity", R"sql(
+CREATE TABLE accounts (
+  id TEXT NOT NULL PRIMARY KEY,
+  login TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE credentials (
+  id TEXT NOT NULL PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  kind TEXT NOT NULL,
+  material BLOB NOT NULL,
+  external_id BLOB NOT NULL,
+  counter INTEGER NOT NULL,
+  algorithm INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX credentials_by_account ON credentials (account_id);
+CREATE UNIQUE INDEX passkeys_by_external_id ON credentials (external_id) WHERE kind = 'passkey';
+
+CREATE TABLE sessions (
+  token_hash BLOB NOT NULL PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  stage INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  second_factor_at INTEGER NOT NULL,
+  challenge BLOB NOT NULL,
+  user_agent TEXT NOT NULL,
+  source TEXT NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX sessions_by_account ON sessions (account_id);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+CREATE TABLE login_throttle (
+  account_id TEXT NOT NULL PRIMARY KEY REFERENCES accounts (id),
+  consecutive_failures INTEGER NOT NULL,
+  next_allowed_at INTEGER NOT NULL,
+  disabled INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE one_time_codes (
+  code_hash BLOB NOT NULL PRIMARY KEY,
+  purpose TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX one_time_codes_by_subject ON one_time_codes (subject, purpose);
+
+CREATE TABLE api_clients (
+  client_id TEXT NOT NULL PRIMARY KEY,
+  jwks TEXT NOT NULL,
+  allowed_scopes TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE used_jtis (
+  client_id TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, jti)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX used_jtis_by_expiry ON used_jtis (expires_at);
+
+CREATE TABLE access_tokens (
+  token_hash BLOB NOT NULL PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES api_clients (client_id),
+  scopes TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at);
 )sql"},
 };
 

@@ -1,0 +1,86 @@
+#include "cli/users.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/vault.h"
+#include "identity/accounts.h"
+#include "identity/api_clients.h"
+#include "identity/auth_events.h"
+
+namespace medvault::cli {
+namespace {
+
+constexpr std::string_view kCliActor = "cli";
+
+}  // namespace
+
+Status AddUser(const UserAddOptions& options) {
+  auto kind = identity::ParseAccountKind(options.kind);
+  if (!kind) return std::unexpected(kind.error());
+  auto vault = OpenVault(options.vault_dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  SystemClock clock;
+  identity::NoAuthEvents events;
+  identity::Accounts accounts(*vault->store, clock, events, {});
+  if (*kind == identity::AccountKind::kPatient) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "patients activate their own account: give them a code from `medvault user "
+                "activation-code --patient ID`");
+  }
+  auto created = accounts.CreateStaff(options.login, *kind, options.name, kCliActor);
+  if (!created) return std::unexpected(created.error());
+  std::printf("account %s (%s) created, pending enrollment\n", created->account.login.c_str(),
+              created->account.kind.c_str());
+  std::printf("enrollment code (one use, 72 h): %s\n",
+              std::string(created->enrollment_code.view()).c_str());
+  return {};
+}
+
+Status ResetUser(const std::filesystem::path& vault_dir, const std::string& login) {
+  auto vault = OpenVault(vault_dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  SystemClock clock;
+  identity::NoAuthEvents events;
+  identity::Accounts accounts(*vault->store, clock, events, {});
+  auto code = accounts.ResetEnrollment(login, kCliActor);
+  if (!code) return std::unexpected(code.error());
+  std::printf("enrollment of %s reset: factors and sessions removed\n", login.c_str());
+  std::printf("enrollment code (one use, 72 h): %s\n", std::string(code->view()).c_str());
+  return {};
+}
+
+Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::string& patient_id) {
+  auto vault = OpenVault(vault_dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  SystemClock clock;
+  identity::NoAuthEvents events;
+  identity::Accounts accounts(*vault->store, clock, events, {});
+  auto code = accounts.IssueActivationCode(patient_id, kCliActor);
+  if (!code) return std::unexpected(code.error());
+  std::printf("activation code (one use, 30 days): %s\n", std::string(code->view()).c_str());
+  return {};
+}
+
+Status AddClient(const ClientAddOptions& options) {
+  std::ifstream in(options.jwks_file);
+  if (!in)
+    return Fail(ErrorCode::kNotFound, "cannot read the JWKS file " + options.jwks_file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto vault = OpenVault(options.vault_dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  SystemClock clock;
+  identity::NoAuthEvents events;
+  identity::ApiClients clients(*vault->store, clock, events);
+  if (auto s =
+          clients.Register(options.client_id, text.str(), options.scopes, options.organization);
+      !s) {
+    return s;
+  }
+  std::printf("client %s registered\n", options.client_id.c_str());
+  return {};
+}
+
+}  // namespace medvault::cli

@@ -1,0 +1,37 @@
+// `medvault user ...` and `medvault client ...`: accounts and API clients from the command
+// line, for operators. No command takes, sets or prints a password: staff get a one-time
+// enrollment code, patients a one-time activation code.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/error.h"
+
+namespace medvault::cli {
+
+struct UserAddOptions {
+  std::filesystem::path vault_dir;
+  std::string login;
+  std::string kind;
+  std::string name;
+};
+// Prints the account id and its one-time enrollment code.
+Status AddUser(const UserAddOptions& options);
+
+// Drops the account's factors and sessions; prints a new enrollment code.
+Status ResetUser(const std::filesystem::path& vault_dir, const std::string& login);
+
+// Prints a one-time activation code for a patient.
+Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::string& patient_id);
+
+struct ClientAddOptions {
+  std::filesystem::path vault_dir;
+  std::string client_id;
+  std::filesystem::path jwks_file;
+  std::string scopes;
+  std::string organization;
+};
+Status AddClient(const ClientAddOptions& options);
+
+}  // namespace medvault::cli
