@@ -17,6 +17,7 @@ TEST_PACKAGES=(
   clang-14 libclang-rt-14-dev
   softhsm2
   oathtool
+  chromium
 )
 
 BENCH_PACKAGES=(wrk libbenchmark-dev curl)

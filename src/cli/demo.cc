@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/identity_services.h"
 #include "core/french_ids.h"
 #include "core/ids.h"
 #include "identity/accounts.h"
@@ -146,7 +147,9 @@ Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated,
 
 Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
   SystemClock clock;
-  identity::NoAuthEvents events;
+  auto audit_log = audit::AuditLog::Open(*vault.store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  AuditAuthEvents events(**audit_log, "cli");
   identity::Accounts accounts(*vault.store, clock, events, {});
   struct Staff {
     const char* login;

@@ -20,20 +20,74 @@ Result<identity::SecondFactorRule> Rule(const std::string& value, std::string_vi
   return *rule;
 }
 
+audit::Action ActionOf(std::string_view event) {
+  using audit::Action;
+  if (event == "login_password") return Action::kLogin;
+  if (event.starts_with("login_") || event == "step_up") return Action::kSecondFactor;
+  if (event.starts_with("enrollment_") && event != "enrollment_reset") return Action::kEnrollFactor;
+  if (event == "activation") return Action::kEnrollFactor;
+  if (event == "account_locked") return Action::kLockout;
+  if (event == "account_created" || event == "client_registered") return Action::kUserAdd;
+  if (event == "token") return Action::kTokenIssue;
+  if (event.starts_with("logout") || event.starts_with("session")) return Action::kSessionEnd;
+  return Action::kUserChange;  // resets, activation codes and other account changes
+}
+
+audit::Role RoleOf(std::string_view kind) {
+  using audit::Role;
+  if (kind == "patient") return Role::kPatient;
+  if (kind == "clinician") return Role::kClinician;
+  if (kind == "lab_technician") return Role::kLabTechnician;
+  if (kind == "administrator") return Role::kAdministrator;
+  if (kind == "auditor") return Role::kAuditor;
+  if (kind == "client") return Role::kIntegration;
+  return Role::kNone;
+}
+
 }  // namespace
 
-void LogAuthEvents::Record(const identity::AuthEvent& event) {
+audit::Entry AuditEntryOf(const identity::AuthEvent& event, std::string_view client) {
+  audit::Entry entry;
+  entry.time = event.at;
+  entry.client = std::string(client);
+  entry.source_address = event.source;
+  entry.action = ActionOf(event.event);
+  entry.outcome = event.outcome == "success" ? audit::Outcome::kSuccess : audit::Outcome::kDenied;
+  const bool by_operator = client == "cli";
+  if (by_operator || !event.actor_id.empty()) {
+    // Someone acted on the account: the actor is who, the account is what.
+    entry.account = by_operator ? "" : event.actor_id;
+    entry.role = by_operator ? audit::Role::kOperator : audit::Role::kAdministrator;
+    entry.purpose = audit::Purpose::kAdministration;
+    if (!event.account_id.empty()) {
+      entry.resource_type = event.account_kind == "client" ? "Client" : "Account";
+      entry.resource_ids = {event.account_id};
+    }
+  } else {
+    entry.account = event.account_id;
+    entry.role = RoleOf(event.account_kind);
+  }
+  return entry;
+}
+
+void AuditAuthEvents::Record(const identity::AuthEvent& event) {
   log::Info("auth_event", {{"account", std::string_view(event.account_id)},
                            {"kind", std::string_view(event.account_kind)},
                            {"source", std::string_view(event.source)},
                            {"auth_event", std::string_view(event.event)},
                            {"outcome", std::string_view(event.outcome)},
                            {"actor", std::string_view(event.actor_id)}});
+  if (auto appended = log_.Append(AuditEntryOf(event, client_)); !appended) {
+    log::Error("audit_write_failed", {{"auth_event", std::string_view(event.event)},
+                                      {"error", std::string_view(appended.error().message())}});
+  }
 }
 
-Result<std::unique_ptr<IdentityServices>> MakeIdentityServices(OpenedVault& vault) {
+Result<std::unique_ptr<IdentityServices>> MakeIdentityServices(OpenedVault& vault,
+                                                               audit::AuditLog& audit_log) {
   const AuthConfig& config = vault.config.auth;
   auto services = std::make_unique<IdentityServices>();
+  services->events = std::make_unique<AuditAuthEvents>(audit_log, "api");
 
   identity::LoginOptions login_options;
   // Below one second (tests only): no backoff, the disable-after-100 rule still holds.
@@ -82,14 +136,14 @@ Result<std::unique_ptr<IdentityServices>> MakeIdentityServices(OpenedVault& vaul
       std::make_unique<identity::StuffingDetector>(identity::StuffingDetector::Options{
           .distinct_accounts = std::max<std::size_t>(1, config.stuffing_accounts)});
   services->accounts = std::make_unique<identity::Accounts>(
-      *vault.store, services->clock, services->events, identity::Accounts::Options{});
+      *vault.store, services->clock, *services->events, identity::Accounts::Options{});
   services->clients =
-      std::make_unique<identity::ApiClients>(*vault.store, services->clock, services->events);
+      std::make_unique<identity::ApiClients>(*vault.store, services->clock, *services->events);
   auto totp_key = vault.records->derived_keys().SecretKey("identity.totp");
   if (!totp_key) return std::unexpected(totp_key.error());
   services->login = std::make_unique<identity::LoginService>(
       *vault.store, services->clock, *services->hasher, *services->sessions,
-      *services->source_throttle, *services->stuffing, services->events, std::move(*totp_key),
+      *services->source_throttle, *services->stuffing, *services->events, std::move(*totp_key),
       login_options);
   return services;
 }

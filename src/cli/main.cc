@@ -125,9 +125,11 @@ int Run(int argc, char** argv) {
       "add", "Create a staff account; prints a one-time enrollment code (never a password)");
   user_add->add_option("--dir", user_add_options.vault_dir, "Directory of the vault")->required();
   user_add->add_option("--login", user_add_options.login, "Login (3-64 of a-z 0-9 . _ @ -)")
+      ->required();
   user_add
       ->add_option("--kind", user_add_options.kind,
                    "clinician, lab_technician, administrator or auditor")
+      ->required();
   user_add->add_option("--name", user_add_options.name, "Display name")->required();
   auto* user_reset = user->add_subcommand(
       "reset", "Remove an account's factors and sessions; prints a new enrollment code");
@@ -146,9 +148,11 @@ int Run(int argc, char** argv) {
   client_add->add_option("--dir", client_options.vault_dir, "Directory of the vault")->required();
   client_add->add_option("--client-id", client_options.client_id, "Client id")->required();
   client_add->add_option("--jwks", client_options.jwks_file, "File with the public JWK Set")
+      ->required();
   client_add
       ->add_option("--scopes", client_options.scopes,
                    "SMART system scopes, e.g. \"system/Observation.c\"")
+      ->required();
   client_add->add_option("--organization", client_options.organization, "Owning organization");
 
   app.add_subcommand("version", "Print medvault's version");
@@ -209,6 +213,7 @@ int Run(int argc, char** argv) {
   if (user_reset->parsed()) return Report(medvault::cli::ResetUser(user_dir, user_login));
   if (user_activation->parsed()) {
     return Report(medvault::cli::IssueActivationCode(user_dir, user_patient));
+  }
   if (client_add->parsed()) return Report(medvault::cli::AddClient(client_options));
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
   if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));

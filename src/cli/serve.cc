@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 
+#include "api/auth_api.h"
 #include "audit/audit_log.h"
 #include "audit/checkpointer.h"
-#include "api/auth_api.h"
 #include "cli/identity_services.h"
 #include "cli/vault.h"
 #include "core/config.h"
@@ -47,8 +47,8 @@ Status CheckCheckpointDirOutsideData(const Config& config) {
       fs::weakly_canonical(fs::path(config.store.url.substr(kSqlite.size())).parent_path(), error);
   const fs::path checkpoints = fs::weakly_canonical(config.audit.checkpoint_dir, error);
   if (error) return {};
-  auto [mismatch, rest] = std::mismatch(data.begin(), data.end(), checkpoints.begin(),
-                                        checkpoints.end());
+  auto [mismatch, rest] =
+      std::mismatch(data.begin(), data.end(), checkpoints.begin(), checkpoints.end());
   if (mismatch == data.end()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "audit.checkpoint_dir must be outside the data directory");
@@ -88,7 +88,7 @@ Status Serve(const ServeOptions& options) {
 
   http::Router router;
   if (auto ok = http::AddHealthRoutes(router, [&store] { return store.Ping(); }); !ok) return ok;
-  auto identity = MakeIdentityServices(*vault);
+  auto identity = MakeIdentityServices(*vault, **audit_log);
   if (!identity) return std::unexpected(identity.error());
   // Filled in once the port is known, before any request is served.
   auto token_endpoint = std::make_shared<std::string>();

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/identity_services.h"
 #include "cli/vault.h"
 #include "identity/accounts.h"
 #include "identity/api_clients.h"
@@ -22,7 +23,9 @@ Status AddUser(const UserAddOptions& options) {
   auto vault = OpenVault(options.vault_dir, {});
   if (!vault) return std::unexpected(vault.error());
   SystemClock clock;
-  identity::NoAuthEvents events;
+  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  AuditAuthEvents events(**audit_log, "cli");
   identity::Accounts accounts(*vault->store, clock, events, {});
   if (*kind == identity::AccountKind::kPatient) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -42,7 +45,9 @@ Status ResetUser(const std::filesystem::path& vault_dir, const std::string& logi
   auto vault = OpenVault(vault_dir, {});
   if (!vault) return std::unexpected(vault.error());
   SystemClock clock;
-  identity::NoAuthEvents events;
+  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  AuditAuthEvents events(**audit_log, "cli");
   identity::Accounts accounts(*vault->store, clock, events, {});
   auto code = accounts.ResetEnrollment(login, kCliActor);
   if (!code) return std::unexpected(code.error());
@@ -55,7 +60,9 @@ Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::st
   auto vault = OpenVault(vault_dir, {});
   if (!vault) return std::unexpected(vault.error());
   SystemClock clock;
-  identity::NoAuthEvents events;
+  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  AuditAuthEvents events(**audit_log, "cli");
   identity::Accounts accounts(*vault->store, clock, events, {});
   auto code = accounts.IssueActivationCode(patient_id, kCliActor);
   if (!code) return std::unexpected(code.error());
@@ -72,7 +79,9 @@ Status AddClient(const ClientAddOptions& options) {
   auto vault = OpenVault(options.vault_dir, {});
   if (!vault) return std::unexpected(vault.error());
   SystemClock clock;
-  identity::NoAuthEvents events;
+  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  AuditAuthEvents events(**audit_log, "cli");
   identity::ApiClients clients(*vault->store, clock, events);
   if (auto s =
           clients.Register(options.client_id, text.str(), options.scopes, options.organization);

@@ -242,6 +242,7 @@ class Transaction {
   // patient_ids are left empty (they are in `encoded`).
   virtual Result<std::vector<AuditRecord>> FindAuditEntries(const AuditQuery& query,
                                                             std::int64_t after_index,
+                                                            std::size_t limit) = 0;
   // kNotFound when the subtree is not stored.
   virtual Result<Bytes> GetAuditNode(int level, std::int64_t index) = 0;
   // Nodes of one level with index >= from_index, in index order, at most `limit`.
@@ -260,6 +261,7 @@ class Transaction {
   virtual Result<Account> GetAccount(std::string_view id) = 0;
   virtual Result<Account> GetAccountByLogin(std::string_view login) = 0;
   virtual Status SetAccountStatus(std::string_view id, std::string_view status, Timestamp at) = 0;
+
   // kAlreadyExists when the id, or a passkey's external id, is taken.
   virtual Status InsertCredential(const Credential& credential) = 0;
   // An account's credentials, oldest first (empty when it has none).
@@ -277,6 +279,7 @@ class Transaction {
   // Removes an account's credentials of `kind` (every kind when empty); returns how many.
   virtual Result<std::int64_t> DeleteCredentials(std::string_view account_id,
                                                  std::string_view kind) = 0;
+
   // kAlreadyExists when the token hash or the id is taken.
   virtual Status InsertSession(const SessionRecord& session) = 0;
   // kNotFound; expiry is the caller's check (it knows the idle timeout of the account's kind).
@@ -293,9 +296,11 @@ class Transaction {
   virtual Result<std::int64_t> DeleteSessions(std::string_view account_id) = 0;
   // Forgets sessions whose absolute expiry is at or before `now`; returns how many.
   virtual Result<std::int64_t> DeleteExpiredSessions(Timestamp now) = 0;
+
   // The zero state when the account has no row.
   virtual Result<ThrottleState> GetThrottle(std::string_view account_id) = 0;
   virtual Status PutThrottle(const ThrottleState& state) = 0;  // insert or replace
+
   virtual Status InsertOneTimeCode(const OneTimeCode& code) = 0;  // kAlreadyExists
   // Marks the code used and returns it when it exists with this purpose, is unused and has
   // not expired at `now`; kNotFound in every other case (one answer, so nothing leaks).
@@ -307,6 +312,7 @@ class Transaction {
   // Removes the codes of a subject for a purpose (used or not); returns how many.
   virtual Result<std::int64_t> DeleteOneTimeCodes(std::string_view subject,
                                                   std::string_view purpose) = 0;
+
   virtual Status InsertApiClient(const ApiClient& client) = 0;             // kAlreadyExists
   virtual Result<ApiClient> GetApiClient(std::string_view client_id) = 0;  // kNotFound
   // Records an assertion id until it expires, first forgetting the ones expired at `now`:

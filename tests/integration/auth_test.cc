@@ -233,6 +233,29 @@ TEST_F(AuthApi, EnrollmentAndLoginWithOathtoolCodesAndReplayRefused) {
   EXPECT_EQ(Me(session).status, 401u);
 }
 
+// The entries `medvault audit verify` finds in an intact log.
+long AuditEntries(const std::filesystem::path& vault) {
+  auto verify = RunMedvault({"audit", "verify", "--dir", vault.string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  std::smatch match;
+  if (!std::regex_search(verify.out, match, std::regex("intact: ([0-9]+) entries"))) return -1;
+  return std::stol(match[1]);
+}
+
+TEST_F(AuthApi, AuthEventsFromTheCommandAndTheServerGoToTheAuditLog) {
+  StartServer();
+  const long at_start = AuditEntries(vault_.path());
+  AddUser("c.audit");  // the operator's account_created
+  const long after_add = AuditEntries(vault_.path());
+  EXPECT_GT(after_add, at_start);
+  auto refused = Send(server_->port(), "POST", "/auth/login", LoginBody("c.audit", "wrong"));
+  EXPECT_EQ(refused.status, 401u) << refused.body;
+  auto unknown = Send(server_->port(), "POST", "/auth/login", LoginBody("nobody.here", kPassword));
+  EXPECT_EQ(unknown.status, 401u) << unknown.body;
+  EXPECT_GE(AuditEntries(vault_.path()), after_add + 2) << "each failed login is an entry";
+  EXPECT_THAT(server_->Output(), ::testing::Not(HasSubstr("audit_write_failed")));
+}
+
 TEST_F(AuthApi, UnknownLoginAndWrongPasswordGetIdenticalAnswers) {
   StartServer();
   Enroll(AddUser("c.martin"));
