@@ -197,6 +197,10 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.keys.pkcs11_pin_file; }),
       Key("store", "url", "sqlite:PATH (inside the vault) or postgres://USER@HOST/DB",
           [](Config& c) -> auto& { return c.store.url; }),
+      Key("store", "sqlite_cache_mib", "SQLite page cache of the server's connection, in MiB",
+          [](Config& c) -> auto& { return c.store.sqlite_cache_mib; }),
+      Key("store", "sqlite_mmap_mib", "SQLite: MiB of the database file read through mmap; 0 off",
+          [](Config& c) -> auto& { return c.store.sqlite_mmap_mib; }),
   };
   return keys;
 }

@@ -174,6 +174,14 @@ class Store {
     // How long to wait for another process's write lock (SQLite) or for a free pooled
     // connection (PostgreSQL) before kUnavailable.
     std::chrono::milliseconds busy_timeout{5000};
+    // SQLite only. The connection's page cache (PRAGMA cache_size), in MiB: B-tree pages
+    // beyond it are read again from the operating system on every use. It fills only as
+    // the database is read.
+    std::size_t sqlite_cache_mib = 256;
+    // SQLite only. How much of the database file is read through a read-only memory map
+    // (PRAGMA mmap_size), in MiB, instead of a copy per page read; 0 turns it off. The
+    // SQLite library caps it (Debian's build: just under 2 GiB).
+    std::size_t sqlite_mmap_mib = 2048;
   };
   // "sqlite:PATH" or "postgres://..." / "postgresql://..." (libpq URI syntax); anything else
   // is kInvalidArgument. Creates or migrates the schema before returning.
