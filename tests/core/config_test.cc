@@ -37,8 +37,8 @@ TEST(Config, EmptyFileGivesSafeDefaults) {
 TEST(Config, SqliteCacheAndMapSizesHaveDefaultsAndCanBeSetOrTurnedOff) {
   auto defaults = ParseConfig("", "medvault.toml", "/vault", NoEnv());
   ASSERT_TRUE(defaults) << defaults.error().message();
-  EXPECT_EQ(defaults->store.sqlite_cache_mib, 256u);
-  EXPECT_EQ(defaults->store.sqlite_mmap_mib, 2048u);
+  EXPECT_EQ(defaults->store.sqlite_cache_mib, 2u);
+  EXPECT_EQ(defaults->store.sqlite_mmap_mib, 0u);
   auto set = ParseConfig("[store]\nsqlite_cache_mib = 32\nsqlite_mmap_mib = 0\n", "medvault.toml",
                          "/vault", EnvOf({{"MEDVAULT_STORE_SQLITE_CACHE_MIB", "1024"}}));
   ASSERT_TRUE(set) << set.error().message();
