@@ -157,7 +157,10 @@ Result<OpenedVault> OpenVault(const fs::path& dir, const VaultOverrides& overrid
   vault.keys = std::move(*keys);
   if (auto loaded = vault.keys->Load(); !loaded) return std::unexpected(loaded.error());
 
-  auto store = store::Store::Open(vault.config.store.url);
+  store::Store::Options store_options;
+  store_options.sqlite_cache_mib = vault.config.store.sqlite_cache_mib;
+  store_options.sqlite_mmap_mib = vault.config.store.sqlite_mmap_mib;
+  auto store = store::Store::Open(vault.config.store.url, store_options);
   if (!store) return std::unexpected(store.error());
   vault.store = std::move(*store);
   auto records = records::SealedStore::Open(*vault.store, *vault.keys, {});

@@ -237,6 +237,10 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.auth.second_factor_administrator; }),
       Key("auth", "second_factor_auditor", "second factors of auditors: passkey or passkey_or_totp",
           [](Config& c) -> auto& { return c.auth.second_factor_auditor; }),
+      Key("store", "sqlite_cache_mib", "SQLite page cache of the server's connection, in MiB",
+          [](Config& c) -> auto& { return c.store.sqlite_cache_mib; }),
+      Key("store", "sqlite_mmap_mib", "SQLite: MiB of the database file read through mmap; 0 off",
+          [](Config& c) -> auto& { return c.store.sqlite_mmap_mib; }),
   };
   return keys;
 }

@@ -59,6 +59,9 @@ struct KeysConfig {
 struct StoreConfig {
   // "sqlite:PATH" (relative to the vault) or "postgres://..." / "postgresql://...".
   std::string url;
+  // SQLite's page cache and memory map, in MiB (store::Store::Options).
+  std::size_t sqlite_cache_mib = 2;
+  std::size_t sqlite_mmap_mib = 0;
 };
 
 struct AuditConfig {

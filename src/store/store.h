@@ -338,6 +338,15 @@ class Store {
     // How long to wait for another process's write lock (SQLite) or for a free pooled
     // connection (PostgreSQL) before kUnavailable.
     std::chrono::milliseconds busy_timeout{5000};
+    // SQLite only. The connection's page cache (PRAGMA cache_size), in MiB: B-tree pages
+    // beyond it are read again from the operating system on every use. It fills only as
+    // the database is read. The default is SQLite's own; more pays off when the store, or
+    // the part of it in use, fits (bench/results/2026-12-01-store.md).
+    std::size_t sqlite_cache_mib = 2;
+    // SQLite only. How much of the database file is read through a read-only memory map
+    // (PRAGMA mmap_size), in MiB, instead of a copy per page read; 0 (SQLite's default)
+    // turns it off. The SQLite library caps it (Debian's build: just under 2 GiB).
+    std::size_t sqlite_mmap_mib = 0;
   };
   // "sqlite:PATH" or "postgres://..." / "postgresql://..." (libpq URI syntax); anything else
   // is kInvalidArgument. Creates or migrates the schema before returning.

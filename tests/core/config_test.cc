@@ -34,6 +34,21 @@ TEST(Config, EmptyFileGivesSafeDefaults) {
   EXPECT_EQ(config->store.url, "sqlite:/vault/data/medvault.db");
 }
 
+TEST(Config, SqliteCacheAndMapSizesHaveDefaultsAndCanBeSetOrTurnedOff) {
+  auto defaults = ParseConfig("", "medvault.toml", "/vault", NoEnv());
+  ASSERT_TRUE(defaults) << defaults.error().message();
+  EXPECT_EQ(defaults->store.sqlite_cache_mib, 2u);
+  EXPECT_EQ(defaults->store.sqlite_mmap_mib, 0u);
+  auto set = ParseConfig("[store]\nsqlite_cache_mib = 32\nsqlite_mmap_mib = 0\n", "medvault.toml",
+                         "/vault", EnvOf({{"MEDVAULT_STORE_SQLITE_CACHE_MIB", "1024"}}));
+  ASSERT_TRUE(set) << set.error().message();
+  EXPECT_EQ(set->store.sqlite_cache_mib, 1024u);  // the environment wins over the file
+  EXPECT_EQ(set->store.sqlite_mmap_mib, 0u);
+  auto negative =
+      ParseConfig("[store]\nsqlite_cache_mib = -1\n", "medvault.toml", "/vault", NoEnv());
+  EXPECT_FALSE(negative.has_value());
+}
+
 TEST(Config, StoreUrlsOtherThanRelativeSqlitePathsAreKeptAsGiven) {
   auto absolute = ParseConfig("[store]\nurl = \"sqlite:/srv/db.sqlite\"\n", "medvault.toml",
                               "/vault", NoEnv());

@@ -706,6 +706,42 @@ TEST(StoreOpen, SqliteFileIsPrivateToItsOwner) {
   std::filesystem::remove_all(pattern);
 }
 
+// The page cache and the memory map change how pages are read, never what: a store reading
+// through a map (and a large cache) sees every write of a store on the same file that reads
+// with neither, and the other way round, across many pages and WAL checkpoints.
+TEST(SqliteStore, MappedAndCachedReadsSeeEveryWriteOfAnotherConnection) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "medvault-store-XXXXXX");
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::string url = "sqlite:" + (std::filesystem::path(pattern) / "store.db").string();
+  // More than the library's map limit: clamped by SQLite, not refused.
+  auto mapped = Store::Open(url, {.sqlite_cache_mib = 64, .sqlite_mmap_mib = 1 << 16});
+  ASSERT_TRUE(mapped.has_value()) << mapped.error().message();
+  auto plain = Store::Open(url, {.sqlite_cache_mib = 0, .sqlite_mmap_mib = 0});
+  ASSERT_TRUE(plain.has_value()) << plain.error().message();
+
+  constexpr int kResources = 600;  // payloads of 3 KiB: well over a thousand pages
+  auto payload = [](int n, int version) {
+    return std::string(3000, static_cast<char>('a' + (n + version) % 26)) + std::to_string(n);
+  };
+  for (int version = 0; version < 2; ++version) {
+    Store& writer = version == 0 ? **plain : **mapped;
+    Store& reader = version == 0 ? **mapped : **plain;
+    for (int n = 0; n < kResources; ++n) {
+      ASSERT_TRUE(
+          writer.Put(Write("Patient", "p" + std::to_string(n), version, payload(n, version))));
+    }
+    for (int n = 0; n < kResources; ++n) {
+      auto got = reader.Get("Patient", "p" + std::to_string(n));
+      ASSERT_TRUE(got.has_value()) << got.error().message();
+      EXPECT_EQ(got->version, version + 1);
+      ASSERT_EQ(Text(got->payload), payload(n, version)) << n;
+    }
+  }
+  mapped->reset();
+  plain->reset();
+  std::filesystem::remove_all(pattern);
+}
+
 TEST(PostgresStore, ReconnectsAfterTheServerDropsItsConnections) {
   auto url = CreatePostgresDatabase();
   ASSERT_TRUE(url.has_value()) << url.error().message();

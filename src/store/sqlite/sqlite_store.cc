@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -226,6 +227,15 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, const 
         "PRAGMA temp_store = MEMORY", "PRAGMA trusted_schema = OFF"}) {
     if (auto s = ExecConstant(db, pragma, "pragma"); !s) return std::unexpected(s.error());
   }
+  // Pragmas take no bound values: these are integers clamped here, never text from outside.
+  constexpr std::size_t kMaxMib = std::size_t{1} << 20;  // 1 TiB
+  const auto cache_kib = static_cast<long long>(std::min(options.sqlite_cache_mib, kMaxMib)) * 1024;
+  const auto mmap_bytes =
+      static_cast<long long>(std::min(options.sqlite_mmap_mib, kMaxMib)) * 1024 * 1024;
+  // A negative cache_size counts KiB, a positive one pages.
+  const std::string sizing =
+      fmt::format("PRAGMA cache_size = -{}; PRAGMA mmap_size = {}", cache_kib, mmap_bytes);
+  if (auto s = ExecConstant(db, sizing.c_str(), "pragma"); !s) return std::unexpected(s.error());
   if (auto migrated = store->Migrate(); !migrated) return std::unexpected(migrated.error());
   return std::unique_ptr<Store>(std::move(store));
 }
