@@ -197,6 +197,10 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.keys.pkcs11_pin_file; }),
       Key("store", "url", "sqlite:PATH (inside the vault) or postgres://USER@HOST/DB",
           [](Config& c) -> auto& { return c.store.url; }),
+      Key("store", "sqlite_cache_mib", "SQLite page cache of the server's connection, in MiB",
+          [](Config& c) -> auto& { return c.store.sqlite_cache_mib; }),
+      Key("store", "sqlite_mmap_mib", "SQLite: MiB of the database file read through mmap; 0 off",
+          [](Config& c) -> auto& { return c.store.sqlite_mmap_mib; }),
       Key("audit", "checkpoint_interval_seconds", "how often the audit log's head is signed",
           [](Config& c) -> auto& { return c.audit.checkpoint_interval; }),
       Key("audit", "checkpoint_dir", "where signed checkpoints go, outside data/ (mode 0700)",
@@ -237,10 +241,6 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.auth.second_factor_administrator; }),
       Key("auth", "second_factor_auditor", "second factors of auditors: passkey or passkey_or_totp",
           [](Config& c) -> auto& { return c.auth.second_factor_auditor; }),
-      Key("store", "sqlite_cache_mib", "SQLite page cache of the server's connection, in MiB",
-          [](Config& c) -> auto& { return c.store.sqlite_cache_mib; }),
-      Key("store", "sqlite_mmap_mib", "SQLite: MiB of the database file read through mmap; 0 off",
-          [](Config& c) -> auto& { return c.store.sqlite_mmap_mib; }),
   };
   return keys;
 }
