@@ -244,6 +244,40 @@ Result<std::vector<std::uint8_t>> LoginService::SealTotp(const Secret& secret,
   return crypto::AeadSeal(totp_key_, secret.bytes(), TotpAssociatedData(account_id));
 }
 
+Result<std::optional<NewSession>> LoginService::TotpSession(const ActiveSession& current,
+                                                            std::string_view code) {
+  const store::Account& account = current.account;
+  const Timestamp now = clock_.Now();
+  std::optional<NewSession> session;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    session.reset();
+    auto throttle = tx.GetThrottle(account.id);
+    if (!throttle) return std::unexpected(throttle.error());
+    auto credentials = tx.ListCredentials(account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    const store::Credential* totp = FindKind(*credentials, kTotp);
+    if (CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed || totp == nullptr ||
+        options_.rules.For(current.kind) != SecondFactorRule::kPasskeyOrTotp) {
+      return {};
+    }
+    auto secret = OpenTotp(totp->material, account.id);
+    if (!secret) return std::unexpected(secret.error());
+    auto step = VerifyTotp(*secret, code, now, totp->counter);
+    if (!step) return {};
+    if (auto advanced = tx.AdvanceCredentialCounter(totp->id, *step); !advanced) {
+      if (advanced.error().code() == ErrorCode::kConflict) return {};  // a racing replay
+      return advanced;
+    }
+    if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
+    auto started = sessions_.Rotate(tx, current, store::SessionStage::kSession, now);
+    if (!started) return std::unexpected(started.error());
+    session.emplace(std::move(*started));
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  return session;
+}
+
 Result<Secret> LoginService::OpenTotp(std::span<const std::uint8_t> sealed,
                                       std::string_view account_id) {
   return crypto::AeadOpenSecret(totp_key_, sealed, TotpAssociatedData(account_id));
@@ -264,44 +298,15 @@ Result<SessionOutcome> LoginService::CompleteWithTotp(std::string_view pending_t
     return SessionFailed();
   }
   const store::Account& account = pending->account;
-  const Timestamp now = clock_.Now();
-  std::optional<NewSession> session;
-  bool failed = false;
-  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
-    failed = false;
-    session.reset();
-    auto throttle = tx.GetThrottle(account.id);
-    if (!throttle) return std::unexpected(throttle.error());
-    auto credentials = tx.ListCredentials(account.id);
-    if (!credentials) return std::unexpected(credentials.error());
-    const store::Credential* totp = FindKind(*credentials, kTotp);
-    const bool may_use_totp = options_.rules.For(pending->kind) == SecondFactorRule::kPasskeyOrTotp;
-    if (CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed || totp == nullptr ||
-        !may_use_totp) {
-      return failed = true, Status{};
-    }
-    auto secret = OpenTotp(totp->material, account.id);
-    if (!secret) return std::unexpected(secret.error());
-    auto step = VerifyTotp(*secret, code, now, totp->counter);
-    if (!step) return failed = true, Status{};
-    if (auto advanced = tx.AdvanceCredentialCounter(totp->id, *step); !advanced) {
-      if (advanced.error().code() == ErrorCode::kConflict) return failed = true, Status{};
-      return advanced;
-    }
-    if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
-    auto started = sessions_.Rotate(tx, *pending, store::SessionStage::kSession, now);
-    if (!started) return std::unexpected(started.error());
-    session.emplace(std::move(*started));
-    return {};
-  });
-  if (!s) return std::unexpected(s.error());
-  if (failed || !session) {
+  auto session = TotpSession(*pending, code);
+  if (!session) return std::unexpected(session.error());
+  if (!*session) {
     RecordFailure(&account, account.login, client, "login_second_factor");
     return SessionFailed();
   }
   stuffing_.RecordFinished(client.source, account.login);
   Event(&account, client, "login_second_factor", "success");
-  return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
+  return SessionOutcome{StepResult::kOk, {}, std::move(*session), {}};
 }
 
 void LoginService::SetPasswordAndEnroll(
@@ -684,42 +689,14 @@ Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_tok
   auto active = sessions_.Authenticate(session_token, store::SessionStage::kSession);
   if (!active) return std::unexpected(active.error());
   const store::Account& account = active->account;
-  const Timestamp now = clock_.Now();
-  std::optional<NewSession> session;
-  bool failed = false;
-  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
-    failed = false;
-    session.reset();
-    auto throttle = tx.GetThrottle(account.id);
-    if (!throttle) return std::unexpected(throttle.error());
-    auto credentials = tx.ListCredentials(account.id);
-    if (!credentials) return std::unexpected(credentials.error());
-    const store::Credential* totp = FindKind(*credentials, kTotp);
-    if (CheckAttempt(*throttle, now) != AttemptVerdict::kAllowed || totp == nullptr ||
-        options_.rules.For(active->kind) != SecondFactorRule::kPasskeyOrTotp) {
-      return failed = true, Status{};
-    }
-    auto secret = OpenTotp(totp->material, account.id);
-    if (!secret) return std::unexpected(secret.error());
-    auto step = VerifyTotp(*secret, code, now, totp->counter);
-    if (!step) return failed = true, Status{};
-    if (auto advanced = tx.AdvanceCredentialCounter(totp->id, *step); !advanced) {
-      if (advanced.error().code() == ErrorCode::kConflict) return failed = true, Status{};
-      return advanced;
-    }
-    if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
-    auto started = sessions_.Rotate(tx, *active, store::SessionStage::kSession, now);
-    if (!started) return std::unexpected(started.error());
-    session.emplace(std::move(*started));
-    return {};
-  });
-  if (!s) return std::unexpected(s.error());
-  if (failed || !session) {
+  auto session = TotpSession(*active, code);
+  if (!session) return std::unexpected(session.error());
+  if (!*session) {
     RecordFailure(&account, account.login, client, "step_up");
     return SessionFailed();
   }
   Event(&account, client, "step_up", "success");
-  return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
+  return SessionOutcome{StepResult::kOk, {}, std::move(*session), {}};
 }
 
 namespace {

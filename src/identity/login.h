@@ -175,6 +175,11 @@ class LoginService {
                         const Client& client, std::function<Status(store::Transaction&)> write,
                         std::function<void(Result<SessionOutcome>)> done);
   Result<Secret> OpenTotp(std::span<const std::uint8_t> sealed, std::string_view account_id);
+  // In one transaction: checks `current`'s account TOTP code (throttle, the kind's rule, a
+  // step not used before) and, when it is accepted, clears the throttle and turns `current`
+  // into a full session. nullopt when the code is refused.
+  Result<std::optional<NewSession>> TotpSession(const ActiveSession& current,
+                                                std::string_view code);
   // Hashes a new password (policy first) and, in one transaction, runs `write` to store it
   // and start an enrollment.
   void SetPasswordAndEnroll(
