@@ -15,32 +15,7 @@
 
 namespace medvault::audit::testing {
 
-class StoreBackend : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-audit-XXXXXX");
-      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-      dir_ = pattern;
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    } else {
-      auto url = store::CreatePostgresDatabase();
-      ASSERT_TRUE(url.has_value()) << url.error().message();
-      url_ = *url;
-    }
-    auto opened = store::Store::Open(url_);
-    ASSERT_TRUE(opened.has_value()) << opened.error().message();
-    store_ = std::move(*opened);
-  }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<store::Store> store_;
-};
+using StoreBackend = store::StoreBackendTest;
 
 inline Entry ReadBy(std::string account, std::vector<std::string> patients,
                     Action action = Action::kRead) {

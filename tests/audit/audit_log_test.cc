@@ -27,7 +27,7 @@ std::vector<std::vector<std::uint8_t>> Bytes(const std::vector<Hash>& proof) {
 class AuditLogTest : public testing::StoreBackend {
  protected:
   void SetUp() override {
-    StoreBackend::SetUp();
+    store::StoreBackendTest::SetUp();
     if (HasFatalFailure()) return;
     auto log = AuditLog::Open(*store_, clock_);
     ASSERT_TRUE(log.has_value()) << log.error().message();
@@ -35,7 +35,7 @@ class AuditLogTest : public testing::StoreBackend {
   }
   void TearDown() override {
     log_.reset();
-    StoreBackend::TearDown();
+    store::StoreBackendTest::TearDown();
   }
 
   std::vector<Entry> All() {

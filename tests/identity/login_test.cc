@@ -71,22 +71,11 @@ Result<T> Wait(Start start) {
   return promise.get_future().get();
 }
 
-class LoginFlow : public ::testing::TestWithParam<std::string> {
+class LoginFlow : public store::StoreBackendTest {
  protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-login-XXXXXX");
-      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-      dir_ = pattern;
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    } else {
-      auto url = store::CreatePostgresDatabase();
-      ASSERT_TRUE(url.has_value()) << url.error().message();
-      url_ = *url;
-    }
-    auto opened = store::Store::Open(url_);
-    ASSERT_TRUE(opened.has_value()) << opened.error().message();
-    store_ = std::move(*opened);
+    StoreBackendTest::SetUp();
+    if (HasFatalFailure()) return;
     auto hasher = PasswordHasher::Create({});
     ASSERT_TRUE(hasher.has_value()) << hasher.error().message();
     hasher_ = std::move(*hasher);
@@ -103,8 +92,7 @@ class LoginFlow : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     login_.reset();
     hasher_.reset();
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    StoreBackendTest::TearDown();
   }
 
   Result<PasswordOutcome> Password(std::string_view login, std::string_view password,
@@ -153,11 +141,8 @@ class LoginFlow : public ::testing::TestWithParam<std::string> {
     return *TotpCode(secret, TotpStep(clock_.Now()));
   }
 
-  std::filesystem::path dir_;
-  std::string url_;
   testing::ManualClock clock_;
   RecordingSink events_;
-  std::unique_ptr<store::Store> store_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<Sessions> sessions_;
   std::unique_ptr<SourceThrottle> source_;

@@ -52,28 +52,8 @@ Status AppendAtHead(Store& store, std::vector<AuditRecord> records) {
   });
 }
 
-class AuditStoreConformance : public ::testing::TestWithParam<std::string> {
+class AuditStoreConformance : public StoreBackendTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-audit-XXXXXX");
-      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-      dir_ = pattern;
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    } else {
-      auto url = CreatePostgresDatabase();
-      ASSERT_TRUE(url.has_value()) << url.error().message();
-      url_ = *url;
-    }
-    auto store = Store::Open(url_);
-    ASSERT_TRUE(store.has_value()) << store.error().message();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
   AuditHead Head() {
     AuditHead head;
     EXPECT_TRUE(store_->Transact(
@@ -106,10 +86,6 @@ class AuditStoreConformance : public ::testing::TestWithParam<std::string> {
     for (const auto& r : records) out.push_back(r.index);
     return out;
   }
-
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(AuditStoreConformance, NewStoreHasAnEmptyLogAndMigrationThree) {

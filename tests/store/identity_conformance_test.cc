@@ -57,29 +57,8 @@ SessionRecord MakeSession(std::uint8_t fill, std::string id, std::string account
   return s;
 }
 
-class IdentityStore : public ::testing::TestWithParam<std::string> {
+class IdentityStore : public StoreBackendTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-idstore-XXXXXX");
-      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-      dir_ = pattern;
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    } else {
-      auto url = CreatePostgresDatabase();
-      ASSERT_TRUE(url.has_value()) << url.error().message();
-      url_ = *url;
-    }
-    auto store = Store::Open(url_);
-    ASSERT_TRUE(store.has_value()) << store.error().message();
-    store_ = std::move(*store);
-  }
-
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
   // Runs one body in a transaction and returns its status.
   Status Tx(const Store::TransactionBody& body) { return store_->Transact(body); }
 
@@ -93,10 +72,6 @@ class IdentityStore : public ::testing::TestWithParam<std::string> {
     if (!s) return std::unexpected(s.error());
     return std::move(*out);
   }
-
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(IdentityStore, MigrationFourIsRecorded) {

@@ -45,38 +45,13 @@ ResourceDelete Removal(std::string type, std::string id, std::int64_t expected) 
 
 std::string Text(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 
-class StoreConformance : public ::testing::TestWithParam<std::string> {
+class StoreConformance : public StoreBackendTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-store-XXXXXX");
-      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-      dir_ = pattern;
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    } else {
-      auto url = CreatePostgresDatabase();
-      ASSERT_TRUE(url.has_value()) << url.error().message();
-      url_ = *url;
-    }
-    auto store = Store::Open(url_);
-    ASSERT_TRUE(store.has_value()) << store.error().message();
-    store_ = std::move(*store);
-  }
-
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
   std::unique_ptr<Store> OpenAgain() {
     auto store = Store::Open(url_);
     EXPECT_TRUE(store.has_value()) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
-
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(StoreConformance, PutCreatesVersionOneAndGetReturnsIt) {
@@ -502,11 +477,13 @@ TEST_P(StoreConformance, AlertsGetIncreasingIdsAndAreListedInOrder) {
   EXPECT_EQ(after_first->front().id, *b);
 
   EXPECT_FALSE(store_->InsertAlert({0, At(1), "", "x", "y"}));
-  EXPECT_FALSE(store_->InsertAlert({0, At(1), "k", "x", std::string(kMaxAlertDetailBytes + 1, 'd')}));
+  EXPECT_FALSE(
+      store_->InsertAlert({0, At(1), "k", "x", std::string(kMaxAlertDetailBytes + 1, 'd')}));
   EXPECT_FALSE(store_->ListAlerts(0, 0));
   // A failed transaction raises nothing.
   auto rolled_back = store_->Transact([](Transaction& tx) -> Status {
-    if (auto id = tx.InsertAlert({0, At(30), "k", "s", "d"}); !id) return std::unexpected(id.error());
+    if (auto id = tx.InsertAlert({0, At(30), "k", "s", "d"}); !id)
+      return std::unexpected(id.error());
     return Fail(ErrorCode::kConflict, "changed my mind");
   });
   EXPECT_FALSE(rolled_back);

@@ -1,20 +1,24 @@
 // The PostgreSQL test cluster that the ctest fixture "pg" starts (pg_cluster.sh), as the store
 // tests see it: where it listens, fresh databases on it, and psql for what the Store cannot do.
-// Needs MEDVAULT_PG_STATE_DIR, the directory the fixture writes cluster.env into.
+// Needs MEDVAULT_PG_STATE_DIR, the directory the fixture writes cluster.env into. Also the
+// fixture every test that runs on both backends derives from.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
 
 #include "core/error.h"
+#include "store/store.h"
 
 namespace medvault::store {
 
@@ -69,8 +73,8 @@ inline Result<std::string> CreatePostgresDatabase() {
 inline Result<std::string> RunPsql(const std::string& url, std::string_view sql) {
   auto cluster = ReadCluster();
   if (!cluster) return std::unexpected(cluster.error());
-  const std::string command = cluster->bindir + "/psql -q -X -A -t -v ON_ERROR_STOP=1 -d '" +
-                              url + "' -c \"" + std::string(sql) + "\"";
+  const std::string command = cluster->bindir + "/psql -q -X -A -t -v ON_ERROR_STOP=1 -d '" + url +
+                              "' -c \"" + std::string(sql) + "\"";
   FILE* psql = ::popen(command.c_str(), "r");
   if (psql == nullptr) return Fail(ErrorCode::kUnavailable, "cannot start psql");
   std::string output;
@@ -80,5 +84,36 @@ inline Result<std::string> RunPsql(const std::string& url, std::string_view sql)
   while (!output.empty() && output.back() == '\n') output.pop_back();
   return output;
 }
+
+// A test that runs on each backend, named by its parameter: "sqlite" (a database file in a
+// fresh temporary directory) or "postgres" (a new database on the test cluster). store_ is
+// open and migrated on it; the directory is removed afterwards.
+class StoreBackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      std::string pattern = (std::filesystem::temp_directory_path() / "medvault-test-XXXXXX");
+      ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+      dir_ = pattern;
+      url_ = "sqlite:" + (dir_ / "store.db").string();
+    } else {
+      auto url = CreatePostgresDatabase();
+      ASSERT_TRUE(url.has_value()) << url.error().message();
+      url_ = *url;
+    }
+    auto opened = Store::Open(url_);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message();
+    store_ = std::move(*opened);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::string url_;
+  std::unique_ptr<Store> store_;
+};
 
 }  // namespace medvault::store
