@@ -15,18 +15,35 @@ namespace {
 
 constexpr std::string_view kCliActor = "cli";
 
+// What an account or client command works with: the open vault, and its audit log taking the
+// auth events as the operator's. Held in place: the log and the sink refer to the clock.
+struct OperatorVault {
+  OpenedVault vault;
+  SystemClock clock;
+  std::unique_ptr<audit::AuditLog> audit_log;
+  std::unique_ptr<AuditAuthEvents> events;
+};
+
+Result<std::unique_ptr<OperatorVault>> OpenForOperator(const std::filesystem::path& dir) {
+  auto vault = OpenVault(dir, {});
+  if (!vault) return std::unexpected(vault.error());
+  auto opened = std::make_unique<OperatorVault>();
+  opened->vault = std::move(*vault);
+  auto audit_log = audit::AuditLog::Open(*opened->vault.store, opened->clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
+  opened->audit_log = std::move(*audit_log);
+  opened->events = std::make_unique<AuditAuthEvents>(*opened->audit_log, "cli");
+  return opened;
+}
+
 }  // namespace
 
 Status AddUser(const UserAddOptions& options) {
   auto kind = identity::ParseAccountKind(options.kind);
   if (!kind) return std::unexpected(kind.error());
-  auto vault = OpenVault(options.vault_dir, {});
-  if (!vault) return std::unexpected(vault.error());
-  SystemClock clock;
-  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
-  if (!audit_log) return std::unexpected(audit_log.error());
-  AuditAuthEvents events(**audit_log, "cli");
-  identity::Accounts accounts(*vault->store, clock, events, {});
+  auto op = OpenForOperator(options.vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
   if (*kind == identity::AccountKind::kPatient) {
     return Fail(ErrorCode::kInvalidArgument,
                 "patients activate their own account: give them a code from `medvault user "
@@ -42,13 +59,9 @@ Status AddUser(const UserAddOptions& options) {
 }
 
 Status ResetUser(const std::filesystem::path& vault_dir, const std::string& login) {
-  auto vault = OpenVault(vault_dir, {});
-  if (!vault) return std::unexpected(vault.error());
-  SystemClock clock;
-  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
-  if (!audit_log) return std::unexpected(audit_log.error());
-  AuditAuthEvents events(**audit_log, "cli");
-  identity::Accounts accounts(*vault->store, clock, events, {});
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
   auto code = accounts.ResetEnrollment(login, kCliActor);
   if (!code) return std::unexpected(code.error());
   std::printf("enrollment of %s reset: factors and sessions removed\n", login.c_str());
@@ -57,13 +70,9 @@ Status ResetUser(const std::filesystem::path& vault_dir, const std::string& logi
 }
 
 Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::string& patient_id) {
-  auto vault = OpenVault(vault_dir, {});
-  if (!vault) return std::unexpected(vault.error());
-  SystemClock clock;
-  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
-  if (!audit_log) return std::unexpected(audit_log.error());
-  AuditAuthEvents events(**audit_log, "cli");
-  identity::Accounts accounts(*vault->store, clock, events, {});
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
   auto code = accounts.IssueActivationCode(patient_id, kCliActor);
   if (!code) return std::unexpected(code.error());
   std::printf("activation code (one use, 30 days): %s\n", std::string(code->view()).c_str());
@@ -76,13 +85,9 @@ Status AddClient(const ClientAddOptions& options) {
     return Fail(ErrorCode::kNotFound, "cannot read the JWKS file " + options.jwks_file.string());
   std::stringstream text;
   text << in.rdbuf();
-  auto vault = OpenVault(options.vault_dir, {});
-  if (!vault) return std::unexpected(vault.error());
-  SystemClock clock;
-  auto audit_log = audit::AuditLog::Open(*vault->store, clock);
-  if (!audit_log) return std::unexpected(audit_log.error());
-  AuditAuthEvents events(**audit_log, "cli");
-  identity::ApiClients clients(*vault->store, clock, events);
+  auto op = OpenForOperator(options.vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::ApiClients clients(*(*op)->vault.store, (*op)->clock, *(*op)->events);
   if (auto s =
           clients.Register(options.client_id, text.str(), options.scopes, options.organization);
       !s) {
