@@ -1,0 +1,36 @@
+// The FHIR R4 REST API under /fhir (docs/api.md): read, vread, create, update, delete,
+// history, search (GET and POST _search), batch and transaction Bundles, Binary, metadata.
+// Requests authenticate with the portal's session cookie (plus X-CSRF-Token on writes) or an
+// OAuth bearer token of an API client; every answer is application/fhir+json, every failure
+// an OperationOutcome with its status. Store and audit work runs on a worker pool, never on a
+// network thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "http/router.h"
+#include "identity/api_clients.h"
+#include "identity/sessions.h"
+#include "records/clinical_records.h"
+
+namespace medvault::api {
+
+struct FhirServices {
+  records::ClinicalRecords& records;
+  identity::Sessions& sessions;
+  identity::ApiClients& clients;
+};
+
+struct FhirApiOptions {
+  // The absolute base URL ("https://127.0.0.1:8443/fhir") for fullUrl and links; read per
+  // request, so the server may fill it in once it knows its port.
+  std::shared_ptr<const std::string> base_url;
+  std::size_t worker_threads = 4;
+};
+
+medvault::Status AddFhirRoutes(http::Router& router, FhirServices services,
+                               FhirApiOptions options);
+
+}  // namespace medvault::api

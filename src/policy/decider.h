@@ -1,0 +1,86 @@
+// Who is asking, and whether they may: the one place access to health data is decided. A
+// decision is written to the audit log before anything is decrypted (fail-closed), and an
+// allowed decision mints the PhiAccess that decryption needs (policy/phi_access.h).
+//
+// Rules today (interim, until the access-policy issue 8 adds care relations, sensitive
+// categories, break-the-glass and the exfiltration guard; every rule is in Decide(), so that
+// issue changes one function):
+//   patient         their own compartment (resources whose patient is principal.patient_id),
+//                   read, search and history only; Organization, Practitioner and
+//                   PractitionerRole read and search; AuditEvent of their own record.
+//   clinician       every type but AuditEvent: read, search, history, create, update, delete.
+//   lab technician  Patient, DiagnosticReport, Observation, DocumentReference, Binary,
+//                   Organization, Practitioner, PractitionerRole: read, search, history,
+//                   create, update; nothing else (no notes, no prescriptions).
+//   administrator   Organization, Practitioner, PractitionerRole, CareTeam: every operation;
+//                   no clinical data.
+//   auditor         AuditEvent read and search; nothing else.
+//   integration     what its SMART system/ scopes allow (identity/smart_scopes.h).
+//   anyone else     nothing.
+// A denial is recorded (Outcome::kDenied) and answered kPermissionDenied with a message that
+// says which rule refused, never whether the resource or another patient exists.
+//
+// Thread-safe; the audit log and clock must outlive the Decider.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "audit/entry.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "identity/smart_scopes.h"
+#include "policy/phi_access.h"
+
+namespace medvault::policy {
+
+// The authenticated caller of a request.
+struct Principal {
+  std::string account_id;  // account id, or the API client id for integration clients
+  audit::Role role = audit::Role::kNone;
+  std::string client;          // "portal", "api", or the API client id
+  std::string source_address;  // IP literal, for the audit log
+  std::string patient_id;      // a patient account's own patient id
+  std::vector<identity::SmartScope> scopes;  // integration clients
+  std::string organization;                  // integration clients: their Organization id
+};
+
+enum class Operation { kRead, kSearch, kHistory, kCreate, kUpdate, kDelete };
+
+// What the caller asks to do. For a read the resource ids and their patients are known (the
+// store row carries the patient id in clear); for a search, the patient it is confined to, or
+// none; for writes, the resources and patients written.
+struct AccessRequest {
+  Operation operation = Operation::kRead;
+  std::string_view resource_type;
+  std::span<const std::string> resource_ids;
+  std::span<const std::string> patient_ids;
+};
+
+class Decider {
+ public:
+  Decider(audit::AuditLog& log, const Clock& clock) : log_(log), clock_(clock) {}
+
+  // Decides, appends the decision to the audit log, and waits until it is durable. Allowed:
+  // the PhiAccess. Denied: kPermissionDenied (after the denial is logged). The log refusing
+  // the entry: kUnavailable, and nothing may be returned to the caller.
+  Result<PhiAccess> Authorize(const Principal& principal, const AccessRequest& request);
+
+  // For a search: after the results are known and before they leave, records every resource
+  // and patient in them (one audit entry, Action::kSearch). kUnavailable when the log refuses.
+  Status RecordResults(const Principal& principal, std::string_view resource_type,
+                       std::span<const std::string> resource_ids,
+                       std::span<const std::string> patient_ids);
+
+  // The rule alone, for tests and for the access matrix: whether it would allow, and why not.
+  static Status Decide(const Principal& principal, const AccessRequest& request);
+
+ private:
+  audit::AuditLog& log_;
+  const Clock& clock_;
+};
+
+}  // namespace medvault::policy

@@ -1,0 +1,125 @@
+// The clinical record's use cases, for one authenticated principal: what the FHIR API (and
+// the CLI's demo, and later the lab feed) calls. Every operation is authorized and audited by
+// policy::Decider before anything is decrypted or returned; resources are validated before
+// they are stored (fhir/resource.h) and their references must resolve; everything is sealed
+// through SealedStore.
+//
+// Failures are fhir::Outcome values that the API sends as they are: kNotFound both for what
+// does not exist and for what the principal may not know exists; kGone for a deleted
+// resource; kConflict / kPreconditionFailed for versions; kForbidden with the policy's reason;
+// kUnavailable when the store or the audit log cannot be used (nothing is returned then).
+//
+// Thread-safe; everything passed to the constructor must outlive it.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "core/clock.h"
+#include "fhir/bundle.h"
+#include "fhir/outcome.h"
+#include "fhir/search.h"
+#include "policy/decider.h"
+#include "records/sealed_store.h"
+
+namespace medvault::records {
+
+// One version of a resource as the API returns it: meta.versionId and meta.lastUpdated are
+// set in `resource`; a deletion marker has deleted = true and no resource.
+struct StoredResource {
+  std::string resource_type;
+  std::string id;
+  std::int64_t version = 0;
+  Timestamp last_updated;
+  bool deleted = false;
+  std::optional<boost::json::object> resource;
+};
+
+struct Written {
+  StoredResource stored;
+  bool created = false;  // false: an update, or a conditional create that matched (200)
+};
+
+struct SearchPage {
+  std::vector<StoredResource> matches;   // in the requested order
+  std::vector<StoredResource> included;  // _include targets, once each
+  std::optional<std::int64_t> total;     // when known
+  std::string next_page;                 // the _page cursor of the next page, empty at the end
+};
+
+struct HistoryPage {
+  std::vector<StoredResource> versions;  // newest first
+  std::string next_page;
+};
+
+// What one entry of a batch or transaction did: a resource or an outcome, and the status.
+struct EntryResult {
+  int status = 200;                          // 200, 201, 204, or the failure's status (batch)
+  std::optional<StoredResource> stored;      // for reads and writes
+  std::optional<fhir::Outcome> outcome;      // for a failed batch entry
+};
+
+class ClinicalRecords {
+ public:
+  struct Options {
+    // The most resources of one patient a compartment search decrypts; beyond that it asks
+    // the caller to narrow the search (kInvalid with kTooCostly).
+    std::size_t max_compartment_scan = 20'000;
+  };
+
+  ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,
+                  policy::Decider& decider, const Clock& clock, Options options);
+
+  fhir::FhirResult<StoredResource> Read(const policy::Principal& principal,
+                                        std::string_view resource_type, std::string_view id);
+  fhir::FhirResult<StoredResource> VRead(const policy::Principal& principal,
+                                         std::string_view resource_type, std::string_view id,
+                                         std::int64_t version);
+  fhir::FhirResult<HistoryPage> History(const policy::Principal& principal,
+                                        std::string_view resource_type, std::string_view id);
+  // The versions of every resource of a type that the principal may see, newest first.
+  fhir::FhirResult<HistoryPage> TypeHistory(const policy::Principal& principal,
+                                            std::string_view resource_type,
+                                            std::optional<std::string> patient_id,
+                                            std::size_t count, std::string_view page);
+
+  // POST: a new id is assigned. `if_none_exist` (a search query, may be empty): when it
+  // matches one resource, that one is returned with created = false; several: kPreconditionFailed.
+  fhir::FhirResult<Written> Create(const policy::Principal& principal, boost::json::object resource,
+                                   std::string_view if_none_exist);
+  // PUT: the body's id must equal `id`; `if_match` (the version of If-Match) must be current
+  // when given (kPreconditionFailed otherwise); creates the resource when it does not exist.
+  fhir::FhirResult<Written> Update(const policy::Principal& principal,
+                                   std::string_view resource_type, std::string_view id,
+                                   boost::json::object resource,
+                                   std::optional<std::int64_t> if_match);
+  // Logical delete: returns the deletion marker. Deleting a deleted resource succeeds again.
+  fhir::FhirResult<StoredResource> Delete(const policy::Principal& principal,
+                                          std::string_view resource_type, std::string_view id);
+
+  fhir::FhirResult<SearchPage> Search(const policy::Principal& principal,
+                                      const fhir::SearchRequest& request);
+  // _summary=count: the number of matches only.
+  fhir::FhirResult<std::int64_t> Count(const policy::Principal& principal,
+                                       const fhir::SearchRequest& request);
+
+  // A batch runs its entries independently; a transaction runs them all in one store
+  // transaction (urn:uuid references resolved to the new ids) or none of them.
+  fhir::FhirResult<std::vector<EntryResult>> Process(const policy::Principal& principal,
+                                                     const fhir::IncomingBundle& bundle);
+
+ private:
+  SealedStore& sealed_;
+  store::Store& store_;
+  audit::AuditLog& log_;
+  policy::Decider& decider_;
+  const Clock& clock_;
+  Options options_;
+};
+
+}  // namespace medvault::records
