@@ -23,9 +23,12 @@ Result<identity::SecondFactorRule> Rule(const std::string& value, std::string_vi
 audit::Action ActionOf(std::string_view event) {
   using audit::Action;
   if (event == "login_password") return Action::kLogin;
-  if (event.starts_with("login_") || event == "step_up") return Action::kSecondFactor;
+  if (event.starts_with("login_") || event.starts_with("step_up")) return Action::kSecondFactor;
   if (event.starts_with("enrollment_") && event != "enrollment_reset") return Action::kEnrollFactor;
-  if (event == "activation") return Action::kEnrollFactor;
+  if (event == "activation" || event == "factor_added" || event == "factor_removed" ||
+      event == "recovery_codes_replaced") {
+    return Action::kEnrollFactor;
+  }
   if (event == "account_locked") return Action::kLockout;
   if (event == "account_created" || event == "client_registered") return Action::kUserAdd;
   if (event == "token") return Action::kTokenIssue;

@@ -932,4 +932,218 @@ void LoginService::FinishEnrollment(const ActiveSession& enrolling, std::string_
   });
 }
 
+
+// Factor changes from a session.
+
+Result<ActiveSession> LoginService::FreshSession(std::string_view token) {
+  auto active = sessions_.Authenticate(token, store::SessionStage::kSession);
+  if (!active) return std::unexpected(active.error());
+  if (!sessions_.HasFreshSecondFactor(active->record)) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "step up first: changing a second factor needs one checked in the last minutes");
+  }
+  return active;
+}
+
+Result<LoginService::FactorList> LoginService::ListFactors(std::string_view session_token) {
+  auto active = sessions_.Authenticate(session_token, store::SessionStage::kSession);
+  if (!active) return std::unexpected(active.error());
+  FactorList list;
+  Status s = store_.Transact(
+      [&](store::Transaction& tx) -> Status {
+        list = {};
+        auto credentials = tx.ListCredentials(active->account.id);
+        if (!credentials) return std::unexpected(credentials.error());
+        for (const auto& c : *credentials) {
+          if (c.kind == kTotp || c.kind == kPasskey) {
+            list.factors.push_back({c.id, c.kind, c.created_at});
+          } else if (c.kind == kRecoveryCode) {
+            ++list.recovery_codes_left;
+          }
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!s) return std::unexpected(s.error());
+  return list;
+}
+
+void LoginService::RegenerateRecoveryCodes(
+    std::string_view session_token, const Client& client,
+    std::function<void(Result<std::vector<std::string>>)> done) {
+  auto active = FreshSession(session_token);
+  if (!active) return done(std::unexpected(active.error()));
+  auto account = std::make_shared<store::Account>(active->account);
+  ReplaceRecoveryCodes(account->id, [this, account, client, done = std::move(done)](
+                                        Result<std::vector<std::string>> codes) mutable {
+    if (codes) Event(account.get(), client, "recovery_codes_replaced", "success");
+    done(std::move(codes));
+  });
+}
+
+Result<TotpEnrollment> LoginService::BeginTotpChange(std::string_view session_token) {
+  auto active = FreshSession(session_token);
+  if (!active) return std::unexpected(active.error());
+  if (options_.rules.For(active->kind) != SecondFactorRule::kPasskeyOrTotp) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "this kind of account must use a passkey as its second factor");
+  }
+  auto secret = NewTotpSecret();
+  if (!secret) return std::unexpected(secret.error());
+  auto sealed = SealTotp(*secret, active->account.id);
+  if (!sealed) return std::unexpected(sealed.error());
+  store::SessionRecord record = active->record;
+  record.challenge = *sealed;
+  Status s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(record); });
+  if (!s) return std::unexpected(s.error());
+  crypto::WipedText uri = OtpauthUri(options_.totp_issuer, active->account.login, *secret);
+  auto svg = QrCodeSvg(uri.view());
+  if (!svg) return std::unexpected(svg.error());
+  return TotpEnrollment{std::move(uri), std::move(*svg), TotpSecretBase32(*secret)};
+}
+
+Status LoginService::ConfirmTotpChange(std::string_view session_token, std::string_view code,
+                                       const Client& client) {
+  auto active = FreshSession(session_token);
+  if (!active) return std::unexpected(active.error());
+  // A passkey step-up challenge is kChallengeBytes long; a sealed TOTP secret never is.
+  if (active->record.challenge.empty() || active->record.challenge.size() == kChallengeBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "start the TOTP change first");
+  }
+  auto secret = OpenTotp(active->record.challenge, active->account.id);
+  if (!secret) return Fail(ErrorCode::kInvalidArgument, "start the TOTP change again");
+  const Timestamp now = clock_.Now();
+  auto step = VerifyTotp(*secret, code, now, std::numeric_limits<std::int64_t>::min());
+  if (!step) {
+    Event(&active->account, client, "factor_added", "failure");
+    return Fail(ErrorCode::kPermissionDenied,
+                "the code was not accepted: type the current code of the new authenticator");
+  }
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    if (auto r = tx.DeleteCredentials(active->account.id, kTotp); !r) {
+      return std::unexpected(r.error());
+    }
+    auto id = NewHandle();
+    if (!id) return std::unexpected(id.error());
+    store::Credential totp;
+    totp.id = *id;
+    totp.account_id = active->account.id;
+    totp.kind = std::string(kTotp);
+    totp.material = active->record.challenge;
+    totp.counter = *step;
+    totp.created_at = now;
+    if (auto r = tx.InsertCredential(totp); !r) return r;
+    store::SessionRecord cleared = active->record;
+    cleared.challenge.clear();
+    return tx.UpdateSession(cleared);
+  });
+  if (!s) return s;
+  Event(&active->account, client, "factor_added", "success");
+  return {};
+}
+
+Result<std::string> LoginService::BeginPasskeyAddition(std::string_view session_token) {
+  auto active = FreshSession(session_token);
+  if (!active) return std::unexpected(active.error());
+  auto challenge = Secret::Random(kChallengeBytes);
+  if (!challenge) return std::unexpected(challenge.error());
+  store::SessionRecord record = active->record;
+  record.challenge.assign(challenge->bytes().begin(), challenge->bytes().end());
+  std::vector<std::vector<std::uint8_t>> exclude;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    exclude.clear();
+    auto credentials = tx.ListCredentials(active->account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    for (const auto& c : *credentials) {
+      if (c.kind == kPasskey) exclude.push_back(c.external_id);
+    }
+    return tx.UpdateSession(record);
+  });
+  if (!s) return std::unexpected(s.error());
+  return CreationOptionsJson(rp_, AccountHandle(active->account.id), active->account.login,
+                             active->account.display_name, record.challenge, exclude,
+                             UserVerification::kRequired);
+}
+
+Status LoginService::ConfirmPasskeyAddition(std::string_view session_token,
+                                            std::string_view response_json,
+                                            const Client& client) {
+  auto active = FreshSession(session_token);
+  if (!active) return std::unexpected(active.error());
+  if (active->record.challenge.size() != kChallengeBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "start the passkey registration first");
+  }
+  const std::vector<std::uint8_t> challenge = active->record.challenge;
+  // The challenge is single use, accepted or not.
+  store::SessionRecord cleared = active->record;
+  cleared.challenge.clear();
+  if (auto s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(cleared); });
+      !s) {
+    return s;
+  }
+  auto registered =
+      VerifyRegistration(rp_, challenge, response_json, UserVerification::kRequired);
+  if (!registered) {
+    Event(&active->account, client, "factor_added", "failure");
+    return Fail(ErrorCode::kPermissionDenied,
+                "the passkey was not accepted: start the registration again");
+  }
+  const Timestamp now = clock_.Now();
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    auto id = NewHandle();
+    if (!id) return std::unexpected(id.error());
+    store::Credential passkey;
+    passkey.id = *id;
+    passkey.account_id = active->account.id;
+    passkey.kind = std::string(kPasskey);
+    passkey.material = registered->cose_public_key;
+    passkey.external_id = registered->id;
+    passkey.counter = registered->sign_count;
+    passkey.algorithm = registered->algorithm;
+    passkey.created_at = now;
+    return tx.InsertCredential(passkey);
+  });
+  if (!s) {
+    if (s.error().code() == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists, "this passkey is registered already");
+    }
+    return s;
+  }
+  Event(&active->account, client, "factor_added", "success");
+  return {};
+}
+
+Status LoginService::RemoveFactor(std::string_view session_token, std::string_view factor_id,
+                                  const Client& client) {
+  auto active = FreshSession(session_token);
+  if (!active) return std::unexpected(active.error());
+  const SecondFactorRule rule = options_.rules.For(active->kind);
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    auto credentials = tx.ListCredentials(active->account.id);
+    if (!credentials) return std::unexpected(credentials.error());
+    const store::Credential* target = nullptr;
+    std::size_t usable_left = 0;
+    for (const auto& c : *credentials) {
+      const bool second_factor = c.kind == kPasskey || c.kind == kTotp;
+      if (second_factor && c.id == factor_id) {
+        target = &c;
+      } else if (c.kind == kPasskey ||
+                 (c.kind == kTotp && rule == SecondFactorRule::kPasskeyOrTotp)) {
+        ++usable_left;
+      }
+    }
+    if (target == nullptr) return Fail(ErrorCode::kNotFound, "this account has no such factor");
+    if (usable_left == 0) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  rule == SecondFactorRule::kPasskeyOnly
+                      ? "this is the last passkey: register another one before removing it"
+                      : "this is the last second factor: add another one before removing it");
+    }
+    return tx.DeleteCredential(target->id);
+  });
+  if (!s) return s;
+  Event(&active->account, client, "factor_removed", "success");
+  return {};
+}
+
 }  // namespace medvault::identity

@@ -143,6 +143,39 @@ class LoginService {
   Result<SessionOutcome> StepUpWithTotp(std::string_view session_token, std::string_view code,
                                         const Client& client);
 
+  // Changing one's own factors from a session. Every change is an enrollment change: the
+  // session's second factor must have been checked within the step-up window
+  // (kPermissionDenied "step up first" otherwise), and each is an auth event
+  // ("factor_added", "factor_removed", "recovery_codes_replaced"). Listing needs no step-up.
+  struct FactorSummary {
+    std::string id;    // the credential's public handle, for RemoveFactor
+    std::string kind;  // "totp" or "passkey"
+    Timestamp created_at;
+  };
+  struct FactorList {
+    std::vector<FactorSummary> factors;  // oldest first
+    std::size_t recovery_codes_left = 0;
+  };
+  Result<FactorList> ListFactors(std::string_view session_token);
+  // Ten new recovery codes replace the old ones (used or not); shown once.
+  void RegenerateRecoveryCodes(std::string_view session_token, const Client& client,
+                               std::function<void(Result<std::vector<std::string>>)> done);
+  // A new TOTP secret, kept sealed with the session until confirmed; then its first code
+  // replaces the account's TOTP (the old one stops working). kPermissionDenied for kinds that
+  // must use a passkey.
+  Result<TotpEnrollment> BeginTotpChange(std::string_view session_token);
+  Status ConfirmTotpChange(std::string_view session_token, std::string_view code,
+                           const Client& client);
+  // Registers one more passkey: the options for navigator.credentials.create, then the answer.
+  Result<std::string> BeginPasskeyAddition(std::string_view session_token);
+  Status ConfirmPasskeyAddition(std::string_view session_token, std::string_view response_json,
+                                const Client& client);
+  // Removes a TOTP or passkey of the session's account. Refused (kInvalidArgument, saying why)
+  // when it would leave the account without a second factor it may use; kNotFound when the
+  // account has no such factor.
+  Status RemoveFactor(std::string_view session_token, std::string_view factor_id,
+                      const Client& client);
+
   Sessions& sessions() { return sessions_; }
   PasswordHasher& hasher() { return hasher_; }
 
@@ -166,6 +199,8 @@ class LoginService {
   std::vector<std::string> FactorsOf(const store::Account& account,
                                      const std::vector<store::Credential>& credentials) const;
   Result<std::vector<std::uint8_t>> SealTotp(const Secret& secret, std::string_view account_id);
+  // The session of `token` when its second factor is fresh enough for an enrollment change.
+  Result<ActiveSession> FreshSession(std::string_view token);
   Result<std::string> PasskeyOptionsAt(std::string_view token, store::SessionStage stage);
   Result<SessionOutcome> PasskeyAt(std::string_view token, store::SessionStage stage,
                                    std::string_view response_json, const Client& client);

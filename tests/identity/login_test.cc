@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <future>
 #include <mutex>
 
 #include "core/manual_clock.h"
+#include "core/base64.h"
 #include "identity/accounts.h"
+#include "identity/soft_authenticator.h"
 #include "identity/totp.h"
 #include "store/store.h"
 #include "store/test_cluster.h"
@@ -141,7 +144,7 @@ class LoginFlow : public store::StoreBackendTest {
     return *TotpCode(secret, TotpStep(clock_.Now()));
   }
 
-  testing::ManualClock clock_;
+  medvault::testing::ManualClock clock_;
   RecordingSink events_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<Sessions> sessions_;
@@ -427,6 +430,132 @@ INSTANTIATE_TEST_SUITE_P(Backends, LoginFlow, ::testing::Values("sqlite", "postg
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
+
+}  // namespace
+}  // namespace medvault::identity
+
+namespace medvault::identity {
+namespace {
+
+// The challenge of a navigator.credentials.create options JSON.
+std::vector<std::uint8_t> ChallengeOf(std::string_view options_json) {
+  const auto options = boost::json::parse(options_json).as_object();
+  const auto& challenge = options.at("challenge").as_string();
+  auto bytes = DecodeBase64({challenge.data(), challenge.size()}, Base64Alphabet::kUrlSafe);
+  return bytes ? *bytes : std::vector<std::uint8_t>{};
+}
+
+TEST_P(LoginFlow, ChangingATotpNeedsAFreshSecondFactorAndRetiresTheOldSecret) {
+  Enrolled user = EnrollStaff("c.martin");
+  clock_.Advance(6min);
+  auto stale = login_->BeginTotpChange(user.session_token);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(stale.error().message(), ::testing::HasSubstr("step up"));
+
+  clock_.Advance(30s);  // the enrollment's TOTP step is used: step up with the next one
+  auto stepped =
+      login_->StepUpWithTotp(user.session_token, CurrentCode(user.totp_secret), {"10.0.0.1", "t"});
+  ASSERT_TRUE(stepped.has_value()) << stepped.error().message();
+  ASSERT_EQ(stepped->result, StepResult::kOk);
+  const std::string token(stepped->session->token.view());
+  auto change = login_->BeginTotpChange(token);
+  ASSERT_TRUE(change.has_value()) << change.error().message();
+  Secret fresh = FromBase32(change->secret_base32.view());
+  EXPECT_FALSE(login_->ConfirmTotpChange(token, CurrentCode(user.totp_secret), {"10.0.0.1", "t"}))
+      << "the old authenticator's code does not confirm the new secret";
+  ASSERT_TRUE(login_->ConfirmTotpChange(token, CurrentCode(fresh), {"10.0.0.1", "t"}));
+  EXPECT_EQ(events_.Count("factor_added", "success"), 1u);
+  EXPECT_EQ(events_.Count("factor_added", "failure"), 1u);
+
+  clock_.Advance(30s);
+  auto pending = Password("c.martin", kStrongPassword);
+  ASSERT_TRUE(pending.has_value());
+  auto old_code = login_->CompleteWithTotp(pending->pending->token.view(),
+                                           CurrentCode(user.totp_secret), {"10.0.0.1", "t"});
+  ASSERT_TRUE(old_code.has_value());
+  EXPECT_EQ(old_code->result, StepResult::kFailed) << "the replaced secret opens nothing";
+  auto new_code = login_->CompleteWithTotp(pending->pending->token.view(), CurrentCode(fresh),
+                                           {"10.0.0.1", "t"});
+  ASSERT_TRUE(new_code.has_value());
+  EXPECT_EQ(new_code->result, StepResult::kOk);
+}
+
+TEST_P(LoginFlow, RegeneratedRecoveryCodesReplaceTheOldOnes) {
+  Enrolled user = EnrollStaff("c.martin");
+  auto before = login_->ListFactors(user.session_token);
+  ASSERT_TRUE(before.has_value()) << before.error().message();
+  EXPECT_EQ(before->recovery_codes_left, 10u);
+  auto codes = Wait<std::vector<std::string>>([&](auto done) {
+    login_->RegenerateRecoveryCodes(user.session_token, {"10.0.0.1", "t"}, std::move(done));
+  });
+  ASSERT_TRUE(codes.has_value()) << codes.error().message();
+  ASSERT_EQ(codes->size(), 10u);
+  EXPECT_NE((*codes)[0], user.recovery_codes[0]);
+  EXPECT_EQ(events_.Count("recovery_codes_replaced", "success"), 1u);
+
+  auto pending = Password("c.martin", kStrongPassword);
+  auto old_code = Wait<SessionOutcome>([&](auto done) {
+    login_->CompleteWithRecoveryCode(pending->pending->token.view(), user.recovery_codes[0],
+                                     {"10.0.0.1", "t"}, std::move(done));
+  });
+  ASSERT_TRUE(old_code.has_value());
+  EXPECT_EQ(old_code->result, StepResult::kFailed) << "the old set is gone";
+  auto new_code = Wait<SessionOutcome>([&](auto done) {
+    login_->CompleteWithRecoveryCode(pending->pending->token.view(), (*codes)[5],
+                                     {"10.0.0.1", "t"}, std::move(done));
+  });
+  ASSERT_TRUE(new_code.has_value());
+  EXPECT_EQ(new_code->result, StepResult::kOk);
+
+  clock_.Advance(6min);
+  auto stale = Wait<std::vector<std::string>>([&](auto done) {
+    login_->RegenerateRecoveryCodes(new_code->session->token.view(), {"10.0.0.1", "t"},
+                                    std::move(done));
+  });
+  ASSERT_FALSE(stale.has_value()) << "regenerating needs a fresh second factor";
+  EXPECT_EQ(stale.error().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_P(LoginFlow, APasskeyCanBeAddedAndTheLastSecondFactorCannotBeRemoved) {
+  login_->SetRelyingParty(RelyingParty{.id = std::string(testing::kRpId),
+                                       .name = "medvault",
+                                       .origins = {std::string(testing::kOrigin)}});
+  Enrolled user = EnrollStaff("c.martin");
+  auto listed = login_->ListFactors(user.session_token);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->factors.size(), 1u);
+  EXPECT_EQ(listed->factors[0].kind, "totp");
+  const std::string totp_id = listed->factors[0].id;
+  auto last = login_->RemoveFactor(user.session_token, totp_id, {"10.0.0.1", "t"});
+  ASSERT_FALSE(last.has_value());
+  EXPECT_EQ(last.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(last.error().message(), ::testing::HasSubstr("last second factor"));
+
+  auto options = login_->BeginPasskeyAddition(user.session_token);
+  ASSERT_TRUE(options.has_value()) << options.error().message();
+  testing::SoftAuthenticator authenticator(testing::SoftAuthenticator::Algorithm::kEs256);
+  testing::RegistrationInput input;
+  input.client.challenge = ChallengeOf(*options);
+  ASSERT_TRUE(login_->ConfirmPasskeyAddition(user.session_token, authenticator.Register(input),
+                                             {"10.0.0.1", "t"}));
+  EXPECT_FALSE(login_->ConfirmPasskeyAddition(user.session_token, authenticator.Register(input),
+                                              {"10.0.0.1", "t"}))
+      << "the registration challenge is single use";
+
+  listed = login_->ListFactors(user.session_token);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->factors.size(), 2u);
+  ASSERT_TRUE(login_->RemoveFactor(user.session_token, totp_id, {"10.0.0.1", "t"}));
+  auto unknown = login_->RemoveFactor(user.session_token, totp_id, {"10.0.0.1", "t"});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(events_.Count("factor_removed", "success"), 1u);
+
+  auto pending = Password("c.martin", kStrongPassword);
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_THAT(pending->factors, ElementsAre("passkey", "recovery_code"));
+}
 
 }  // namespace
 }  // namespace medvault::identity
