@@ -173,6 +173,18 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   // nullopt when allowed (the session goes to `out`), else the answer: 401 or 403.
   std::optional<Response> RefuseUnlessAdministrator(const Request& request,
                                                     std::optional<identity::ActiveSession>& out);
+  // A session (with its anti-CSRF header when state_changing) whose second factor is fresh,
+  // for enrollment changes. nullopt when allowed (the session goes to `out`), else 401 or 403.
+  std::optional<Response> RefuseUnlessFresh(const Request& request, bool state_changing,
+                                            std::optional<identity::ActiveSession>& out);
+  Response ListFactors(const Request& request);
+  Response BeginTotpChange(const Request& request);
+  Response ConfirmTotpChange(const Request& request, const RequestContext& context);
+  Response BeginPasskeyAddition(const Request& request);
+  Response ConfirmPasskeyAddition(const Request& request, const RequestContext& context);
+  Response RemoveFactor(const Request& request, const RequestContext& context);
+  void RegenerateRecoveryCodes(const Request& request, const RequestContext& context,
+                               http::Respond respond);
   Response AdminCreate(const Request& request);
   Response AdminReset(const Request& request);
   Response Me(const Request& request);
@@ -410,14 +422,11 @@ Response AuthRoutes::StepUpPasskey(const Request& request, const RequestContext&
                                 request.version());
 }
 
-std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
-    const Request& request, std::optional<identity::ActiveSession>& out) {
-  auto session = Authenticate(request, true);
+std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request,
+                                                      bool state_changing,
+                                                      std::optional<identity::ActiveSession>& out) {
+  auto session = Authenticate(request, state_changing);
   if (!session) return FromError(session.error(), request.version());
-  if (session->kind != identity::AccountKind::kAdministrator) {
-    return Problem(Status::forbidden, "forbidden", "Only administrators manage accounts.",
-                   request.version());
-  }
   if (!sessions_.HasFreshSecondFactor(session->record)) {
     return Problem(Status::forbidden, "forbidden",
                    "This action needs a second factor from the last 5 minutes: step up first "
@@ -426,6 +435,126 @@ std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
   }
   out.emplace(std::move(*session));
   return std::nullopt;
+}
+
+std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
+    const Request& request, std::optional<identity::ActiveSession>& out) {
+  if (auto refused = RefuseUnlessFresh(request, true, out)) return refused;
+  if (out->kind != identity::AccountKind::kAdministrator) {
+    out.reset();
+    return Problem(Status::forbidden, "forbidden", "Only administrators manage accounts.",
+                   request.version());
+  }
+  return std::nullopt;
+}
+
+Response AuthRoutes::ListFactors(const Request& request) {
+  auto session = Authenticate(request, false);
+  if (!session) return FromError(session.error(), request.version());
+  auto listed = login_.ListFactors(SessionCookie(request));
+  if (!listed) return FromError(listed.error(), request.version());
+  boost::json::array factors;
+  for (const auto& factor : listed->factors) {
+    boost::json::object entry;
+    entry["id"] = factor.id;
+    entry["kind"] = factor.kind;
+    entry["created_at"] = UnixSeconds(factor.created_at);
+    factors.push_back(std::move(entry));
+  }
+  boost::json::object body;
+  body["factors"] = std::move(factors);
+  body["recovery_codes_left"] = listed->recovery_codes_left;
+  return Json(Status::ok, body, request.version());
+}
+
+Response AuthRoutes::BeginTotpChange(const Request& request) {
+  std::optional<identity::ActiveSession> session;
+  if (auto refused = RefuseUnlessFresh(request, true, session)) return std::move(*refused);
+  auto change = login_.BeginTotpChange(SessionCookie(request));
+  if (!change) return FromError(change.error(), request.version());
+  boost::json::object body;
+  body["otpauth_uri"] = change->otpauth_uri.view();
+  body["qr_svg"] = change->qr_svg.view();
+  body["secret"] = change->secret_base32.view();
+  return Json(Status::ok, body, request.version());
+}
+
+// The answer to a factor change that has nothing to return.
+Response Changed(const medvault::Status& changed, std::string_view refused, unsigned version) {
+  if (!changed) {
+    if (changed.error().code() == ErrorCode::kPermissionDenied) {
+      return Problem(Status::bad_request, "invalid", refused, version);
+    }
+    return FromError(changed.error(), version);
+  }
+  Response response(Status::no_content, version);
+  response.prepare_payload();
+  return response;
+}
+
+Response AuthRoutes::ConfirmTotpChange(const Request& request, const RequestContext& context) {
+  static constexpr FieldRule kRules[] = {{"code", kMaxCode}};
+  std::optional<identity::ActiveSession> session;
+  if (auto refused = RefuseUnlessFresh(request, true, session)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  return Changed(login_.ConfirmTotpChange(SessionCookie(request), (*fields)["code"],
+                                          ClientOf(request, context)),
+                 "The code was not accepted: type the current code of the new authenticator.",
+                 request.version());
+}
+
+Response AuthRoutes::BeginPasskeyAddition(const Request& request) {
+  std::optional<identity::ActiveSession> session;
+  if (auto refused = RefuseUnlessFresh(request, true, session)) return std::move(*refused);
+  auto options = login_.BeginPasskeyAddition(SessionCookie(request));
+  if (!options) return FromError(options.error(), request.version());
+  return RawJson(std::move(*options), request.version());
+}
+
+Response AuthRoutes::ConfirmPasskeyAddition(const Request& request,
+                                            const RequestContext& context) {
+  static constexpr FieldRule kRules[] = {{"credential", kMaxCredentialJson}};
+  std::optional<identity::ActiveSession> session;
+  if (auto refused = RefuseUnlessFresh(request, true, session)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  return Changed(login_.ConfirmPasskeyAddition(SessionCookie(request), (*fields)["credential"],
+                                               ClientOf(request, context)),
+                 "The passkey was not registered: ask for new options and try again.",
+                 request.version());
+}
+
+Response AuthRoutes::RemoveFactor(const Request& request, const RequestContext& context) {
+  std::optional<identity::ActiveSession> session;
+  if (auto refused = RefuseUnlessFresh(request, true, session)) return std::move(*refused);
+  auto removed = login_.RemoveFactor(SessionCookie(request), context.params.Get("id"),
+                                     ClientOf(request, context));
+  if (!removed && removed.error().code() == ErrorCode::kNotFound) {
+    return Problem(Status::not_found, "not-found",
+                   "You have no factor with this id: list them with GET /auth/factors.",
+                   request.version());
+  }
+  if (!removed && removed.error().code() == ErrorCode::kInvalidArgument) {
+    return Problem(Status::unprocessable_entity, "business-rule", removed.error().message(),
+                   request.version());
+  }
+  return Changed(removed, "", request.version());
+}
+
+void AuthRoutes::RegenerateRecoveryCodes(const Request& request, const RequestContext& context,
+                                         http::Respond respond) {
+  std::optional<identity::ActiveSession> session;
+  if (auto refused = RefuseUnlessFresh(request, true, session)) return respond(std::move(*refused));
+  const unsigned version = request.version();
+  login_.RegenerateRecoveryCodes(
+      SessionCookie(request), ClientOf(request, context),
+      [respond, version](Result<std::vector<std::string>> codes) {
+        if (!codes) return respond(FromError(codes.error(), version));
+        boost::json::object body;
+        body["recovery_codes"] = Strings(*codes);
+        respond(Json(Status::ok, body, version));
+      });
 }
 
 Response AuthRoutes::AdminCreate(const Request& request) {
@@ -664,6 +793,30 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
        [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
          return StepUpPasskey(r, c);
        }},
+      {Verb::get, "/auth/factors",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return ListFactors(r);
+       }},
+      {Verb::post, "/auth/factors/totp",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return BeginTotpChange(r);
+       }},
+      {Verb::post, "/auth/factors/totp/confirm",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return ConfirmTotpChange(r, c);
+       }},
+      {Verb::post, "/auth/factors/passkey/options",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return BeginPasskeyAddition(r);
+       }},
+      {Verb::post, "/auth/factors/passkey",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return ConfirmPasskeyAddition(r, c);
+       }},
+      {Verb::delete_, "/auth/factors/{id}",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return RemoveFactor(r, c);
+       }},
       {Verb::post, "/auth/admin/accounts",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return AdminCreate(r);
@@ -713,6 +866,11 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
   }
   if (auto s =
           router.AddAsync(Verb::post, "/auth/login/recovery-code", async(&AuthRoutes::Recovery));
+      !s) {
+    return s;
+  }
+  if (auto s = router.AddAsync(Verb::post, "/auth/recovery-codes",
+                               async(&AuthRoutes::RegenerateRecoveryCodes));
       !s) {
     return s;
   }

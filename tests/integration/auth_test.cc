@@ -233,6 +233,50 @@ TEST_F(AuthApi, EnrollmentAndLoginWithOathtoolCodesAndReplayRefused) {
   EXPECT_EQ(Me(session).status, 401u);
 }
 
+TEST_F(AuthApi, UsersReplaceTheirTotpAndRecoveryCodesButCannotRemoveTheLastFactor) {
+  StartServer();
+  Enrolled user = Enroll(AddUser("c.martin"));
+  const unsigned short port = server_->port();
+  const std::vector<std::string> auth = {"Cookie: " + user.session.cookie,
+                                         "X-CSRF-Token: " + user.session.csrf};
+  auto listed = Send(port, "GET", "/auth/factors", "", {"Cookie: " + user.session.cookie});
+  ASSERT_EQ(listed.status, 200u) << listed.body;
+  ASSERT_EQ(listed.json.at("factors").as_array().size(), 1u);
+  EXPECT_EQ(listed.json.at("recovery_codes_left").as_int64(), 10);
+
+  EXPECT_EQ(Send(port, "POST", "/auth/factors/totp", "{}", {"Cookie: " + user.session.cookie})
+                .status,
+            401u)
+      << "a factor change needs the anti-CSRF header";
+  auto change = Send(port, "POST", "/auth/factors/totp", "{}", auth);
+  ASSERT_EQ(change.status, 200u) << change.body;
+  const std::string fresh = Str(change.json, "secret");
+  ASSERT_FALSE(fresh.empty());
+  EXPECT_NE(fresh, user.secret);
+  auto wrong = Send(port, "POST", "/auth/factors/totp/confirm",
+                    "{\"code\":" + Quoted(Oathtool(user.secret)) + "}", auth);
+  EXPECT_EQ(wrong.status, 400u) << "the old authenticator does not confirm the new secret";
+  auto confirmed = Send(port, "POST", "/auth/factors/totp/confirm",
+                        "{\"code\":" + Quoted(Oathtool(fresh)) + "}", auth);
+  ASSERT_EQ(confirmed.status, 204u) << confirmed.body;
+
+  auto codes = Send(port, "POST", "/auth/recovery-codes", "{}", auth);
+  ASSERT_EQ(codes.status, 200u) << codes.body;
+  ASSERT_EQ(codes.json.at("recovery_codes").as_array().size(), 10u);
+  EXPECT_NE(std::string(codes.json.at("recovery_codes").as_array()[0].as_string()),
+            user.recovery_codes[0]);
+
+  listed = Send(port, "GET", "/auth/factors", "", {"Cookie: " + user.session.cookie});
+  ASSERT_EQ(listed.json.at("factors").as_array().size(), 1u);
+  const std::string id = Str(listed.json.at("factors").as_array()[0].as_object(), "id");
+  auto last = Send(port, "DELETE", "/auth/factors/" + id, "", auth);
+  EXPECT_EQ(last.status, 422u) << last.body;
+  EXPECT_THAT(last.body, HasSubstr("last second factor"));
+
+  EXPECT_EQ(Login("c.martin", user.secret, 30s).status, 401u) << "the old secret opens nothing";
+  EXPECT_EQ(Login("c.martin", fresh, 30s).status, 200u);
+}
+
 // The entries `medvault audit verify` finds in an intact log.
 long AuditEntries(const std::filesystem::path& vault) {
   auto verify = RunMedvault({"audit", "verify", "--dir", vault.string()});
