@@ -73,7 +73,7 @@ audit::Entry AuditEntryOf(const identity::AuthEvent& event, std::string_view cli
   return entry;
 }
 
-void AuditAuthEvents::Record(const identity::AuthEvent& event) {
+Status AuditAuthEvents::Record(const identity::AuthEvent& event) {
   log::Info("auth_event", {{"account", std::string_view(event.account_id)},
                            {"kind", std::string_view(event.account_kind)},
                            {"source", std::string_view(event.source)},
@@ -83,7 +83,10 @@ void AuditAuthEvents::Record(const identity::AuthEvent& event) {
   if (auto appended = log_.Append(AuditEntryOf(event, client_)); !appended) {
     log::Error("audit_write_failed", {{"auth_event", std::string_view(event.event)},
                                       {"error", std::string_view(appended.error().message())}});
+    return Fail(ErrorCode::kUnavailable,
+                "the audit log cannot record this now: try again shortly");
   }
+  return {};
 }
 
 Result<std::unique_ptr<IdentityServices>> MakeIdentityServices(OpenedVault& vault,

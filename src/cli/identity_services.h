@@ -28,7 +28,7 @@ class AuditAuthEvents final : public identity::AuthEventSink {
  public:
   AuditAuthEvents(audit::AuditLog& log, std::string client)
       : log_(log), client_(std::move(client)) {}
-  void Record(const identity::AuthEvent& event) override;
+  Status Record(const identity::AuthEvent& event) override;
 
  private:
   audit::AuditLog& log_;

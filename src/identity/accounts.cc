@@ -111,8 +111,12 @@ Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountK
     }
     return std::unexpected(s.error());
   }
-  events_.Record(
-      {now, account.id, account.kind, "", "account_created", "success", std::string(actor_id)});
+  // Fail-closed, as every code handed out: one the audit log has not recorded is not shown.
+  if (auto recorded = events_.Record({now, account.id, account.kind, "", "account_created",
+                                      "success", std::string(actor_id)});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return Created{std::move(account), std::move(code->text)};
 }
 
@@ -128,8 +132,11 @@ Result<crypto::WipedText> Accounts::IssueActivationCode(std::string_view patient
                             now + options_.activation_code_ttl};
   Status s = store_.Transact([&](store::Transaction& tx) { return tx.InsertOneTimeCode(stored); });
   if (!s) return std::unexpected(s.error());
-  events_.Record(
-      {now, "", "patient", "", "activation_code_issued", "success", std::string(actor_id)});
+  if (auto recorded = events_.Record(
+          {now, "", "patient", "", "activation_code_issued", "success", std::string(actor_id)});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return std::move(code->text);
 }
 
@@ -161,8 +168,11 @@ Result<crypto::WipedText> Accounts::ResetEnrollment(std::string_view login,
     }
     return std::unexpected(s.error());
   }
-  events_.Record(
-      {now, account.id, account.kind, "", "enrollment_reset", "success", std::string(actor_id)});
+  if (auto recorded = events_.Record({now, account.id, account.kind, "", "enrollment_reset",
+                                      "success", std::string(actor_id)});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return std::move(code->text);
 }
 

@@ -58,8 +58,8 @@ Status ApiClients::Register(std::string_view client_id, std::string_view jwks_js
   if (!s && s.error().code() == ErrorCode::kAlreadyExists) {
     return Fail(ErrorCode::kAlreadyExists, "a client with this id exists already");
   }
-  if (s) events_.Record({now, client.client_id, "client", "", "client_registered", "success", ""});
-  return s;
+  if (!s) return s;
+  return events_.Record({now, client.client_id, "client", "", "client_registered", "success", ""});
 }
 
 Result<IssuedAccessToken> ApiClients::IssueToken(std::string_view client_assertion,
@@ -123,7 +123,13 @@ Result<IssuedAccessToken> ApiClients::IssueToken(std::string_view client_asserti
   });
   if (replay) return refuse(client->client_id);
   if (!s) return std::unexpected(s.error());
-  events_.Record({now, client->client_id, "client", std::string(source), "token", "success", ""});
+  // Fail-closed: a token the audit log has not recorded is not handed out (it stays unknown to
+  // its client and expires).
+  if (auto recorded = events_.Record(
+          {now, client->client_id, "client", std::string(source), "token", "success", ""});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return IssuedAccessToken{std::move(token->text), scopes, kAccessTokenLifetime};
 }
 

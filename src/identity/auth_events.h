@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/error.h"
 
 namespace medvault::identity {
 
@@ -20,16 +21,21 @@ struct AuthEvent {
 };
 
 // Thread-safe implementations only: events arrive from network and hashing threads.
+//
+// Fail-closed: Record returns once the event is durably recorded. When it fails
+// (kUnavailable), a success that hands something out (a session, a pending login, an
+// enrollment, recovery codes, an access token) is withdrawn and the caller gets the error, so
+// nothing leaves that the audit log does not hold; a refusal is answered as a refusal anyway.
 class AuthEventSink {
  public:
   virtual ~AuthEventSink() = default;
-  virtual void Record(const AuthEvent& event) = 0;
+  virtual Status Record(const AuthEvent& event) = 0;
 };
 
 // Drops every event, for tools that have no audit log yet.
 class NoAuthEvents final : public AuthEventSink {
  public:
-  void Record(const AuthEvent&) override {}
+  Status Record(const AuthEvent&) override { return {}; }
 };
 
 }  // namespace medvault::identity

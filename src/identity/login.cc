@@ -74,8 +74,8 @@ LoginService::LoginService(store::Store& store, const Clock& clock, PasswordHash
       totp_key_(std::move(totp_key)),
       options_(std::move(options)) {}
 
-void LoginService::Event(const store::Account* account, const Client& client,
-                         std::string_view event, std::string_view outcome) {
+Status LoginService::Event(const store::Account* account, const Client& client,
+                           std::string_view event, std::string_view outcome) {
   AuthEvent e;
   e.at = clock_.Now();
   if (account != nullptr) {
@@ -85,7 +85,15 @@ void LoginService::Event(const store::Account* account, const Client& client,
   e.source = client.source;
   e.event = event;
   e.outcome = outcome;
-  events_.Record(e);
+  return events_.Record(e);
+}
+
+Status LoginService::RecordGrant(const store::Account& account, const Client& client,
+                                 std::string_view event, const NewSession& token) {
+  auto recorded = Event(&account, client, event, "success");
+  if (recorded) return {};
+  (void)sessions_.Logout(token.token.view());
+  return recorded;
 }
 
 std::chrono::seconds LoginService::SourceWait(const Client& client) {
@@ -226,7 +234,9 @@ void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
     return {};
   });
   if (!s) return done(std::unexpected(s.error()));
-  Event(account, client, "login_password", "success");
+  if (auto recorded = RecordGrant(*account, client, "login_password", *pending); !recorded) {
+    return done(std::unexpected(recorded.error()));
+  }
   const store::Credential* stored = FindKind(attempt->credentials, kPassword);
   if (verdict->needs_rehash && stored != nullptr && attempt->password) {
     // The cost was raised: store the password at the new cost, off this request's path.
@@ -305,7 +315,9 @@ Result<SessionOutcome> LoginService::CompleteWithTotp(std::string_view pending_t
     return SessionFailed();
   }
   stuffing_.RecordFinished(client.source, account.login);
-  Event(&account, client, "login_second_factor", "success");
+  if (auto recorded = RecordGrant(account, client, "login_second_factor", **session); !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return SessionOutcome{StepResult::kOk, {}, std::move(*session), {}};
 }
 
@@ -555,7 +567,9 @@ void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token, std:
     return {};
   });
   if (!s) return done(std::unexpected(s.error()));
-  Event(&account, client, "enrollment_totp", "success");
+  if (auto recorded = RecordGrant(account, client, "enrollment_totp", *session); !recorded) {
+    return done(std::unexpected(recorded.error()));
+  }
   auto outcome =
       std::make_shared<SessionOutcome>(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
   ReplaceRecoveryCodes(account.id, [outcome, done = std::move(done)](
@@ -676,7 +690,11 @@ void LoginService::CompleteWithRecoveryCode(std::string_view pending_token, std:
                          return done(std::unexpected(used.error()));
                        }
                        stuffing_.RecordFinished(client.source, account.login);
-                       Event(&account, client, "login_recovery_code", "success");
+                       if (auto recorded =
+                               RecordGrant(account, client, "login_recovery_code", *session);
+                           !recorded) {
+                         return done(std::unexpected(recorded.error()));
+                       }
                        done(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
                      });
 }
@@ -695,7 +713,9 @@ Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_tok
     RecordFailure(&account, account.login, client, "step_up");
     return SessionFailed();
   }
-  Event(&account, client, "step_up", "success");
+  if (auto recorded = RecordGrant(account, client, "step_up", **session); !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return SessionOutcome{StepResult::kOk, {}, std::move(*session), {}};
 }
 
@@ -840,7 +860,9 @@ Result<SessionOutcome> LoginService::PasskeyAt(std::string_view token, store::Se
     return SessionFailed();
   }
   stuffing_.RecordFinished(client.source, account.login);
-  Event(&account, client, event, "success");
+  if (auto recorded = RecordGrant(account, client, event, *session); !recorded) {
+    return std::unexpected(recorded.error());
+  }
   return SessionOutcome{StepResult::kOk, {}, std::move(session), {}};
 }
 
@@ -922,7 +944,9 @@ void LoginService::FinishEnrollment(const ActiveSession& enrolling, std::string_
     return {};
   });
   if (!s) return done(std::unexpected(s.error()));
-  Event(&account, client, event, "success");
+  if (auto recorded = RecordGrant(account, client, event, *session); !recorded) {
+    return done(std::unexpected(recorded.error()));
+  }
   auto outcome =
       std::make_shared<SessionOutcome>(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
   ReplaceRecoveryCodes(account.id, [outcome, done = std::move(done)](
@@ -976,7 +1000,13 @@ void LoginService::RegenerateRecoveryCodes(
   auto account = std::make_shared<store::Account>(active->account);
   ReplaceRecoveryCodes(account->id, [this, account, client, done = std::move(done)](
                                         Result<std::vector<std::string>> codes) mutable {
-    if (codes) Event(account.get(), client, "recovery_codes_replaced", "success");
+    if (codes) {
+      // Fail-closed: codes the audit log has not recorded are not shown.
+      if (auto recorded = Event(account.get(), client, "recovery_codes_replaced", "success");
+          !recorded) {
+        return done(std::unexpected(recorded.error()));
+      }
+    }
     done(std::move(codes));
   });
 }

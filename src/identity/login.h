@@ -194,8 +194,13 @@ class LoginService {
   std::chrono::seconds SourceWait(const Client& client);
   // Counts an attempt on `account_key` that gave no session; raises the stuffing alert.
   void NoteUnfinished(const Client& client, std::string_view account_key);
-  void Event(const store::Account* account, const Client& client, std::string_view event,
-             std::string_view outcome);
+  // Reports an auth event; the sink's answer says whether the audit log holds it.
+  Status Event(const store::Account* account, const Client& client, std::string_view event,
+               std::string_view outcome);
+  // Reports a success that hands out `token` (a session or a pending login): when the audit
+  // log refuses it, the token is ended and the error returned (fail-closed).
+  Status RecordGrant(const store::Account& account, const Client& client, std::string_view event,
+                     const NewSession& token);
   std::vector<std::string> FactorsOf(const store::Account& account,
                                      const std::vector<store::Credential>& credentials) const;
   Result<std::vector<std::uint8_t>> SealTotp(const Secret& secret, std::string_view account_id);

@@ -30,9 +30,16 @@ constexpr std::string_view kStrongPassword = "violet tram ledger quietly orbits 
 
 class RecordingSink final : public AuthEventSink {
  public:
-  void Record(const AuthEvent& event) override {
+  Status Record(const AuthEvent& event) override {
     std::lock_guard lock(mutex_);
+    if (refuse_) return Fail(ErrorCode::kUnavailable, "refused by the test");
     events_.push_back(event);
+    return {};
+  }
+  // From now on, every event is refused as a failing audit log would.
+  void Refuse() {
+    std::lock_guard lock(mutex_);
+    refuse_ = true;
   }
   std::size_t Count(std::string_view event, std::string_view outcome) {
     std::lock_guard lock(mutex_);
@@ -42,6 +49,7 @@ class RecordingSink final : public AuthEventSink {
 
  private:
   std::mutex mutex_;
+  bool refuse_ = false;
   std::vector<AuthEvent> events_;
 };
 
@@ -479,6 +487,25 @@ TEST_P(LoginFlow, ChangingATotpNeedsAFreshSecondFactorAndRetiresTheOldSecret) {
                                            {"10.0.0.1", "t"});
   ASSERT_TRUE(new_code.has_value());
   EXPECT_EQ(new_code->result, StepResult::kOk);
+}
+
+TEST_P(LoginFlow, NoSessionLeavesWhenTheAuditLogRefusesTheEvent) {
+  Enrolled user = EnrollStaff("c.martin");
+  auto pending = Password("c.martin", kStrongPassword);
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->result, StepResult::kOk);
+  events_.Refuse();
+  clock_.Advance(30s);
+  auto refused = login_->CompleteWithTotp(pending->pending->token.view(),
+                                          CurrentCode(user.totp_secret), {"10.0.0.1", "t"});
+  ASSERT_FALSE(refused.has_value()) << "a session the audit log does not hold is not handed out";
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  auto sessions = sessions_->List(user.account_id);
+  ASSERT_TRUE(sessions.has_value());
+  EXPECT_EQ(sessions->size(), 1u) << "only the enrollment's session remains: the new one ended";
+  auto password = Password("c.martin", kStrongPassword);
+  ASSERT_FALSE(password.has_value()) << "nor is a pending login";
+  EXPECT_EQ(password.error().code(), ErrorCode::kUnavailable);
 }
 
 TEST_P(LoginFlow, RegeneratedRecoveryCodesReplaceTheOldOnes) {
