@@ -1,6 +1,8 @@
 #include "identity/password_hasher.h"
 
 #include <sodium.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <array>
 #include <charconv>
@@ -129,6 +131,8 @@ void PasswordHasher::Submit(Job job) {
 }
 
 void PasswordHasher::WorkerLoop() {
+  // Best effort: a refused change (a seccomp filter, a container) leaves the thread at 0.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.worker_nice);
   for (;;) {
     Job job;
     {

@@ -55,6 +55,10 @@ class PasswordHasher {
     Argon2Cost cost;
     std::size_t threads = 2;       // each runs one hash at a time, using cost.memory_kib
     std::size_t max_pending = 32;  // jobs waiting for a thread, beyond those running
+    // The workers' nice value (Linux: per thread), above the network threads' 0, so that the
+    // scheduler serves an authenticated request before the next slice of a login flood's
+    // hashing: logins slow down under load, other requests do not.
+    int worker_nice = 10;
   };
   struct Verdict {
     bool match = false;
