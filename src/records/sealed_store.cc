@@ -429,28 +429,48 @@ Result<std::vector<Resource>> SealedStore::History(const policy::PhiAccess&,
   return out;
 }
 
-Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& access,
-                                                  std::string_view resource_type,
-                                                  std::string_view field, std::string_view query,
-                                                  std::size_t limit) {
+Result<SealedStore::PreparedQuery> SealedStore::Prepare(std::string_view resource_type,
+                                                        std::string_view field,
+                                                        std::string_view query) const {
   auto spec = FindIndexedField(resource_type, field);
   if (!spec) return std::unexpected(spec.error());
   const crypto::BlindIndex& index = indexes_.find(field)->second;
   auto normalized = crypto::Normalize(spec->kind, query);
   if (!normalized) return std::unexpected(normalized.error());
-  crypto::WipedText normalized_query(std::move(*normalized));
-
+  PreparedQuery prepared{.kind = spec->kind,
+                         .normalized = crypto::WipedText(std::move(*normalized)),
+                         .token = {},
+                         .whole_name = false};
   auto token = index.QueryToken(query);
-  bool whole_name = false;
   if (!token && spec->kind == crypto::ValueKind::kName) {
     // "Ly", "Wu": too short for a prefix, but a whole short name is indexed on its own.
     token = index.ShortNameQueryToken(query);
-    whole_name = true;
+    prepared.whole_name = true;
   }
   if (!token) return std::unexpected(token.error());
+  prepared.token = std::move(token->bytes);
+  return prepared;
+}
 
+Result<std::vector<std::string>> SealedStore::Candidates(std::string_view resource_type,
+                                                         std::string_view field,
+                                                         std::string_view query,
+                                                         std::size_t limit) {
+  auto prepared = Prepare(resource_type, field, query);
+  if (!prepared) return std::unexpected(prepared.error());
+  return store_.Lookup(resource_type, field, prepared->token, limit);
+}
+
+Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& access,
+                                                  std::string_view resource_type,
+                                                  std::string_view field, std::string_view query,
+                                                  std::size_t limit) {
+  auto prepared = Prepare(resource_type, field, query);
+  if (!prepared) return std::unexpected(prepared.error());
+  const crypto::ValueKind kind = prepared->kind;
+  const bool whole_name = prepared->whole_name;
   auto candidates =
-      store_.Lookup(resource_type, field, token->bytes, options_.max_search_candidates + 1);
+      store_.Lookup(resource_type, field, prepared->token, options_.max_search_candidates + 1);
   if (!candidates) return std::unexpected(candidates.error());
   const bool capped = candidates->size() > options_.max_search_candidates;
   if (capped) candidates->pop_back();
@@ -468,7 +488,7 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
     if (!values) return std::unexpected(values.error());
     bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
       return value.field == field &&
-             Matches(spec->kind, value.value, normalized_query.view(), whole_name);
+             Matches(kind, value.value, prepared->normalized.view(), whole_name);
     });
     for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
     if (match) matches.push_back(std::move(*resource));
@@ -490,6 +510,10 @@ Status SealedStore::ErasePatient(std::string_view patient_id) {
     if (!current) return std::unexpected(current.error());
     if (current->key_id == kErasedKeyId) return ErasedError();
     if (auto removed = transaction.DeleteWrappedKey(patient_id); !removed) return removed;
+    // Their index rows go too: a search must not even count them as candidates.
+    if (auto unindexed = transaction.DeleteIndexOfPatient(patient_id); !unindexed) {
+      return std::unexpected(unindexed.error());
+    }
     auto marked =
         transaction.InsertWrappedKey({std::string(patient_id), std::string(kErasedKeyId), {}});
     if (!marked) return marked;

@@ -132,8 +132,18 @@ class SealedStore {
                                        std::string_view resource_type, std::string_view field,
                                        std::string_view query, std::size_t limit);
 
-  // Crypto-shredding: destroys the patient's data key and records a "patient_erased" alert in
-  // the same transaction. kNotFound if they have none.
+  // The blind-index lookup of Search alone, nothing decrypted: ids of current resources whose
+  // `field` token is the one `query` gives (exactly the token Search uses, for name prefixes
+  // and whole short names alike), in id order, at most `limit`. Candidates, not matches: a
+  // token is shared by other values (crypto/blind_index.h), so each must be opened and
+  // checked. kInvalidArgument for an unknown field or a query its kind refuses.
+  Result<std::vector<std::string>> Candidates(std::string_view resource_type,
+                                              std::string_view field, std::string_view query,
+                                              std::size_t limit);
+
+  // Crypto-shredding: destroys the patient's data key, drops the blind-index rows of their
+  // resources and records a "patient_erased" alert, in one transaction. kNotFound if they
+  // have none.
   Status ErasePatient(std::string_view patient_id);
 
   // Rotation: reloads the key source and marks its newest version active for every process.
@@ -182,6 +192,15 @@ class SealedStore {
   Result<Resource> Open(const store::ResourceVersion& version, const store::WrappedKey& key);
   Result<Resource> ReadVersion(std::string_view resource_type, std::string_view id,
                                std::int64_t version);
+  // A search query made ready: its kind, normalized value and the token to look up.
+  struct PreparedQuery {
+    crypto::ValueKind kind;
+    crypto::WipedText normalized;
+    std::vector<std::uint8_t> token;
+    bool whole_name = false;  // a 1- or 2-letter name, matched whole
+  };
+  Result<PreparedQuery> Prepare(std::string_view resource_type, std::string_view field,
+                                std::string_view query) const;
   Result<std::vector<store::IndexToken>> IndexTokens(std::string_view resource_type,
                                                      std::string_view json) const;
   void ReportIntegrityFailure(const IntegrityFailure& failure) const;

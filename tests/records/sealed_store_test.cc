@@ -312,6 +312,36 @@ TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {
   EXPECT_TRUE(sealed_->Get(access_, "Patient", "p2"));
 }
 
+TEST_P(SealedStoreTest, ErasingAPatientDropsTheirBlindIndexRows) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  // A resource of p1's compartment other than the Patient, with index rows of its own.
+  ASSERT_TRUE(sealed_->Put({.resource_type = "DiagnosticReport",
+                            .id = "r1",
+                            .patient_id = "p1",
+                            .json = R"({"resourceType":"DiagnosticReport","id":"r1",
+                                "identifier":[{"value":"ACC-1"}]})",
+                            .recorded_at = At(1)}));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 10).value(),
+              ElementsAre("p1", "p2"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", 10).value(),
+              ::testing::Contains("p1"));
+  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", 10).value(),
+              ElementsAre("r1"));
+
+  ASSERT_TRUE(sealed_->ErasePatient("p1"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 10).value(),
+              ElementsAre("p2"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", 10).value(),
+              IsEmpty());
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "184127645108946", 10).value(),
+              IsEmpty());
+  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", 10).value(),
+              IsEmpty());
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupond", 10).value(),
+              ElementsAre("p2"));
+}
+
 TEST_P(SealedStoreTest, RotationRewrapsEveryKeyWhileAnotherProcessKeepsServing) {
   for (int i = 0; i < 7; ++i) {
     std::string id = "p" + std::to_string(i);
