@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstddef>
 
+#include "fhir/resource.h"
+
 namespace medvault::fhir::search_internal {
 namespace {
 
@@ -25,9 +27,8 @@ struct Entry {
 
 using enum ParamType;
 
-constexpr std::string_view kServedTargets =
-    "AllergyIntolerance Binary CareTeam Condition DiagnosticReport DocumentReference Encounter "
-    "MedicationRequest Observation Organization Patient Practitioner PractitionerRole";
+// `targets` of a reference that may name any served type.
+constexpr std::string_view kAnyServedType = "*";
 
 // The blind-index fields of records/indexed_fields.h.
 constexpr std::string_view kFamily = "patient.family.prefix";
@@ -206,7 +207,7 @@ constexpr std::array kEntries = {
   Entry{"AuditEvent", "action", kToken, "AuditEvent.action", {}, "The action (C, R, U, D, E).", {}, true},
   Entry{"AuditEvent", "type", kToken, "AuditEvent.type", {}, "The type of event (rest, user authentication)."},
   Entry{"AuditEvent", "entity", kReference, "AuditEvent.entity.what", {}, "A resource the event is about.",
-        kServedTargets},
+        kAnyServedType},
 };
 // clang-format on
 
@@ -283,7 +284,11 @@ std::vector<ParamRule> BuildRules() {
       rule.paths.push_back(CompilePath(Trim(rest.substr(0, bar))));
       rest.remove_prefix(bar == std::string_view::npos ? rest.size() : bar + 1);
     }
-    rule.targets = SplitWords(entry.targets);
+    if (entry.targets == kAnyServedType) {
+      rule.targets.assign(ServedResourceTypes().begin(), ServedResourceTypes().end());
+    } else {
+      rule.targets = SplitWords(entry.targets);
+    }
     rule.code_only = entry.code_only;
     rule.fold = entry.fold;
     rules.push_back(std::move(rule));
@@ -390,10 +395,7 @@ bool HasClinicalDate(std::string_view resource_type) {
 }
 
 bool IsCompartmentType(std::string_view resource_type) {
-  static constexpr std::array<std::string_view, 10> kTypes = {
-      "AllergyIntolerance", "Binary",    "CareTeam",          "Condition",   "DiagnosticReport",
-      "DocumentReference",  "Encounter", "MedicationRequest", "Observation", "Patient"};
-  return std::ranges::find(kTypes, resource_type) != kTypes.end();
+  return IsPatientCompartmentType(resource_type) && resource_type != "AuditEvent";
 }
 
 std::vector<std::string_view> IncludesOf(std::string_view resource_type) {
