@@ -1046,12 +1046,10 @@ json::object ApplyElements(const json::object& resource, std::span<const std::st
   for (const auto& member : resource) {
     std::string_view key = member.key();
     std::string_view base = key.starts_with('_') ? key.substr(1) : key;  // primitive extensions
-    bool wanted =
-        key == "resourceType" || key == "id" || key == "meta" ||
-        std::ranges::any_of(elements, [&](const std::string& element) {
-          return base == element || (base.size() > element.size() && base.starts_with(element) &&
-                                     base[element.size()] >= 'A' && base[element.size()] <= 'Z');
-        });
+    bool wanted = key == "resourceType" || key == "id" || key == "meta" ||
+                  std::ranges::any_of(elements, [&](const std::string& element) {
+                    return base == element || search_internal::IsChoiceOf(base, element);
+                  });
     if (wanted) subset.emplace(key, member.value());
   }
   json::object& meta = subset["meta"].emplace_object();

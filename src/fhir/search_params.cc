@@ -311,10 +311,66 @@ const std::vector<SearchParam>& Params() {
   return params;
 }
 
+// The datatypes a FHIR R4 choice element [x] can take, as they end its JSON name.
+constexpr std::array<std::string_view, 50> kChoiceTypes = {"Address",
+                                                           "Age",
+                                                           "Annotation",
+                                                           "Attachment",
+                                                           "Base64Binary",
+                                                           "Boolean",
+                                                           "Canonical",
+                                                           "Code",
+                                                           "CodeableConcept",
+                                                           "Coding",
+                                                           "ContactDetail",
+                                                           "ContactPoint",
+                                                           "Contributor",
+                                                           "Count",
+                                                           "DataRequirement",
+                                                           "Date",
+                                                           "DateTime",
+                                                           "Decimal",
+                                                           "Distance",
+                                                           "Dosage",
+                                                           "Duration",
+                                                           "Expression",
+                                                           "HumanName",
+                                                           "Id",
+                                                           "Identifier",
+                                                           "Instant",
+                                                           "Integer",
+                                                           "Markdown",
+                                                           "Meta",
+                                                           "Money",
+                                                           "Oid",
+                                                           "ParameterDefinition",
+                                                           "Period",
+                                                           "PositiveInt",
+                                                           "Quantity",
+                                                           "Range",
+                                                           "Ratio",
+                                                           "Reference",
+                                                           "RelatedArtifact",
+                                                           "SampledData",
+                                                           "Signature",
+                                                           "String",
+                                                           "Time",
+                                                           "Timing",
+                                                           "TriggerDefinition",
+                                                           "UnsignedInt",
+                                                           "Uri",
+                                                           "Url",
+                                                           "UsageContext",
+                                                           "Uuid"};
+
+}  // namespace
+
 bool IsChoiceOf(std::string_view key, std::string_view base) {
   return key.size() > base.size() && key.starts_with(base) &&
-         std::isupper(static_cast<unsigned char>(key[base.size()]));
+         std::ranges::find(kChoiceTypes, key.substr(base.size())) != kChoiceTypes.end();
 }
+
+namespace {
 
 void PushFlat(const json::value& value, std::vector<const json::value*>& out) {
   if (value.is_array()) {

@@ -59,6 +59,9 @@ const ParamRule& RuleOf(const SearchParam& param);
 std::vector<const boost::json::value*> EvaluatePaths(const std::vector<Path>& paths,
                                                      const boost::json::object& resource);
 
+// Whether `key` is the JSON name of choice element `base`[x] ("valueQuantity" of "value").
+bool IsChoiceOf(std::string_view key, std::string_view base);
+
 // Types that have a clinical date (fhir::ClinicalDateOf), for _sort=date.
 bool HasClinicalDate(std::string_view resource_type);
 // Types whose searches must name a patient or a blind-indexed parameter:

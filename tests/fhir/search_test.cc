@@ -577,6 +577,17 @@ TEST(Matches, OtherTypes) {
   EXPECT_FALSE(Match("Organization", "name=sante", organization));
 }
 
+TEST(Matches, ChoiceElementsAreReadByTheirDatatypeOnly) {
+  // Encounter.classHistory is not class[x], MedicationRequest.statusReason not status[x].
+  const json::object encounter = Json(R"({"resourceType": "Encounter", "id": "e2",
+    "subject": {"reference": "Patient/p1"}, "status": "finished",
+    "classHistory": [{"class": {"code": "IMP"}, "period": {"start": "2024"}}]})");
+  EXPECT_FALSE(Match("Encounter", "patient=p1&class=IMP", encounter));
+  const json::object observation = Json(R"({"resourceType": "Observation", "id": "o3",
+    "subject": {"reference": "Patient/p1"}, "effectivePeriod": {"start": "2024-01-01", "end": "2024-01-02"}})");
+  EXPECT_TRUE(Match("Observation", "patient=p1&date=2024-01", observation));
+}
+
 // Guards the table: every parameter's expression selects an element of a resource that has
 // them all, so no expression is misspelt.
 TEST(Matches, EveryExpressionSelectsItsElement) {
@@ -705,6 +716,13 @@ TEST(ApplyElements, KeepsNamedElementsAndTagsSubsetted) {
   EXPECT_TRUE(bare.contains("_birthDate"));
   EXPECT_FALSE(bare.contains("gender"));
   EXPECT_TRUE(bare.at("meta").as_object().contains("tag"));
+  // A choice element is named by its base; an element that merely starts alike is not.
+  json::object request = ApplyElements(Json(R"({"resourceType": "MedicationRequest", "id": "m",
+    "status": "active", "statusReason": {"text": "x"}, "medicationCodeableConcept": {"text": "y"}})"),
+                                       std::vector<std::string>{"status", "medication"});
+  EXPECT_TRUE(request.contains("status"));
+  EXPECT_TRUE(request.contains("medicationCodeableConcept"));
+  EXPECT_FALSE(request.contains("statusReason"));
 }
 
 }  // namespace
