@@ -430,6 +430,12 @@ TEST(Matches, ShortNamesMatchWholeAsTheBlindIndexDoes) {
     "name": [{"family": "Lyon"}]})");
   EXPECT_FALSE(Match("Patient", "family=ly", lyon));
   EXPECT_TRUE(Match("Patient", "family=lyo", lyon));
+  // Spaces do not count as letters: "l y" is a 2-letter name, matched whole.
+  const json::object spaced = Json(R"({"resourceType": "Patient", "id": "p4",
+    "name": [{"family": "L Y"}, {"family": "L Yves"}]})");
+  EXPECT_TRUE(Match("Patient", "family=l-y", spaced));
+  EXPECT_FALSE(Match("Patient", "family=l-y", Json(R"({"resourceType": "Patient", "id": "p5",
+    "name": [{"family": "L Yves"}]})")));
   // Not blind-indexed: a plain prefix.
   const json::object practitioner = Json(R"({"resourceType": "Practitioner", "id": "d1",
     "name": [{"family": "Lyon", "given": ["Paul"]}]})");
