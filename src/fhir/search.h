@@ -15,7 +15,8 @@
 // Syntax supported (FHIR R4 §3.1.1 "Search"):
 // - repeated parameters are AND, comma-separated values are OR;
 // - token: [system]|[code], code, system|; :not and :text are not supported;
-// - string: prefix match after case and accent folding; :exact;
+// - string: prefix match after case and accent folding (crypto/normalize.h); a blind-indexed
+//   name of 1 or 2 letters matches only that whole name, as the index does; :exact;
 // - date: prefixes eq ne lt gt le ge sa eb with the precision written (2024, 2024-03,
 //   2024-03-05, or a dateTime); an element's own precision makes it a range;
 // - reference: Type/id or id (with the type implied by the parameter);
@@ -47,7 +48,7 @@ struct SearchParam {
   std::string_view resource_type;  // "Observation"
   std::string_view name;           // "code"
   ParamType type;
-  std::string_view expression;     // FHIRPath, for the CapabilityStatement: "Observation.code"
+  std::string_view expression;  // FHIRPath, for the CapabilityStatement: "Observation.code"
   // Non-empty: the blind-index field (records/indexed_fields.h) that makes this parameter
   // usable across patients; its prefix match is used for string parameters.
   std::string_view blind_index_field;
@@ -66,7 +67,8 @@ enum class DatePrefix { kEq, kNe, kLt, kGt, kLe, kGe, kSa, kEb };
 
 struct SearchValue {
   // token: system and code (has_system false when no '|' was given);
-  // reference: "Type/id"; string and uri: the text; date: the text after the prefix.
+  // reference: "Type/id" (the bare id when the parameter may name several types); string and
+  // uri: the text; date: the text after the prefix.
   std::string system;
   bool has_system = false;
   std::string code;
@@ -97,6 +99,19 @@ struct SearchRequest {
 // Parses an application/x-www-form-urlencoded query (without '?') for `resource_type`.
 // kInvalid with an issue per bad parameter (expression: the parameter name).
 FhirResult<SearchRequest> ParseSearch(std::string_view resource_type, std::string_view query);
+
+// One blind-index lookup (records::SealedStore::Candidates) serving a criterion across
+// patients: `value` is the search text as given (the store normalizes it for `field`).
+struct BlindIndexLookup {
+  std::string_view field;  // records/indexed_fields.h
+  std::string value;
+};
+// The lookups whose union holds every resource that can satisfy `criterion` (candidates, to be
+// checked with Matches), or nullopt when the blind index cannot serve it: a parameter without
+// a blind_index_field, a birthdate that is not one full day with eq, a token with no code.
+// Patient name looks up both family and given; Patient identifier looks up patient.nir for an
+// INS system, patient.identifier for any other, and both when no system is given.
+std::optional<std::vector<BlindIndexLookup>> BlindIndexLookupsOf(const SearchCriterion& criterion);
 
 // Whether a decrypted resource satisfies every criterion (including the patient confinement).
 bool Matches(const SearchRequest& request, const boost::json::object& resource);
