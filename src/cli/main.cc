@@ -11,6 +11,7 @@
 #include "cli/audit.h"
 #include "cli/demo.h"
 #include "cli/keys.h"
+#include "cli/patients.h"
 #include "cli/serve.h"
 #include "cli/users.h"
 #include "cli/vault.h"
@@ -155,6 +156,20 @@ int Run(int argc, char** argv) {
       ->required();
   client_add->add_option("--organization", client_options.organization, "Owning organization");
 
+  fs::path patient_dir;
+  std::string patient_id;
+  std::string patient_confirm;
+  auto* patient = app.add_subcommand("patient", "Patients: crypto-shredding");
+  patient->require_subcommand(1);
+  auto* patient_erase = patient->add_subcommand(
+      "erase",
+      "Destroy a patient's data key: every version of their records becomes unreadable for "
+      "good (recorded in the audit log first)");
+  patient_erase->add_option("--dir", patient_dir, "Directory of the vault")->required();
+  patient_erase->add_option("--id", patient_id, "Patient id")->required();
+  patient_erase->add_option("--confirm", patient_confirm, "The same patient id again")
+      ->required();
+
   app.add_subcommand("version", "Print medvault's version");
 
   // CLI11 would only say that a subcommand is required; name the word it did not know.
@@ -217,6 +232,9 @@ int Run(int argc, char** argv) {
   if (client_add->parsed()) return Report(medvault::cli::AddClient(client_options));
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
   if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));
+  if (patient_erase->parsed()) {
+    return Report(medvault::cli::ErasePatient(patient_dir, patient_id, patient_confirm));
+  }
   std::printf("medvault %s\n", MEDVAULT_VERSION);
   return kExitOk;
 }

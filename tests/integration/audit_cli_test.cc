@@ -12,6 +12,7 @@
 #include "audit/audit_log.h"
 #include "audit/checkpointer.h"
 #include "cli/vault.h"
+#include "records/phi_access_for_testing.h"
 #include "tests/integration/harness.h"
 #include "tests/store/test_cluster.h"
 
@@ -338,6 +339,49 @@ TEST_F(AuditTamperPostgresTest, EditedEntryIsNamed) {
 TEST_F(AuditTamperPostgresTest, DeletedEntryIsNamed) {
   ASSERT_TRUE(store::RunPsql(url_, "DELETE FROM audit_entries WHERE seq = 150"));
   ExpectFirstBad(Verify(vault_, env()), 150, "missing");
+}
+
+// `medvault patient erase` logs the erasure first, then destroys the data key for good.
+TEST(PatientEraseCommand, TheErasureIsInTheAuditLogAndTheRecordNeverOpensAgain) {
+  TempDir dir;
+  const fs::path vault = dir.path() / "vault";
+  ASSERT_EQ(RunMedvault({"init", "--dir", vault.string()}).exit_code, 0);
+  const Timestamp before = SystemClock().Now();
+  {
+    auto opened = cli::OpenVault(vault, {});
+    ASSERT_TRUE(opened.has_value()) << opened.error().message();
+    constexpr std::string_view kJson = R"({"resourceType":"Patient","id":"pat-erase"})";
+    ASSERT_TRUE(opened->records->Put({"Patient", "pat-erase", 0, "pat-erase", kJson, before}));
+  }
+  auto slip = RunMedvault({"patient", "erase", "--dir", vault.string(), "--id", "pat-erase",
+                           "--confirm", "pat-eras"});
+  EXPECT_NE(slip.exit_code, 0);
+  EXPECT_THAT(slip.err, HasSubstr("nothing was erased"));
+
+  auto erased = RunMedvault({"patient", "erase", "--dir", vault.string(), "--id", "pat-erase",
+                             "--confirm", "pat-erase"});
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  auto again = RunMedvault({"patient", "erase", "--dir", vault.string(), "--id", "pat-erase",
+                            "--confirm", "pat-erase"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_THAT(again.err, HasSubstr("erased already"));
+
+  auto opened = cli::OpenVault(vault, {});
+  ASSERT_TRUE(opened.has_value()) << opened.error().message();
+  auto read = opened->records->Get(policy::PhiAccessForTesting::Grant(), "Patient", "pat-erase");
+  ASSERT_FALSE(read.has_value());
+  EXPECT_EQ(read.error().code(), ErrorCode::kNotFound);
+  static const SystemClock clock;
+  auto log = audit::AuditLog::Open(*opened->store, clock);
+  ASSERT_TRUE(log.has_value());
+  auto entries = (*log)->EntriesOfPatient("pat-erase", before, clock.Now() + std::chrono::hours(1),
+                                          std::nullopt, 100);
+  ASSERT_TRUE(entries.has_value()) << entries.error().message();
+  ASSERT_EQ(entries->size(), 1u) << "one erasure, logged once; the refused attempts log nothing";
+  EXPECT_EQ((*entries)[0].action, audit::Action::kPatientErase);
+  EXPECT_EQ((*entries)[0].role, audit::Role::kOperator);
+  EXPECT_EQ((*entries)[0].outcome, audit::Outcome::kSuccess);
+  EXPECT_EQ(Verify(vault).exit_code, 0);
 }
 
 }  // namespace
