@@ -128,7 +128,7 @@ EntryResult FailedEntry(fhir::Outcome outcome) {
 // A GET of a batch or transaction: a read, a vread or a search (whose searchset Bundle is the
 // entry's resource; its fullUrls are relative, the API makes them absolute).
 EntryResult RunGet(ClinicalRecords& records, const policy::Principal& principal,
-                   const EntryUrl& url, std::size_t index) {
+                   const EntryUrl& url, std::size_t index, std::string_view timestamp) {
   if (url.history && url.version == 0) {
     return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kNotSupported,
                                     "request.url",
@@ -158,12 +158,13 @@ EntryResult RunGet(ClinicalRecords& records, const policy::Principal& principal,
   }
   StoredResource bundle;
   bundle.resource_type = "Bundle";
-  bundle.resource = fhir::AnswerBundle("searchset", page->total, {}, std::move(entries), "");
+  bundle.resource = fhir::AnswerBundle("searchset", page->total, {}, std::move(entries), timestamp);
   return Answered(200, std::move(bundle));
 }
 
 EntryResult RunBatchEntry(ClinicalRecords& records, const policy::Principal& principal,
-                          const fhir::IncomingEntry& entry, std::size_t index) {
+                          const fhir::IncomingEntry& entry, std::size_t index,
+                          std::string_view timestamp) {
   auto url = ParseEntryUrl(entry.url);
   if (!url) {
     return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue, "request.url",
@@ -172,7 +173,7 @@ EntryResult RunBatchEntry(ClinicalRecords& records, const policy::Principal& pri
   }
   switch (entry.method) {
     case EntryMethod::kGet:
-      return RunGet(records, principal, *url, index);
+      return RunGet(records, principal, *url, index, timestamp);
     case EntryMethod::kPost: {
       if (!entry.resource || !url->id.empty() || url->query || TypeOf(*entry.resource) != url->type) {
         return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue,
@@ -378,11 +379,15 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
     Planned& planned = plan[i];
     if (!planned.write) continue;
     fhir::RewriteReferences(planned.resource, rewrite);
+    // What the entry's own checks will find; a Binary's document is looked up below.
     auto reference = fhir::PatientReferenceOf(planned.resource);
+    const std::string key = planned.type + "/" + planned.id;
     if (planned.type == "Patient") {
-      local_patients[planned.type + "/" + planned.id] = planned.id;
+      local_patients[key] = planned.id;
     } else if (reference && reference->starts_with("Patient/")) {
-      local_patients[planned.type + "/" + planned.id] = reference->substr(8);
+      local_patients[key] = reference->substr(8);
+    } else if (reference && reference->empty() && !fhir::IsPatientCompartmentType(planned.type)) {
+      local_patients[key] = "";
     }
   }
   for (std::size_t i : order) {  // Binaries of a new DocumentReference
@@ -533,7 +538,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
         }
         break;
       case EntryMethod::kGet:
-        results[i] = RunGet(records, principal, planned.url, i);
+        results[i] = RunGet(records, principal, planned.url, i, FormatInstant(now));
         break;
     }
   }
@@ -554,8 +559,9 @@ fhir::FhirResult<std::vector<EntryResult>> ClinicalRecords::Process(
   }
   std::vector<EntryResult> results;
   results.reserve(bundle.entries.size());
+  const std::string now = internal::FormatInstant(clock_.Now());
   for (std::size_t i = 0; i < bundle.entries.size(); ++i) {
-    results.push_back(internal::RunBatchEntry(*this, principal, bundle.entries[i], i));
+    results.push_back(internal::RunBatchEntry(*this, principal, bundle.entries[i], i, now));
   }
   return results;
 }

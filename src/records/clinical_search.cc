@@ -118,49 +118,23 @@ fhir::FhirStatus ScanCompartment(const Context& context, const policy::PhiAccess
   }
 }
 
-// The blind-index lookups that stand for one criterion: (field, query) pairs whose candidates
-// together contain every resource the criterion matches. Empty when the criterion cannot be
-// looked up that way.
-std::vector<std::pair<std::string, std::string>> LookupsOf(const fhir::SearchCriterion& criterion) {
-  std::vector<std::pair<std::string, std::string>> lookups;
-  const fhir::SearchParam& param = *criterion.param;
-  if (param.blind_index_field.empty()) return lookups;
-  for (const fhir::SearchValue& value : criterion.any_of) {
-    if (param.type == fhir::ParamType::kDate) {
-      // The birth date index holds whole dates: only an equality on a full date uses it.
-      if (value.prefix != fhir::DatePrefix::kEq || value.code.size() != 10) return {};
-      lookups.emplace_back(param.blind_index_field, value.code);
-    } else if (param.resource_type == "Patient" && param.name == "identifier") {
-      const bool ins = value.system == fhir::kSystemInsNir || value.system == fhir::kSystemInsNia;
-      if (!value.has_system || ins) lookups.emplace_back("patient.nir", value.code);
-      if (!value.has_system || !ins) lookups.emplace_back("patient.identifier", value.code);
-    } else if (param.resource_type == "Patient" && param.name == "name") {
-      lookups.emplace_back("patient.family.prefix", value.code);
-      lookups.emplace_back("patient.given.prefix", value.code);
-    } else {
-      lookups.emplace_back(param.blind_index_field, value.code);
-    }
-  }
-  return lookups;
-}
-
 // A search across patients: the candidates of the most selective blind-indexed criterion
 // (the first one), the ones the caller may see, decrypted and checked against every criterion.
 fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Principal& principal,
                                       const fhir::SearchRequest& request, SearchResult& result) {
-  std::vector<std::pair<std::string, std::string>> lookups;
+  std::optional<std::vector<fhir::BlindIndexLookup>> lookups;
   for (const fhir::SearchCriterion& criterion : request.criteria) {
-    lookups = LookupsOf(criterion);
-    if (!lookups.empty()) break;
+    lookups = fhir::BlindIndexLookupsOf(criterion);
+    if (lookups) break;
   }
-  if (lookups.empty()) {
+  if (!lookups) {
     return fhir::Refuse(Failure::kInvalid, IssueType::kTooCostly, "patient",
                         "this search needs a patient: narrow it to a patient with patient=");
   }
   std::set<std::string> ids;
-  for (const auto& [field, query] : lookups) {
-    auto candidates =
-        context.sealed.Candidates(request.resource_type, field, query, kMaxCandidates + 1);
+  for (const fhir::BlindIndexLookup& lookup : *lookups) {
+    auto candidates = context.sealed.Candidates(request.resource_type, lookup.field,
+                                                lookup.value, kMaxCandidates + 1);
     if (!candidates) {
       // A value the index cannot hold (a malformed phone number) matches nothing.
       if (candidates.error().code() == ErrorCode::kInvalidArgument) continue;
