@@ -1,10 +1,11 @@
 // Process: a batch runs each entry as its own request; a transaction prepares and checks
 // every entry (urn:uuid references resolved to the ids assigned here), authorizes them, and
 // writes them all in one store transaction, or nothing.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <charconv>
-#include <fmt/format.h>
 #include <map>
 #include <set>
 
@@ -83,9 +84,10 @@ fhir::Outcome InEntry(fhir::Outcome outcome, std::size_t index, std::string_view
   for (fhir::Issue& issue : outcome.issues) {
     if (issue.expression.empty()) {
       issue.expression = entry;
-    } else if (!resource_type.empty() && (issue.expression == resource_type ||
-                                          issue.expression.starts_with(std::string(resource_type) + ".") ||
-                                          issue.expression.starts_with(std::string(resource_type) + "["))) {
+    } else if (!resource_type.empty() &&
+               (issue.expression == resource_type ||
+                issue.expression.starts_with(std::string(resource_type) + ".") ||
+                issue.expression.starts_with(std::string(resource_type) + "["))) {
       issue.expression = entry + ".resource" + issue.expression.substr(resource_type.size());
     } else if (issue.expression == "resourceType") {
       issue.expression = entry + ".resource.resourceType";
@@ -100,7 +102,8 @@ std::unexpected<fhir::Outcome> EntryFailure(std::size_t index, Failure failure, 
                                             std::string where, std::string diagnostics) {
   fhir::Outcome outcome{
       .failure = failure,
-      .issues = {{.code = code, .expression = std::move(where), .diagnostics = std::move(diagnostics)}}};
+      .issues = {
+          {.code = code, .expression = std::move(where), .diagnostics = std::move(diagnostics)}}};
   return std::unexpected(InEntry(std::move(outcome), index, ""));
 }
 
@@ -175,9 +178,9 @@ EntryResult RunBatchEntry(ClinicalRecords& records, const policy::Principal& pri
     case EntryMethod::kGet:
       return RunGet(records, principal, *url, index, timestamp);
     case EntryMethod::kPost: {
-      if (!entry.resource || !url->id.empty() || url->query || TypeOf(*entry.resource) != url->type) {
-        return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue,
-                                        "request.url",
+      if (!entry.resource || !url->id.empty() || url->query ||
+          TypeOf(*entry.resource) != url->type) {
+        return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue, "request.url",
                                         "a POST names the resource's type alone")
                                .error());
       }
@@ -187,8 +190,8 @@ EntryResult RunBatchEntry(ClinicalRecords& records, const policy::Principal& pri
     }
     case EntryMethod::kPut: {
       if (!entry.resource || url->id.empty() || url->history || url->query) {
-        return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue,
-                                        "request.url", "a PUT names Type/id")
+        return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue, "request.url",
+                                        "a PUT names Type/id")
                                .error());
       }
       std::optional<std::int64_t> if_match;
@@ -206,8 +209,8 @@ EntryResult RunBatchEntry(ClinicalRecords& records, const policy::Principal& pri
     }
     case EntryMethod::kDelete: {
       if (url->id.empty() || url->history || url->query) {
-        return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue,
-                                        "request.url", "a DELETE names Type/id")
+        return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue, "request.url",
+                                        "a DELETE names Type/id")
                                .error());
       }
       auto deleted = records.Delete(principal, url->type, url->id);
@@ -215,9 +218,9 @@ EntryResult RunBatchEntry(ClinicalRecords& records, const policy::Principal& pri
       return Answered(204, std::move(*deleted));
     }
   }
-  return FailedEntry(EntryFailure(index, Failure::kInvalid, IssueType::kValue, "request.method",
-                                  "unknown method")
-                         .error());
+  return FailedEntry(
+      EntryFailure(index, Failure::kInvalid, IssueType::kValue, "request.method", "unknown method")
+          .error());
 }
 
 int MethodRank(EntryMethod method) {
@@ -242,9 +245,9 @@ struct Planned {
   std::string type;
   std::string id;
   boost::json::object resource;
-  bool write = false;       // POST or PUT that writes
-  bool matched = false;     // a conditional create that found its resource
-  std::optional<StoredResource> existing;  // what a matched conditional create returns
+  bool write = false;                        // POST or PUT that writes
+  bool matched = false;                      // a conditional create that found its resource
+  std::optional<StoredResource> existing;    // what a matched conditional create returns
   std::optional<store::VersionWithKey> row;  // PUT and DELETE: the current row, if any
   std::string patient_id;
   std::size_t first_write = 0;  // index of its PreparedWrite
@@ -312,8 +315,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
         if (!entry.if_none_exist.empty()) {
           auto request = fhir::ParseSearch(url->type, entry.if_none_exist);
           if (!request) {
-            return std::unexpected(
-                InEntry(std::move(request.error()), i, url->type));
+            return std::unexpected(InEntry(std::move(request.error()), i, url->type));
           }
           auto found = RunSearch(context, principal, *request);
           if (!found) return std::unexpected(InEntry(std::move(found.error()), i, url->type));
@@ -355,8 +357,8 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
                             "a DELETE names Type/id");
       }
       if (!fhir::IsWritableType(url->type)) {
-        return EntryFailure(i, Failure::kMethodNotAllowed, IssueType::kNotSupported,
-                            "request.url", "resources of this type are not deleted through the API");
+        return EntryFailure(i, Failure::kMethodNotAllowed, IssueType::kNotSupported, "request.url",
+                            "resources of this type are not deleted through the API");
       }
       if (auto allowed =
               CheckTypeAllowed(context, principal, policy::Operation::kDelete, url->type);
@@ -384,10 +386,9 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
     const std::string key = planned.type + "/" + planned.id;
     if (planned.type == "Patient") {
       local_patients[key] = planned.id;
-    } else if (reference && reference->starts_with("Patient/")) {
-      local_patients[key] = reference->substr(8);
-    } else if (reference && reference->empty() && !fhir::IsPatientCompartmentType(planned.type)) {
-      local_patients[key] = "";
+    } else if (reference && reference->find('/') == std::string::npos &&
+               !reference->starts_with("urn:")) {
+      local_patients[key] = *reference;  // a patient's id, or "" for a resource of no patient
     }
   }
   for (std::size_t i : order) {  // Binaries of a new DocumentReference
@@ -484,9 +485,9 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
     AddToGroups(groups, creates ? policy::Operation::kCreate : policy::Operation::kUpdate,
                 planned.type, planned.id, *patient);
     planned.first_write = writes.size();
-    writes.push_back(MakeWrite(
-        planned.type, planned.id, expected, *patient, std::move(planned.resource),
-        creates || planned.row->version.state == store::VersionState::kDeleted));
+    writes.push_back(
+        MakeWrite(planned.type, planned.id, expected, *patient, std::move(planned.resource),
+                  creates || planned.row->version.state == store::VersionState::kDeleted));
     for (boost::json::object& binary : binaries) {
       const std::string binary_id(binary.at("id").as_string());
       AddToGroups(groups, policy::Operation::kCreate, "Binary", binary_id, *patient);
@@ -495,8 +496,8 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   }
 
   // 4. Authorized before anything is written; one audit entry per operation and type.
-  if (auto allowed = AuthorizeGroups(context, principal, std::move(delete_groups),
-                                     Denial::kNotFound);
+  if (auto allowed =
+          AuthorizeGroups(context, principal, std::move(delete_groups), Denial::kNotFound);
       !allowed) {
     return std::unexpected(allowed.error());
   }

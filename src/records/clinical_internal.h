@@ -50,13 +50,10 @@ enum class Denial { kNotFound, kForbidden };
 // The Decider's Authorize: an allowed decision's PhiAccess, once the audit entry is durable.
 // A denial is answered as `denial` says (kForbidden carries the policy's reason); the log
 // refusing the entry is kUnavailable.
-fhir::FhirResult<policy::PhiAccess> Authorize(const Context& context,
-                                              const policy::Principal& principal,
-                                              policy::Operation operation,
-                                              std::string_view resource_type,
-                                              std::span<const std::string> resource_ids,
-                                              std::span<const std::string> patient_ids,
-                                              Denial denial);
+fhir::FhirResult<policy::PhiAccess> Authorize(
+    const Context& context, const policy::Principal& principal, policy::Operation operation,
+    std::string_view resource_type, std::span<const std::string> resource_ids,
+    std::span<const std::string> patient_ids, Denial denial);
 
 // Whether the caller may do `operation` on `resource_type` at all (for a patient: in their
 // own compartment). Refused: the denial is logged and kForbidden says which rule refused.
@@ -158,8 +155,7 @@ struct AccessGroup {
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial);
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
-                 std::string_view resource_type, std::string_view id,
-                 std::string_view patient_id);
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id);
 
 // The search behind Search, Count and conditional creates: every match, in order, with the
 // patients they belong to; `included` only when the request asks for _include.
@@ -169,8 +165,7 @@ struct SearchResult {
   std::vector<StoredResource> included;
   std::vector<std::string> included_patients;
 };
-fhir::FhirResult<SearchResult> RunSearch(const Context& context,
-                                         const policy::Principal& principal,
+fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
                                          const fhir::SearchRequest& request);
 
 // Records the resources a search returns and their patients (Decider::RecordResults).
@@ -180,12 +175,10 @@ fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal&
                                 std::span<const std::string> patients_of_resources);
 
 // The write use cases, shared by the public calls and the batch.
-fhir::FhirResult<Written> CreateResource(const Context& context,
-                                         const policy::Principal& principal,
+fhir::FhirResult<Written> CreateResource(const Context& context, const policy::Principal& principal,
                                          boost::json::object resource,
                                          std::string_view if_none_exist);
-fhir::FhirResult<Written> UpdateResource(const Context& context,
-                                         const policy::Principal& principal,
+fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::Principal& principal,
                                          std::string_view resource_type, std::string_view id,
                                          boost::json::object resource,
                                          std::optional<std::int64_t> if_match);

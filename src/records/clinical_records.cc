@@ -1,12 +1,12 @@
 #include "records/clinical_records.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
-#include <fmt/format.h>
 
 #include "core/base64.h"
 #include "core/ids.h"
@@ -56,13 +56,10 @@ std::unexpected<fhir::Outcome> Failed(const Error& error) {
   return std::unexpected(fhir::OutcomeOf(error));
 }
 
-fhir::FhirResult<policy::PhiAccess> Authorize(const Context& context,
-                                              const policy::Principal& principal,
-                                              policy::Operation operation,
-                                              std::string_view resource_type,
-                                              std::span<const std::string> resource_ids,
-                                              std::span<const std::string> patient_ids,
-                                              Denial denial) {
+fhir::FhirResult<policy::PhiAccess> Authorize(
+    const Context& context, const policy::Principal& principal, policy::Operation operation,
+    std::string_view resource_type, std::span<const std::string> resource_ids,
+    std::span<const std::string> patient_ids, Denial denial) {
   policy::AccessRequest request{.operation = operation,
                                 .resource_type = resource_type,
                                 .resource_ids = resource_ids,
@@ -72,8 +69,7 @@ fhir::FhirResult<policy::PhiAccess> Authorize(const Context& context,
   switch (access.error().code()) {
     case ErrorCode::kPermissionDenied:
       if (denial == Denial::kNotFound) return NotFound(resource_type);
-      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "",
-                          access.error().message());
+      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", access.error().message());
     case ErrorCode::kUnavailable:
       return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
                           "the audit log cannot record this access now: try again later");
@@ -98,15 +94,14 @@ std::vector<std::string> OwnCompartment(const policy::Principal& principal,
 fhir::FhirStatus CheckTypeAllowed(const Context& context, const policy::Principal& principal,
                                   policy::Operation operation, std::string_view resource_type) {
   const std::vector<std::string> patients = OwnCompartment(principal, resource_type);
-  policy::AccessRequest request{
-      .operation = operation,
-      .resource_type = resource_type,
-      .resource_ids = {},
-      .patient_ids = patients};
+  policy::AccessRequest request{.operation = operation,
+                                .resource_type = resource_type,
+                                .resource_ids = {},
+                                .patient_ids = patients};
   if (policy::Decider::Decide(principal, request)) return {};
   // Refused whatever the resource: the denial is logged, and saying so reveals nothing.
-  auto logged = Authorize(context, principal, operation, resource_type, {}, patients,
-                          Denial::kForbidden);
+  auto logged =
+      Authorize(context, principal, operation, resource_type, {}, patients, Denial::kForbidden);
   if (!logged) return std::unexpected(logged.error());
   return {};
 }
@@ -124,9 +119,9 @@ bool MayRead(const policy::Principal& principal, std::string_view resource_type,
 }
 
 fhir::FhirResult<StoredResource> ToStored(const Resource& resource) {
-  StoredResource out = MakeStored(resource.resource_type, resource.id, resource.version,
-                                  resource.recorded_at,
-                                  resource.state == store::VersionState::kDeleted);
+  StoredResource out =
+      MakeStored(resource.resource_type, resource.id, resource.version, resource.recorded_at,
+                 resource.state == store::VersionState::kDeleted);
   if (out.deleted) return out;
   boost::system::error_code error;
   boost::json::value value = boost::json::parse(resource.json.view(), error);
@@ -206,8 +201,8 @@ fhir::FhirResult<std::string> ResolveWrite(const boost::json::object& resource,
   std::string patient = *reference;
   if (type == "Patient") {
     patient = IdOf(resource);
-  } else if (patient.starts_with("Patient/")) {
-    patient = patient.substr(std::string_view("Patient/").size());
+  } else if (patient.starts_with("urn:")) {
+    patient.clear();  // a transaction resolves these first: this one named no entry
   } else if (patient.find('/') != std::string::npos) {
     // A Binary's DocumentReference: the document's patient.
     auto found = patients_of.find(patient);
@@ -220,8 +215,7 @@ fhir::FhirResult<std::string> ResolveWrite(const boost::json::object& resource,
   return patient;
 }
 
-fhir::FhirResult<std::vector<boost::json::object>> SplitAttachments(
-    boost::json::object& document) {
+fhir::FhirResult<std::vector<boost::json::object>> SplitAttachments(boost::json::object& document) {
   std::vector<boost::json::object> binaries;
   auto* content = document.if_contains("content");
   if (content == nullptr || !content->is_array()) return binaries;
@@ -256,7 +250,8 @@ fhir::FhirResult<std::vector<boost::json::object>> SplitAttachments(
     binary["resourceType"] = "Binary";
     binary["id"] = binary_id;
     binary["contentType"] = content_type->as_string();
-    binary["securityContext"] = boost::json::object{{"reference", "DocumentReference/" + document_id}};
+    binary["securityContext"] =
+        boost::json::object{{"reference", "DocumentReference/" + document_id}};
     binary["data"] = data->as_string();
     fields.erase("data");
     fields["url"] = "Binary/" + binary_id;
@@ -327,8 +322,7 @@ fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> write
 }
 
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
-                 std::string_view resource_type, std::string_view id,
-                 std::string_view patient_id) {
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id) {
   auto group = std::find_if(groups.begin(), groups.end(), [&](const AccessGroup& candidate) {
     return candidate.operation == operation && candidate.resource_type == resource_type;
   });
@@ -340,9 +334,8 @@ void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
     group = std::prev(groups.end());
   }
   if (!id.empty()) group->resource_ids.emplace_back(id);
-  if (!patient_id.empty() &&
-      std::find(group->patient_ids.begin(), group->patient_ids.end(), patient_id) ==
-          group->patient_ids.end()) {
+  if (!patient_id.empty() && std::find(group->patient_ids.begin(), group->patient_ids.end(),
+                                       patient_id) == group->patient_ids.end()) {
     group->patient_ids.emplace_back(patient_id);
   }
 }
@@ -357,8 +350,7 @@ fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal
   return {};
 }
 
-fhir::FhirResult<Written> CreateResource(const Context& context,
-                                         const policy::Principal& principal,
+fhir::FhirResult<Written> CreateResource(const Context& context, const policy::Principal& principal,
                                          boost::json::object resource,
                                          std::string_view if_none_exist) {
   const std::string type = TypeOf(resource);
@@ -379,8 +371,8 @@ fhir::FhirResult<Written> CreateResource(const Context& context,
     auto found = RunSearch(context, principal, *request);
     if (!found) return std::unexpected(found.error());
     if (found->matches.size() == 1) {
-      if (auto recorded = RecordReturned(context, principal, type, found->matches,
-                                         found->match_patients);
+      if (auto recorded =
+              RecordReturned(context, principal, type, found->matches, found->match_patients);
           !recorded) {
         return std::unexpected(recorded.error());
       }
@@ -403,12 +395,14 @@ fhir::FhirResult<Written> CreateResource(const Context& context,
     if (!split) return std::unexpected(split.error());
     binaries = std::move(*split);
   }
-  writes.push_back(MakeWrite(type, IdOf(resource), 0, *patient, std::move(resource)));
+  const std::string id = IdOf(resource);
+  writes.push_back(MakeWrite(type, id, 0, *patient, std::move(resource)));
   std::vector<AccessGroup> groups;
   AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient);
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
-    writes.push_back(MakeWrite("Binary", IdOf(binary), 0, *patient, std::move(binary)));
+    std::string binary_id = IdOf(binary);
+    writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
   }
   if (auto allowed = AuthorizeGroups(context, principal, std::move(groups), Denial::kForbidden);
       !allowed) {
@@ -424,10 +418,10 @@ fhir::FhirResult<Written> CreateResource(const Context& context,
 
 }  // namespace internal
 
-using internal::Context;
-using internal::Denial;
 using fhir::Failure;
 using fhir::IssueType;
+using internal::Context;
+using internal::Denial;
 
 ClinicalRecords::ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,
                                  policy::Decider& decider, const Clock& clock, Options options)
@@ -463,9 +457,9 @@ fhir::FhirResult<StoredResource> ClinicalRecords::Read(const policy::Principal& 
     return internal::Failed(row.error());
   }
   const std::string ids[] = {std::string(id)};
-  const std::vector<std::string> patients =
-      row->version.patient_id.empty() ? std::vector<std::string>{}
-                                      : std::vector<std::string>{row->version.patient_id};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
   auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
                                     ids, patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
@@ -480,8 +474,7 @@ fhir::FhirResult<StoredResource> ClinicalRecords::Read(const policy::Principal& 
 
 fhir::FhirResult<StoredResource> ClinicalRecords::VRead(const policy::Principal& principal,
                                                         std::string_view resource_type,
-                                                        std::string_view id,
-                                                        std::int64_t version) {
+                                                        std::string_view id, std::int64_t version) {
   const Context context{sealed_, store_, log_, decider_, clock_, options_};
   if (!fhir::IsServedType(resource_type) || resource_type == "AuditEvent") {
     return internal::NotFound(resource_type);
@@ -498,9 +491,9 @@ fhir::FhirResult<StoredResource> ClinicalRecords::VRead(const policy::Principal&
     return internal::Failed(row.error());
   }
   const std::string ids[] = {std::string(id)};
-  const std::vector<std::string> patients =
-      row->version.patient_id.empty() ? std::vector<std::string>{}
-                                      : std::vector<std::string>{row->version.patient_id};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
   auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
                                     ids, patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
@@ -539,8 +532,8 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& 
       patients.push_back(row.version.patient_id);
     }
   }
-  auto access = internal::Authorize(context, principal, policy::Operation::kHistory,
-                                    resource_type, ids, patients, Denial::kNotFound);
+  auto access = internal::Authorize(context, principal, policy::Operation::kHistory, resource_type,
+                                    ids, patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
   HistoryPage page;
   for (auto row = rows->rbegin(); row != rows->rend(); ++row) {
@@ -565,8 +558,7 @@ fhir::FhirResult<Written> ClinicalRecords::Create(const policy::Principal& princ
 
 fhir::FhirResult<Written> ClinicalRecords::Update(const policy::Principal& principal,
                                                   std::string_view resource_type,
-                                                  std::string_view id,
-                                                  boost::json::object resource,
+                                                  std::string_view id, boost::json::object resource,
                                                   std::optional<std::int64_t> if_match) {
   const Context context{sealed_, store_, log_, decider_, clock_, options_};
   return internal::UpdateResource(context, principal, resource_type, id, std::move(resource),
@@ -582,8 +574,7 @@ fhir::FhirResult<StoredResource> ClinicalRecords::Delete(const policy::Principal
 
 namespace internal {
 
-fhir::FhirResult<Written> UpdateResource(const Context& context,
-                                         const policy::Principal& principal,
+fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::Principal& principal,
                                          std::string_view resource_type, std::string_view id,
                                          boost::json::object resource,
                                          std::optional<std::int64_t> if_match) {
@@ -596,8 +587,8 @@ fhir::FhirResult<Written> UpdateResource(const Context& context,
     return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "resourceType",
                         "the resource's type must be the type in the URL");
   }
-  if (auto allowed = CheckTypeAllowed(context, principal, policy::Operation::kUpdate,
-                                      resource_type);
+  if (auto allowed =
+          CheckTypeAllowed(context, principal, policy::Operation::kUpdate, resource_type);
       !allowed) {
     return std::unexpected(allowed.error());
   }
@@ -605,8 +596,7 @@ fhir::FhirResult<Written> UpdateResource(const Context& context,
     return std::unexpected(valid.error());
   }
   if (IdOf(resource) != id) {
-    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid,
-                        fmt::format("{}.id", resource_type),
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, fmt::format("{}.id", resource_type),
                         "the resource's id must be the id in the URL");
   }
   StripServerMeta(resource);
@@ -639,7 +629,8 @@ fhir::FhirResult<Written> UpdateResource(const Context& context,
                              std::move(resource), !exists));
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
-    writes.push_back(MakeWrite("Binary", IdOf(binary), 0, *patient, std::move(binary)));
+    std::string binary_id = IdOf(binary);
+    writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
   }
   if (auto allowed = AuthorizeGroups(context, principal, std::move(groups), Denial::kForbidden);
       !allowed) {
@@ -663,8 +654,8 @@ fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
     return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
                         "resources of this type are not deleted through the API");
   }
-  if (auto allowed = CheckTypeAllowed(context, principal, policy::Operation::kDelete,
-                                      resource_type);
+  if (auto allowed =
+          CheckTypeAllowed(context, principal, policy::Operation::kDelete, resource_type);
       !allowed) {
     return std::unexpected(allowed.error());
   }
@@ -674,9 +665,9 @@ fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
     return Failed(row.error());
   }
   const std::string ids[] = {std::string(id)};
-  const std::vector<std::string> patients =
-      row->version.patient_id.empty() ? std::vector<std::string>{}
-                                      : std::vector<std::string>{row->version.patient_id};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
   auto access = Authorize(context, principal, policy::Operation::kDelete, resource_type, ids,
                           patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());

@@ -1,10 +1,11 @@
 // Search, Count and TypeHistory: within one patient (decrypt that patient's resources of the
 // type, keep what Matches accepts), across patients (blind-index candidates, only those the
 // caller may see), resources of no patient, and AuditEvent from the audit log.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <charconv>
-#include <fmt/format.h>
 #include <set>
 
 #include "core/base64.h"
@@ -63,7 +64,8 @@ fhir::FhirResult<std::size_t> OffsetOf(std::string_view page) {
   if (page.empty()) return 0;
   auto text = DecodeCursor(page);
   std::size_t offset = 0;
-  if (!text || !text->starts_with('o') || !ParseInteger(std::string_view(*text).substr(1), offset)) {
+  if (!text || !text->starts_with('o') ||
+      !ParseInteger(std::string_view(*text).substr(1), offset)) {
     return BadCursor();
   }
   return offset;
@@ -106,8 +108,7 @@ fhir::FhirStatus ScanCompartment(const Context& context, const policy::PhiAccess
   std::string after;
   std::size_t scanned = 0;
   for (;;) {
-    auto rows =
-        context.sealed.FetchCompartment(request.resource_type, patient, after, kScanPage);
+    auto rows = context.sealed.FetchCompartment(request.resource_type, patient, after, kScanPage);
     if (!rows) return Failed(rows.error());
     for (const store::VersionWithKey& row : *rows) {
       if (++scanned > context.options.max_compartment_scan) return TooCostly();
@@ -133,8 +134,8 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
   }
   std::set<std::string> ids;
   for (const fhir::BlindIndexLookup& lookup : *lookups) {
-    auto candidates = context.sealed.Candidates(request.resource_type, lookup.field,
-                                                lookup.value, kMaxCandidates + 1);
+    auto candidates = context.sealed.Candidates(request.resource_type, lookup.field, lookup.value,
+                                                kMaxCandidates + 1);
     if (!candidates) {
       // A value the index cannot hold (a malformed phone number) matches nothing.
       if (candidates.error().code() == ErrorCode::kInvalidArgument) continue;
@@ -160,8 +161,8 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
     rows.push_back(std::move(*row));
   }
   if (rows.empty()) return {};
-  auto access = Authorize(context, principal, policy::Operation::kSearch, request.resource_type,
-                          {}, patients, Denial::kForbidden);
+  auto access = Authorize(context, principal, policy::Operation::kSearch, request.resource_type, {},
+                          patients, Denial::kForbidden);
   if (!access) return std::unexpected(access.error());
   Collector collector{request, result};
   for (const store::VersionWithKey& row : rows) {
@@ -259,8 +260,8 @@ std::vector<std::string> IncludedReferences(const boost::json::object& resource,
 
 // The _include targets of a page, once each, each read through the Decider.
 fhir::FhirStatus Include(const Context& context, const policy::Principal& principal,
-                         const fhir::SearchRequest& request,
-                         std::span<const StoredResource> page, SearchResult& result) {
+                         const fhir::SearchRequest& request, std::span<const StoredResource> page,
+                         SearchResult& result) {
   std::set<std::string> seen;
   for (const StoredResource& match : page) seen.insert(match.resource_type + "/" + match.id);
   // By type: the rows the caller may see.
@@ -317,8 +318,7 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
 fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,
                                                 const policy::Principal& principal,
                                                 std::string_view id) {
-  if (auto allowed =
-          CheckTypeAllowed(context, principal, policy::Operation::kRead, "AuditEvent");
+  if (auto allowed = CheckTypeAllowed(context, principal, policy::Operation::kRead, "AuditEvent");
       !allowed) {
     return std::unexpected(allowed.error());
   }
@@ -353,8 +353,7 @@ fhir::FhirResult<StoredResource> ReadAuditEvent(const Context&, const policy::Pr
 }
 #endif
 
-fhir::FhirResult<SearchResult> RunSearch(const Context& context,
-                                         const policy::Principal& principal,
+fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
                                          const fhir::SearchRequest& request) {
   const std::string& type = request.resource_type;
   if (!fhir::IsServedType(type)) return NotFound(type);
@@ -368,8 +367,8 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context,
       return std::unexpected(found.error());
     }
   } else if (!fhir::IsPatientCompartmentType(type)) {
-    auto access = Authorize(context, principal, policy::Operation::kSearch, type, {}, {},
-                            Denial::kForbidden);
+    auto access =
+        Authorize(context, principal, policy::Operation::kSearch, type, {}, {}, Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
     if (auto found = ScanCompartment(context, *access, request, "", result); !found) {
       return std::unexpected(found.error());
@@ -412,15 +411,15 @@ fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal&
 }
 
 fhir::FhirResult<std::string> HistoryCursor(const store::ResourceVersion& last) {
-  return EncodeCursor(fmt::format("h{}:{}:{}", last.recorded_at.time_since_epoch().count(),
-                                  last.version, last.id));
+  return EncodeCursor(
+      fmt::format("h{}:{}:{}", last.recorded_at.time_since_epoch().count(), last.version, last.id));
 }
 
 }  // namespace internal
 
-using internal::Context;
 using fhir::Failure;
 using fhir::IssueType;
+using internal::Context;
 
 fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& principal,
                                                      const fhir::SearchRequest& request) {
@@ -441,8 +440,7 @@ fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& pr
   }
   internal::SearchResult included;
   if (!request.include.empty()) {
-    if (auto done = internal::Include(context, principal, request, page.matches, included);
-        !done) {
+    if (auto done = internal::Include(context, principal, request, page.matches, included); !done) {
       return std::unexpected(done.error());
     }
   }
@@ -513,8 +511,8 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::TypeHistory(const policy::Princip
   }
   const std::vector<std::string> patients =
       patient.empty() ? std::vector<std::string>{} : std::vector<std::string>{patient};
-  auto access = internal::Authorize(context, principal, policy::Operation::kHistory,
-                                    resource_type, {}, patients, internal::Denial::kForbidden);
+  auto access = internal::Authorize(context, principal, policy::Operation::kHistory, resource_type,
+                                    {}, patients, internal::Denial::kForbidden);
   if (!access) return std::unexpected(access.error());
   auto rows = sealed_.FetchTypeHistory(resource_type, patient, before, count + 1);
   if (!rows) return internal::Failed(rows.error());

@@ -3,10 +3,9 @@
 // realistic resources.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-
-#include <fmt/format.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -93,10 +92,10 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
 
   std::string NewPatient(std::string_view family, std::string_view given = "Jeanne",
                          std::string_view birth_date = "1980-04-12") {
-    return Create(fmt::format(
-        R"({{"resourceType":"Patient","name":[{{"family":"{}","given":["{}"]}}],)"
-        R"("gender":"female","birthDate":"{}"}})",
-        family, given, birth_date));
+    return Create(
+        fmt::format(R"({{"resourceType":"Patient","name":[{{"family":"{}","given":["{}"]}}],)"
+                    R"("gender":"female","birthDate":"{}"}})",
+                    family, given, birth_date));
   }
 
   static std::string ObservationJson(std::string_view patient, std::string_view loinc,

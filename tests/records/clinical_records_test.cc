@@ -20,8 +20,8 @@ std::string Reference(const boost::json::object& resource, std::string_view elem
   return std::string(resource.at(element).as_object().at("reference").as_string());
 }
 
-bool Logged(const std::vector<audit::Entry>& entries, audit::Action action,
-            audit::Outcome outcome, std::string_view type) {
+bool Logged(const std::vector<audit::Entry>& entries, audit::Action action, audit::Outcome outcome,
+            std::string_view type) {
   return std::any_of(entries.begin(), entries.end(), [&](const audit::Entry& entry) {
     return entry.action == action && entry.outcome == outcome && entry.resource_type == type;
   });
@@ -31,14 +31,14 @@ bool Logged(const std::vector<audit::Entry>& entries, audit::Action action,
 
 TEST_P(ClinicalRecordsTest, CreateThenReadSetsVersionAndLastUpdated) {
   const std::string patient = NewPatient("Dupont");
-  auto written = records_->Create(
-      clinician_,
-      Json(R"({"resourceType":"Observation","status":"final",)"
-           R"("meta":{"versionId":"7","lastUpdated":"2020-01-01T00:00:00Z"},)"
-           R"("code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]},)"
-           R"("subject":{"reference":"Patient/)" +
-           patient + R"("}})"),
-      "");
+  auto written =
+      records_->Create(clinician_,
+                       Json(R"({"resourceType":"Observation","status":"final",)"
+                            R"("meta":{"versionId":"7","lastUpdated":"2020-01-01T00:00:00Z"},)"
+                            R"("code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]},)"
+                            R"("subject":{"reference":"Patient/)" +
+                            patient + R"("}})"),
+                       "");
   ASSERT_TRUE(written) << written.error().issues.front().diagnostics;
   EXPECT_TRUE(written->created);
   EXPECT_EQ(written->stored.version, 1);
@@ -52,8 +52,8 @@ TEST_P(ClinicalRecordsTest, CreateThenReadSetsVersionAndLastUpdated) {
   EXPECT_EQ(meta.at("lastUpdated").as_string(), "2026-01-01T00:00:00.000000Z");
   EXPECT_EQ(read->resource->at("id").as_string(), written->stored.id);
   EXPECT_EQ(Reference(*read->resource, "subject"), "Patient/" + patient);
-  EXPECT_TRUE(Logged(EntriesOf("clin-1"), audit::Action::kRead, audit::Outcome::kSuccess,
-                     "Observation"));
+  EXPECT_TRUE(
+      Logged(EntriesOf("clin-1"), audit::Action::kRead, audit::Outcome::kSuccess, "Observation"));
 }
 
 TEST_P(ClinicalRecordsTest, PatientCannotReadAnotherPatientsObservationAndLearnsNothing) {
@@ -120,12 +120,12 @@ TEST_P(ClinicalRecordsTest, VReadAndHistoryNewestFirst) {
 
 TEST_P(ClinicalRecordsTest, InvalidResourceIsRefusedWithItsIssues) {
   const std::string patient = NewPatient("Dupont");
-  auto written = records_->Create(
-      clinician_,
-      Json(R"({"resourceType":"Observation","status":"finalised","colour":"blue",)"
-           R"("code":{"text":"glucose"},"subject":{"reference":"Patient/)" +
-           patient + R"("}})"),
-      "");
+  auto written =
+      records_->Create(clinician_,
+                       Json(R"({"resourceType":"Observation","status":"finalised","colour":"blue",)"
+                            R"("code":{"text":"glucose"},"subject":{"reference":"Patient/)" +
+                            patient + R"("}})"),
+                       "");
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().failure, Failure::kInvalid);
   EXPECT_GE(written.error().issues.size(), 2u);  // every issue, not only the first
@@ -133,11 +133,11 @@ TEST_P(ClinicalRecordsTest, InvalidResourceIsRefusedWithItsIssues) {
 
 TEST_P(ClinicalRecordsTest, ReferenceToMissingOrHiddenResourceDoesNotResolve) {
   const std::string patient = NewPatient("Dupont");
-  const std::string encounter =
-      Create(R"({"resourceType":"Encounter","status":"finished",)"
-             R"("class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},)"
-             R"("subject":{"reference":"Patient/)" +
-             patient + R"("}})");
+  const std::string encounter = Create(
+      R"({"resourceType":"Encounter","status":"finished",)"
+      R"("class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},)"
+      R"("subject":{"reference":"Patient/)" +
+      patient + R"("}})");
   ASSERT_FALSE(encounter.empty());
   const auto observation_with_encounter = [&](const std::string& encounter_id) {
     boost::json::object observation = Json(ObservationJson(patient, "2345-7", "2026-03-05"));
@@ -216,9 +216,8 @@ TEST_P(ClinicalRecordsTest, UpdateOfAnUnknownIdCreatesIt) {
 
 TEST_P(ClinicalRecordsTest, PatientMayNotWriteAndAuditEventIsNotWritable) {
   const std::string patient = NewPatient("Dupont");
-  auto refused =
-      records_->Create(PatientPrincipal(patient), Json(ObservationJson(patient, "2345-7", "2026")),
-                       "");
+  auto refused = records_->Create(PatientPrincipal(patient),
+                                  Json(ObservationJson(patient, "2345-7", "2026")), "");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().failure, Failure::kForbidden);
   auto audit_event = records_->Create(clinician_, Json(R"({"resourceType":"AuditEvent"})"), "");
@@ -255,17 +254,18 @@ TEST_P(ClinicalRecordsTest, DocumentReferenceAttachmentIsStoredAsBinary) {
   const std::string patient = NewPatient("Dupont");
   auto written = records_->Create(
       clinician_,
-      Json(R"({"resourceType":"DocumentReference","status":"current",)"
-           R"("subject":{"reference":"Patient/)" +
-           patient +
-           R"("},"date":"2026-03-05T10:00:00Z",)"
-           R"("content":[{"attachment":{"contentType":"application/pdf","data":"YWJj","title":"report"}}]})"),
+      Json(
+          R"({"resourceType":"DocumentReference","status":"current",)"
+          R"("subject":{"reference":"Patient/)" +
+          patient +
+          R"("},"date":"2026-03-05T10:00:00Z",)"
+          R"("content":[{"attachment":{"contentType":"application/pdf","data":"YWJj","title":"report"}}]})"),
       "");
   ASSERT_TRUE(written) << written.error().issues.front().diagnostics;
   auto document = records_->Read(clinician_, "DocumentReference", written->stored.id);
   ASSERT_TRUE(document);
-  const auto& attachment = document->resource->at("content").as_array()[0].as_object().at(
-      "attachment").as_object();
+  const auto& attachment =
+      document->resource->at("content").as_array()[0].as_object().at("attachment").as_object();
   EXPECT_FALSE(attachment.contains("data"));
   EXPECT_EQ(attachment.at("size").to_number<std::int64_t>(), 3);
   EXPECT_EQ(attachment.at("hash").as_string(), "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");  // SHA-1("abc")
@@ -302,7 +302,8 @@ TEST_P(ClinicalRecordsTest, DeletedIsGoneAndDeletingAgainAnswersTheMarker) {
   auto again = records_->Delete(clinician_, "Observation", id);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->version, 2);
-  auto missing = records_->Delete(clinician_, "Observation", "0b0e5c0e-4444-4444-8444-444444444444");
+  auto missing =
+      records_->Delete(clinician_, "Observation", "0b0e5c0e-4444-4444-8444-444444444444");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().failure, Failure::kNotFound);
   // A patient does not learn a deleted resource of another exists.
@@ -394,17 +395,19 @@ TEST_P(ClinicalRecordsTest, IncludeAndEveryReturnedPatientIsAudited) {
   const std::string patient = NewPatient("Dupont");
   const std::string glucose = NewObservation(patient, "2345-7");
   const std::string hemoglobin = NewObservation(patient, "718-7");
-  const std::string report = Create(
-      R"({"resourceType":"DiagnosticReport","status":"final",)"
-      R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
-      R"("subject":{"reference":"Patient/)" +
-      patient + R"("},"effectiveDateTime":"2026-03-05T08:30:00Z",)"
-                R"("result":[{"reference":"Observation/)" +
-      glucose + R"("},{"reference":"Observation/)" + hemoglobin + R"("}]})");
+  const std::string report =
+      Create(R"({"resourceType":"DiagnosticReport","status":"final",)"
+             R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
+             R"("subject":{"reference":"Patient/)" +
+             patient +
+             R"("},"effectiveDateTime":"2026-03-05T08:30:00Z",)"
+             R"("result":[{"reference":"Observation/)" +
+             glucose + R"("},{"reference":"Observation/)" + hemoglobin + R"("}]})");
   ASSERT_FALSE(report.empty());
 
   auto page = records_->Search(
-      clinician_, Query("DiagnosticReport", "patient=" + patient + "&_include=DiagnosticReport:result"));
+      clinician_,
+      Query("DiagnosticReport", "patient=" + patient + "&_include=DiagnosticReport:result"));
   ASSERT_TRUE(page) << page.error().issues.front().diagnostics;
   ASSERT_EQ(page->matches.size(), 1u);
   EXPECT_EQ(page->matches[0].id, report);
@@ -478,8 +481,9 @@ TEST_P(ClinicalRecordsTest, TransactionOfAReportAndTwentyObservations) {
   fhir::IncomingBundle bundle;
   bundle.kind = fhir::BundleKind::kTransaction;
   const std::string patient_urn = "urn:uuid:6f1b7a52-0000-4000-8000-000000000000";
-  bundle.entries.push_back(Post(
-      patient_urn, Json(R"({"resourceType":"Patient","name":[{"family":"Petit","given":["Luc"]}]})")));
+  bundle.entries.push_back(
+      Post(patient_urn,
+           Json(R"({"resourceType":"Patient","name":[{"family":"Petit","given":["Luc"]}]})")));
   boost::json::array results;
   for (int i = 0; i < 20; ++i) {
     const std::string urn = fmt::format("urn:uuid:6f1b7a52-0000-4000-8000-0000000001{:02}", i);
@@ -489,9 +493,9 @@ TEST_P(ClinicalRecordsTest, TransactionOfAReportAndTwentyObservations) {
     bundle.entries.push_back(Post(urn, std::move(observation)));
     results.push_back(boost::json::object{{"reference", urn}});
   }
-  boost::json::object report = Json(
-      R"({"resourceType":"DiagnosticReport","status":"final",)"
-      R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]}})");
+  boost::json::object report =
+      Json(R"({"resourceType":"DiagnosticReport","status":"final",)"
+           R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]}})");
   report["subject"] = boost::json::object{{"reference", patient_urn}};
   report["result"] = results;
   bundle.entries.push_back(Post("urn:uuid:6f1b7a52-0000-4000-8000-000000000999", report));
@@ -525,12 +529,12 @@ TEST_P(ClinicalRecordsTest, TransactionWithOneInvalidEntryStoresNothing) {
   fhir::IncomingBundle bundle;
   bundle.kind = fhir::BundleKind::kTransaction;
   for (int i = 0; i < 3; ++i) {
-    bundle.entries.push_back(
-        Post(fmt::format("urn:uuid:7a000000-0000-4000-8000-00000000000{}", i),
-             Json(ObservationJson(patient, "2345-7", "2026-03-05"))));
+    bundle.entries.push_back(Post(fmt::format("urn:uuid:7a000000-0000-4000-8000-00000000000{}", i),
+                                  Json(ObservationJson(patient, "2345-7", "2026-03-05"))));
   }
   boost::json::object broken = Json(ObservationJson(patient, "2345-7", "2026-03-05"));
-  broken["subject"] = boost::json::object{{"reference", "Patient/0b0e5c0e-5555-4555-8555-555555555555"}};
+  broken["subject"] =
+      boost::json::object{{"reference", "Patient/0b0e5c0e-5555-4555-8555-555555555555"}};
   bundle.entries.push_back(Post("urn:uuid:7a000000-0000-4000-8000-000000000009", broken));
 
   auto processed = records_->Process(clinician_, bundle);
@@ -549,8 +553,9 @@ TEST_P(ClinicalRecordsTest, TransactionDeletesAndConditionalCreates) {
   bundle.kind = fhir::BundleKind::kTransaction;
   fhir::IncomingEntry conditional = Post(
       "urn:uuid:8b000000-0000-4000-8000-000000000001",
-      Json(R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.250.1.71.4.2.1","value":"IPP-1"}],)"
-           R"("name":[{"family":"Roux"}]})"));
+      Json(
+          R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.250.1.71.4.2.1","value":"IPP-1"}],)"
+          R"("name":[{"family":"Roux"}]})"));
   conditional.if_none_exist = "identifier=IPP-1";
   bundle.entries.push_back(conditional);
   boost::json::object observation = Json(ObservationJson("x", "2345-7", "2026-03-05"));
@@ -578,8 +583,7 @@ TEST_P(ClinicalRecordsTest, TransactionDeletesAndConditionalCreates) {
   EXPECT_EQ((*second)[0].stored->id, (*first)[0].stored->id);
   auto new_observation = records_->Read(clinician_, "Observation", (*second)[1].stored->id);
   ASSERT_TRUE(new_observation);
-  EXPECT_EQ(Reference(*new_observation->resource, "subject"),
-            "Patient/" + (*first)[0].stored->id);
+  EXPECT_EQ(Reference(*new_observation->resource, "subject"), "Patient/" + (*first)[0].stored->id);
 }
 
 TEST_P(ClinicalRecordsTest, BatchEntriesSucceedOrFailOnTheirOwn) {
