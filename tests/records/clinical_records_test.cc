@@ -466,6 +466,83 @@ TEST_P(ClinicalRecordsTest, TypeHistoryNeedsAPatientAndPages) {
   EXPECT_TRUE(second->next_page.empty());
 }
 
+TEST_P(ClinicalRecordsTest, DirectorySearchNeedsNoPatient) {
+  const std::string durand = Create(
+      R"({"resourceType":"Practitioner","name":[{"family":"Durand","given":["Claire"]}]})");
+  Create(R"({"resourceType":"Practitioner","name":[{"family":"Moreau","given":["Paul"]}]})");
+  auto found = records_->Search(clinician_, Query("Practitioner", "family=dur"));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  ASSERT_EQ(found->matches.size(), 1u);
+  EXPECT_EQ(found->matches[0].id, durand);
+  // A patient may look up the directory.
+  const std::string patient = NewPatient("Dupont");
+  auto as_patient = records_->Search(PatientPrincipal(patient), Query("Practitioner", "family=dur"));
+  ASSERT_TRUE(as_patient) << as_patient.error().issues.front().diagnostics;
+  EXPECT_EQ(as_patient->matches.size(), 1u);
+  auto all = records_->Count(clinician_, Query("Practitioner", ""));
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, 2);
+}
+
+TEST_P(ClinicalRecordsTest, PatientFindsTheirOwnPatientResourceById) {
+  const std::string patient = NewPatient("Dupont");
+  auto found = records_->Search(PatientPrincipal(patient), Query("Patient", "_id=" + patient));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  ASSERT_EQ(found->matches.size(), 1u);
+  EXPECT_EQ(found->matches[0].id, patient);
+}
+
+TEST_P(ClinicalRecordsTest, CompartmentScanBeyondTheLimitIsTooCostly) {
+  const std::string patient = NewPatient("Dupont");
+  for (int i = 0; i < 4; ++i) NewObservation(patient);
+  ClinicalRecords narrow(*sealed_, *store_, *log_, *decider_, clock_,
+                         ClinicalRecords::Options{.max_compartment_scan = 3});
+  auto refused = narrow.Search(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().failure, Failure::kInvalid);
+  EXPECT_EQ(refused.error().issues.front().code, fhir::IssueType::kTooCostly);
+  EXPECT_TRUE(records_->Search(clinician_, Query("Observation", "patient=" + patient)));
+}
+
+TEST_P(ClinicalRecordsTest, TypeLevelRefusalsAreForbiddenAndAudited) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  auto lab_delete = records_->Delete(lab_, "Observation", id);
+  ASSERT_FALSE(lab_delete);
+  EXPECT_EQ(lab_delete.error().failure, Failure::kForbidden);
+  EXPECT_TRUE(Logged(EntriesOf("lab-1"), audit::Action::kDelete, audit::Outcome::kDenied,
+                     "Observation"));
+  policy::Principal admin;
+  admin.account_id = "admin-1";
+  admin.role = audit::Role::kAdministrator;
+  admin.client = "portal";
+  auto admin_read = records_->Read(admin, "Observation", id);
+  ASSERT_FALSE(admin_read);
+  EXPECT_EQ(admin_read.error().failure, Failure::kForbidden);
+  // The same answer for an id that does not exist: the refusal says nothing about the record.
+  auto admin_missing = records_->Read(admin, "Observation", "0b0e5c0e-7777-4777-8777-777777777777");
+  ASSERT_FALSE(admin_missing);
+  EXPECT_EQ(admin_missing.error().issues.front().diagnostics,
+            admin_read.error().issues.front().diagnostics);
+  EXPECT_TRUE(Logged(EntriesOf("admin-1"), audit::Action::kRead, audit::Outcome::kDenied,
+                     "Observation"));
+}
+
+TEST_P(ClinicalRecordsTest, VReadOfADeletionIsGone) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  ASSERT_TRUE(records_->Delete(clinician_, "Observation", id));
+  auto marker = records_->VRead(clinician_, "Observation", id, 2);
+  ASSERT_FALSE(marker);
+  EXPECT_EQ(marker.error().failure, Failure::kGone);
+  EXPECT_TRUE(records_->VRead(clinician_, "Observation", id, 1));
+  auto history = records_->History(clinician_, "Observation", id);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->versions.size(), 2u);
+  EXPECT_TRUE(history->versions[0].deleted);
+  EXPECT_FALSE(history->versions[0].resource);
+}
+
 // --- Batch and transaction ---
 
 fhir::IncomingEntry Post(std::string full_url, boost::json::object resource) {
