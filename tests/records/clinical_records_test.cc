@@ -10,6 +10,7 @@
 
 #include "clinical_records_fixture.h"
 #include "fhir/resource.h"
+#include "identity/smart_scopes.h"
 
 namespace medvault::records {
 namespace {
@@ -542,6 +543,58 @@ TEST_P(ClinicalRecordsTest, VReadOfADeletionIsGone) {
   ASSERT_EQ(history->versions.size(), 2u);
   EXPECT_TRUE(history->versions[0].deleted);
   EXPECT_FALSE(history->versions[0].resource);
+}
+
+TEST_P(ClinicalRecordsTest, IntegrationClientDoesWhatItsScopesAllow) {
+  const std::string patient = NewPatient("Dupont");
+  policy::Principal feed;
+  feed.account_id = "lab-feed";
+  feed.role = audit::Role::kIntegration;
+  feed.client = "lab-feed";
+  feed.source_address = "203.0.113.5";
+  auto scopes = identity::ParseSmartScopes("system/Observation.crs system/Patient.rs");
+  ASSERT_TRUE(scopes) << scopes.error().message();
+  feed.scopes = *scopes;
+  const std::string id = CreateAs(feed, ObservationJson(patient, "2345-7", "2026-03-05"));
+  ASSERT_FALSE(id.empty());
+  auto found = records_->Search(feed, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  EXPECT_EQ(found->matches.size(), 1u);
+  auto update = records_->Read(feed, "Observation", id);
+  ASSERT_TRUE(update);
+  auto refused = records_->Update(feed, "Observation", id, *update->resource, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().failure, Failure::kForbidden);
+  auto condition =
+      records_->Create(feed,
+                       Json(R"({"resourceType":"Condition","subject":{"reference":"Patient/)" +
+                            patient + R"("},"code":{"text":"x"}})"),
+                       "");
+  ASSERT_FALSE(condition);
+  EXPECT_EQ(condition.error().failure, Failure::kForbidden);
+}
+
+TEST_P(ClinicalRecordsTest, TransactionWritingOneResourceTwiceConflictsAndStoresNothing) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  auto current = records_->Read(clinician_, "Observation", id);
+  ASSERT_TRUE(current);
+  fhir::IncomingBundle bundle;
+  bundle.kind = fhir::BundleKind::kTransaction;
+  for (const char* status : {"amended", "corrected"}) {
+    fhir::IncomingEntry put;
+    put.method = fhir::EntryMethod::kPut;
+    put.url = "Observation/" + id;
+    put.resource = *current->resource;
+    (*put.resource)["status"] = status;
+    bundle.entries.push_back(std::move(put));
+  }
+  auto processed = records_->Process(clinician_, bundle);
+  ASSERT_FALSE(processed);
+  EXPECT_EQ(processed.error().failure, Failure::kConflict);
+  auto after = records_->Read(clinician_, "Observation", id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->version, 1);
 }
 
 // --- AuditEvent ---
