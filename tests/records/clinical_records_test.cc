@@ -5,8 +5,10 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "clinical_records_fixture.h"
 #include "fhir/resource.h"
@@ -595,6 +597,46 @@ TEST_P(ClinicalRecordsTest, TransactionWritingOneResourceTwiceConflictsAndStores
   auto after = records_->Read(clinician_, "Observation", id);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->version, 1);
+}
+
+TEST_P(ClinicalRecordsTest, ErasedPatientsRecordIsNotFound) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  ASSERT_TRUE(sealed_->ErasePatient(patient));
+  auto read = records_->Read(clinician_, "Observation", id);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().failure, Failure::kNotFound);
+  auto found = records_->Search(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  EXPECT_TRUE(found->matches.empty());
+  auto by_name = records_->Search(clinician_, Query("Patient", "family=dupont"));
+  ASSERT_TRUE(by_name);
+  EXPECT_TRUE(by_name->matches.empty());
+  EXPECT_FALSE(records_->Create(clinician_, Json(ObservationJson(patient, "2345-7", "2026")), ""));
+}
+
+TEST_P(ClinicalRecordsTest, ConcurrentWritersAndReaders) {
+  const std::string patient = NewPatient("Dupont");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        auto written = records_->Create(
+            clinician_, Json(ObservationJson(patient, "2345-7", "2026-03-05", t * 10 + i)), "");
+        if (!written) {
+          ++failures;
+          continue;
+        }
+        if (!records_->Read(clinician_, "Observation", written->stored.id)) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 20);
 }
 
 // --- AuditEvent ---
