@@ -850,6 +850,44 @@ TEST_P(ClinicalRecordsTest, TransactionDeletesAndConditionalCreates) {
   EXPECT_EQ(Reference(*new_observation->resource, "subject"), "Patient/" + (*first)[0].stored->id);
 }
 
+TEST_P(ClinicalRecordsTest, TransactionOfAPatientAndTheirPdfReport) {
+  fhir::IncomingBundle bundle;
+  bundle.kind = fhir::BundleKind::kTransaction;
+  const std::string patient_urn = "urn:uuid:9c000000-0000-4000-8000-000000000001";
+  bundle.entries.push_back(
+      Post(patient_urn,
+           Json(R"({"resourceType":"Patient","name":[{"family":"Petit","given":["Luc"]}]})")));
+  boost::json::object document = Json(
+      R"({"resourceType":"DocumentReference","status":"current","date":"2026-03-05T10:00:00Z",)"
+      R"("content":[{"attachment":{"contentType":"application/pdf","data":"JVBERi0xLjQK"}}]})");
+  document["subject"] = boost::json::object{{"reference", patient_urn}};
+  bundle.entries.push_back(Post("urn:uuid:9c000000-0000-4000-8000-000000000002", document));
+  fhir::IncomingEntry search;
+  search.method = fhir::EntryMethod::kGet;
+  search.url = "Patient?family=petit";
+  bundle.entries.push_back(search);
+
+  auto processed = records_->Process(lab_, bundle);
+  ASSERT_TRUE(processed) << processed.error().issues.front().expression << ": "
+                         << processed.error().issues.front().diagnostics;
+  ASSERT_EQ(processed->size(), 3u);
+  const std::string patient = (*processed)[0].stored->id;
+  const auto& attachment = (*processed)[1]
+                               .stored->resource->at("content")
+                               .as_array()[0]
+                               .as_object()
+                               .at("attachment")
+                               .as_object();
+  const std::string url(attachment.at("url").as_string());
+  ASSERT_TRUE(url.starts_with("Binary/"));
+  auto binary = records_->Read(PatientPrincipal(patient), "Binary", url.substr(7));
+  ASSERT_TRUE(binary) << binary.error().issues.front().diagnostics;
+  EXPECT_EQ(binary->resource->at("data").as_string(), "JVBERi0xLjQK");
+  // The GET ran after the writes: it finds the new patient.
+  EXPECT_EQ((*processed)[2].status, 200);
+  EXPECT_EQ((*processed)[2].stored->resource->at("total").to_number<std::int64_t>(), 1);
+}
+
 TEST_P(ClinicalRecordsTest, BatchEntriesSucceedOrFailOnTheirOwn) {
   const std::string patient = NewPatient("Dupont");
   const std::string id = NewObservation(patient);
