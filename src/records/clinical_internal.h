@@ -151,11 +151,13 @@ struct AccessGroup {
   std::string resource_type;
   std::vector<std::string> resource_ids;
   std::vector<std::string> patient_ids;  // distinct, without ""
+  std::size_t first_entry = 0;           // in a Bundle: the first entry of the group
 };
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial);
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
-                 std::string_view resource_type, std::string_view id, std::string_view patient_id);
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id,
+                 std::size_t entry = 0);
 
 // The search behind Search, Count and conditional creates: every match, in order, with the
 // patients they belong to; `included` only when the request asks for _include.

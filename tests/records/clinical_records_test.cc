@@ -888,6 +888,23 @@ TEST_P(ClinicalRecordsTest, TransactionOfAPatientAndTheirPdfReport) {
   EXPECT_EQ((*processed)[2].stored->resource->at("total").to_number<std::int64_t>(), 1);
 }
 
+TEST_P(ClinicalRecordsTest, TransactionEntryTheCallerMayNotWriteFailsItAll) {
+  const std::string patient = NewPatient("Dupont");
+  fhir::IncomingBundle bundle;
+  bundle.kind = fhir::BundleKind::kTransaction;
+  bundle.entries.push_back(Post("", Json(ObservationJson(patient, "2345-7", "2026-03-05"))));
+  bundle.entries.push_back(
+      Post("", Json(R"({"resourceType":"Condition","subject":{"reference":"Patient/)" + patient +
+                    R"("},"code":{"text":"x"}})")));
+  auto processed = records_->Process(lab_, bundle);
+  ASSERT_FALSE(processed);
+  EXPECT_EQ(processed.error().failure, Failure::kForbidden);
+  EXPECT_EQ(processed.error().issues.front().expression, "Bundle.entry[1]");
+  auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 0);
+}
+
 TEST_P(ClinicalRecordsTest, BatchEntriesSucceedOrFailOnTheirOwn) {
   const std::string patient = NewPatient("Dupont");
   const std::string id = NewObservation(patient);
