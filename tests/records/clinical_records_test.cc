@@ -352,6 +352,16 @@ TEST_P(ClinicalRecordsTest, CompartmentSearchWithDateCodeSortAndPaging) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().failure, Failure::kInvalid);
 
+  // A closed range, ascending.
+  auto range = records_->Search(
+      clinician_,
+      Query("Observation",
+            "patient=" + patient + "&code=2345-7&date=ge2026-02-01&date=lt2026-04&_sort=date"));
+  ASSERT_TRUE(range) << range.error().issues.front().diagnostics;
+  ASSERT_EQ(range->matches.size(), 2u);
+  EXPECT_EQ(range->matches[0].id, feb);
+  EXPECT_EQ(range->matches[1].id, mar);
+
   auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
   ASSERT_TRUE(count);
   EXPECT_EQ(*count, 5);
