@@ -352,6 +352,20 @@ TEST_P(ClinicalRecordsTest, CompartmentSearchWithDateCodeSortAndPaging) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().failure, Failure::kInvalid);
 
+  // Offsets count: on April 11th, 09:00+02:00 (07:00Z) comes before 08:00Z.
+  const std::string early = NewObservation(patient, "2345-7", "2026-04-11T09:00:00+02:00");
+  const std::string late = NewObservation(patient, "2345-7", "2026-04-11T08:00:00Z");
+  auto by_instant = records_->Search(
+      clinician_, Query("Observation", "patient=" + patient + "&date=ge2026-04-11&_sort=date"));
+  ASSERT_TRUE(by_instant) << by_instant.error().issues.front().diagnostics;
+  std::vector<std::string> order;
+  for (const auto& match : by_instant->matches) order.push_back(match.id);
+  const auto early_at = std::find(order.begin(), order.end(), early);
+  const auto late_at = std::find(order.begin(), order.end(), late);
+  ASSERT_NE(early_at, order.end());
+  ASSERT_NE(late_at, order.end());
+  EXPECT_LT(early_at, late_at);
+
   // A closed range, ascending.
   auto range = records_->Search(
       clinician_,
@@ -364,7 +378,7 @@ TEST_P(ClinicalRecordsTest, CompartmentSearchWithDateCodeSortAndPaging) {
 
   auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
   ASSERT_TRUE(count);
-  EXPECT_EQ(*count, 5);
+  EXPECT_EQ(*count, 7);
 }
 
 TEST_P(ClinicalRecordsTest, PatientSearchesOnlyTheirOwnCompartment) {
