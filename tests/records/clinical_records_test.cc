@@ -80,6 +80,14 @@ TEST_P(ClinicalRecordsTest, PatientCannotReadAnotherPatientsObservationAndLearns
   EXPECT_EQ(other.error().issues.front().expression, missing.error().issues.front().expression);
   EXPECT_EQ(other.error().issues.front().code, missing.error().issues.front().code);
 
+  // The same for one version and for the history.
+  auto version = records_->VRead(alice_login, "Observation", bobs, 1);
+  ASSERT_FALSE(version);
+  EXPECT_EQ(version.error().failure, Failure::kNotFound);
+  auto history = records_->History(alice_login, "Observation", bobs);
+  ASSERT_FALSE(history);
+  EXPECT_EQ(history.error().failure, Failure::kNotFound);
+
   // The denial is in the log, with Bob's patient id and the Observation's.
   const auto entries = EntriesOf("acc-alice");
   const auto denied = std::find_if(entries.begin(), entries.end(), [](const audit::Entry& e) {
