@@ -349,6 +349,15 @@ class Validator {
       if (low && high && *low > *high) {
         Add(IssueType::kInvariant, path, "the low value is above the high value (rng-2)");
       }
+    } else if (type == "Period") {
+      const json::value* start = object.if_contains("start");
+      const json::value* end = object.if_contains("end");
+      if (clean && start != nullptr && end != nullptr) {
+        const auto order = primitives::CompareDateTimes(start->get_string(), end->get_string());
+        if (order && *order > 0) {
+          Add(IssueType::kInvariant, path, "the period ends before it starts (per-1)");
+        }
+      }
     } else if (type == "Ratio") {
       if (object.contains("numerator") != object.contains("denominator")) {
         Add(IssueType::kInvariant, path,
