@@ -203,6 +203,8 @@ std::optional<std::string_view> CheckInteger(std::string_view type, const json::
 }  // namespace
 
 bool IsPrimitive(std::string_view type) {
+  // Primitive type names start in lower case, complex ones in upper case.
+  if (type.empty() || type[0] < 'a' || type[0] > 'z') return false;
   for (std::string_view p : kPrimitives) {
     if (p == type) return true;
   }

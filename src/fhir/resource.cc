@@ -137,7 +137,7 @@ class Validator {
   static std::optional<Match> Find(std::span<const Element> elements, std::string_view key) {
     for (std::size_t i = 0; i < elements.size(); ++i) {
       const Element& element = elements[i];
-      if (element.name.ends_with("[x]")) {
+      if (element.name.back() == ']') {  // a choice, "value[x]"
         const std::string_view prefix = element.name.substr(0, element.name.size() - 3);
         if (key.size() > prefix.size() && key.starts_with(prefix)) {
           const std::string_view type = ChoiceType(element.types, key.substr(prefix.size()));
