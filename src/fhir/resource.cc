@@ -137,7 +137,7 @@ class Validator {
   static std::optional<Match> Find(std::span<const Element> elements, std::string_view key) {
     for (std::size_t i = 0; i < elements.size(); ++i) {
       const Element& element = elements[i];
-      if (element.name.ends_with("[x]")) {
+      if (element.name.back() == ']') {  // a choice, "value[x]"
         const std::string_view prefix = element.name.substr(0, element.name.size() - 3);
         if (key.size() > prefix.size() && key.starts_with(prefix)) {
           const std::string_view type = ChoiceType(element.types, key.substr(prefix.size()));
@@ -348,6 +348,15 @@ class Validator {
       const std::optional<double> high = NumberAt(object, "high", "value");
       if (low && high && *low > *high) {
         Add(IssueType::kInvariant, path, "the low value is above the high value (rng-2)");
+      }
+    } else if (type == "Period") {
+      const json::value* start = object.if_contains("start");
+      const json::value* end = object.if_contains("end");
+      if (clean && start != nullptr && end != nullptr) {
+        const auto order = primitives::CompareDateTimes(start->get_string(), end->get_string());
+        if (order && *order > 0) {
+          Add(IssueType::kInvariant, path, "the period ends before it starts (per-1)");
+        }
       }
     } else if (type == "Ratio") {
       if (object.contains("numerator") != object.contains("denominator")) {

@@ -361,6 +361,29 @@ TEST(FhirResourceTypes, InvariantsOfTheSpecification) {
       "MedicationRequest.dosageInstruction[0].maxDosePerPeriod", IssueType::kInvariant);
 }
 
+TEST(FhirResourceTypes, APeriodDoesNotEndBeforeItStarts) {
+  const auto period = [](std::string_view start, std::string_view end) {
+    return SetTop("encounter", "period", json::object{{"start", start}, {"end", end}});
+  };
+  ExpectOneIssue("encounter", period("2024-03-05T08:55:00+01:00", "2024-03-05T08:20:00+01:00"),
+                 "Encounter.period", IssueType::kInvariant);
+  ExpectOneIssue("encounter", period("2024-03-06", "2024-03-05"), "Encounter.period",
+                 IssueType::kInvariant);
+  // Compared in UTC: 10:00+02:00 is 08:00Z, before 09:30Z.
+  EXPECT_TRUE(Check(period("2024-03-05T10:00:00+02:00", "2024-03-05T09:30:00Z")).empty());
+  EXPECT_TRUE(Check(period("2024-03-05T08:00:00.5Z", "2024-03-05T08:00:00.50Z")).empty());
+  ExpectOneIssue("encounter", period("2024-03-05T08:00:00.51Z", "2024-03-05T08:00:00.5Z"),
+                 "Encounter.period", IssueType::kInvariant);
+  // Different precisions cannot be compared (FHIRPath): no issue.
+  EXPECT_TRUE(Check(period("2024-03-05T10:00:00Z", "2024-03")).empty());
+  auto dispense = With(Example("medication_request"), [](json::object& r) {
+    r["dispenseRequest"].as_object()["validityPeriod"] =
+        json::object{{"start", "2024-06-05"}, {"end", "2024-03-05"}};
+  });
+  ExpectOneIssue("medication_request", dispense, "MedicationRequest.dispenseRequest.validityPeriod",
+                 IssueType::kInvariant);
+}
+
 TEST(FhirResourceTypes, TimingRepeatInvariants) {
   const auto repeat = [](auto change) {
     return With(Example("medication_request"), [&](json::object& r) {
