@@ -368,9 +368,11 @@ Enrolled EnrollTotpFromToken(unsigned short port, const std::string& token) {
 
 }  // namespace
 
-std::string AddStaff(const fs::path& vault, const std::string& login, const std::string& kind) {
+std::string AddStaff(const fs::path& vault, const std::string& login, const std::string& kind,
+                     const Env& env) {
   auto added = RunMedvault({"user", "add", "--dir", vault.string(), "--login", login, "--kind",
-                            kind, "--name", "Camille Martin"});
+                            kind, "--name", "Camille Martin"},
+                           env);
   std::smatch match;
   static const std::regex kCode("enrollment code[^:]*: ([0-9A-Z-]{19})");
   if (added.exit_code != 0 || !std::regex_search(added.out, match, kCode)) {
@@ -392,9 +394,10 @@ Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code)
 }
 
 Enrolled ActivatePatient(unsigned short port, const fs::path& vault,
-                         const std::string& patient_id, const std::string& login) {
+                         const std::string& patient_id, const std::string& login,
+                         const Env& env) {
   auto issued = RunMedvault(
-      {"user", "activation-code", "--dir", vault.string(), "--patient", patient_id});
+      {"user", "activation-code", "--dir", vault.string(), "--patient", patient_id}, env);
   std::smatch match;
   static const std::regex kCode("activation code[^:]*: ([0-9A-Z-]+)");
   if (issued.exit_code != 0 || !std::regex_search(issued.out, match, kCode)) {
@@ -425,7 +428,8 @@ std::string SignClientAssertion(const fs::path& dir, const std::string& client_i
 }
 
 std::string ApiClientToken(unsigned short port, const fs::path& vault,
-                           const std::string& client_id, const std::string& scopes) {
+                           const std::string& client_id, const std::string& scopes,
+                           const Env& env) {
   TempDir keys;
   const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/auth/token";
   const std::string jwt = SignClientAssertion(keys.path(), client_id, endpoint, client_id + "-1");
@@ -434,7 +438,8 @@ std::string ApiClientToken(unsigned short port, const fs::path& vault,
     return {};
   }
   auto added = RunMedvault({"client", "add", "--dir", vault.string(), "--client-id", client_id,
-                            "--jwks", (keys.path() / "jwks.json").string(), "--scopes", scopes});
+                            "--jwks", (keys.path() / "jwks.json").string(), "--scopes", scopes},
+                           env);
   if (added.exit_code != 0) {
     std::cerr << "harness: medvault client add failed: " << added.err << "\n";
     return {};

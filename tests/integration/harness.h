@@ -167,13 +167,14 @@ WebSession SessionOf(const Http& response);
 
 // `medvault user add`: a staff account; returns its enrollment code.
 std::string AddStaff(const std::filesystem::path& vault, const std::string& login,
-                     const std::string& kind = "clinician");
+                     const std::string& kind = "clinician", const Env& env = {});
 // The password and a TOTP second factor computed by oathtool, from an enrollment code: the
 // session the confirmation opened.
 Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code);
 // A patient account activated with `medvault user activation-code`, with a TOTP factor.
 Enrolled ActivatePatient(unsigned short port, const std::filesystem::path& vault,
-                         const std::string& patient_id, const std::string& login);
+                         const std::string& patient_id, const std::string& login,
+                         const Env& env = {});
 
 // SMART Backend Services: Node's crypto makes a P-384 key, writes its JWKS to DIR/jwks.json
 // and prints an ES384 client assertion for (client id, aud, jti).
@@ -198,6 +199,7 @@ std::string SignClientAssertion(const std::filesystem::path& dir, const std::str
 // Registers an API client with `medvault client add` and gets an access token for `scopes` at
 // /auth/token; "" on failure (the test's expectations say why).
 std::string ApiClientToken(unsigned short port, const std::filesystem::path& vault,
-                           const std::string& client_id, const std::string& scopes);
+                           const std::string& client_id, const std::string& scopes,
+                           const Env& env = {});
 
 }  // namespace medvault::testing
