@@ -284,6 +284,34 @@ class FhirApi : public ::testing::Test {
     ASSERT_EQ(summary.status, 200u);
     EXPECT_EQ(summary.json.at("total").as_int64(), 20);
     EXPECT_EQ(summary.json.if_contains("entry"), nullptr);
+    auto included = Clinician("GET", "/fhir/DiagnosticReport?patient=" + patient +
+                                         "&_include=DiagnosticReport:result");
+    ASSERT_EQ(included.status, 200u) << included.body;
+    EXPECT_EQ(EntryIds(included.json), std::vector<std::string>{report_id});
+    const auto results = EntryIds(included.json, "include");
+    EXPECT_EQ(std::set<std::string>(results.begin(), results.end()), observations);
+
+    // Type history of the patient's Observations, 8 versions a page.
+    std::set<std::string> versioned;
+    target = "/fhir/Observation/_history?patient=" + patient + "&_count=8";
+    pages = 0;
+    while (!target.empty() && pages < 10) {
+      auto page = Clinician("GET", target);
+      ASSERT_EQ(page.status, 200u) << page.body;
+      EXPECT_EQ(Str(page.json, "type"), "history");
+      if (const auto* entries = page.json.if_contains("entry")) {
+        EXPECT_LE(entries->as_array().size(), 8u);
+        for (const auto& entry : entries->as_array()) {
+          versioned.insert(Str(entry.at("resource").as_object(), "id"));
+        }
+      }
+      const std::string next = LinkOf(page.json, "next");
+      target = next.empty() ? "" : TargetOf(next);
+      ++pages;
+    }
+    EXPECT_EQ(versioned, observations);
+    EXPECT_EQ(pages, 3);
+
     auto elements = Clinician("GET", "/fhir/Observation?patient=" + patient + "&_elements=code");
     ASSERT_EQ(elements.status, 200u) << elements.body;
     const auto& first = elements.json.at("entry").as_array().at(0).at("resource").as_object();
@@ -338,6 +366,40 @@ TEST_F(FhirApi, AClinicianCreatesReadsUpdatesDeletesAndReadsHistory) {
 TEST_F(FhirApi, TransactionsAreAtomicAndSearchPagesLinkToEachOther) {
   Start();
   Transactions();
+}
+
+TEST_F(FhirApi, BatchEntriesSucceedOrFailOnTheirOwn) {
+  Start();
+  const std::string patient = CreatePatient("Dupont", "MRN-40");
+  json::object bad = ObservationObject(patient, "2345-7", 1);
+  bad["status"] = "not-a-status";
+  json::array entries{
+      json::object{{"resource", ObservationObject(patient, "2345-7", 4.2)},
+                   {"request", {{"method", "POST"}, {"url", "Observation"}}}},
+      json::object{{"resource", bad}, {"request", {{"method", "POST"}, {"url", "Observation"}}}},
+      json::object{{"request", {{"method", "GET"}, {"url", "Patient/" + patient}}}}};
+  auto done = Clinician("POST", "/fhir",
+                        json::serialize(json::object{
+                            {"resourceType", "Bundle"}, {"type", "batch"}, {"entry", entries}}));
+  ASSERT_EQ(done.status, 200u) << done.body;
+  EXPECT_EQ(Str(done.json, "type"), "batch-response");
+  const auto& answers = done.json.at("entry").as_array();
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_THAT(Str(answers[0].at("response").as_object(), "status"), StartsWith("201"));
+  EXPECT_EQ(Str(answers[0].at("response").as_object(), "etag"), "W/\"1\"");
+  EXPECT_THAT(Str(answers[1].at("response").as_object(), "status"), StartsWith("400"));
+  EXPECT_EQ(Str(answers[1].at("response").at("outcome").as_object(), "resourceType"),
+            "OperationOutcome");
+  EXPECT_THAT(Str(answers[2].at("response").as_object(), "status"), StartsWith("200"));
+  EXPECT_EQ(Str(answers[2].at("resource").as_object(), "id"), patient);
+  EXPECT_EQ(CountOf("Observation?patient=" + patient), 1);
+}
+
+TEST_F(FhirApi, ABodyOverTheLimitIs413WithAnOperationOutcome) {
+  Start({{"MEDVAULT_SERVER_MAX_BODY_BYTES", "4096"}});
+  auto big = Clinician("POST", "/fhir/Patient", std::string(8192, ' ') + PatientJson("D", "M"));
+  EXPECT_EQ(big.status, 413u);
+  EXPECT_THAT(IssuesOf(big), HasSubstr("too-long"));
 }
 
 TEST_F(FhirApi, ConditionalCreateTwiceGivesOneResource) {
