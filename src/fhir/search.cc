@@ -23,7 +23,10 @@ using search_internal::RuleOf;
 
 // Bounds on what one search may ask, so a request cannot make the parser or Matches work
 // without limit.
-constexpr std::size_t kMaxQueryBytes = 32 * 1024;
+// A parameter's value is at most kMaxValueBytes once decoded, and CanonicalQuery never writes
+// a longer value nor more parameters than it read, so every canonical query parses again.
+constexpr std::size_t kMaxQueryBytes = 512 * 1024;
+constexpr std::size_t kMaxValueBytes = 2048;
 constexpr std::size_t kMaxParameters = 64;
 constexpr std::size_t kMaxValuesPerParameter = 64;
 constexpr std::size_t kMaxElements = 64;
@@ -706,7 +709,7 @@ FhirResult<SearchRequest> ParseSearch(std::string_view resource_type, std::strin
     return issues.Fail();
   }
   if (query.size() > kMaxQueryBytes) {
-    issues.Add("", "the search is too long: at most 32 KiB", IssueType::kTooLong);
+    issues.Add("", "the search is too long: at most 512 KiB", IssueType::kTooLong);
     return issues.Fail();
   }
   std::size_t parameters = 0;
@@ -732,6 +735,10 @@ FhirResult<SearchRequest> ParseSearch(std::string_view resource_type, std::strin
                                                   : FormDecode(piece.substr(equals + 1));
     if (!value || !IsValidUtf8(*value) || value->find('\0') != std::string::npos) {
       issues.Add(expression, "the value is not correctly percent-encoded UTF-8");
+      continue;
+    }
+    if (value->size() > kMaxValueBytes) {
+      issues.Add(expression, "the value is too long: at most 2048 bytes", IssueType::kTooLong);
       continue;
     }
     if (value->empty()) {
@@ -968,6 +975,17 @@ std::string ValueText(const SearchCriterion& criterion, const SearchValue& value
       return (value.prefix == DatePrefix::kEq ? std::string()
                                               : std::string(PrefixName(value.prefix))) +
              value.code;
+    case ParamType::kReference: {
+      // A parameter with one target type is written with the bare id, which reads back as
+      // the same Type/id.
+      const auto& targets = RuleOf(*criterion.param).targets;
+      std::string_view code = value.code;
+      if (targets.size() == 1 && code.starts_with(targets[0]) && code.size() > targets[0].size() &&
+          code[targets[0].size()] == '/') {
+        code.remove_prefix(targets[0].size() + 1);
+      }
+      return Escape(code);
+    }
     default:
       return Escape(value.code);
   }
@@ -1000,7 +1018,8 @@ std::string CanonicalQuery(const SearchRequest& request, std::string_view page) 
   }
   std::ranges::sort(pairs);
   if (request.sort_by_date) pairs.emplace_back("_sort", request.sort_descending ? "-date" : "date");
-  pairs.emplace_back("_count", std::to_string(request.count));
+  // The default count is left out: a canonical query never has more parameters than its source.
+  if (request.count != kDefaultCount) pairs.emplace_back("_count", std::to_string(request.count));
   for (const std::string& include : request.include) pairs.emplace_back("_include", include);
   if (request.summary_count) pairs.emplace_back("_summary", "count");
   if (!request.elements.empty()) {
