@@ -365,9 +365,12 @@ std::string_view PrefixName(DatePrefix prefix) {
 
 // --- Normalization shared with the blind index -------------------------------------------
 
-std::size_t CodePoints(std::string_view text) {
-  return static_cast<std::size_t>(std::ranges::count_if(
-      text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+// Letters and digits of a normalized name: its code points but the spaces, counted as the
+// blind index counts them (crypto/blind_index.cc).
+std::size_t LettersIn(std::string_view normalized) {
+  return static_cast<std::size_t>(std::ranges::count_if(normalized, [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80 && c != ' ';
+  }));
 }
 
 bool IsInsSystem(std::string_view system) {
@@ -902,7 +905,7 @@ bool MatchString(const ParamRule& rule, const SearchCriterion& criterion, const 
   if (!folded_stored || !folded_query || folded_query->empty()) return false;
   // The blind index finds a 1- or 2-letter name only whole; a search within one patient
   // answers the same as one across patients.
-  if (!rule.param.blind_index_field.empty() && CodePoints(*folded_query) < kMinPrefixLetters) {
+  if (!rule.param.blind_index_field.empty() && LettersIn(*folded_query) < kMinPrefixLetters) {
     return *folded_stored == *folded_query;
   }
   return folded_stored->starts_with(*folded_query);
@@ -1046,12 +1049,10 @@ json::object ApplyElements(const json::object& resource, std::span<const std::st
   for (const auto& member : resource) {
     std::string_view key = member.key();
     std::string_view base = key.starts_with('_') ? key.substr(1) : key;  // primitive extensions
-    bool wanted =
-        key == "resourceType" || key == "id" || key == "meta" ||
-        std::ranges::any_of(elements, [&](const std::string& element) {
-          return base == element || (base.size() > element.size() && base.starts_with(element) &&
-                                     base[element.size()] >= 'A' && base[element.size()] <= 'Z');
-        });
+    bool wanted = key == "resourceType" || key == "id" || key == "meta" ||
+                  std::ranges::any_of(elements, [&](const std::string& element) {
+                    return base == element || search_internal::IsChoiceOf(base, element);
+                  });
     if (wanted) subset.emplace(key, member.value());
   }
   json::object& meta = subset["meta"].emplace_object();
