@@ -85,6 +85,7 @@ class FhirApi : public ::testing::Test {
     ASSERT_EQ(RunMedvault({"init", "--dir", vault_.path().string()}, env_).exit_code, 0);
     env.emplace("MEDVAULT_AUTH_SOURCE_BURST", "100000");
     env.emplace("MEDVAULT_AUTH_SOURCE_PER_MINUTE", "100000");
+    env.emplace("MEDVAULT_AUTH_SECOND_FACTOR_AUDITOR", "passkey_or_totp");
     server_ = ServerProcess::Start(vault_.path(), env);
     ASSERT_NE(server_, nullptr);
     origin_ = "https://127.0.0.1:" + std::to_string(server_->port());
@@ -522,6 +523,17 @@ TEST_F(FhirApi, APdfAttachmentComesBackFromBinaryByteForByteAndReadsAreAudited) 
   ASSERT_EQ(scope.exit_code, 0) << scope.err;
   EXPECT_THAT(scope.out, HasSubstr("patient " + patient + ":"));
   EXPECT_THAT(scope.out, HasSubstr("Binary"));
+  // An auditor finds the reads of that record as AuditEvents.
+  Enrolled auditor = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.audit", "auditor", env_));
+  ASSERT_FALSE(auditor.session.csrf.empty());
+  auto events = As(auditor.session, "GET", "/fhir/AuditEvent?entity=Binary/" + id + "&_count=100");
+  ASSERT_EQ(events.status, 200u) << events.body;
+  ASSERT_NE(events.json.if_contains("entry"), nullptr) << events.body;
+  EXPECT_GE(events.json.at("entry").as_array().size(), 2u) << "both reads of the Binary";
+  EXPECT_THAT(json::serialize(events.json.at("entry")), HasSubstr(account));
+  auto refused = Clinician("GET", "/fhir/AuditEvent?entity=Binary/" + id);
+  EXPECT_EQ(refused.status, 403u) << "clinicians do not read the audit log";
+
   EXPECT_THAT(server_->Output(), ::testing::Not(HasSubstr("MRN-30")));
   EXPECT_THAT(server_->Output(), ::testing::Not(HasSubstr(patient))) << "no ids in the log";
 }
