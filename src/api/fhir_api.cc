@@ -1,11 +1,11 @@
 #include "api/fhir_api.h"
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <atomic>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -130,8 +130,7 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
 
   // The caller of a request: a session cookie (with X-CSRF-Token on state-changing requests)
   // or a bearer token of an API client.
-  FhirResult<policy::Principal> Authenticate(const Request& request,
-                                             const RequestContext& context);
+  FhirResult<policy::Principal> Authenticate(const Request& request, const RequestContext& context);
   Result<std::string> OrganizationOf(const std::string& client_id);
 
   std::string base() const { return options_.base_url ? *options_.base_url : std::string(); }
@@ -167,27 +166,25 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
 };
 
 http::AsyncHandler FhirRoutes::OnWorker(Work work) {
-  return [this, self = shared_from_this(), work](const Request& request,
-                                                 const RequestContext& context,
-                                                 http::Respond respond) {
+  return [this, self = shared_from_this(), work](
+             const Request& request, const RequestContext& context, http::Respond respond) {
     if (queued_.fetch_add(1) >= max_queued_) {
       queued_.fetch_sub(1);
-      Response busy = OutcomeResponse(
-          fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                       "The server is busy: retry in a few seconds.")
-              .error(),
-          request.version());
+      Response busy = OutcomeResponse(fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                                                   "The server is busy: retry in a few seconds.")
+                                          .error(),
+                                      request.version());
       busy.set(field::field::retry_after, "2");
       respond(std::move(busy));
       return;
     }
     // The task holds no reference to the routes: the router (and so the handler above) owns
     // them, and the pool is joined when they go, never from one of its own threads.
-    boost::asio::post(workers_, [this, work, &request, &context,
-                                 respond = std::move(respond)]() mutable {
-      queued_.fetch_sub(1);
-      respond(Run(work, request, context));
-    });
+    boost::asio::post(workers_,
+                      [this, work, &request, &context, respond = std::move(respond)]() mutable {
+                        queued_.fetch_sub(1);
+                        respond(Run(work, request, context));
+                      });
   };
 }
 
@@ -205,8 +202,8 @@ Response FhirRoutes::Run(Work work, const Request& request, const RequestContext
     return response;
   } catch (const std::exception&) {
     // The exception's text may quote the request; only the request id is logged.
-    log::Error("fhir_handler_failed", {{"request_id", std::string_view(context.request_id)},
-                                       {"route", context.route}});
+    log::Error("fhir_handler_failed",
+               {{"request_id", std::string_view(context.request_id)}, {"route", context.route}});
   }
   return OutcomeResponse(fhir::Refuse(Failure::kInternal, IssueType::kException, "",
                                       "Internal error: the request id in the logs tells the "
@@ -295,7 +292,8 @@ FhirResult<policy::Principal> FhirRoutes::Authenticate(const Request& request,
 }
 
 Response FhirRoutes::Metadata(const Request& request) {
-  if (auto query = QueryOf(request); !query) return OutcomeResponse(query.error(), request.version());
+  if (auto query = QueryOf(request); !query)
+    return OutcomeResponse(query.error(), request.version());
   return FhirJson(Status::ok,
                   fhir::CapabilityStatement(base(), MEDVAULT_VERSION, MEDVAULT_RELEASE_DATE),
                   request.version());
@@ -351,8 +349,7 @@ FhirResult<Response> FhirRoutes::InstanceHistory(const Request& request,
   if (!principal) return std::unexpected(principal.error());
   auto page = records_.History(*principal, type, id);
   if (!page) return std::unexpected(page.error());
-  const std::string self =
-      base() + "/" + std::string(type) + "/" + std::string(id) + "/_history";
+  const std::string self = base() + "/" + std::string(type) + "/" + std::string(id) + "/_history";
   return FhirJson(Status::ok, HistoryBundle(base(), *page, self, "", clock_.Now()),
                   request.version());
 }
@@ -367,8 +364,8 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
   if (!parsed) return std::unexpected(parsed.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
-  auto page = records_.TypeHistory(*principal, type, parsed->patient_id, parsed->count,
-                                   parsed->page);
+  auto page =
+      records_.TypeHistory(*principal, type, parsed->patient_id, parsed->count, parsed->page);
   if (!page) return std::unexpected(page.error());
   const auto url = [&](std::string_view cursor) {
     std::string out = base() + "/" + std::string(type) + "/_history?";
@@ -379,8 +376,7 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
   };
   return FhirJson(Status::ok,
                   HistoryBundle(base(), *page, url(parsed->page),
-                                page->next_page.empty() ? "" : url(page->next_page),
-                                clock_.Now()),
+                                page->next_page.empty() ? "" : url(page->next_page), clock_.Now()),
                   request.version());
 }
 
@@ -410,8 +406,7 @@ FhirResult<Response> FhirRoutes::SearchGet(const Request& request, const Request
   return Search(request, context, type, *query);
 }
 
-FhirResult<Response> FhirRoutes::SearchPost(const Request& request,
-                                            const RequestContext& context) {
+FhirResult<Response> FhirRoutes::SearchPost(const Request& request, const RequestContext& context) {
   const std::string_view type = context.params.Get("type");
   if (!fhir::IsServedType(type)) return UnknownType();
   if (auto media = CheckContentType(request, BodyMedia::kForm); !media) {
@@ -507,18 +502,16 @@ FhirResult<Response> FhirRoutes::Process(const Request& request, const RequestCo
   if (!bundle) return std::unexpected(bundle.error());
   auto results = records_.Process(*principal, *bundle);
   if (!results) return std::unexpected(results.error());
-  return FhirJson(Status::ok,
-                  ProcessedBundle(base(), bundle->kind, *results, ReturnPreferenceOf(request),
-                                  clock_.Now()),
-                  request.version());
+  return FhirJson(
+      Status::ok,
+      ProcessedBundle(base(), bundle->kind, *results, ReturnPreferenceOf(request), clock_.Now()),
+      request.version());
 }
 
 medvault::Status FhirRoutes::Add(http::Router& router) {
   if (auto s = router.Add(Verb::get, "/fhir/metadata",
-                          [this, self = shared_from_this()](const Request& r,
-                                                            const RequestContext&) {
-                            return Metadata(r);
-                          });
+                          [this, self = shared_from_this()](
+                              const Request& r, const RequestContext&) { return Metadata(r); });
       !s) {
     return s;
   }

@@ -56,8 +56,7 @@ std::string SearchUrl(std::string_view base_url, const fhir::SearchRequest& requ
 }  // namespace
 
 std::string HttpDate(Timestamp at) {
-  return fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT",
-                     std::chrono::floor<std::chrono::seconds>(at));
+  return fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", std::chrono::floor<std::chrono::seconds>(at));
 }
 
 std::string Instant(Timestamp at) {
@@ -114,8 +113,7 @@ Response DeletedResponse(const records::StoredResource& marker, unsigned version
   return response;
 }
 
-fhir::FhirResult<Response> BinaryResponse(const records::StoredResource& stored,
-                                          unsigned version) {
+fhir::FhirResult<Response> BinaryResponse(const records::StoredResource& stored, unsigned version) {
   const auto broken = [] {
     return fhir::Refuse(fhir::Failure::kInternal, fhir::IssueType::kException, "",
                         "The stored Binary cannot be sent: the request id in the logs tells "
@@ -134,8 +132,8 @@ fhir::FhirResult<Response> BinaryResponse(const records::StoredResource& stored,
   }
   const std::string type(content_type->as_string());
   // The bytes come from whoever wrote the Binary: only inert types are shown inline.
-  const bool inline_safe = type == "text/plain" || type == "image/png" || type == "image/jpeg" ||
-                           type == "image/gif";
+  const bool inline_safe =
+      type == "text/plain" || type == "image/png" || type == "image/jpeg" || type == "image/gif";
   Response response(Status::ok, version);
   response.set(field::field::content_type, type);
   if (!inline_safe) {

@@ -51,9 +51,8 @@ TEST(FhirResponse, ACreatedResourceCarriesItsVersionHeadersAndLocation) {
 
 TEST(FhirResponse, ABinaryIsSentAsItsBytesAndPdfsAsAttachments) {
   // "%PDF-" and a byte of each high value, base64.
-  auto pdf = Stored({{"resourceType", "Binary"},
-                     {"contentType", "application/pdf"},
-                     {"data", "JVBERi0A/4A="}});
+  auto pdf = Stored(
+      {{"resourceType", "Binary"}, {"contentType", "application/pdf"}, {"data", "JVBERi0A/4A="}});
   auto answer = BinaryResponse(pdf, 11);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->body(), std::string("%PDF-\0\xff\x80", 8));
