@@ -200,8 +200,9 @@ Response FhirRoutes::Run(Work work, const Request& request, const RequestContext
                           : "Bearer realm=\"medvault\"");
     }
     return response;
-  } catch (const std::exception&) {
-    // The exception's text may quote the request; only the request id is logged.
+  } catch (...) {
+    // An exception's text may quote the request; only the request id is logged. Nothing may
+    // escape: this runs on a worker thread.
     log::Error("fhir_handler_failed",
                {{"request_id", std::string_view(context.request_id)}, {"route", context.route}});
   }
@@ -360,10 +361,10 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
   if (!fhir::IsServedType(type)) return UnknownType();
   auto query = QueryOf(request);
   if (!query) return std::unexpected(query.error());
-  auto parsed = ParseTypeHistoryQuery(type, *query);
-  if (!parsed) return std::unexpected(parsed.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
+  auto parsed = ParseTypeHistoryQuery(type, *query);
+  if (!parsed) return std::unexpected(parsed.error());
   auto page =
       records_.TypeHistory(*principal, type, parsed->patient_id, parsed->count, parsed->page);
   if (!page) return std::unexpected(page.error());
@@ -382,10 +383,10 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
 
 FhirResult<Response> FhirRoutes::Search(const Request& request, const RequestContext& context,
                                         std::string_view type, std::string_view query) {
-  auto search = fhir::ParseSearch(type, query);
-  if (!search) return std::unexpected(search.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
+  auto search = fhir::ParseSearch(type, query);
+  if (!search) return std::unexpected(search.error());
   if (search->summary_count) {
     auto total = records_.Count(*principal, *search);
     if (!total) return std::unexpected(total.error());
@@ -455,10 +456,10 @@ FhirResult<Response> FhirRoutes::Update(const Request& request, const RequestCon
     return fhir::Refuse(Failure::kInvalid, IssueType::kValue, "id",
                         "The id in the URL must be 1 to 64 letters, digits, '-' or '.'.");
   }
-  auto if_match = IfMatchOf(request);
-  if (!if_match) return std::unexpected(if_match.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
+  auto if_match = IfMatchOf(request);
+  if (!if_match) return std::unexpected(if_match.error());
   auto resource = ResourceBody(request, type);
   if (!resource) return std::unexpected(resource.error());
   auto written = records_.Update(*principal, type, id, std::move(*resource), *if_match);

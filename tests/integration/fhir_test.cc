@@ -332,8 +332,9 @@ TEST_F(FhirApi, MetadataNeedsNoAuthenticationAndEverythingElseDoes) {
   EXPECT_EQ(Str(metadata.json, "fhirVersion"), "4.0.1");
   EXPECT_THAT(metadata.Header("Content-Type"), StartsWith("application/fhir+json"));
 
-  for (const char* target :
-       {"/fhir/Patient?identifier=x", "/fhir/Observation/abc", "/fhir/Observation/abc/_history"}) {
+  for (const char* target : {"/fhir/Patient?identifier=x", "/fhir/Observation?colour=blue",
+                             "/fhir/Observation/_history?patient=abc", "/fhir/Observation/abc",
+                             "/fhir/Observation/abc/_history"}) {
     auto refused = Send(port(), "GET", target, "");
     EXPECT_EQ(refused.status, 401u) << target;
     IssuesOf(refused);
