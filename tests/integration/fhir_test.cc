@@ -377,7 +377,8 @@ TEST_F(FhirApi, BatchEntriesSucceedOrFailOnTheirOwn) {
                    {"request", {{"method", "POST"}, {"url", "Observation"}}}},
       json::object{{"resource", bad}, {"request", {{"method", "POST"}, {"url", "Observation"}}}},
       json::object{{"request", {{"method", "GET"}, {"url", "Patient/" + patient}}}}};
-  auto done = Clinician("POST", "/fhir",
+  // Posted to the base URL with its trailing slash, as fhir-kit-client does.
+  auto done = Clinician("POST", "/fhir/",
                         json::serialize(json::object{
                             {"resourceType", "Bundle"}, {"type", "batch"}, {"entry", entries}}));
   ASSERT_EQ(done.status, 200u) << done.body;
