@@ -678,9 +678,10 @@ class Validator {
         Add(IssueType::kInvariant, "Organization",
             "an organization has a name or an identifier (org-1)");
       }
-      for (const auto& [list, rule] :
-           {std::pair<std::string_view, std::string_view>{"address", "org-2"},
-            {"telecom", "org-3"}}) {
+      for (const auto& entry : {std::pair<std::string_view, std::string_view>{"address", "org-2"},
+                                {"telecom", "org-3"}}) {
+        const std::string_view list = entry.first;  // named, so that the lambda can capture it
+        const std::string_view rule = entry.second;
         ForEachObject(resource, list, [&](const json::object& item, const std::string& at) {
           if (const json::value* use = item.if_contains("use"); IsText(use, "home")) {
             Add(IssueType::kInvariant, "Organization." + at + ".use",
