@@ -227,7 +227,10 @@ boost::json::object ProcessedBundle(std::string_view base_url, fhir::BundleKind 
   for (const auto& result : results) {
     fhir::OutgoingEntry entry;
     entry.response_status = StatusLine(result.status);
-    if (result.stored) {
+    if (result.stored && result.stored->id.empty()) {
+      // A GET search's searchset: no identity of its own, so no fullUrl, location or ETag.
+      if (preference != ReturnPreference::kMinimal) entry.resource = result.stored->resource;
+    } else if (result.stored) {
       const auto& stored = *result.stored;
       entry.full_url = Absolute(base_url, RelativeUrl(stored));
       if (!stored.deleted) {

@@ -77,3 +77,31 @@ TEST(FhirResponse, ABinaryIsSentAsItsBytesAndPdfsAsAttachments) {
 
 }  // namespace
 }  // namespace medvault::api
+
+namespace medvault::api {
+namespace {
+
+TEST(FhirResponse, ABatchEntryThatSearchedCarriesItsSearchsetWithoutALocation) {
+  records::EntryResult created;
+  created.status = 201;
+  created.stored = Stored({{"resourceType", "Observation"}, {"id", "abc"}});
+  records::EntryResult searched;
+  searched.status = 200;
+  searched.stored = records::StoredResource{};
+  searched.stored->resource_type = "Bundle";
+  searched.stored->resource =
+      boost::json::object{{"resourceType", "Bundle"}, {"type", "searchset"}};
+  auto bundle = ProcessedBundle("https://h:1/fhir", fhir::BundleKind::kBatch, {created, searched},
+                                ReturnPreference::kRepresentation, At());
+  const auto& entries = bundle.at("entry").as_array();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].at("response").at("location").as_string(), "Observation/abc/_history/4");
+  const auto& search = entries[1].as_object();
+  EXPECT_FALSE(search.contains("fullUrl"));
+  EXPECT_FALSE(search.at("response").as_object().contains("location"));
+  EXPECT_FALSE(search.at("response").as_object().contains("etag"));
+  EXPECT_EQ(search.at("resource").at("type").as_string(), "searchset");
+}
+
+}  // namespace
+}  // namespace medvault::api
