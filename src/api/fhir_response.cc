@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/base64.h"
+#include "fhir/resource.h"
 
 namespace medvault::api {
 namespace {
@@ -70,7 +71,7 @@ std::string Instant(Timestamp at) {
 Response FhirJson(Status status, const boost::json::object& body, unsigned version) {
   Response response(status, version);
   response.set(field::field::content_type, kFhirJson);
-  response.body() = boost::json::serialize(body);
+  response.body() = fhir::SerializeJson(body);
   response.prepare_payload();
   return response;
 }

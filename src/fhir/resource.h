@@ -59,6 +59,12 @@ inline constexpr std::size_t kMaxResourceBytes = 16 * 1024 * 1024;
 // kMaxResourceBytes): kInvalid with an issue saying where (line/offset) it is malformed;
 // kTooLarge beyond the size.
 FhirResult<boost::json::value> ParseJson(std::string_view body);
+// JSON text of a value, as boost::json::serialize writes it except for numbers with a fraction:
+// plain notation with the fewest digits that read back to the same double ("5.4", "0.25",
+// "120" for 1.2E2), exponent form only below 1e-6 or from 1e15. Every FHIR answer and every
+// stored resource is written with it. (A decimal's trailing zeros, "5.40", are not kept: the
+// reader holds decimals as doubles.)
+std::string SerializeJson(const boost::json::value& value);
 // ParseJson, then: an object whose resourceType is a served type (kInvalid otherwise, naming
 // resourceType).
 FhirResult<boost::json::object> ParseResource(std::string_view body);

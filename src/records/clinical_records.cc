@@ -308,7 +308,7 @@ fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> write
   std::vector<SealedWrite> sealed;
   sealed.reserve(writes.size());
   for (PreparedWrite& write : writes) {
-    write.json = boost::json::serialize(write.resource);
+    write.json = fhir::SerializeJson(write.resource);
     sealed.push_back({.resource_type = write.resource_type,
                       .id = write.id,
                       .expected_version = write.expected_version,
