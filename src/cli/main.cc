@@ -74,11 +74,12 @@ int Run(int argc, char** argv) {
                     "Store URL, overriding store.url: sqlite:PATH or postgres://USER@HOST/DB");
 
   fs::path demo_dir;
-  std::size_t demo_patients = 0;
+  std::size_t demo_patients = 295;
   auto* demo = app.add_subcommand("demo", "Create a vault filled with demo content");
   demo->add_option("--dir", demo_dir, "Directory of the new demo vault")->required();
-  demo->add_option("--patients", demo_patients,
-                   "Made-up patients to add beyond the named demo ones (default 0)")
+  demo->add_option(
+          "--patients", demo_patients,
+          "Made-up patients to add beyond the five named demo ones (default 295: 300 in all)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}));
 
   fs::path keys_dir;
@@ -105,8 +106,9 @@ int Run(int argc, char** argv) {
   audit_verify->add_option("--checkpoint", audit_checkpoint,
                            "A signed checkpoint file kept elsewhere (e.g. by a witness)");
   auto* audit_scope = audit->add_subcommand(
-      "scope", "Patients whose data an account read or changed in a time window, with a draft "
-               "regulator notification and patient letters (French and English)");
+      "scope",
+      "Patients whose data an account read or changed in a time window, with a draft "
+      "regulator notification and patient letters (French and English)");
   audit_scope->add_option("--dir", audit_dir, "Directory of the vault")->required();
   audit_scope->add_option("--account", scope_options.account, "Account id")->required();
   audit_scope->add_option("--from", scope_options.from, "Start, ISO 8601 UTC (inclusive)")
@@ -191,12 +193,15 @@ int Run(int argc, char** argv) {
     if (code != kExitOk) return code;
     auto vault = medvault::cli::OpenVault(demo_dir, {});
     if (!vault) return Report(std::unexpected(vault.error()));
-    std::string first_patient;
-    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients, &first_patient);
+    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients);
     if (!added) return Report(std::unexpected(added.error()));
     std::printf("created demo vault %s with %zu patients (made up, encrypted in the store)\n",
-                demo_dir.c_str(), *added);
-    return Report(medvault::cli::AddDemoAccounts(*vault, first_patient));
+                demo_dir.c_str(), added->patients);
+    std::printf(
+        "  %zu FHIR resources: a lab, a clinic, their staff, and years of results, "
+        "prescriptions and notes\n",
+        added->written.size());
+    return Report(medvault::cli::AddDemoAccounts(*vault, added->first_patient_id));
   }
   if (serve->parsed()) {
     if (!listen.empty()) serve_options.listen = listen;
