@@ -106,9 +106,8 @@ int Run(int argc, char** argv) {
   audit_verify->add_option("--checkpoint", audit_checkpoint,
                            "A signed checkpoint file kept elsewhere (e.g. by a witness)");
   auto* audit_scope = audit->add_subcommand(
-      "scope",
-      "Patients whose data an account read or changed in a time window, with a draft "
-      "regulator notification and patient letters (French and English)");
+      "scope", "Patients whose data an account read or changed in a time window, with a draft "
+               "regulator notification and patient letters (French and English)");
   audit_scope->add_option("--dir", audit_dir, "Directory of the vault")->required();
   audit_scope->add_option("--account", scope_options.account, "Account id")->required();
   audit_scope->add_option("--from", scope_options.from, "Start, ISO 8601 UTC (inclusive)")
