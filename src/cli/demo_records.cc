@@ -625,8 +625,8 @@ double TrueValue(const Body& body, Key key, Day day, double inflammation) {
       double value = body.hba1c;
       if (has(Disease::kDiabetes)) {
         Day start = onset[static_cast<std::size_t>(Disease::kDiabetes)];
-        value += 1.6 * Ramp(day, start - chr::days(730), start) + 0.15 * since(Disease::kDiabetes);
-        value -= 1.0 * on_treatment(Disease::kDiabetes);
+        value += 2.0 * Ramp(day, start - chr::days(730), start) + 0.15 * since(Disease::kDiabetes);
+        value -= 1.2 * on_treatment(Disease::kDiabetes);
       }
       return value;
     }
@@ -1252,8 +1252,11 @@ std::vector<DemoResource> RecordBuilder::Build() {
     events.emplace_back(body_.onset[d], Kind::kConsultation);
     if (body_.treatment[d] != kNever) events.emplace_back(body_.treatment[d], Kind::kConsultation);
   }
-  // Treatments that began before the record starts are prescribed at its first consultation.
+  // Treatments that began before the record starts are prescribed at its first consultation;
+  // results reach from the start of the record to its end.
   events.emplace_back(start_ + chr::days(random_.Below(30)), Kind::kConsultation);
+  events.emplace_back(start_ + chr::days(random_.Below(60)), Kind::kLab);
+  events.emplace_back(end_ - chr::days(random_.Below(60)), Kind::kLab);
   std::sort(events.begin(), events.end());
   events.erase(std::unique(events.begin(), events.end()), events.end());
   std::size_t visit = 0;
