@@ -23,6 +23,7 @@
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/french_ids.h"
+#include "fhir/resource.h"
 #include "records/phi_access_for_testing.h"
 
 namespace medvault::cli {
@@ -79,6 +80,27 @@ bool LuhnValid(std::string_view digits) {
 }
 
 double Number(const json::value& value) { return value.to_number<double>(); }
+
+// fhir::Validate's issues, one line each, for a failure message.
+std::string IssuesOf(std::string_view json_text) {
+  auto parsed = fhir::ParseResource(json_text);
+  if (!parsed) return "does not parse: " + parsed.error().issues.at(0).diagnostics;
+  std::string out;
+  for (const fhir::Issue& issue : fhir::Validate(*parsed, {})) {
+    out += issue.expression + ": " + issue.diagnostics + "\n";
+  }
+  return out;
+}
+
+TEST(DemoRecords, EveryGeneratedResourceIsValidFhir) {
+  std::map<std::string, std::size_t> types;
+  for (const auto& resource : Generate(40)) {
+    ++types[resource.resource_type];
+    EXPECT_EQ(IssuesOf(resource.json), "") << resource.resource_type << " " << resource.json;
+  }
+  // Every type the demo makes was checked.
+  EXPECT_EQ(types.size(), 12u);
+}
 
 TEST(DemoRecords, TheSameSeedGivesTheSameRecord) {
   auto first = Generate(3);
@@ -340,6 +362,7 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
     EXPECT_EQ(resource->version, 1);
     json::value value = json::parse(std::string_view(resource->json.view()));
     EXPECT_EQ(value.at("id").as_string(), written.id);
+    EXPECT_EQ(IssuesOf(resource->json.view()), "") << written.resource_type << "/" << written.id;
     ++types[written.resource_type];
     if (!written.patient_id.empty()) patients.insert(written.patient_id);
   }
