@@ -47,6 +47,8 @@ std::string_view ChoiceType(std::string_view types, std::string_view suffix) {
   while (!types.empty()) {
     const std::size_t bar = types.find('|');
     const std::string_view type = types.substr(0, bar);
+    // SimpleQuantity is a profile of Quantity: its JSON name is that of Quantity.
+    if (type == "SimpleQuantity" && suffix == "Quantity") return type;
     if (type.size() == suffix.size() && type.substr(1) == suffix.substr(1) &&
         (type[0] == suffix[0] || type[0] == suffix[0] - 'A' + 'a')) {
       return type;
