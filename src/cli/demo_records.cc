@@ -477,6 +477,7 @@ struct Medication {
   std::string_view atc_name;
   std::string_view text;
   std::string_view dosage;
+  int dose;  // tablets per intake
   int per_day;
 };
 
@@ -493,35 +494,35 @@ constexpr std::array<DiseaseInfo, kDiseases> kDiseaseInfo = {
                 "Type 2 diabetes mellitus without complications",
                 "Diabète de type 2",
                 {"A10BA02", "metformin", "Metformine 1000 mg, comprimé pelliculé",
-                 "1 comprimé matin et soir, au cours des repas", 2},
+                 "1 comprimé matin et soir, au cours des repas", 1, 2},
                 false},
     DiseaseInfo{"E78.0",
                 "Pure hypercholesterolaemia",
                 "Hypercholestérolémie",
                 {"C10AA05", "atorvastatin", "Atorvastatine 20 mg, comprimé pelliculé",
-                 "1 comprimé le soir", 1},
+                 "1 comprimé le soir", 1, 1},
                 false},
     DiseaseInfo{"I10",
                 "Essential (primary) hypertension",
                 "Hypertension artérielle essentielle",
-                {"C09AA05", "ramipril", "Ramipril 5 mg, gélule", "1 gélule le matin", 1},
+                {"C09AA05", "ramipril", "Ramipril 5 mg, gélule", "1 gélule le matin", 1, 1},
                 false},
     DiseaseInfo{"E03.9",
                 "Hypothyroidism, unspecified",
                 "Hypothyroïdie",
                 {"H03AA01", "levothyroxine sodium", "Lévothyroxine sodique 75 µg, comprimé",
-                 "1 comprimé le matin à jeun", 1},
+                 "1 comprimé le matin à jeun", 1, 1},
                 false},
     DiseaseInfo{"D50.9",
                 "Iron deficiency anaemia, unspecified",
                 "Anémie par carence martiale",
                 {"B03AA07", "ferrous sulfate", "Sulfate ferreux 80 mg, comprimé",
-                 "1 comprimé par jour pendant 3 mois", 1},
+                 "1 comprimé par jour pendant 3 mois", 1, 1},
                 true},
     DiseaseInfo{"N18.3",
                 "Chronic kidney disease, stage 3",
                 "Maladie rénale chronique stade 3",
-                {"", "", "", "", 0},
+                {"", "", "", "", 0, 0},
                 false},
 };
 
@@ -1114,11 +1115,13 @@ void RecordBuilder::AddConsultation(Day day, std::size_t consultation) {
              {"reasonReference",
               reason_condition.empty() ? "" : Arr({Ref("Condition", reason_condition)})},
              {"dosageInstruction",
-              Arr({Obj(
-                  {{"text", Str(medication.dosage)},
-                   {"timing", timing},
-                   {"asNeededBoolean", as_needed ? "true" : ""},
-                   {"route", Concept(Coding(kSnomed, "26643006", "Oral route"), "Voie orale")}})})},
+              Arr({Obj({{"text", Str(medication.dosage)},
+                        {"timing", timing},
+                        {"asNeededBoolean", as_needed ? "true" : ""},
+                        {"route", Concept(Coding(kSnomed, "26643006", "Oral route"), "Voie orale")},
+                        {"doseAndRate",
+                         Arr({Obj({{"doseQuantity",
+                                    Quantity(medication.dose, 0, "comprimé", "{tbl}")}})})}})})},
              {"dispenseRequest",
               Obj({{"validityPeriod",
                     Obj({{"start", Str(DateText(day))},
@@ -1143,14 +1146,23 @@ void RecordBuilder::AddConsultation(Day day, std::size_t consultation) {
   const bool penicillin_allergy =
       std::find(allergies_.begin(), allergies_.end(), std::size_t{0}) != allergies_.end();
   if (acute) {
-    static constexpr Medication kAmoxicillin{"J01CA04", "amoxicillin",
+    static constexpr Medication kAmoxicillin{"J01CA04",
+                                             "amoxicillin",
                                              "Amoxicilline 1 g, comprimé dispersible",
-                                             "1 comprimé matin, midi et soir pendant 7 jours", 3};
-    static constexpr Medication kPristinamycin{
-        "J01FG01", "pristinamycin", "Pristinamycine 500 mg, comprimé pelliculé",
-        "2 comprimés matin, midi et soir pendant 7 jours", 3};
-    static constexpr Medication kParacetamol{"N02BE01", "paracetamol", "Paracétamol 1 g, comprimé",
+                                             "1 comprimé matin, midi et soir pendant 7 jours",
+                                             1,
+                                             3};
+    static constexpr Medication kPristinamycin{"J01FG01",
+                                               "pristinamycin",
+                                               "Pristinamycine 500 mg, comprimé pelliculé",
+                                               "2 comprimés matin, midi et soir pendant 7 jours",
+                                               2,
+                                               3};
+    static constexpr Medication kParacetamol{"N02BE01",
+                                             "paracetamol",
+                                             "Paracétamol 1 g, comprimé",
                                              "1 comprimé si douleur ou fièvre, jusqu'à 3 par jour",
+                                             1,
                                              3};
     prescribe(penicillin_allergy ? kPristinamycin : kAmoxicillin, "", "Angine", false, 7, false);
     prescribe(kParacetamol, "", "Fièvre", false, 5, true);
