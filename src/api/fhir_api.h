@@ -14,6 +14,7 @@
 #include "identity/api_clients.h"
 #include "identity/sessions.h"
 #include "records/clinical_records.h"
+#include "store/store.h"
 
 namespace medvault::api {
 
@@ -21,6 +22,7 @@ struct FhirServices {
   records::ClinicalRecords& records;
   identity::Sessions& sessions;
   identity::ApiClients& clients;
+  store::Store& store;  // the API clients' records (their Organization)
 };
 
 struct FhirApiOptions {

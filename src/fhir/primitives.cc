@@ -266,8 +266,9 @@ std::optional<std::string_view> CheckPrimitive(std::string_view type, const json
   if (!value.is_string()) return "must be a JSON string";
   const std::string_view text = value.get_string();
   if (text.empty()) return "must not be an empty string (omit the element instead)";
-  if (text.size() > 1024 * 1024) return "is longer than 1 MB";
   if (type == "string" || type == "markdown") {
+    // FHIR R4 caps string at 1 MB; base64Binary (attachments) is bounded by the body limit.
+    if (text.size() > 1024 * 1024) return "is longer than 1 MB";
     if (!IsFhirString(text)) return "contains control characters";
     return std::nullopt;
   }

@@ -47,7 +47,7 @@ struct SearchParam {
   std::string_view resource_type;  // "Observation"
   std::string_view name;           // "code"
   ParamType type;
-  std::string_view expression;     // FHIRPath, for the CapabilityStatement: "Observation.code"
+  std::string_view expression;  // FHIRPath, for the CapabilityStatement: "Observation.code"
   // Non-empty: the blind-index field (records/indexed_fields.h) that makes this parameter
   // usable across patients; its prefix match is used for string parameters.
   std::string_view blind_index_field;
@@ -97,6 +97,19 @@ struct SearchRequest {
 // Parses an application/x-www-form-urlencoded query (without '?') for `resource_type`.
 // kInvalid with an issue per bad parameter (expression: the parameter name).
 FhirResult<SearchRequest> ParseSearch(std::string_view resource_type, std::string_view query);
+
+// One blind-index lookup (records::SealedStore::Candidates) serving a criterion across
+// patients: `value` is the search text as given (the store normalizes it for `field`).
+struct BlindIndexLookup {
+  std::string_view field;  // records/indexed_fields.h
+  std::string value;
+};
+// The lookups whose union holds every resource that can satisfy `criterion` (candidates, to be
+// checked with Matches), or nullopt when the blind index cannot serve it: a parameter without
+// a blind_index_field, a birthdate that is not one full day with eq, a token with no code.
+// Patient name looks up both family and given; Patient identifier looks up patient.nir for an
+// INS system, patient.identifier for any other, and both when no system is given.
+std::optional<std::vector<BlindIndexLookup>> BlindIndexLookupsOf(const SearchCriterion& criterion);
 
 // Whether a decrypted resource satisfies every criterion (including the patient confinement).
 bool Matches(const SearchRequest& request, const boost::json::object& resource);

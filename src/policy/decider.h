@@ -41,9 +41,9 @@ namespace medvault::policy {
 struct Principal {
   std::string account_id;  // account id, or the API client id for integration clients
   audit::Role role = audit::Role::kNone;
-  std::string client;          // "portal", "api", or the API client id
-  std::string source_address;  // IP literal, for the audit log
-  std::string patient_id;      // a patient account's own patient id
+  std::string client;                        // "portal", "api", or the API client id
+  std::string source_address;                // IP literal, for the audit log
+  std::string patient_id;                    // a patient account's own patient id
   std::vector<identity::SmartScope> scopes;  // integration clients
   std::string organization;                  // integration clients: their Organization id
 };
@@ -66,11 +66,14 @@ class Decider {
 
   // Decides, appends the decision to the audit log, and waits until it is durable. Allowed:
   // the PhiAccess. Denied: kPermissionDenied (after the denial is logged). The log refusing
-  // the entry: kUnavailable, and nothing may be returned to the caller.
+  // the entry: kUnavailable, and nothing may be returned to the caller. A request naming an id
+  // the log cannot record (outside audit/entry.h's id alphabet): kInvalidArgument, nothing
+  // logged, nothing allowed.
   Result<PhiAccess> Authorize(const Principal& principal, const AccessRequest& request);
 
   // For a search: after the results are known and before they leave, records every resource
-  // and patient in them (one audit entry, Action::kSearch). kUnavailable when the log refuses.
+  // and patient in them (one audit entry, Action::kSearch). kUnavailable when the log refuses;
+  // kInvalidArgument as for Authorize.
   Status RecordResults(const Principal& principal, std::string_view resource_type,
                        std::span<const std::string> resource_ids,
                        std::span<const std::string> patient_ids);

@@ -275,7 +275,8 @@ Result<std::int64_t> SealedStore::Put(const SealedWrite& write) {
   return write.expected_version + 1;
 }
 
-Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
+Status SealedStore::PutAll(std::span<const SealedWrite> writes,
+                           std::span<const store::ResourceDelete> deletes) {
   // Index tokens depend only on the values: computed once, outside the transaction.
   std::vector<std::vector<store::IndexToken>> indexes;
   indexes.reserve(writes.size());
@@ -290,6 +291,11 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
     auto written = store_.Transact([&](store::Transaction& transaction) -> Status {
       keys.created.clear();  // the body may run again after a database retry
       keys.marker_checked = false;
+      for (const store::ResourceDelete& removal : deletes) {
+        if (auto deleted = transaction.Delete(removal); !deleted) {
+          return std::unexpected(deleted.error());
+        }
+      }
       for (std::size_t i = 0; i < writes.size(); ++i) {
         const SealedWrite& write = writes[i];
         auto dek = DekForWrite(transaction, OwnerOf(write.patient_id), keys);
@@ -325,8 +331,8 @@ Result<std::int64_t> SealedStore::Delete(std::string_view resource_type, std::st
       {std::string(resource_type), std::string(id), expected_version, recorded_at});
 }
 
-Result<Resource> SealedStore::Open(const store::ResourceVersion& version,
-                                   const store::WrappedKey& key) {
+Result<Resource> SealedStore::Decrypt(const store::ResourceVersion& version,
+                                      const store::WrappedKey& key) {
   auto resource = [&version](crypto::WipedText json) {
     return Resource{.resource_type = version.resource_type,
                     .id = version.id,
@@ -357,100 +363,188 @@ Result<Resource> SealedStore::Open(const store::ResourceVersion& version,
   return resource(std::move(json));
 }
 
-Result<Resource> SealedStore::ReadVersion(std::string_view resource_type, std::string_view id,
-                                          std::int64_t version) {
-  store::ResourceVersion found;
-  store::WrappedKey key;
+namespace {
+
+// The key of each distinct owner of `versions`, read in `transaction` (none for an owner
+// without a key row), attached to every live version.
+Result<std::vector<store::VersionWithKey>> WithKeys(store::Transaction& transaction,
+                                                    std::vector<store::ResourceVersion> versions) {
+  std::map<std::string, std::optional<store::WrappedKey>, std::less<>> keys;  // by owner
+  std::vector<store::VersionWithKey> out;
+  out.reserve(versions.size());
+  for (store::ResourceVersion& version : versions) {
+    std::optional<store::WrappedKey> key;
+    if (version.state == store::VersionState::kLive) {
+      const std::string_view owner = OwnerOf(version.patient_id);
+      auto known = keys.find(owner);
+      if (known == keys.end()) {
+        auto wrapped = transaction.GetWrappedKey(owner);
+        std::optional<store::WrappedKey> found;
+        if (wrapped) {
+          found = std::move(*wrapped);
+        } else if (wrapped.error().code() != ErrorCode::kNotFound) {
+          return std::unexpected(wrapped.error());
+        }
+        known = keys.emplace(std::string(owner), std::move(found)).first;
+      }
+      key = known->second;
+    }
+    out.push_back({std::move(version), std::move(key)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<store::VersionWithKey> SealedStore::Fetch(std::string_view resource_type,
+                                                 std::string_view id) {
+  // The hot path: the resource and its key in one statement.
+  return store_.GetWithKey(resource_type, id, kSharedKeyOwner);
+}
+
+Result<store::VersionWithKey> SealedStore::FetchVersion(std::string_view resource_type,
+                                                        std::string_view id, std::int64_t version) {
+  if (version <= 0) return Fail(ErrorCode::kNotFound, "no such version");
+  std::vector<store::VersionWithKey> found;
   auto read = store_.Transact(
       [&](store::Transaction& transaction) -> Status {
         auto got = transaction.GetVersion(resource_type, id, version);
         if (!got) return std::unexpected(got.error());
-        found = std::move(*got);
-        if (found.state == store::VersionState::kDeleted) return {};
-        auto wrapped = transaction.GetWrappedKey(OwnerOf(found.patient_id));
-        if (!wrapped) return std::unexpected(wrapped.error());
-        key = std::move(*wrapped);
+        std::vector<store::ResourceVersion> one;
+        one.push_back(std::move(*got));
+        auto keyed = WithKeys(transaction, std::move(one));
+        if (!keyed) return std::unexpected(keyed.error());
+        found = std::move(*keyed);
         return {};
       },
       store::Access::kReadOnly);
   if (!read) return std::unexpected(read.error());
-  return Open(found, key);
+  return std::move(found.front());
 }
 
-Result<Resource> SealedStore::Get(const policy::PhiAccess&, std::string_view resource_type,
-                                  std::string_view id) {
-  // The hot path: the resource and its key in one statement.
-  auto found = store_.GetWithKey(resource_type, id, kSharedKeyOwner);
-  if (!found) return std::unexpected(found.error());
-  if (!found->key && found->version.state == store::VersionState::kLive) {
-    // A live record whose key row is gone: removed on disk, since erasure leaves a marker.
-    ReportIntegrityFailure({"data key", resource_type, id, found->version.version});
-    return Fail(ErrorCode::kDataLoss, "a stored record has no data key: it was removed on disk");
-  }
-  return Open(found->version, found->key.value_or(store::WrappedKey{}));
-}
-
-Result<Resource> SealedStore::GetVersion(const policy::PhiAccess&, std::string_view resource_type,
-                                         std::string_view id, std::int64_t version) {
-  if (version <= 0) return Fail(ErrorCode::kNotFound, "no such version");
-  return ReadVersion(resource_type, id, version);
-}
-
-Result<std::vector<Resource>> SealedStore::History(const policy::PhiAccess&,
-                                                   std::string_view resource_type,
-                                                   std::string_view id) {
-  std::vector<store::ResourceVersion> versions;
-  std::map<std::string, store::WrappedKey> keys;  // by owner
+Result<std::vector<store::VersionWithKey>> SealedStore::FetchHistory(std::string_view resource_type,
+                                                                     std::string_view id) {
+  std::vector<store::VersionWithKey> found;
   auto read = store_.Transact(
       [&](store::Transaction& transaction) -> Status {
         auto all = transaction.History(resource_type, id);
         if (!all) return std::unexpected(all.error());
-        versions = std::move(*all);
-        keys.clear();
-        for (const auto& version : versions) {
-          std::string owner(OwnerOf(version.patient_id));
-          if (version.state == store::VersionState::kDeleted || keys.contains(owner)) continue;
-          auto wrapped = transaction.GetWrappedKey(owner);
-          if (!wrapped) return std::unexpected(wrapped.error());
-          keys.emplace(std::move(owner), std::move(*wrapped));
-        }
+        auto keyed = WithKeys(transaction, std::move(*all));
+        if (!keyed) return std::unexpected(keyed.error());
+        found = std::move(*keyed);
         return {};
       },
       store::Access::kReadOnly);
   if (!read) return std::unexpected(read.error());
+  return found;
+}
+
+Result<std::vector<store::VersionWithKey>> SealedStore::FetchCompartment(
+    std::string_view resource_type, std::string_view patient_id, std::string_view after_id,
+    std::size_t limit) {
+  return store_.ListCurrent(resource_type, patient_id, after_id, limit, kSharedKeyOwner);
+}
+
+Result<std::vector<store::VersionWithKey>> SealedStore::FetchTypeHistory(
+    std::string_view resource_type, std::string_view patient_id,
+    const std::optional<store::VersionCursor>& before, std::size_t limit) {
+  std::vector<store::VersionWithKey> found;
+  auto read = store_.Transact(
+      [&](store::Transaction& transaction) -> Status {
+        auto page = transaction.ListVersions(resource_type, patient_id, before, limit);
+        if (!page) return std::unexpected(page.error());
+        auto keyed = WithKeys(transaction, std::move(*page));
+        if (!keyed) return std::unexpected(keyed.error());
+        found = std::move(*keyed);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return found;
+}
+
+Result<Resource> SealedStore::Open(const policy::PhiAccess&, const store::ResourceVersion& version,
+                                   const std::optional<store::WrappedKey>& key) {
+  if (!key && version.state == store::VersionState::kLive) {
+    // A live record whose key row is gone: removed on disk, since erasure leaves a marker.
+    ReportIntegrityFailure({"data key", version.resource_type, version.id, version.version});
+    return Fail(ErrorCode::kDataLoss, "a stored record has no data key: it was removed on disk");
+  }
+  return Decrypt(version, key.value_or(store::WrappedKey{}));
+}
+
+Result<Resource> SealedStore::Get(const policy::PhiAccess& access, std::string_view resource_type,
+                                  std::string_view id) {
+  auto found = Fetch(resource_type, id);
+  if (!found) return std::unexpected(found.error());
+  return Open(access, found->version, found->key);
+}
+
+Result<Resource> SealedStore::GetVersion(const policy::PhiAccess& access,
+                                         std::string_view resource_type, std::string_view id,
+                                         std::int64_t version) {
+  auto found = FetchVersion(resource_type, id, version);
+  if (!found) return std::unexpected(found.error());
+  return Open(access, found->version, found->key);
+}
+
+Result<std::vector<Resource>> SealedStore::History(const policy::PhiAccess& access,
+                                                   std::string_view resource_type,
+                                                   std::string_view id) {
+  auto versions = FetchHistory(resource_type, id);
+  if (!versions) return std::unexpected(versions.error());
   std::vector<Resource> out;
-  out.reserve(versions.size());
-  for (const auto& version : versions) {
-    auto key = keys.find(std::string(OwnerOf(version.patient_id)));
-    auto opened = Open(version, key == keys.end() ? store::WrappedKey{} : key->second);
+  out.reserve(versions->size());
+  for (const store::VersionWithKey& version : *versions) {
+    auto opened = Open(access, version.version, version.key);
     if (!opened) return std::unexpected(opened.error());
     out.push_back(std::move(*opened));
   }
   return out;
 }
 
-Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& access,
-                                                  std::string_view resource_type,
-                                                  std::string_view field, std::string_view query,
-                                                  std::size_t limit) {
+Result<SealedStore::PreparedQuery> SealedStore::Prepare(std::string_view resource_type,
+                                                        std::string_view field,
+                                                        std::string_view query) const {
   auto spec = FindIndexedField(resource_type, field);
   if (!spec) return std::unexpected(spec.error());
   const crypto::BlindIndex& index = indexes_.find(field)->second;
   auto normalized = crypto::Normalize(spec->kind, query);
   if (!normalized) return std::unexpected(normalized.error());
-  crypto::WipedText normalized_query(std::move(*normalized));
-
+  PreparedQuery prepared{.kind = spec->kind,
+                         .normalized = crypto::WipedText(std::move(*normalized)),
+                         .token = {},
+                         .whole_name = false};
   auto token = index.QueryToken(query);
-  bool whole_name = false;
   if (!token && spec->kind == crypto::ValueKind::kName) {
     // "Ly", "Wu": too short for a prefix, but a whole short name is indexed on its own.
     token = index.ShortNameQueryToken(query);
-    whole_name = true;
+    prepared.whole_name = true;
   }
   if (!token) return std::unexpected(token.error());
+  prepared.token = std::move(token->bytes);
+  return prepared;
+}
 
+Result<std::vector<std::string>> SealedStore::Candidates(std::string_view resource_type,
+                                                         std::string_view field,
+                                                         std::string_view query,
+                                                         std::size_t limit) {
+  auto prepared = Prepare(resource_type, field, query);
+  if (!prepared) return std::unexpected(prepared.error());
+  return store_.Lookup(resource_type, field, prepared->token, limit);
+}
+
+Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& access,
+                                                  std::string_view resource_type,
+                                                  std::string_view field, std::string_view query,
+                                                  std::size_t limit) {
+  auto prepared = Prepare(resource_type, field, query);
+  if (!prepared) return std::unexpected(prepared.error());
+  const crypto::ValueKind kind = prepared->kind;
+  const bool whole_name = prepared->whole_name;
   auto candidates =
-      store_.Lookup(resource_type, field, token->bytes, options_.max_search_candidates + 1);
+      store_.Lookup(resource_type, field, prepared->token, options_.max_search_candidates + 1);
   if (!candidates) return std::unexpected(candidates.error());
   const bool capped = candidates->size() > options_.max_search_candidates;
   if (capped) candidates->pop_back();
@@ -468,7 +562,7 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
     if (!values) return std::unexpected(values.error());
     bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
       return value.field == field &&
-             Matches(spec->kind, value.value, normalized_query.view(), whole_name);
+             Matches(kind, value.value, prepared->normalized.view(), whole_name);
     });
     for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
     if (match) matches.push_back(std::move(*resource));
@@ -490,6 +584,10 @@ Status SealedStore::ErasePatient(std::string_view patient_id) {
     if (!current) return std::unexpected(current.error());
     if (current->key_id == kErasedKeyId) return ErasedError();
     if (auto removed = transaction.DeleteWrappedKey(patient_id); !removed) return removed;
+    // Their index rows go too: a search must not even count them as candidates.
+    if (auto unindexed = transaction.DeleteIndexOfPatient(patient_id); !unindexed) {
+      return std::unexpected(unindexed.error());
+    }
     auto marked =
         transaction.InsertWrappedKey({std::string(patient_id), std::string(kErasedKeyId), {}});
     if (!marked) return marked;

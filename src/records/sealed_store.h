@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -112,11 +113,51 @@ class SealedStore {
   // Writes one version (kConflict when expected_version is stale). kInvalidArgument when a
   // searchable value is invalid for its kind (the message names the field).
   Result<std::int64_t> Put(const SealedWrite& write);
-  // Writes several versions in one transaction: all of them or none.
-  Status PutAll(std::span<const SealedWrite> writes);
+  // Writes several versions in one transaction: all of them or none; with `deletes` (applied
+  // first, each kConflict when its expected version is stale), a FHIR transaction's deletions
+  // in the same store transaction.
+  Status PutAll(std::span<const SealedWrite> writes,
+                std::span<const store::ResourceDelete> deletes = {});
   Result<std::int64_t> Delete(std::string_view resource_type, std::string_view id,
                               std::int64_t expected_version, store::Timestamp recorded_at);
 
+  // Reading is two steps, so that the policy sees whose data a row is (the store keeps the
+  // patient id in clear) before it mints the PhiAccess that decrypting needs: Fetch* read
+  // rows and their owner's wrapped key without decrypting anything, Open decrypts one.
+  // Fetched rows are ciphertext: pass them to Open and nowhere else.
+
+  // The current version (maybe a deletion marker) and its owner's key; kNotFound if the
+  // resource never existed.
+  Result<store::VersionWithKey> Fetch(std::string_view resource_type, std::string_view id);
+  // One version and its owner's key; kNotFound for an unknown resource or version.
+  Result<store::VersionWithKey> FetchVersion(std::string_view resource_type, std::string_view id,
+                                             std::int64_t version);
+  // Every version, oldest first, each with its owner's key, read in one snapshot; kNotFound
+  // if the resource never existed.
+  Result<std::vector<store::VersionWithKey>> FetchHistory(std::string_view resource_type,
+                                                          std::string_view id);
+  // A patient's compartment, one type at a time (store::Transaction::ListCurrent): current,
+  // not deleted resources of `patient_id` ("" = of no patient) with id > after_id, in id
+  // order, at most `limit`. An erased patient's resources are still listed (their rows stay);
+  // Open answers kNotFound for them.
+  Result<std::vector<store::VersionWithKey>> FetchCompartment(std::string_view resource_type,
+                                                              std::string_view patient_id,
+                                                              std::string_view after_id,
+                                                              std::size_t limit);
+  // A type's history for one patient ("" = of no patient), newest first, strictly before
+  // `before` (store::Transaction::ListVersions), deletion markers included, each with the key.
+  Result<std::vector<store::VersionWithKey>> FetchTypeHistory(
+      std::string_view resource_type, std::string_view patient_id,
+      const std::optional<store::VersionCursor>& before, std::size_t limit);
+
+  // Decrypts one fetched version with its owner's key. A deletion marker opens to a Resource
+  // with state kDeleted and no JSON (no key needed). An erased patient's record: kNotFound.
+  // A record or key that does not open, or a live record without a key row: kDataLoss,
+  // reported through Options::on_integrity_failure.
+  Result<Resource> Open(const policy::PhiAccess& access, const store::ResourceVersion& version,
+                        const std::optional<store::WrappedKey>& key);
+
+  // Fetch + Open, and the same for one version and for every version.
   Result<Resource> Get(const policy::PhiAccess& access, std::string_view resource_type,
                        std::string_view id);
   Result<Resource> GetVersion(const policy::PhiAccess& access, std::string_view resource_type,
@@ -132,8 +173,18 @@ class SealedStore {
                                        std::string_view resource_type, std::string_view field,
                                        std::string_view query, std::size_t limit);
 
-  // Crypto-shredding: destroys the patient's data key and records a "patient_erased" alert in
-  // the same transaction. kNotFound if they have none.
+  // The blind-index lookup of Search alone, nothing decrypted: ids of current resources whose
+  // `field` token is the one `query` gives (exactly the token Search uses, for name prefixes
+  // and whole short names alike), in id order, at most `limit`. Candidates, not matches: a
+  // token is shared by other values (crypto/blind_index.h), so each must be opened and
+  // checked. kInvalidArgument for an unknown field or a query its kind refuses.
+  Result<std::vector<std::string>> Candidates(std::string_view resource_type,
+                                              std::string_view field, std::string_view query,
+                                              std::size_t limit);
+
+  // Crypto-shredding: destroys the patient's data key, drops the blind-index rows of their
+  // resources and records a "patient_erased" alert, in one transaction. kNotFound if they
+  // have none.
   Status ErasePatient(std::string_view patient_id);
 
   // Rotation: reloads the key source and marks its newest version active for every process.
@@ -179,9 +230,16 @@ class SealedStore {
   // same transaction) on the owner's first write.
   Result<std::shared_ptr<const Secret>> DekForWrite(store::Transaction& transaction,
                                                     std::string_view owner, WriteKeys& keys);
-  Result<Resource> Open(const store::ResourceVersion& version, const store::WrappedKey& key);
-  Result<Resource> ReadVersion(std::string_view resource_type, std::string_view id,
-                               std::int64_t version);
+  Result<Resource> Decrypt(const store::ResourceVersion& version, const store::WrappedKey& key);
+  // A search query made ready: its kind, normalized value and the token to look up.
+  struct PreparedQuery {
+    crypto::ValueKind kind;
+    crypto::WipedText normalized;
+    std::vector<std::uint8_t> token;
+    bool whole_name = false;  // a 1- or 2-letter name, matched whole
+  };
+  Result<PreparedQuery> Prepare(std::string_view resource_type, std::string_view field,
+                                std::string_view query) const;
   Result<std::vector<store::IndexToken>> IndexTokens(std::string_view resource_type,
                                                      std::string_view json) const;
   void ReportIntegrityFailure(const IntegrityFailure& failure) const;

@@ -9,6 +9,7 @@ namespace {
 constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQueryNames{
     "select_head",       "select_current",   "select_current_with_key", "select_version", "select_history", "insert_head",
     "advance_head",      "insert_version",   "delete_index",   "insert_index",   "lookup",
+    "list_current",      "list_versions",    "list_versions_before", "delete_index_of_patient",
     "select_key",        "insert_key",       "replace_key",    "delete_key",     "list_keys",
     "insert_alert",      "list_alerts",      "insert_account", "select_account", "select_account_by_login", "update_account_status",
     "insert_credential", "select_credential", "list_credentials", "select_passkey",

@@ -32,6 +32,13 @@ enum class Query {
   kDeleteIndex,       // (type, id)
   kInsertIndex,       // (type, field, token, id)
   kLookup,            // (type, field, token, limit) -> id
+  kListCurrent,       // (type, patient_id, after_id, owner_without_patient, limit) -> the
+                      //  columns of kSelectCurrentWithKey, id; live only, by id
+  kListVersions,      // (type, patient_id, limit) -> the columns of kSelectVersion, id;
+                      //  newest first by (recorded_at, id, version)
+  kListVersionsBefore,  // (type, patient_id, recorded_at, id, version, limit) -> same columns,
+                        //  strictly before the cursor
+  kDeleteIndexOfPatient,  // (patient_id): the index rows of the patient's resources
   kSelectKey,         // (patient_id) -> key_id, wrapped
   kInsertKey,         // (patient_id, key_id, wrapped): no row if one exists
   kReplaceKey,        // (patient_id, key_id, wrapped, expected_key_id)

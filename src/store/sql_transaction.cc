@@ -71,6 +71,30 @@ Result<WrappedKey> KeyFromRow(Row& row) {
 
 std::span<const std::uint8_t> View(const Bytes& bytes) { return {bytes.data(), bytes.size()}; }
 
+// Columns: those of VersionFromRow, then the owner's key_id and wrapped key (NULL when the
+// owner has no key row).
+Result<VersionWithKey> VersionWithKeyFromRow(Row& row, std::string_view resource_type,
+                                             std::string_view id,
+                                             std::string_view owner_without_patient) {
+  VersionWithKey found;
+  const bool has_key = row.size() > 7 && !std::holds_alternative<std::monostate>(row[6]);
+  if (has_key) {
+    auto key_id = CellText(row, 6);
+    auto wrapped = CellBytes(row, 7);
+    if (!key_id) return std::unexpected(key_id.error());
+    if (!wrapped) return std::unexpected(wrapped.error());
+    found.key = WrappedKey{"", std::move(*key_id), std::move(*wrapped)};
+  }
+  auto version = VersionFromRow(row, resource_type, id);
+  if (!version) return std::unexpected(version.error());
+  found.version = std::move(*version);
+  if (found.key) {
+    found.key->patient_id = found.version.patient_id.empty() ? std::string(owner_without_patient)
+                                                             : found.version.patient_id;
+  }
+  return found;
+}
+
 }  // namespace
 
 Result<QueryResult> SqlTransaction::Run(Query query, std::initializer_list<Param> params) {
@@ -103,24 +127,7 @@ Result<VersionWithKey> SqlTransaction::GetWithKey(std::string_view resource_type
   auto result = Run(Query::kSelectCurrentWithKey, {resource_type, id, owner_without_patient});
   if (!result) return std::unexpected(result.error());
   if (result->rows.empty()) return Fail(ErrorCode::kNotFound, "store: no such resource");
-  Row& row = result->rows.front();
-  VersionWithKey found;
-  const bool has_key = row.size() > 7 && !std::holds_alternative<std::monostate>(row[6]);
-  if (has_key) {
-    auto key_id = CellText(row, 6);
-    auto wrapped = CellBytes(row, 7);
-    if (!key_id) return std::unexpected(key_id.error());
-    if (!wrapped) return std::unexpected(wrapped.error());
-    found.key = WrappedKey{"", std::move(*key_id), std::move(*wrapped)};
-  }
-  auto version = VersionFromRow(row, resource_type, id);
-  if (!version) return std::unexpected(version.error());
-  found.version = std::move(*version);
-  if (found.key) {
-    found.key->patient_id =
-        found.version.patient_id.empty() ? std::string(owner_without_patient) : found.version.patient_id;
-  }
-  return found;
+  return VersionWithKeyFromRow(result->rows.front(), resource_type, id, owner_without_patient);
 }
 
 Result<ResourceVersion> SqlTransaction::GetVersion(std::string_view resource_type,
@@ -167,6 +174,74 @@ Result<std::vector<std::string>> SqlTransaction::Lookup(std::string_view resourc
     ids.push_back(std::move(*id));
   }
   return ids;
+}
+
+Result<std::vector<VersionWithKey>> SqlTransaction::ListCurrent(
+    std::string_view resource_type, std::string_view patient_id, std::string_view after_id,
+    std::size_t limit, std::string_view owner_without_patient) {
+  if (auto s = CheckName(resource_type, "resource type"); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(patient_id, "patient id", /*may_be_empty=*/true); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = CheckName(after_id, "resource id", /*may_be_empty=*/true); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = CheckName(owner_without_patient, "owner"); !s) return std::unexpected(s.error());
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  auto result = Run(Query::kListCurrent,
+                    {resource_type, patient_id, after_id, owner_without_patient, *bound});
+  if (!result) return std::unexpected(result.error());
+  std::vector<VersionWithKey> found;
+  found.reserve(result->rows.size());
+  for (Row& row : result->rows) {
+    auto id = CellText(row, 8);
+    if (!id) return std::unexpected(id.error());
+    auto one = VersionWithKeyFromRow(row, resource_type, *id, owner_without_patient);
+    if (!one) return std::unexpected(one.error());
+    found.push_back(std::move(*one));
+  }
+  return found;
+}
+
+Result<std::vector<ResourceVersion>> SqlTransaction::ListVersions(
+    std::string_view resource_type, std::string_view patient_id,
+    const std::optional<VersionCursor>& before, std::size_t limit) {
+  if (auto s = CheckName(resource_type, "resource type"); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(patient_id, "patient id", /*may_be_empty=*/true); !s) {
+    return std::unexpected(s.error());
+  }
+  if (before) {
+    if (auto s = CheckName(before->id, "resource id", /*may_be_empty=*/true); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  auto bound = CheckLimit(limit);
+  if (!bound) return std::unexpected(bound.error());
+  auto result =
+      before ? Run(Query::kListVersionsBefore,
+                   {resource_type, patient_id, before->recorded_at.time_since_epoch().count(),
+                    std::string_view(before->id), before->version, *bound})
+             : Run(Query::kListVersions, {resource_type, patient_id, *bound});
+  if (!result) return std::unexpected(result.error());
+  std::vector<ResourceVersion> versions;
+  versions.reserve(result->rows.size());
+  for (Row& row : result->rows) {
+    auto id = CellText(row, 6);
+    if (!id) return std::unexpected(id.error());
+    auto version = VersionFromRow(row, resource_type, *id);
+    if (!version) return std::unexpected(version.error());
+    versions.push_back(std::move(*version));
+  }
+  return versions;
+}
+
+Result<std::int64_t> SqlTransaction::DeleteIndexOfPatient(std::string_view patient_id) {
+  if (auto s = RequireWritable(); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(patient_id, "patient id"); !s) return std::unexpected(s.error());
+  auto result = Run(Query::kDeleteIndexOfPatient, {patient_id});
+  if (!result) return std::unexpected(result.error());
+  return result->affected;
 }
 
 Result<std::int64_t> SqlTransaction::Put(const ResourceWrite& write) {

@@ -26,6 +26,15 @@ class SqlTransaction final : public Transaction {
   Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,
                                           std::span<const std::uint8_t> token,
                                           std::size_t limit) override;
+  Result<std::vector<VersionWithKey>> ListCurrent(std::string_view resource_type,
+                                                  std::string_view patient_id,
+                                                  std::string_view after_id, std::size_t limit,
+                                                  std::string_view owner_without_patient) override;
+  Result<std::vector<ResourceVersion>> ListVersions(std::string_view resource_type,
+                                                    std::string_view patient_id,
+                                                    const std::optional<VersionCursor>& before,
+                                                    std::size_t limit) override;
+  Result<std::int64_t> DeleteIndexOfPatient(std::string_view patient_id) override;
   Result<std::int64_t> Put(const ResourceWrite& write) override;
   Result<std::int64_t> Delete(const ResourceDelete& removal) override;
   Result<WrappedKey> GetWrappedKey(std::string_view patient_id) override;

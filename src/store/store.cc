@@ -97,6 +97,29 @@ Result<std::vector<std::string>> Store::Lookup(std::string_view resource_type,
   });
 }
 
+Result<std::vector<VersionWithKey>> Store::ListCurrent(std::string_view resource_type,
+                                                       std::string_view patient_id,
+                                                       std::string_view after_id, std::size_t limit,
+                                                       std::string_view owner_without_patient) {
+  return RunOne<std::vector<VersionWithKey>>(*this, Access::kReadOnly, [&](Transaction& tx) {
+    return tx.ListCurrent(resource_type, patient_id, after_id, limit, owner_without_patient);
+  });
+}
+
+Result<std::vector<ResourceVersion>> Store::ListVersions(std::string_view resource_type,
+                                                         std::string_view patient_id,
+                                                         const std::optional<VersionCursor>& before,
+                                                         std::size_t limit) {
+  return RunOne<std::vector<ResourceVersion>>(*this, Access::kReadOnly, [&](Transaction& tx) {
+    return tx.ListVersions(resource_type, patient_id, before, limit);
+  });
+}
+
+Result<std::int64_t> Store::DeleteIndexOfPatient(std::string_view patient_id) {
+  return RunOne<std::int64_t>(*this, Access::kReadWrite,
+                              [&](Transaction& tx) { return tx.DeleteIndexOfPatient(patient_id); });
+}
+
 Result<std::int64_t> Store::Put(const ResourceWrite& write) {
   return RunOne<std::int64_t>(*this, Access::kReadWrite,
                               [&](Transaction& tx) { return tx.Put(write); });
@@ -135,9 +158,8 @@ Result<std::int64_t> Store::InsertAlert(const Alert& alert) {
 }
 
 Result<std::vector<Alert>> Store::ListAlerts(std::int64_t after_id, std::size_t limit) {
-  return RunOne<std::vector<Alert>>(*this, Access::kReadOnly, [&](Transaction& tx) {
-    return tx.ListAlerts(after_id, limit);
-  });
+  return RunOne<std::vector<Alert>>(
+      *this, Access::kReadOnly, [&](Transaction& tx) { return tx.ListAlerts(after_id, limit); });
 }
 
 }  // namespace medvault::store

@@ -113,6 +113,15 @@ struct VersionWithKey {
   std::optional<WrappedKey> key;  // none when the owner has no key row
 };
 
+// A position in a type's history, which ListVersions walks newest first by (recorded_at, id,
+// version): a page holds the versions strictly before its cursor, and the last version of a
+// page is the cursor of the next.
+struct VersionCursor {
+  Timestamp recorded_at;
+  std::string id;
+  std::int64_t version = 0;
+};
+
 // One audit log entry as the store keeps it: the encoded bytes its leaf hash covers, and copies
 // of the fields searches filter on (the audit module keeps the two in agreement and its
 // verifier checks them). The store never interprets `encoded`.
@@ -201,6 +210,23 @@ class Transaction {
                                                   std::string_view field,
                                                   std::span<const std::uint8_t> token,
                                                   std::size_t limit) = 0;
+  // The current, not deleted resources of a type whose patient is `patient_id` (empty: the
+  // resources of no patient) with id > after_id, in id order, at most `limit`, each read with
+  // the wrapped key of its owner as GetWithKey does (`owner_without_patient` for a resource of
+  // no patient): a patient's compartment, one type at a time.
+  virtual Result<std::vector<VersionWithKey>> ListCurrent(
+      std::string_view resource_type, std::string_view patient_id, std::string_view after_id,
+      std::size_t limit, std::string_view owner_without_patient) = 0;
+  // Every version, deletion markers included, of the resources of a type that belong to
+  // `patient_id` (empty: to no patient), newest first by (recorded_at desc, id desc, version
+  // desc), strictly before `before` (none: from the newest), at most `limit`: a type's history.
+  // A version counts under the patient it was written for.
+  virtual Result<std::vector<ResourceVersion>> ListVersions(
+      std::string_view resource_type, std::string_view patient_id,
+      const std::optional<VersionCursor>& before, std::size_t limit) = 0;
+  // Drops the blind-index rows of every resource whose current patient is `patient_id` (an
+  // erased patient's resources must not be found by a search); returns how many rows went.
+  virtual Result<std::int64_t> DeleteIndexOfPatient(std::string_view patient_id) = 0;
   // Returns the new version number.
   virtual Result<std::int64_t> Put(const ResourceWrite& write) = 0;
   // Returns the version number of the deletion marker.
@@ -377,6 +403,15 @@ class Store {
   Result<std::vector<ResourceVersion>> History(std::string_view resource_type, std::string_view id);
   Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,
                                           std::span<const std::uint8_t> token, std::size_t limit);
+  Result<std::vector<VersionWithKey>> ListCurrent(std::string_view resource_type,
+                                                  std::string_view patient_id,
+                                                  std::string_view after_id, std::size_t limit,
+                                                  std::string_view owner_without_patient);
+  Result<std::vector<ResourceVersion>> ListVersions(std::string_view resource_type,
+                                                    std::string_view patient_id,
+                                                    const std::optional<VersionCursor>& before,
+                                                    std::size_t limit);
+  Result<std::int64_t> DeleteIndexOfPatient(std::string_view patient_id);
   Result<std::int64_t> Put(const ResourceWrite& write);
   Result<std::int64_t> Delete(const ResourceDelete& removal);
   Result<WrappedKey> GetWrappedKey(std::string_view patient_id);

@@ -312,6 +312,209 @@ TEST_P(SealedStoreTest, ErasingAPatientMakesEveryVersionUnreadableForGood) {
   EXPECT_TRUE(sealed_->Get(access_, "Patient", "p2"));
 }
 
+TEST_P(SealedStoreTest, ErasingAPatientDropsTheirBlindIndexRows) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  // A resource of p1's compartment other than the Patient, with index rows of its own.
+  ASSERT_TRUE(sealed_->Put({.resource_type = "DiagnosticReport",
+                            .id = "r1",
+                            .patient_id = "p1",
+                            .json = R"({"resourceType":"DiagnosticReport","id":"r1",
+                                "identifier":[{"value":"ACC-1"}]})",
+                            .recorded_at = At(1)}));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 10).value(),
+              ElementsAre("p1", "p2"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", 10).value(),
+              ::testing::Contains("p1"));
+  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", 10).value(),
+              ElementsAre("r1"));
+
+  ASSERT_TRUE(sealed_->ErasePatient("p1"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 10).value(),
+              ElementsAre("p2"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", 10).value(),
+              IsEmpty());
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "184127645108946", 10).value(),
+              IsEmpty());
+  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", 10).value(),
+              IsEmpty());
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupond", 10).value(),
+              ElementsAre("p2"));
+}
+
+SealedWrite ObservationOf(std::string id, std::string patient, std::string_view json,
+                          std::int64_t expected = 0, std::int64_t at = 1) {
+  return {.resource_type = "Observation",
+          .id = std::move(id),
+          .expected_version = expected,
+          .patient_id = std::move(patient),
+          .json = json,
+          .recorded_at = At(at)};
+}
+
+constexpr std::string_view kGlucose = R"({"resourceType":"Observation","code":{"text":"glucose"}})";
+constexpr std::string_view kGlucose2 = R"({"resourceType":"Observation","code":{"text":"glyc"}})";
+
+TEST_P(SealedStoreTest, FetchReadsRowsWithoutDecryptingAndOpenDecryptsThem) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p1", kHelene, 1));
+
+  auto fetched = sealed_->Fetch("Patient", "p1");
+  ASSERT_TRUE(fetched) << fetched.error().message();
+  // What the policy needs is in clear; the record is not.
+  EXPECT_EQ(fetched->version.patient_id, "p1");
+  EXPECT_EQ(fetched->version.version, 2);
+  EXPECT_FALSE(Contains(fetched->version.payload, "Dupont"));
+  ASSERT_TRUE(fetched->key.has_value());
+  EXPECT_EQ(fetched->key->patient_id, "p1");
+  auto opened = sealed_->Open(access_, fetched->version, fetched->key);
+  ASSERT_TRUE(opened) << opened.error().message();
+  EXPECT_EQ(opened->json.view(), kHelene);
+  EXPECT_EQ(opened->version, 2);
+  EXPECT_EQ(opened->patient_id, "p1");
+
+  auto first = sealed_->FetchVersion("Patient", "p1", 1);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->version.version, 1);
+  ASSERT_TRUE(first->key.has_value());
+  EXPECT_EQ(sealed_->Open(access_, first->version, first->key)->json.view(), kHelene);
+  EXPECT_EQ(sealed_->FetchVersion("Patient", "p1", 3).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(sealed_->FetchVersion("Patient", "p1", 0).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(sealed_->Fetch("Patient", "nobody").error().code(), ErrorCode::kNotFound);
+
+  // A record opened with another owner's key (or a key moved under it) does not open.
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  auto other = sealed_->Fetch("Patient", "p2");
+  ASSERT_TRUE(other);
+  auto crossed = sealed_->Open(access_, fetched->version, other->key);
+  ASSERT_FALSE(crossed);
+  EXPECT_EQ(crossed.error().code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(integrity_failures_.empty());
+  integrity_failures_.clear();
+  // A live record without a key: an integrity failure, reported.
+  auto keyless = sealed_->Open(access_, fetched->version, std::nullopt);
+  ASSERT_FALSE(keyless);
+  EXPECT_EQ(keyless.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(integrity_failures_, ElementsAre("data key Patient/p1"));
+
+  // A deletion marker opens without a key, to no JSON.
+  ASSERT_TRUE(sealed_->Delete("Patient", "p2", 1, At(9)));
+  auto marker = sealed_->Fetch("Patient", "p2");
+  ASSERT_TRUE(marker);
+  EXPECT_EQ(marker->version.state, store::VersionState::kDeleted);
+  auto opened_marker = sealed_->Open(access_, marker->version, std::nullopt);
+  ASSERT_TRUE(opened_marker);
+  EXPECT_EQ(opened_marker->state, store::VersionState::kDeleted);
+  EXPECT_TRUE(opened_marker->json.view().empty());
+}
+
+TEST_P(SealedStoreTest, FetchHistoryGivesEveryVersionWithItsKey) {
+  ASSERT_TRUE(sealed_->Put(ObservationOf("o1", "p1", kGlucose)));
+  ASSERT_TRUE(sealed_->Put(ObservationOf("o1", "p1", kGlucose2, 1, 2)));
+  ASSERT_TRUE(sealed_->Delete("Observation", "o1", 2, At(3)));
+  auto history = sealed_->FetchHistory("Observation", "o1");
+  ASSERT_TRUE(history) << history.error().message();
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].version.version, 1);
+  EXPECT_EQ((*history)[2].version.state, store::VersionState::kDeleted);
+  ASSERT_TRUE((*history)[0].key.has_value());
+  EXPECT_EQ(sealed_->Open(access_, (*history)[0].version, (*history)[0].key)->json.view(),
+            kGlucose);
+  EXPECT_EQ(sealed_->Open(access_, (*history)[1].version, (*history)[1].key)->json.view(),
+            kGlucose2);
+  EXPECT_TRUE(sealed_->Open(access_, (*history)[2].version, (*history)[2].key));
+  EXPECT_EQ(sealed_->FetchHistory("Observation", "nobody").error().code(), ErrorCode::kNotFound);
+  // History (Fetch + Open) agrees.
+  auto opened = sealed_->History(access_, "Observation", "o1");
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->size(), 3u);
+  EXPECT_EQ((*opened)[1].json.view(), kGlucose2);
+}
+
+TEST_P(SealedStoreTest, FetchCompartmentAndTypeHistoryPageOnePatientsResources) {
+  ASSERT_TRUE(sealed_->Put(ObservationOf("o2", "p1", kGlucose, 0, 10)));
+  ASSERT_TRUE(sealed_->Put(ObservationOf("o1", "p1", kGlucose, 0, 20)));
+  ASSERT_TRUE(sealed_->Put(ObservationOf("o1", "p1", kGlucose2, 1, 30)));
+  ASSERT_TRUE(sealed_->Put(ObservationOf("o3", "p1", kGlucose, 0, 40)));
+  ASSERT_TRUE(sealed_->Delete("Observation", "o3", 1, At(50)));
+  ASSERT_TRUE(sealed_->Put(ObservationOf("x", "p2", kGlucose, 0, 60)));
+  const std::string practitioner =
+      R"({"resourceType":"Practitioner","name":[{"family":"Martin"}]})";
+  ASSERT_TRUE(sealed_->Put({"Practitioner", "dr1", 0, "", practitioner, At(70)}));
+
+  auto page = sealed_->FetchCompartment("Observation", "p1", "", 10);
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].version.id, "o1");
+  EXPECT_EQ((*page)[1].version.id, "o2");
+  EXPECT_EQ(sealed_->Open(access_, (*page)[0].version, (*page)[0].key)->json.view(), kGlucose2);
+  auto next = sealed_->FetchCompartment("Observation", "p1", "o1", 10);
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ(next->front().version.id, "o2");
+  auto shared = sealed_->FetchCompartment("Practitioner", "", "", 10);
+  ASSERT_TRUE(shared);
+  ASSERT_EQ(shared->size(), 1u);
+  EXPECT_EQ(sealed_->Open(access_, shared->front().version, shared->front().key)->json.view(),
+            practitioner);
+
+  auto history = sealed_->FetchTypeHistory("Observation", "p1", std::nullopt, 3);
+  ASSERT_TRUE(history) << history.error().message();
+  std::vector<std::string> labels;
+  for (const auto& v : *history) {
+    labels.push_back(v.version.id + "/" + std::to_string(v.version.version));
+  }
+  EXPECT_THAT(labels, ElementsAre("o3/2", "o3/1", "o1/2"));
+  EXPECT_EQ((*history)[0].version.state, store::VersionState::kDeleted);
+  ASSERT_TRUE((*history)[2].key.has_value());
+  EXPECT_EQ(sealed_->Open(access_, (*history)[2].version, (*history)[2].key)->json.view(),
+            kGlucose2);
+  const auto& last = history->back().version;
+  auto rest = sealed_->FetchTypeHistory(
+      "Observation", "p1", store::VersionCursor{last.recorded_at, last.id, last.version}, 10);
+  ASSERT_TRUE(rest);
+  labels.clear();
+  for (const auto& v : *rest)
+    labels.push_back(v.version.id + "/" + std::to_string(v.version.version));
+  EXPECT_THAT(labels, ElementsAre("o1/1", "o2/1"));
+  EXPECT_EQ(sealed_->Open(access_, rest->front().version, rest->front().key)->json.view(),
+            kGlucose);
+
+  // An erased patient's rows are still listed, and do not open.
+  ASSERT_TRUE(sealed_->ErasePatient("p1"));
+  auto erased = sealed_->FetchCompartment("Observation", "p1", "", 10);
+  ASSERT_TRUE(erased);
+  ASSERT_EQ(erased->size(), 2u);
+  auto sealed_for_good = sealed_->Open(access_, erased->front().version, erased->front().key);
+  ASSERT_FALSE(sealed_for_good);
+  EXPECT_EQ(sealed_for_good.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(SealedStoreTest, CandidatesAreWhatSearchExamines) {
+  ASSERT_TRUE(PutPatient("p1", kHelene));
+  ASSERT_TRUE(PutPatient("p2", kDupond));
+  ASSERT_TRUE(PutPatient("p3", kLy));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "DUPON", 10).value(),
+              ElementsAre("p1", "p2"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 1).value(),
+              ElementsAre("p1"));
+  // A whole short name, as Search looks it up.
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "ly", 10).value(),
+              ::testing::Contains("p3"));
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "1 84 12 76 451 089 46", 10).value(),
+              ::testing::Contains("p1"));
+  // Every match of a search is among its candidates.
+  auto matches = sealed_->Search(access_, "Patient", "patient.given.prefix", "jean", 10);
+  ASSERT_TRUE(matches);
+  auto candidates = sealed_->Candidates("Patient", "patient.given.prefix", "jean", 10);
+  ASSERT_TRUE(candidates);
+  for (const auto& id : Ids(*matches)) EXPECT_THAT(*candidates, ::testing::Contains(id));
+  EXPECT_EQ(sealed_->Candidates("Patient", "patient.address", "Paris", 10).error().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(sealed_->Candidates("Patient", "patient.nir", "184127645108947", 10).error().code(),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_P(SealedStoreTest, RotationRewrapsEveryKeyWhileAnotherProcessKeepsServing) {
   for (int i = 0; i < 7; ++i) {
     std::string id = "p" + std::to_string(i);

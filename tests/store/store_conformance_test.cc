@@ -454,6 +454,204 @@ TEST_P(StoreConformance, GetWithKeyReadsTheCurrentVersionAndItsOwnersKeyTogether
             ErrorCode::kNotFound);
 }
 
+std::vector<std::string> IdsOf(const std::vector<VersionWithKey>& found) {
+  std::vector<std::string> ids;
+  for (const auto& one : found) ids.push_back(one.version.id);
+  return ids;
+}
+
+TEST_P(StoreConformance, ListCurrentPagesAPatientsLiveResourcesOfOneTypeWithTheirKeys) {
+  ASSERT_TRUE(store_->InsertWrappedKey({"patient-1", "kek-1", B("key one")}));
+  ASSERT_TRUE(store_->InsertWrappedKey({"shared", "kek-1", B("shared key")}));
+  for (const char* id : {"o3", "o1", "o5", "o2", "o4"}) {
+    ASSERT_TRUE(store_->Put(Write("Observation", id, 0, std::string("v1-") + id)));
+  }
+  ASSERT_TRUE(store_->Put(Write("Observation", "o1", 1, "v2-o1")));  // the current version
+  ASSERT_TRUE(store_->Delete(Removal("Observation", "o4", 1)));      // gone from the list
+  ASSERT_TRUE(store_->Put(Write("Observation", "other", 0, "x", "patient-2")));
+  ASSERT_TRUE(store_->Put(Write("Condition", "c1", 0, "x")));  // another type
+  // A resource that moved to another patient counts under its current one.
+  ASSERT_TRUE(store_->Put(Write("Observation", "moved", 0, "x", "patient-2")));
+  ASSERT_TRUE(store_->Put(Write("Observation", "moved", 1, "x", "patient-1")));
+  ASSERT_TRUE(store_->Put(Write("Practitioner", "d2", 0, "doc2", "")));
+  ASSERT_TRUE(store_->Put(Write("Practitioner", "d1", 0, "doc1", "")));
+
+  auto all = store_->ListCurrent("Observation", "patient-1", "", 100, "shared");
+  ASSERT_TRUE(all.has_value()) << all.error().message();
+  EXPECT_THAT(IdsOf(*all), ElementsAre("moved", "o1", "o2", "o3", "o5"));
+  const VersionWithKey& o1 = (*all)[1];
+  EXPECT_EQ(o1.version.resource_type, "Observation");
+  EXPECT_EQ(o1.version.version, 2);
+  EXPECT_EQ(o1.version.state, VersionState::kLive);
+  EXPECT_EQ(o1.version.patient_id, "patient-1");
+  EXPECT_EQ(Text(o1.version.payload), "v2-o1");
+  ASSERT_TRUE(o1.key.has_value());
+  EXPECT_EQ(o1.key->patient_id, "patient-1");
+  EXPECT_EQ(o1.key->key_id, "kek-1");
+  EXPECT_EQ(Text(o1.key->wrapped), "key one");
+  EXPECT_EQ(Text((*all)[3].version.payload), "v1-o3");
+
+  // Pages: after the last id of the previous one, at most `limit`.
+  auto first = store_->ListCurrent("Observation", "patient-1", "", 2, "shared");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_THAT(IdsOf(*first), ElementsAre("moved", "o1"));
+  auto second = store_->ListCurrent("Observation", "patient-1", "o1", 2, "shared");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_THAT(IdsOf(*second), ElementsAre("o2", "o3"));
+  auto last = store_->ListCurrent("Observation", "patient-1", "o3", 2, "shared");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_THAT(IdsOf(*last), ElementsAre("o5"));
+  EXPECT_THAT(store_->ListCurrent("Observation", "patient-1", "o5", 2, "shared").value(),
+              IsEmpty());
+
+  // Another patient, who has no key row: their resources come without a key.
+  auto theirs = store_->ListCurrent("Observation", "patient-2", "", 10, "shared");
+  ASSERT_TRUE(theirs.has_value());
+  EXPECT_THAT(IdsOf(*theirs), ElementsAre("other"));
+  EXPECT_FALSE(theirs->front().key.has_value());
+
+  // Resources of no patient come with the key of `owner_without_patient`.
+  auto shared = store_->ListCurrent("Practitioner", "", "", 10, "shared");
+  ASSERT_TRUE(shared.has_value());
+  EXPECT_THAT(IdsOf(*shared), ElementsAre("d1", "d2"));
+  ASSERT_TRUE(shared->front().key.has_value());
+  EXPECT_EQ(shared->front().key->patient_id, "shared");
+  EXPECT_EQ(Text(shared->front().key->wrapped), "shared key");
+  EXPECT_THAT(store_->ListCurrent("Observation", "", "", 10, "shared").value(), IsEmpty());
+  EXPECT_THAT(store_->ListCurrent("Patient", "patient-1", "", 10, "shared").value(), IsEmpty());
+
+  EXPECT_EQ(store_->ListCurrent("Observation", "patient-1", "", 0, "shared").error().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListCurrent("", "patient-1", "", 10, "shared").error().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListCurrent("Observation", "patient-1", "", 10, "").error().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+std::string Label(const ResourceVersion& v) {
+  return v.id + "/" + std::to_string(v.version) + (v.state == VersionState::kDeleted ? "x" : "");
+}
+
+TEST_P(StoreConformance, ListVersionsWalksATypesHistoryNewestFirstInPages) {
+  auto put = [&](std::string id, std::int64_t expected, std::int64_t at,
+                 std::string patient = "patient-1") {
+    ResourceWrite write = Write("Observation", std::move(id), expected, "p", std::move(patient));
+    write.recorded_at = At(at);
+    auto done = store_->Put(write);
+    ASSERT_TRUE(done.has_value()) << done.error().message();
+  };
+  put("b", 0, 100);
+  put("a", 0, 100);  // same instant as b/1: id descending breaks the tie
+  put("b", 1, 200);
+  put("c", 0, 300);
+  put("b", 2, 300);  // same instant as c/1
+  ASSERT_TRUE(store_->Delete({"Observation", "a", 1, At(400)}));
+  put("z", 0, 250, "patient-2");                              // another patient's
+  put("y", 0, 250, "");                                       // no patient's
+  ASSERT_TRUE(store_->Put(Write("Condition", "k", 0, "x")));  // another type
+
+  auto all = store_->ListVersions("Observation", "patient-1", std::nullopt, 100);
+  ASSERT_TRUE(all.has_value()) << all.error().message();
+  std::vector<std::string> labels;
+  for (const auto& v : *all) labels.push_back(Label(v));
+  EXPECT_THAT(labels, ElementsAre("a/2x", "c/1", "b/3", "b/2", "b/1", "a/1"));
+  EXPECT_EQ(all->front().resource_type, "Observation");
+  EXPECT_EQ(all->front().recorded_at, At(400));
+  EXPECT_TRUE(all->front().payload.empty());
+  EXPECT_EQ(Text((*all)[1].payload), "p");
+  EXPECT_EQ((*all)[1].patient_id, "patient-1");
+
+  // Walking in pages of 2, each from the last version of the one before, gives the same list.
+  std::vector<std::string> walked;
+  std::optional<VersionCursor> cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto got = store_->ListVersions("Observation", "patient-1", cursor, 2);
+    ASSERT_TRUE(got.has_value()) << got.error().message();
+    EXPECT_LE(got->size(), 2u);
+    if (got->empty()) break;
+    for (const auto& v : *got) walked.push_back(Label(v));
+    cursor = VersionCursor{got->back().recorded_at, got->back().id, got->back().version};
+  }
+  EXPECT_EQ(walked, labels);
+
+  // Strictly before the cursor, on each of its three keys.
+  auto before_b3 =
+      store_->ListVersions("Observation", "patient-1", VersionCursor{At(300), "b", 3}, 100);
+  ASSERT_TRUE(before_b3.has_value());
+  ASSERT_FALSE(before_b3->empty());
+  EXPECT_EQ(Label(before_b3->front()), "b/2");
+  auto before_b_at_300 =
+      store_->ListVersions("Observation", "patient-1", VersionCursor{At(300), "b", 99}, 100);
+  ASSERT_TRUE(before_b_at_300.has_value());
+  EXPECT_EQ(Label(before_b_at_300->front()), "b/3");
+  auto before_t150 =
+      store_->ListVersions("Observation", "patient-1", VersionCursor{At(150), "", 0}, 100);
+  ASSERT_TRUE(before_t150.has_value());
+  labels.clear();
+  for (const auto& v : *before_t150) labels.push_back(Label(v));
+  EXPECT_THAT(labels, ElementsAre("b/1", "a/1"));
+
+  auto others = store_->ListVersions("Observation", "patient-2", std::nullopt, 100);
+  ASSERT_TRUE(others.has_value());
+  ASSERT_EQ(others->size(), 1u);
+  EXPECT_EQ(others->front().id, "z");
+  auto nobodys = store_->ListVersions("Observation", "", std::nullopt, 100);
+  ASSERT_TRUE(nobodys.has_value());
+  ASSERT_EQ(nobodys->size(), 1u);
+  EXPECT_EQ(nobodys->front().id, "y");
+  EXPECT_EQ(store_->ListVersions("Observation", "patient-1", std::nullopt, 0).error().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, DeleteIndexOfPatientDropsOnlyThatPatientsIndexRows) {
+  ResourceWrite mine = Write("Patient", "p1", 0, "a", "patient-1");
+  mine.index = {{"family", B("tok-martin")}, {"given", B("tok-jea")}};
+  ResourceWrite my_obs = Write("Observation", "o1", 0, "a", "patient-1");
+  my_obs.index = {{"code", B("tok-code")}};
+  ResourceWrite theirs = Write("Patient", "p2", 0, "b", "patient-2");
+  theirs.index = {{"family", B("tok-martin")}};
+  ResourceWrite shared = Write("Practitioner", "d", 0, "c", "");
+  shared.index = {{"family", B("tok-martin")}};
+  for (const auto* write : {&mine, &my_obs, &theirs, &shared}) ASSERT_TRUE(store_->Put(*write));
+
+  auto removed = store_->DeleteIndexOfPatient("patient-1");
+  ASSERT_TRUE(removed.has_value()) << removed.error().message();
+  EXPECT_EQ(*removed, 3);
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(), ElementsAre("p2"));
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-jea"), 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Observation", "code", B("tok-code"), 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Practitioner", "family", B("tok-martin"), 10).value(),
+              ElementsAre("d"));
+  // The resources themselves stay.
+  EXPECT_TRUE(store_->Get("Patient", "p1").has_value());
+  EXPECT_EQ(store_->DeleteIndexOfPatient("patient-1").value(), 0);
+
+  EXPECT_EQ(store_->DeleteIndexOfPatient("").error().code(), ErrorCode::kInvalidArgument);
+  auto read_only = store_->Transact(
+      [](Transaction& tx) -> Status {
+        auto done = tx.DeleteIndexOfPatient("patient-2");
+        if (!done) return std::unexpected(done.error());
+        return {};
+      },
+      Access::kReadOnly);
+  EXPECT_FALSE(read_only);
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(), ElementsAre("p2"));
+}
+
+TEST_P(StoreConformance, MigrationFiveIndexesCompartmentsAndTypeHistory) {
+  auto applied = store_->AppliedMigrations();
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_THAT(*applied, ::testing::Contains(5));
+  if (GetParam() == "postgres") {
+    auto names = RunPsql(url_,
+                         "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
+                         "WHERE indexname IN ('resources_by_patient', "
+                         "'resource_versions_by_type_patient')");
+    ASSERT_TRUE(names.has_value()) << names.error().message();
+    EXPECT_EQ(*names, "resource_versions_by_type_patient,resources_by_patient");
+  }
+}
+
 TEST_P(StoreConformance, AlertsGetIncreasingIdsAndAreListedInOrder) {
   Alert first{0, At(10), "integrity_failure", "Patient/a/_history/1", "record does not open"};
   Alert second{0, At(20), "integrity_failure", "", "data key does not open"};

@@ -45,6 +45,26 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kLookup,
      "SELECT id FROM blind_index WHERE resource_type = ?1 AND field = ?2 AND token = ?3 "
      "ORDER BY id LIMIT ?4"},
+    {Query::kListCurrent,
+     "SELECT v.version, v.deleted, v.patient_id, v.key_id, v.payload, v.recorded_at, k.key_id, "
+     "k.wrapped, r.id FROM resources r JOIN resource_versions v "
+     "ON v.resource_type = r.resource_type AND v.id = r.id AND v.version = r.current_version "
+     "LEFT JOIN patient_keys k ON k.patient_id = "
+     "(CASE WHEN r.patient_id = '' THEN ?4 ELSE r.patient_id END) "
+     "WHERE r.patient_id = ?2 AND r.resource_type = ?1 AND r.id > ?3 AND r.deleted = 0 "
+     "ORDER BY r.id LIMIT ?5"},
+    {Query::kListVersions,
+     "SELECT version, deleted, patient_id, key_id, payload, recorded_at, id "
+     "FROM resource_versions WHERE resource_type = ?1 AND patient_id = ?2 "
+     "ORDER BY recorded_at DESC, id DESC, version DESC LIMIT ?3"},
+    {Query::kListVersionsBefore,
+     "SELECT version, deleted, patient_id, key_id, payload, recorded_at, id "
+     "FROM resource_versions WHERE resource_type = ?1 AND patient_id = ?2 "
+     "AND (recorded_at, id, version) < (?3, ?4, ?5) "
+     "ORDER BY recorded_at DESC, id DESC, version DESC LIMIT ?6"},
+    {Query::kDeleteIndexOfPatient,
+     "DELETE FROM blind_index WHERE (resource_type, id) IN "
+     "(SELECT resource_type, id FROM resources WHERE patient_id = ?1)"},
     {Query::kSelectKey, "SELECT key_id, wrapped FROM patient_keys WHERE patient_id = ?1"},
     {Query::kInsertKey,
      "INSERT INTO patient_keys (patient_id, key_id, wrapped) VALUES (?1, ?2, ?3) "
@@ -372,6 +392,11 @@ CREATE TABLE access_tokens (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID, STRICT;
 CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at);
+)sql"},
+    {5, "005_compartments", R"sql(
+CREATE INDEX resources_by_patient ON resources (patient_id, resource_type, id);
+CREATE INDEX resource_versions_by_type_patient
+  ON resource_versions (resource_type, patient_id, recorded_at, id, version);
 )sql"},
 };
 

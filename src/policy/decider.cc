@@ -1,0 +1,235 @@
+#include "policy/decider.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace medvault::policy {
+namespace {
+
+using audit::Role;
+
+// The resource types the API serves: the ones a SMART scope may name (identity/smart_scopes.h
+// lists exactly the FHIR types of the REST API).
+bool IsServed(std::string_view type) {
+  return std::ranges::find(identity::kSmartResourceTypes, type) !=
+         std::end(identity::kSmartResourceTypes);
+}
+
+// Directory types: they describe staff and organizations and belong to no patient.
+bool IsDirectory(std::string_view type) {
+  return type == "Organization" || type == "Practitioner" || type == "PractitionerRole";
+}
+
+bool IsReadOnly(Operation op) {
+  return op == Operation::kRead || op == Operation::kSearch || op == Operation::kHistory;
+}
+
+Status Deny(std::string_view why) {
+  return Fail(ErrorCode::kPermissionDenied, fmt::format("policy: {}", why));
+}
+
+// Every patient named is this one (and at least one is named).
+bool OnlyPatient(std::span<const std::string> patient_ids, std::string_view self) {
+  return !self.empty() && !patient_ids.empty() &&
+         std::ranges::all_of(patient_ids, [&](const std::string& id) { return id == self; });
+}
+
+Status DecidePatient(const Principal& principal, const AccessRequest& request) {
+  const std::string_view type = request.resource_type;
+  if (IsDirectory(type)) {
+    if (request.operation == Operation::kRead || request.operation == Operation::kSearch) {
+      return {};
+    }
+    return Deny("a patient may only read and search the directory");
+  }
+  if (type == "AuditEvent") {
+    if (!OnlyPatient(request.patient_ids, principal.patient_id)) {
+      return Deny("a patient may see only the audit events of their own record");
+    }
+    return {};  // read and search only: checked for everyone before
+  }
+  if (!IsReadOnly(request.operation)) return Deny("a patient may not change the record");
+  if (!OnlyPatient(request.patient_ids, principal.patient_id)) {
+    return Deny("a patient may see only their own record");
+  }
+  return {};
+}
+
+Status DecideLabTechnician(const AccessRequest& request) {
+  static constexpr std::string_view kTypes[] = {
+      "Patient", "DiagnosticReport", "Observation",  "DocumentReference",
+      "Binary",  "Organization",     "Practitioner", "PractitionerRole",
+  };
+  if (std::ranges::find(kTypes, request.resource_type) == std::end(kTypes)) {
+    return Deny("the lab technician role has no access to this resource type");
+  }
+  if (request.operation == Operation::kDelete) {
+    return Deny("the lab technician role may not delete");
+  }
+  return {};
+}
+
+Status DecideAdministrator(const AccessRequest& request) {
+  if (IsDirectory(request.resource_type) || request.resource_type == "CareTeam") return {};
+  return Deny("the administrator role has no access to clinical data");
+}
+
+identity::SmartInteraction InteractionOf(const AccessRequest& request) {
+  switch (request.operation) {
+    case Operation::kRead:
+      return identity::SmartInteraction::kRead;
+    case Operation::kSearch:
+      return identity::SmartInteraction::kSearch;
+    case Operation::kHistory:
+      // SMART: instance history goes with read, type history with search.
+      return request.resource_ids.empty() ? identity::SmartInteraction::kSearch
+                                          : identity::SmartInteraction::kRead;
+    case Operation::kCreate:
+      return identity::SmartInteraction::kCreate;
+    case Operation::kUpdate:
+      return identity::SmartInteraction::kUpdate;
+    case Operation::kDelete:
+      return identity::SmartInteraction::kDelete;
+  }
+  return identity::SmartInteraction::kRead;
+}
+
+audit::Action ActionOf(Operation operation) {
+  switch (operation) {
+    case Operation::kRead:
+    case Operation::kHistory:
+      return audit::Action::kRead;
+    case Operation::kSearch:
+      return audit::Action::kSearch;
+    case Operation::kCreate:
+      return audit::Action::kCreate;
+    case Operation::kUpdate:
+      return audit::Action::kUpdate;
+    case Operation::kDelete:
+      return audit::Action::kDelete;
+  }
+  return audit::Action::kRead;
+}
+
+audit::Purpose PurposeOf(Role role) {
+  switch (role) {
+    case Role::kPatient:
+      return audit::Purpose::kPatientSelf;
+    case Role::kClinician:
+    case Role::kLabTechnician:
+      return audit::Purpose::kCareRelation;  // interim: every staff member is in every team
+    case Role::kAdministrator:
+      return audit::Purpose::kAdministration;
+    case Role::kAuditor:
+      return audit::Purpose::kAudit;
+    case Role::kIntegration:
+      return audit::Purpose::kIntegration;
+    case Role::kNone:
+    case Role::kOperator:
+      break;
+  }
+  return audit::Purpose::kNone;
+}
+
+// The entry for a decision or a result set. Patient ids are listed once each, in order; the
+// empty id (a resource of no patient) is not a patient.
+audit::Entry EntryOf(const Principal& principal, audit::Action action,
+                     std::string_view resource_type, std::span<const std::string> resource_ids,
+                     std::span<const std::string> patient_ids, audit::Outcome outcome) {
+  audit::Entry entry;
+  entry.account = principal.account_id;
+  entry.role = principal.role;
+  entry.client = principal.client;
+  entry.source_address = principal.source_address;
+  entry.action = action;
+  // A type the API does not serve is not recorded: it came from the request, unchecked.
+  entry.resource_type = IsServed(resource_type) ? std::string(resource_type) : std::string();
+  entry.resource_ids.assign(resource_ids.begin(), resource_ids.end());
+  for (const std::string& id : patient_ids) {
+    if (!id.empty() && std::ranges::find(entry.patient_ids, id) == entry.patient_ids.end()) {
+      entry.patient_ids.push_back(id);
+    }
+  }
+  entry.purpose = PurposeOf(principal.role);
+  entry.outcome = outcome;
+  return entry;
+}
+
+// Appends and waits until durable. An entry the log cannot hold (an id outside its alphabet)
+// is the caller's mistake; the log failing is kUnavailable.
+Result<std::uint64_t> Record(audit::AuditLog& log, audit::Entry entry) {
+  if (auto valid = audit::ValidateEntry(entry); !valid) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("policy: the request cannot be audited: {}", valid.error().message()));
+  }
+  auto appended = log.Append(std::move(entry));
+  if (!appended) {
+    return Fail(
+        ErrorCode::kUnavailable,
+        fmt::format("policy: the audit log refused the decision: {}", appended.error().message()));
+  }
+  return *appended;
+}
+
+}  // namespace
+
+Status Decider::Decide(const Principal& principal, const AccessRequest& request) {
+  const std::string_view type = request.resource_type;
+  if (!IsServed(type)) return Deny("not a served resource type");
+  if (type == "AuditEvent" && request.operation != Operation::kRead &&
+      request.operation != Operation::kSearch) {
+    return Deny("audit events are read and searched only");
+  }
+  switch (principal.role) {
+    case Role::kPatient:
+      return DecidePatient(principal, request);
+    case Role::kClinician:
+      if (type == "AuditEvent") return Deny("the clinician role may not read the audit log");
+      return {};
+    case Role::kLabTechnician:
+      return DecideLabTechnician(request);
+    case Role::kAdministrator:
+      return DecideAdministrator(request);
+    case Role::kAuditor:
+      if (type == "AuditEvent") return {};
+      return Deny("the auditor role reads the audit log only");
+    case Role::kIntegration:
+      if (identity::SmartScopesAllow(principal.scopes, identity::SmartScope::Context::kSystem, type,
+                                     InteractionOf(request))) {
+        return {};
+      }
+      return Deny("the client's scopes do not allow this");
+    case Role::kNone:
+    case Role::kOperator:
+      break;
+  }
+  return Deny("this role has no access to health data");
+}
+
+Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessRequest& request) {
+  Status decision = Decide(principal, request);
+  audit::Entry entry =
+      EntryOf(principal, ActionOf(request.operation), request.resource_type, request.resource_ids,
+              request.patient_ids, decision ? audit::Outcome::kSuccess : audit::Outcome::kDenied);
+  entry.time = clock_.Now();  // the log stamps it again with its own clock
+  auto recorded = Record(log_, std::move(entry));
+  if (!recorded) return std::unexpected(recorded.error());
+  if (!decision) return std::unexpected(decision.error());
+  // Minted only now that the decision is durable in the log.
+  return PhiAccess(fmt::format("audit-{}", *recorded));
+}
+
+Status Decider::RecordResults(const Principal& principal, std::string_view resource_type,
+                              std::span<const std::string> resource_ids,
+                              std::span<const std::string> patient_ids) {
+  audit::Entry entry = EntryOf(principal, audit::Action::kSearch, resource_type, resource_ids,
+                               patient_ids, audit::Outcome::kSuccess);
+  entry.time = clock_.Now();
+  auto recorded = Record(log_, std::move(entry));
+  if (!recorded) return std::unexpected(recorded.error());
+  return {};
+}
+
+}  // namespace medvault::policy

@@ -1,0 +1,473 @@
+// The policy decider: the access rules of every role over every served type and operation (the
+// access matrix, checked against a table written from decider.h's comment), and the audited
+// decisions on the real audit log over the real store (SQLite and PostgreSQL).
+#include "policy/decider.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "core/manual_clock.h"
+#include "identity/smart_scopes.h"
+#include "store/store.h"
+#include "store/test_cluster.h"
+
+namespace medvault::policy {
+namespace {
+
+using audit::Role;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr Operation kOperations[] = {Operation::kRead,   Operation::kSearch, Operation::kHistory,
+                                     Operation::kCreate, Operation::kUpdate, Operation::kDelete};
+
+const char* OperationName(Operation op) {
+  switch (op) {
+    case Operation::kRead:
+      return "read";
+    case Operation::kSearch:
+      return "search";
+    case Operation::kHistory:
+      return "history";
+    case Operation::kCreate:
+      return "create";
+    case Operation::kUpdate:
+      return "update";
+    case Operation::kDelete:
+      return "delete";
+  }
+  return "?";
+}
+
+// The served types, spelled out here rather than taken from the code under test.
+const std::vector<std::string> kServedTypes = {
+    "AllergyIntolerance", "AuditEvent",        "Binary",       "CareTeam",          "Condition",
+    "DiagnosticReport",   "DocumentReference", "Encounter",    "MedicationRequest", "Observation",
+    "Organization",       "Patient",           "Practitioner", "PractitionerRole",
+};
+
+bool In(std::initializer_list<std::string_view> set, std::string_view value) {
+  return std::find(set.begin(), set.end(), value) != set.end();
+}
+
+bool IsDirectory(std::string_view type) {
+  return In({"Organization", "Practitioner", "PractitionerRole"}, type);
+}
+
+bool IsReadOnly(Operation op) {
+  return op == Operation::kRead || op == Operation::kSearch || op == Operation::kHistory;
+}
+
+// The rules of decider.h's comment, for a patient asking about their own record.
+bool Expected(Role role, std::string_view type, Operation op) {
+  switch (role) {
+    case Role::kPatient:
+      if (IsDirectory(type)) return op == Operation::kRead || op == Operation::kSearch;
+      if (type == "AuditEvent") return op == Operation::kRead || op == Operation::kSearch;
+      return IsReadOnly(op);
+    case Role::kClinician:
+      return type != "AuditEvent";
+    case Role::kLabTechnician:
+      return In({"Patient", "DiagnosticReport", "Observation", "DocumentReference", "Binary",
+                 "Organization", "Practitioner", "PractitionerRole"},
+                type) &&
+             op != Operation::kDelete;
+    case Role::kAdministrator:
+      return IsDirectory(type) || type == "CareTeam";
+    case Role::kAuditor:
+      return type == "AuditEvent" && (op == Operation::kRead || op == Operation::kSearch);
+    default:
+      return false;
+  }
+}
+
+Principal PrincipalOf(Role role) {
+  Principal p;
+  p.account_id = "acc-" + std::to_string(static_cast<int>(role));
+  p.role = role;
+  p.client = "portal";
+  p.source_address = "192.0.2.7";
+  if (role == Role::kPatient) p.patient_id = "pat-self";
+  return p;
+}
+
+// A request about one resource of `patient` (none for the directory types).
+struct Request {
+  Operation operation;
+  std::string type;
+  std::vector<std::string> ids;
+  std::vector<std::string> patients;
+  AccessRequest view() const { return {operation, type, ids, patients}; }
+};
+
+Request About(std::string type, Operation op, std::string patient) {
+  Request r{op, std::move(type), {"res-1"}, {}};
+  if (op == Operation::kSearch) r.ids.clear();
+  if (!IsDirectory(r.type)) r.patients.push_back(std::move(patient));
+  return r;
+}
+
+TEST(DeciderRules, EveryRoleOverEveryServedTypeAndOperation) {
+  int allowed = 0;
+  for (Role role : {Role::kPatient, Role::kClinician, Role::kLabTechnician, Role::kAdministrator,
+                    Role::kAuditor, Role::kNone, Role::kOperator}) {
+    const Principal principal = PrincipalOf(role);
+    for (const std::string& type : kServedTypes) {
+      for (Operation op : kOperations) {
+        const Request request = About(type, op, "pat-self");
+        Status decision = Decider::Decide(principal, request.view());
+        EXPECT_EQ(decision.has_value(), Expected(role, type, op))
+            << audit::RoleName(role) << " " << OperationName(op) << " " << type;
+        if (!decision) {
+          EXPECT_EQ(decision.error().code(), ErrorCode::kPermissionDenied);
+          EXPECT_THAT(decision.error().message(), HasSubstr("policy: "));
+          EXPECT_THAT(decision.error().message(), Not(HasSubstr("pat-self")));
+          EXPECT_THAT(decision.error().message(), Not(HasSubstr("res-1")));
+        } else {
+          ++allowed;
+        }
+      }
+    }
+  }
+  EXPECT_GT(allowed, 100);  // the table is not vacuous
+}
+
+TEST(DeciderRules, APatientSeesOnlyTheirOwnCompartment) {
+  const Principal patient = PrincipalOf(Role::kPatient);
+  for (const std::string& type : kServedTypes) {
+    if (IsDirectory(type)) continue;
+    for (Operation op : {Operation::kRead, Operation::kSearch, Operation::kHistory}) {
+      if (type == "AuditEvent" && op == Operation::kHistory) continue;
+      const Request other = About(type, op, "pat-other");
+      Status refused = Decider::Decide(patient, other.view());
+      ASSERT_FALSE(refused) << type << " " << OperationName(op);
+      EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+      EXPECT_THAT(refused.error().message(), Not(HasSubstr("pat-other")));
+      // Their own and someone else's together: refused as well.
+      Request mixed = About(type, op, "pat-self");
+      mixed.patients.push_back("pat-other");
+      EXPECT_FALSE(Decider::Decide(patient, mixed.view())) << type;
+      // A search confined to no patient would reach everyone's.
+      Request unconfined = About(type, op, "pat-self");
+      unconfined.patients.clear();
+      EXPECT_FALSE(Decider::Decide(patient, unconfined.view())) << type;
+      // A resource of no patient is not theirs either.
+      Request nobodys = About(type, op, "");
+      EXPECT_FALSE(Decider::Decide(patient, nobodys.view())) << type;
+    }
+  }
+  // A patient account without a patient id has no compartment at all.
+  Principal unlinked = PrincipalOf(Role::kPatient);
+  unlinked.patient_id.clear();
+  EXPECT_FALSE(Decider::Decide(unlinked, About("Observation", Operation::kRead, "").view()));
+  EXPECT_TRUE(Decider::Decide(unlinked, About("Practitioner", Operation::kRead, "").view()));
+}
+
+TEST(DeciderRules, StaffRulesDoNotDependOnThePatient) {
+  for (Role role : {Role::kClinician, Role::kLabTechnician}) {
+    for (std::string patient : {"pat-1", "pat-2", ""}) {
+      EXPECT_TRUE(Decider::Decide(PrincipalOf(role),
+                                  About("Observation", Operation::kRead, patient).view()));
+    }
+  }
+}
+
+TEST(DeciderRules, AnIntegrationClientGetsWhatItsSystemScopesAllow) {
+  Principal client = PrincipalOf(Role::kIntegration);
+  client.client = "lab-feed";
+  client.scopes = identity::ParseSmartScopes("system/Observation.cru system/Patient.rs").value();
+  auto decide = [&](std::string type, Operation op, bool instance = true) {
+    Request r = About(std::move(type), op, "pat-1");
+    if (!instance) r.ids.clear();
+    return Decider::Decide(client, r.view()).has_value();
+  };
+  EXPECT_TRUE(decide("Observation", Operation::kCreate));
+  EXPECT_TRUE(decide("Observation", Operation::kRead));
+  EXPECT_TRUE(decide("Observation", Operation::kUpdate));
+  EXPECT_TRUE(decide("Observation", Operation::kHistory));  // instance history: read
+  EXPECT_FALSE(decide("Observation", Operation::kHistory, /*instance=*/false));  // needs search
+  EXPECT_FALSE(decide("Observation", Operation::kSearch));
+  EXPECT_FALSE(decide("Observation", Operation::kDelete));
+  EXPECT_TRUE(decide("Patient", Operation::kSearch));
+  EXPECT_TRUE(decide("Patient", Operation::kHistory, /*instance=*/false));
+  EXPECT_FALSE(decide("Patient", Operation::kCreate));
+  EXPECT_FALSE(decide("DiagnosticReport", Operation::kCreate));
+
+  // Patient and user scopes give a backend client nothing.
+  client.scopes = identity::ParseSmartScopes("patient/*.cruds user/*.cruds").value();
+  for (const std::string& type : kServedTypes) {
+    for (Operation op : kOperations) EXPECT_FALSE(decide(type, op)) << type;
+  }
+  // Even system/*.cruds does not make audit events writable.
+  client.scopes = identity::ParseSmartScopes("system/*.cruds").value();
+  for (const std::string& type : kServedTypes) {
+    for (Operation op : kOperations) {
+      EXPECT_EQ(decide(type, op),
+                type != "AuditEvent" || op == Operation::kRead || op == Operation::kSearch)
+          << type << " " << OperationName(op);
+    }
+  }
+  client.scopes.clear();
+  EXPECT_FALSE(decide("Observation", Operation::kRead));
+}
+
+TEST(DeciderRules, TypesTheApiDoesNotServeAreRefusedToEveryone) {
+  for (Role role : {Role::kPatient, Role::kClinician, Role::kAdministrator, Role::kAuditor}) {
+    for (std::string type : {"Medication", "", "patient", "Observation "}) {
+      EXPECT_FALSE(
+          Decider::Decide(PrincipalOf(role), About(type, Operation::kRead, "pat-self").view()))
+          << type;
+    }
+  }
+}
+
+// The audited decisions, on the real log over each backend.
+class DeciderTest : public store::StoreBackendTest {
+ protected:
+  void SetUp() override {
+    StoreBackendTest::SetUp();
+    if (HasFatalFailure()) return;
+    OpenLog({});
+  }
+  void TearDown() override {
+    decider_.reset();
+    log_.reset();
+    StoreBackendTest::TearDown();
+  }
+
+  void OpenLog(audit::AuditLog::Options options) {
+    decider_.reset();
+    log_.reset();
+    auto log = audit::AuditLog::Open(*store_, clock_, options);
+    ASSERT_TRUE(log) << log.error().message();
+    log_ = std::move(*log);
+    decider_ = std::make_unique<Decider>(*log_, clock_);
+  }
+
+  std::vector<audit::Entry> Logged() {
+    auto all = log_->Find(
+        {audit::Search::By::kTime, "", Timestamp::min(), Timestamp::max(), std::nullopt, 1000});
+    EXPECT_TRUE(all) << all.error().message();
+    return all ? *all : std::vector<audit::Entry>{};
+  }
+
+  ::medvault::testing::ManualClock clock_;
+  std::unique_ptr<audit::AuditLog> log_;
+  std::unique_ptr<Decider> decider_;
+};
+
+TEST_P(DeciderTest, AnAllowedRequestIsLoggedBeforeThePhiAccessIsMinted) {
+  Principal clinician = PrincipalOf(Role::kClinician);
+  const std::vector<std::string> ids = {"obs-1", "obs-2"};
+  const std::vector<std::string> patients = {"pat-1", "", "pat-2", "pat-1"};
+  auto access = decider_->Authorize(clinician, {Operation::kRead, "Observation", ids, patients});
+  ASSERT_TRUE(access) << access.error().message();
+
+  // Durable when Authorize returned: a second log on the same store reads it.
+  auto again = audit::AuditLog::Open(*store_, clock_);
+  ASSERT_TRUE(again);
+  auto head = (*again)->Head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, 1u);
+
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), 1u);
+  const audit::Entry& entry = logged.front();
+  EXPECT_EQ(entry.account, clinician.account_id);
+  EXPECT_EQ(entry.role, Role::kClinician);
+  EXPECT_EQ(entry.client, "portal");
+  EXPECT_EQ(entry.source_address, "192.0.2.7");
+  EXPECT_EQ(entry.action, audit::Action::kRead);
+  EXPECT_EQ(entry.resource_type, "Observation");
+  EXPECT_THAT(entry.resource_ids, ElementsAre("obs-1", "obs-2"));
+  EXPECT_THAT(entry.patient_ids, ElementsAre("pat-1", "pat-2"));  // once each, none empty
+  EXPECT_EQ(entry.purpose, audit::Purpose::kCareRelation);
+  EXPECT_EQ(entry.outcome, audit::Outcome::kSuccess);
+  EXPECT_EQ(entry.time, clock_.Now());
+  EXPECT_EQ(access->purpose(), "audit-" + std::to_string(entry.index));
+}
+
+TEST_P(DeciderTest, EachOperationAndRoleIsLoggedWithItsActionAndPurpose) {
+  struct Case {
+    Role role;
+    Operation op;
+    std::string type;
+    audit::Action action;
+    audit::Purpose purpose;
+  };
+  const std::vector<Case> cases = {
+      {Role::kPatient, Operation::kSearch, "Observation", audit::Action::kSearch,
+       audit::Purpose::kPatientSelf},
+      {Role::kPatient, Operation::kHistory, "Condition", audit::Action::kRead,
+       audit::Purpose::kPatientSelf},
+      {Role::kLabTechnician, Operation::kCreate, "DiagnosticReport", audit::Action::kCreate,
+       audit::Purpose::kCareRelation},
+      {Role::kClinician, Operation::kUpdate, "MedicationRequest", audit::Action::kUpdate,
+       audit::Purpose::kCareRelation},
+      {Role::kClinician, Operation::kDelete, "Encounter", audit::Action::kDelete,
+       audit::Purpose::kCareRelation},
+      {Role::kAdministrator, Operation::kUpdate, "Organization", audit::Action::kUpdate,
+       audit::Purpose::kAdministration},
+      {Role::kAuditor, Operation::kSearch, "AuditEvent", audit::Action::kSearch,
+       audit::Purpose::kAudit},
+  };
+  for (const Case& c : cases) {
+    Request request = About(c.type, c.op, "pat-self");
+    ASSERT_TRUE(decider_->Authorize(PrincipalOf(c.role), request.view())) << c.type;
+  }
+  Principal client = PrincipalOf(Role::kIntegration);
+  client.client = "lab-feed";
+  client.scopes = identity::ParseSmartScopes("system/Observation.c").value();
+  ASSERT_TRUE(decider_->Authorize(client, About("Observation", Operation::kCreate, "p").view()));
+
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), cases.size() + 1);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(logged[i].action, cases[i].action) << i;
+    EXPECT_EQ(logged[i].purpose, cases[i].purpose) << i;
+    EXPECT_EQ(logged[i].role, cases[i].role) << i;
+    EXPECT_EQ(logged[i].resource_type, cases[i].type) << i;
+    EXPECT_EQ(logged[i].outcome, audit::Outcome::kSuccess) << i;
+  }
+  EXPECT_EQ(logged.back().purpose, audit::Purpose::kIntegration);
+  EXPECT_EQ(logged.back().client, "lab-feed");
+}
+
+TEST_P(DeciderTest, ADenialIsLoggedAndMintsNothing) {
+  Principal patient = PrincipalOf(Role::kPatient);
+  const std::vector<std::string> ids = {"obs-9"};
+  const std::vector<std::string> patients = {"pat-other"};
+  auto refused = decider_->Authorize(patient, {Operation::kRead, "Observation", ids, patients});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(refused.error().message(), Not(HasSubstr("pat-other")));
+
+  Principal lab = PrincipalOf(Role::kLabTechnician);
+  auto no_delete = decider_->Authorize(lab, About("Observation", Operation::kDelete, "p").view());
+  ASSERT_FALSE(no_delete);
+  EXPECT_EQ(no_delete.error().code(), ErrorCode::kPermissionDenied);
+  // A type the API does not serve: refused, and logged without the type it named.
+  auto unserved = decider_->Authorize(PrincipalOf(Role::kClinician),
+                                      About("Nope", Operation::kRead, "p").view());
+  ASSERT_FALSE(unserved);
+
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), 3u);
+  EXPECT_EQ(logged[0].outcome, audit::Outcome::kDenied);
+  EXPECT_EQ(logged[0].action, audit::Action::kRead);
+  EXPECT_EQ(logged[0].account, patient.account_id);
+  EXPECT_THAT(logged[0].patient_ids, ElementsAre("pat-other"));
+  EXPECT_THAT(logged[0].resource_ids, ElementsAre("obs-9"));
+  EXPECT_EQ(logged[0].purpose, audit::Purpose::kPatientSelf);
+  EXPECT_EQ(logged[1].outcome, audit::Outcome::kDenied);
+  EXPECT_EQ(logged[1].action, audit::Action::kDelete);
+  EXPECT_EQ(logged[2].outcome, audit::Outcome::kDenied);
+  EXPECT_EQ(logged[2].resource_type, "");
+}
+
+TEST_P(DeciderTest, SearchResultsAreRecordedInOneEntry) {
+  Principal clinician = PrincipalOf(Role::kClinician);
+  const std::vector<std::string> ids = {"p1", "p2", "p3"};
+  const std::vector<std::string> patients = {"p1", "p2", "p3", "p2", ""};
+  ASSERT_TRUE(decider_->RecordResults(clinician, "Patient", ids, patients));
+  ASSERT_TRUE(decider_->RecordResults(clinician, "Patient", {}, {}));  // an empty page
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].action, audit::Action::kSearch);
+  EXPECT_EQ(logged[0].resource_type, "Patient");
+  EXPECT_THAT(logged[0].resource_ids, ElementsAre("p1", "p2", "p3"));
+  EXPECT_THAT(logged[0].patient_ids, ElementsAre("p1", "p2", "p3"));
+  EXPECT_EQ(logged[0].outcome, audit::Outcome::kSuccess);
+  EXPECT_THAT(logged[1].patient_ids, IsEmpty());
+  auto of_p2 = log_->EntriesOfPatient("p2", Timestamp::min(), Timestamp::max(), std::nullopt, 10);
+  ASSERT_TRUE(of_p2);
+  EXPECT_EQ(of_p2->size(), 1u);
+}
+
+TEST_P(DeciderTest, ALogThatRefusesGivesUnavailableAndNoPhiAccess) {
+  // The store refuses every new audit entry from now on (a constraint no entry can meet).
+  if (GetParam() == "sqlite") {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other,
+                           "CREATE TRIGGER refuse_all BEFORE INSERT ON audit_entries "
+                           "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(other);
+  } else {
+    auto altered = store::RunPsql(
+        url_, "ALTER TABLE audit_entries ADD CONSTRAINT refuse_all CHECK (seq < 0) NOT VALID");
+    ASSERT_TRUE(altered) << altered.error().message();
+  }
+  Principal clinician = PrincipalOf(Role::kClinician);
+  auto allowed = decider_->Authorize(clinician, About("Observation", Operation::kRead, "p").view());
+  ASSERT_FALSE(allowed);
+  EXPECT_EQ(allowed.error().code(), ErrorCode::kUnavailable);
+  // A denial that cannot be logged is unavailable too, not a plain refusal.
+  auto denied = decider_->Authorize(PrincipalOf(Role::kAuditor),
+                                    About("Observation", Operation::kRead, "p").view());
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code(), ErrorCode::kUnavailable);
+  auto results = decider_->RecordResults(clinician, "Patient", {}, {});
+  ASSERT_FALSE(results);
+  EXPECT_EQ(results.error().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(Logged(), IsEmpty());
+}
+
+TEST_P(DeciderTest, AnIdTheLogCannotHoldIsRefusedUnlogged) {
+  const std::vector<std::string> ids = {"obs 1'; --"};
+  auto refused = decider_->Authorize(PrincipalOf(Role::kClinician),
+                                     {Operation::kRead, "Observation", ids, {}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().message(), Not(HasSubstr("obs 1")));
+  EXPECT_THAT(Logged(), IsEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeciderTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+// The store failing under the log (another process holds SQLite's write lock): kUnavailable.
+TEST(DeciderOnAFailingStore, AStoreThatCannotWriteGivesUnavailable) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "medvault-policy-XXXXXX");
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::string path = pattern + "/store.db";
+  {
+    auto store =
+        store::Store::Open("sqlite:" + path, {.busy_timeout = std::chrono::milliseconds(50)});
+    ASSERT_TRUE(store) << store.error().message();
+    ::medvault::testing::ManualClock clock;
+    auto log = audit::AuditLog::Open(**store, clock);
+    ASSERT_TRUE(log);
+    Decider decider(**log, clock);
+    const Principal clinician = PrincipalOf(Role::kClinician);
+    ASSERT_TRUE(decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view()));
+
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    auto refused = decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view());
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    // Once the store is back, so is the log.
+    EXPECT_TRUE(decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view()));
+  }
+  std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace medvault::policy
