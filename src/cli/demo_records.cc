@@ -299,6 +299,7 @@ DemoDirectory MakeDemoDirectory() {
     if (i == kNurse) directory.nurse_id = practitioner_id;
     if (i >= kFirstBiologist && i < kFirstBiologist + kBiologists) {
       directory.biologist_ids.push_back(practitioner_id);
+      directory.biologist_role_ids.push_back(role_id);
     }
   }
   return directory;
@@ -1059,7 +1060,7 @@ void RecordBuilder::AddLabVisit(Day day, std::size_t visit) {
              {"issued", Str(issued)},
              {"performer", Arr({Ref("Organization", directory_.lab_id)})},
              {"resultsInterpreter",
-              Arr({Ref("Practitioner", directory_.biologist_ids[visit % 2])})},
+              Arr({Ref("PractitionerRole", directory_.biologist_role_ids[visit % 2])})},
              {"result", Arr(results)}}));
   }
 }

@@ -59,6 +59,7 @@ struct DemoDirectory {
   std::string clinic_id;
   std::vector<std::string> general_practitioner_ids;  // the first is Dr Camille Martin
   std::vector<std::string> biologist_ids;
+  std::vector<std::string> biologist_role_ids;  // their PractitionerRole at the lab
   std::string nurse_id;
 };
 DemoDirectory MakeDemoDirectory();
