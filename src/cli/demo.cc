@@ -42,7 +42,7 @@ constexpr std::array kGivens = {
 
 std::vector<DemoPerson> NamedPatients() {
   return {
-      {"Dupont", "Hélène", 2, 1984, 12, 3, "76", 451},
+      {"Dupont", "Hélène", 2, 1984, 12, 3, "76", 451, true},
       {"Lefèvre", "Jérôme", 1, 1962, 4, 17, "69", 12},
       {"N'Diaye", "Aminata", 2, 1991, 9, 28, "93", 77},
       {"Ly", "Anh", 1, 1971, 7, 4, "13", 208},

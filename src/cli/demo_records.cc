@@ -813,6 +813,11 @@ void RecordBuilder::DrawBody() {
     body_.onset[d] = onset;
     if (!kDiseaseInfo[d].treatment.atc.empty()) body_.treatment[d] = onset + chr::days(21);
   }
+  if (person_.showcase) {
+    constexpr auto kThyroid = static_cast<std::size_t>(Disease::kHypothyroidism);
+    body_.onset[kThyroid] = start_ + chr::days(400);
+    body_.treatment[kThyroid] = body_.onset[kThyroid] + chr::days(21);
+  }
 }
 
 void RecordBuilder::AddPatient() {
@@ -888,9 +893,11 @@ void RecordBuilder::AddConditions() {
 }
 
 void RecordBuilder::AddAllergies() {
-  const std::size_t count = random_.Chance(0.25) ? (random_.Chance(0.2) ? 2 : 1) : 0;
+  std::size_t count = random_.Chance(0.25) ? (random_.Chance(0.2) ? 2 : 1) : 0;
+  if (person_.showcase) count = std::max<std::size_t>(count, 1);
   for (std::size_t i = 0; i < count; ++i) {
-    std::size_t which = random_.Below(kAllergies.size());
+    // The showcase patient is allergic to penicillin (which changes their antibiotic).
+    std::size_t which = person_.showcase && i == 0 ? 0 : random_.Below(kAllergies.size());
     if (std::find(allergies_.begin(), allergies_.end(), which) != allergies_.end()) continue;
     allergies_.push_back(which);
     const Allergy& allergy = kAllergies[which];

@@ -41,6 +41,9 @@ struct DemoPerson {
   int year = 1984, month = 12, day = 3;
   std::string department = "75";
   int serial = 1;
+  // The patient the demo shows first: always has a treated chronic condition and an allergy,
+  // so every kind of record appears in their file.
+  bool showcase = false;
 };
 
 // The NIR of a person (birth sex, year, month, department, then commune and order numbers

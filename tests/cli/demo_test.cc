@@ -373,7 +373,13 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
   EXPECT_EQ(types["PractitionerRole"], 8u);
   EXPECT_TRUE(patients.contains(summary->first_patient_id));
 
-  // The first patient is Hélène Dupont, Dr Martin's patient (the demo clinician).
+  // The first patient is Hélène Dupont, Dr Martin's patient (the demo clinician), whose file
+  // shows every kind of record.
+  std::set<std::string> first_types;
+  for (const DemoWritten& written : summary->written) {
+    if (written.patient_id == summary->first_patient_id) first_types.insert(written.resource_type);
+  }
+  EXPECT_EQ(first_types.size(), 9u);  // the nine patient compartment types the demo writes
   auto first = vault_.records->Get(access, "Patient", summary->first_patient_id);
   ASSERT_TRUE(first.has_value());
   json::value patient = json::parse(std::string_view(first->json.view()));
