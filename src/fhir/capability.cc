@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fhir/resource.h"
 #include "fhir/search.h"
 #include "fhir/search_params.h"
 
@@ -12,12 +13,6 @@ namespace medvault::fhir {
 namespace {
 
 namespace json = boost::json;
-
-// fhir::ServedResourceTypes() (resource.h) lists these; kept here until fhir-core lands.
-constexpr std::array<std::string_view, 14> kServedTypes = {
-    "AllergyIntolerance", "AuditEvent",        "Binary",       "CareTeam",          "Condition",
-    "DiagnosticReport",   "DocumentReference", "Encounter",    "MedicationRequest", "Observation",
-    "Organization",       "Patient",           "Practitioner", "PractitionerRole"};
 
 constexpr std::string_view kSecurityServiceSystem =
     "http://terminology.hl7.org/CodeSystem/restful-security-service";
@@ -115,7 +110,7 @@ json::object ResourceEntry(std::string_view type) {
 json::object CapabilityStatement(std::string_view base_url, std::string_view version,
                                  std::string_view release_date) {
   json::array resources;
-  for (std::string_view type : kServedTypes) resources.push_back(ResourceEntry(type));
+  for (std::string_view type : ServedResourceTypes()) resources.push_back(ResourceEntry(type));
   json::object security{
       {"service", json::array{json::object{
                       {"coding", json::array{json::object{{"system", kSecurityServiceSystem},

@@ -23,7 +23,10 @@ using search_internal::RuleOf;
 
 // Bounds on what one search may ask, so a request cannot make the parser or Matches work
 // without limit.
-constexpr std::size_t kMaxQueryBytes = 32 * 1024;
+// A parameter's value is at most kMaxValueBytes once decoded, and CanonicalQuery never writes
+// a longer value nor more parameters than it read, so every canonical query parses again.
+constexpr std::size_t kMaxQueryBytes = 512 * 1024;
+constexpr std::size_t kMaxValueBytes = 2048;
 constexpr std::size_t kMaxParameters = 64;
 constexpr std::size_t kMaxValuesPerParameter = 64;
 constexpr std::size_t kMaxElements = 64;
@@ -362,9 +365,12 @@ std::string_view PrefixName(DatePrefix prefix) {
 
 // --- Normalization shared with the blind index -------------------------------------------
 
-std::size_t CodePoints(std::string_view text) {
-  return static_cast<std::size_t>(std::ranges::count_if(
-      text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+// Letters and digits of a normalized name: its code points but the spaces, counted as the
+// blind index counts them (crypto/blind_index.cc).
+std::size_t LettersIn(std::string_view normalized) {
+  return static_cast<std::size_t>(std::ranges::count_if(normalized, [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80 && c != ' ';
+  }));
 }
 
 bool IsInsSystem(std::string_view system) {
@@ -706,7 +712,7 @@ FhirResult<SearchRequest> ParseSearch(std::string_view resource_type, std::strin
     return issues.Fail();
   }
   if (query.size() > kMaxQueryBytes) {
-    issues.Add("", "the search is too long: at most 32 KiB", IssueType::kTooLong);
+    issues.Add("", "the search is too long: at most 512 KiB", IssueType::kTooLong);
     return issues.Fail();
   }
   std::size_t parameters = 0;
@@ -732,6 +738,10 @@ FhirResult<SearchRequest> ParseSearch(std::string_view resource_type, std::strin
                                                   : FormDecode(piece.substr(equals + 1));
     if (!value || !IsValidUtf8(*value) || value->find('\0') != std::string::npos) {
       issues.Add(expression, "the value is not correctly percent-encoded UTF-8");
+      continue;
+    }
+    if (value->size() > kMaxValueBytes) {
+      issues.Add(expression, "the value is too long: at most 2048 bytes", IssueType::kTooLong);
       continue;
     }
     if (value->empty()) {
@@ -895,7 +905,7 @@ bool MatchString(const ParamRule& rule, const SearchCriterion& criterion, const 
   if (!folded_stored || !folded_query || folded_query->empty()) return false;
   // The blind index finds a 1- or 2-letter name only whole; a search within one patient
   // answers the same as one across patients.
-  if (!rule.param.blind_index_field.empty() && CodePoints(*folded_query) < kMinPrefixLetters) {
+  if (!rule.param.blind_index_field.empty() && LettersIn(*folded_query) < kMinPrefixLetters) {
     return *folded_stored == *folded_query;
   }
   return folded_stored->starts_with(*folded_query);
@@ -968,6 +978,17 @@ std::string ValueText(const SearchCriterion& criterion, const SearchValue& value
       return (value.prefix == DatePrefix::kEq ? std::string()
                                               : std::string(PrefixName(value.prefix))) +
              value.code;
+    case ParamType::kReference: {
+      // A parameter with one target type is written with the bare id, which reads back as
+      // the same Type/id.
+      const auto& targets = RuleOf(*criterion.param).targets;
+      std::string_view code = value.code;
+      if (targets.size() == 1 && code.starts_with(targets[0]) && code.size() > targets[0].size() &&
+          code[targets[0].size()] == '/') {
+        code.remove_prefix(targets[0].size() + 1);
+      }
+      return Escape(code);
+    }
     default:
       return Escape(value.code);
   }
@@ -1000,7 +1021,8 @@ std::string CanonicalQuery(const SearchRequest& request, std::string_view page) 
   }
   std::ranges::sort(pairs);
   if (request.sort_by_date) pairs.emplace_back("_sort", request.sort_descending ? "-date" : "date");
-  pairs.emplace_back("_count", std::to_string(request.count));
+  // The default count is left out: a canonical query never has more parameters than its source.
+  if (request.count != kDefaultCount) pairs.emplace_back("_count", std::to_string(request.count));
   for (const std::string& include : request.include) pairs.emplace_back("_include", include);
   if (request.summary_count) pairs.emplace_back("_summary", "count");
   if (!request.elements.empty()) {
@@ -1027,12 +1049,10 @@ json::object ApplyElements(const json::object& resource, std::span<const std::st
   for (const auto& member : resource) {
     std::string_view key = member.key();
     std::string_view base = key.starts_with('_') ? key.substr(1) : key;  // primitive extensions
-    bool wanted =
-        key == "resourceType" || key == "id" || key == "meta" ||
-        std::ranges::any_of(elements, [&](const std::string& element) {
-          return base == element || (base.size() > element.size() && base.starts_with(element) &&
-                                     base[element.size()] >= 'A' && base[element.size()] <= 'Z');
-        });
+    bool wanted = key == "resourceType" || key == "id" || key == "meta" ||
+                  std::ranges::any_of(elements, [&](const std::string& element) {
+                    return base == element || search_internal::IsChoiceOf(base, element);
+                  });
     if (wanted) subset.emplace(key, member.value());
   }
   json::object& meta = subset["meta"].emplace_object();

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstddef>
 
+#include "fhir/resource.h"
+
 namespace medvault::fhir::search_internal {
 namespace {
 
@@ -25,9 +27,8 @@ struct Entry {
 
 using enum ParamType;
 
-constexpr std::string_view kServedTargets =
-    "AllergyIntolerance Binary CareTeam Condition DiagnosticReport DocumentReference Encounter "
-    "MedicationRequest Observation Organization Patient Practitioner PractitionerRole";
+// `targets` of a reference that may name any served type.
+constexpr std::string_view kAnyServedType = "*";
 
 // The blind-index fields of records/indexed_fields.h.
 constexpr std::string_view kFamily = "patient.family.prefix";
@@ -206,7 +207,7 @@ constexpr std::array kEntries = {
   Entry{"AuditEvent", "action", kToken, "AuditEvent.action", {}, "The action (C, R, U, D, E).", {}, true},
   Entry{"AuditEvent", "type", kToken, "AuditEvent.type", {}, "The type of event (rest, user authentication)."},
   Entry{"AuditEvent", "entity", kReference, "AuditEvent.entity.what", {}, "A resource the event is about.",
-        kServedTargets},
+        kAnyServedType},
 };
 // clang-format on
 
@@ -283,7 +284,11 @@ std::vector<ParamRule> BuildRules() {
       rule.paths.push_back(CompilePath(Trim(rest.substr(0, bar))));
       rest.remove_prefix(bar == std::string_view::npos ? rest.size() : bar + 1);
     }
-    rule.targets = SplitWords(entry.targets);
+    if (entry.targets == kAnyServedType) {
+      rule.targets.assign(ServedResourceTypes().begin(), ServedResourceTypes().end());
+    } else {
+      rule.targets = SplitWords(entry.targets);
+    }
     rule.code_only = entry.code_only;
     rule.fold = entry.fold;
     rules.push_back(std::move(rule));
@@ -306,10 +311,66 @@ const std::vector<SearchParam>& Params() {
   return params;
 }
 
+// The datatypes a FHIR R4 choice element [x] can take, as they end its JSON name.
+constexpr std::array<std::string_view, 50> kChoiceTypes = {"Address",
+                                                           "Age",
+                                                           "Annotation",
+                                                           "Attachment",
+                                                           "Base64Binary",
+                                                           "Boolean",
+                                                           "Canonical",
+                                                           "Code",
+                                                           "CodeableConcept",
+                                                           "Coding",
+                                                           "ContactDetail",
+                                                           "ContactPoint",
+                                                           "Contributor",
+                                                           "Count",
+                                                           "DataRequirement",
+                                                           "Date",
+                                                           "DateTime",
+                                                           "Decimal",
+                                                           "Distance",
+                                                           "Dosage",
+                                                           "Duration",
+                                                           "Expression",
+                                                           "HumanName",
+                                                           "Id",
+                                                           "Identifier",
+                                                           "Instant",
+                                                           "Integer",
+                                                           "Markdown",
+                                                           "Meta",
+                                                           "Money",
+                                                           "Oid",
+                                                           "ParameterDefinition",
+                                                           "Period",
+                                                           "PositiveInt",
+                                                           "Quantity",
+                                                           "Range",
+                                                           "Ratio",
+                                                           "Reference",
+                                                           "RelatedArtifact",
+                                                           "SampledData",
+                                                           "Signature",
+                                                           "String",
+                                                           "Time",
+                                                           "Timing",
+                                                           "TriggerDefinition",
+                                                           "UnsignedInt",
+                                                           "Uri",
+                                                           "Url",
+                                                           "UsageContext",
+                                                           "Uuid"};
+
+}  // namespace
+
 bool IsChoiceOf(std::string_view key, std::string_view base) {
   return key.size() > base.size() && key.starts_with(base) &&
-         std::isupper(static_cast<unsigned char>(key[base.size()]));
+         std::ranges::find(kChoiceTypes, key.substr(base.size())) != kChoiceTypes.end();
 }
+
+namespace {
 
 void PushFlat(const json::value& value, std::vector<const json::value*>& out) {
   if (value.is_array()) {
@@ -390,10 +451,7 @@ bool HasClinicalDate(std::string_view resource_type) {
 }
 
 bool IsCompartmentType(std::string_view resource_type) {
-  static constexpr std::array<std::string_view, 10> kTypes = {
-      "AllergyIntolerance", "Binary",    "CareTeam",          "Condition",   "DiagnosticReport",
-      "DocumentReference",  "Encounter", "MedicationRequest", "Observation", "Patient"};
-  return std::ranges::find(kTypes, resource_type) != kTypes.end();
+  return IsPatientCompartmentType(resource_type) && resource_type != "AuditEvent";
 }
 
 std::vector<std::string_view> IncludesOf(std::string_view resource_type) {

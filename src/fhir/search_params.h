@@ -59,9 +59,13 @@ const ParamRule& RuleOf(const SearchParam& param);
 std::vector<const boost::json::value*> EvaluatePaths(const std::vector<Path>& paths,
                                                      const boost::json::object& resource);
 
+// Whether `key` is the JSON name of choice element `base`[x] ("valueQuantity" of "value").
+bool IsChoiceOf(std::string_view key, std::string_view base);
+
 // Types that have a clinical date (fhir::ClinicalDateOf), for _sort=date.
 bool HasClinicalDate(std::string_view resource_type);
-// Types whose resources belong to a patient (fhir::IsPatientCompartmentType).
+// Types whose searches must name a patient or a blind-indexed parameter:
+// fhir::IsPatientCompartmentType but AuditEvent, whose searches the records layer runs.
 bool IsCompartmentType(std::string_view resource_type);
 // The _include values allowed on a type.
 std::vector<std::string_view> IncludesOf(std::string_view resource_type);

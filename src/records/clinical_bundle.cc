@@ -326,7 +326,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
           }
           if (found->matches.size() == 1) {
             if (auto recorded = RecordReturned(context, principal, url->type, found->matches,
-                                               found->match_patients);
+                                               PatientsOf(*found, 0, found->matches.size()));
                 !recorded) {
               return std::unexpected(recorded.error());
             }

@@ -161,10 +161,12 @@ void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
 // patients they belong to; `included` only when the request asks for _include.
 struct SearchResult {
   std::vector<StoredResource> matches;
-  std::vector<std::string> match_patients;  // parallel to matches
+  std::vector<std::vector<std::string>> match_patients;  // parallel to matches
   std::vector<StoredResource> included;
   std::vector<std::string> included_patients;
 };
+// The patients of matches [begin, end), each once.
+std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin, std::size_t end);
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
                                          const fhir::SearchRequest& request);
 

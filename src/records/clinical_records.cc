@@ -371,8 +371,8 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
     auto found = RunSearch(context, principal, *request);
     if (!found) return std::unexpected(found.error());
     if (found->matches.size() == 1) {
-      if (auto recorded =
-              RecordReturned(context, principal, type, found->matches, found->match_patients);
+      if (auto recorded = RecordReturned(context, principal, type, found->matches,
+                                         PatientsOf(*found, 0, found->matches.size()));
           !recorded) {
         return std::unexpected(recorded.error());
       }

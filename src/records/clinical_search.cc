@@ -10,10 +10,7 @@
 
 #include "core/base64.h"
 #include "fhir/resource.h"
-#if __has_include("records/audit_events.h")
 #include "records/audit_events.h"
-#define MEDVAULT_AUDIT_EVENTS 1
-#endif
 #include "records/clinical_internal.h"
 #include "records/clinical_records.h"
 
@@ -95,7 +92,7 @@ struct Collector {
     if (!stored) return std::unexpected(stored.error());
     if (!fhir::Matches(request, *stored->resource)) return {};
     result.matches.push_back(std::move(*stored));
-    result.match_patients.push_back(row.version.patient_id);
+    result.match_patients.push_back({row.version.patient_id});
     return {};
   }
 };
@@ -171,20 +168,72 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
   return {};
 }
 
-#ifdef MEDVAULT_AUDIT_EVENTS
+// What a principal is shown of an audit entry. A patient sees the events of their own record,
+// but not who else a search returned: an entry that also names other patients keeps only the
+// patient's own entity.
+std::optional<boost::json::object> AuditEventFor(const policy::Principal& principal,
+                                                 const audit::Entry& entry) {
+  boost::json::object event = AuditEventOf(entry);
+  if (principal.role == audit::Role::kPatient) {
+    const auto& patients = entry.patient_ids;
+    if (std::find(patients.begin(), patients.end(), principal.patient_id) == patients.end()) {
+      return std::nullopt;
+    }
+    if (patients.size() > 1) {
+      const std::string own = "Patient/" + principal.patient_id;
+      boost::json::array kept;
+      if (auto* entities = event.if_contains("entity"); entities && entities->is_array()) {
+        for (const boost::json::value& entity : entities->as_array()) {
+          const auto* what = entity.is_object() ? entity.as_object().if_contains("what") : nullptr;
+          const auto* reference =
+              what && what->is_object() ? what->as_object().if_contains("reference") : nullptr;
+          if (reference && reference->is_string() && reference->as_string() == own) {
+            kept.push_back(entity);
+          }
+        }
+      }
+      event["entity"] = std::move(kept);
+    }
+  }
+  boost::json::value& meta = event["meta"];
+  if (!meta.is_object()) meta = boost::json::object();
+  meta.as_object()["versionId"] = "1";
+  meta.as_object()["lastUpdated"] = FormatInstant(entry.time);
+  return event;
+}
+
+// The id an agent= value names: "Practitioner/clin-1" or "clin-1" (an account id).
+std::string AgentOf(const fhir::SearchValue& value) {
+  const auto slash = value.code.rfind('/');
+  return slash == std::string::npos ? value.code : value.code.substr(slash + 1);
+}
+
+constexpr std::size_t kMaxAuditEvents = 1000;
+
 // The AuditEvent search: the log's entries as AuditEvents. Patients see their own record's.
 fhir::FhirStatus SearchAuditEvents(const Context& context, const policy::Principal& principal,
                                    const fhir::SearchRequest& request, SearchResult& result) {
   AuditEventQuery query;
   query.patient_id = request.patient_id;
-  if (principal.role == audit::Role::kPatient) query.patient_id = principal.patient_id;
-  for (const fhir::SearchCriterion& criterion : request.criteria) {
-    if (criterion.param->name == "agent" && criterion.any_of.size() == 1) {
-      std::string agent = criterion.any_of.front().code;
-      if (agent.empty()) agent = criterion.any_of.front().system;
-      query.account = agent;
+  query.limit = kMaxAuditEvents + 1;
+  if (principal.role == audit::Role::kPatient) {
+    if (request.patient_id && *request.patient_id != principal.patient_id) {
+      return fhir::Refuse(fhir::Failure::kForbidden, IssueType::kForbidden, "patient",
+                          "a patient may see only the audit events of their own record");
     }
+    query.patient_id = principal.patient_id;
   }
+  // The log answers patient and agent itself; Matches checks the other criteria on each event.
+  fhir::SearchRequest rest = request;
+  rest.patient_id.reset();
+  std::erase_if(rest.criteria, [&](const fhir::SearchCriterion& criterion) {
+    const std::string_view name = criterion.param->name;
+    if (name == "agent" && criterion.any_of.size() == 1 && criterion.modifier.empty()) {
+      query.account = AgentOf(criterion.any_of.front());
+      return true;
+    }
+    return name == "patient";
+  });
   std::vector<std::string> patients;
   if (query.patient_id) patients.push_back(*query.patient_id);
   auto access = Authorize(context, principal, policy::Operation::kSearch, "AuditEvent", {},
@@ -192,31 +241,22 @@ fhir::FhirStatus SearchAuditEvents(const Context& context, const policy::Princip
   if (!access) return std::unexpected(access.error());
   auto entries = FindAuditEvents(context.log, query);
   if (!entries) return Failed(entries.error());
+  if (entries->size() > kMaxAuditEvents) return TooCostly();
   for (const audit::Entry& entry : *entries) {
-    boost::json::object event = AuditEventOf(entry);
-    if (!fhir::Matches(request, event)) continue;
-    StoredResource stored{.resource_type = "AuditEvent",
-                          .id = std::to_string(entry.index),
-                          .version = 1,
-                          .last_updated = entry.time,
-                          .resource = std::move(event)};
-    boost::json::value& meta = (*stored.resource)["meta"];
-    if (!meta.is_object()) meta = boost::json::object();
-    meta.as_object()["versionId"] = "1";
-    meta.as_object()["lastUpdated"] = FormatInstant(entry.time);
+    auto event = AuditEventFor(principal, entry);
+    if (!event || !fhir::Matches(rest, *event)) continue;
+    StoredResource stored =
+        MakeStored("AuditEvent", std::to_string(entry.index), 1, entry.time, false);
+    stored.resource = std::move(*event);
     result.matches.push_back(std::move(stored));
-    result.match_patients.push_back(query.patient_id.value_or(""));
+    if (principal.role == audit::Role::kPatient) {
+      result.match_patients.push_back({principal.patient_id});
+    } else {
+      result.match_patients.push_back(entry.patient_ids);
+    }
   }
   return {};
 }
-
-#else
-fhir::FhirStatus SearchAuditEvents(const Context&, const policy::Principal&,
-                                   const fhir::SearchRequest&, SearchResult&) {
-  return fhir::Refuse(Failure::kInvalid, IssueType::kNotSupported, "",
-                      "AuditEvent is not served by this build yet");
-}
-#endif
 
 void SortByDate(const fhir::SearchRequest& request, SearchResult& result) {
   std::vector<std::size_t> order(result.matches.size());
@@ -314,7 +354,6 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
 
 }  // namespace
 
-#ifdef MEDVAULT_AUDIT_EVENTS
 fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,
                                                 const policy::Principal& principal,
                                                 std::string_view id) {
@@ -324,34 +363,41 @@ fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,
   }
   std::uint64_t index = 0;
   if (!ParseInteger(id, index)) return NotFound("AuditEvent");
-  audit::Search search{.by = audit::Search::By::kTime, .limit = 1};
+  audit::Search search;
+  search.by = audit::Search::By::kTime;
+  search.limit = 1;
   if (index > 0) search.after_index = index - 1;
   auto found = context.log.Find(search);
   if (!found) return Failed(found.error());
   if (found->empty() || found->front().index != index) return NotFound("AuditEvent");
   const audit::Entry& entry = found->front();
   const std::string ids[] = {std::string(id)};
-  auto access = Authorize(context, principal, policy::Operation::kRead, "AuditEvent", ids,
-                          entry.patient_ids, Denial::kNotFound);
+  // A patient asks about their own record: the entry must name them, and they are told only
+  // about themselves.
+  std::vector<std::string> patients = entry.patient_ids;
+  if (principal.role == audit::Role::kPatient) {
+    const bool theirs =
+        std::find(patients.begin(), patients.end(), principal.patient_id) != patients.end();
+    patients = theirs ? std::vector<std::string>{principal.patient_id} : std::vector<std::string>{};
+  }
+  auto access = Authorize(context, principal, policy::Operation::kRead, "AuditEvent", ids, patients,
+                          Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
-  StoredResource stored{.resource_type = "AuditEvent",
-                        .id = std::string(id),
-                        .version = 1,
-                        .last_updated = entry.time,
-                        .resource = AuditEventOf(entry)};
-  boost::json::value& meta = (*stored.resource)["meta"];
-  if (!meta.is_object()) meta = boost::json::object();
-  meta.as_object()["versionId"] = "1";
-  meta.as_object()["lastUpdated"] = FormatInstant(entry.time);
+  auto event = AuditEventFor(principal, entry);
+  if (!event) return NotFound("AuditEvent");
+  StoredResource stored = MakeStored("AuditEvent", std::string(id), 1, entry.time, false);
+  stored.resource = std::move(*event);
   return stored;
 }
 
-#else
-fhir::FhirResult<StoredResource> ReadAuditEvent(const Context&, const policy::Principal&,
-                                                std::string_view) {
-  return NotFound("AuditEvent");
+std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin,
+                                    std::size_t end) {
+  std::vector<std::string> patients;
+  for (std::size_t i = begin; i < end && i < result.match_patients.size(); ++i) {
+    for (const std::string& patient : result.match_patients[i]) AddDistinct(patients, patient);
+  }
+  return patients;
 }
-#endif
 
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
                                          const fhir::SearchRequest& request) {
@@ -436,7 +482,8 @@ fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& pr
   std::vector<std::string> patients;
   for (std::size_t i = begin; i < end; ++i) {
     page.matches.push_back(std::move(result->matches[i]));
-    patients.push_back(result->match_patients[i]);
+    patients.insert(patients.end(), result->match_patients[i].begin(),
+                    result->match_patients[i].end());
   }
   internal::SearchResult included;
   if (!request.include.empty()) {
@@ -460,8 +507,9 @@ fhir::FhirResult<std::int64_t> ClinicalRecords::Count(const policy::Principal& p
   const Context context{sealed_, store_, log_, decider_, clock_, options_};
   auto result = internal::RunSearch(context, principal, request);
   if (!result) return std::unexpected(result.error());
-  if (auto recorded = internal::RecordReturned(context, principal, request.resource_type,
-                                               result->matches, result->match_patients);
+  if (auto recorded =
+          internal::RecordReturned(context, principal, request.resource_type, result->matches,
+                                   internal::PatientsOf(*result, 0, result->matches.size()));
       !recorded) {
     return std::unexpected(recorded.error());
   }

@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
 #include <set>
 #include <string>
+
+#include "fhir/search_params.h"
 
 namespace medvault::fhir {
 namespace {
@@ -360,7 +363,11 @@ TEST(ParseSearch, LimitsOnSize) {
   std::string wide = "_id=p1&gender=female";
   for (int i = 0; i < 70; ++i) wide += ",female";
   EXPECT_EQ(Refused("Patient", wide).code, IssueType::kTooLong);
-  EXPECT_EQ(Refused("Patient", std::string(40'000, 'a')).code, IssueType::kTooLong);
+  EXPECT_EQ(Refused("Patient", std::string(600'000, 'a')).code, IssueType::kTooLong);
+  Issue long_value = Refused("Patient", "family=" + std::string(2049, 'a'));
+  EXPECT_EQ(long_value.expression, "family");
+  EXPECT_EQ(long_value.code, IssueType::kTooLong);
+  EXPECT_TRUE(ParseSearch("Organization", "identifier=" + std::string(2048, 'a')));
 }
 
 // --- Blind-index lookups -------------------------------------------------------------------
@@ -423,6 +430,12 @@ TEST(Matches, ShortNamesMatchWholeAsTheBlindIndexDoes) {
     "name": [{"family": "Lyon"}]})");
   EXPECT_FALSE(Match("Patient", "family=ly", lyon));
   EXPECT_TRUE(Match("Patient", "family=lyo", lyon));
+  // Spaces do not count as letters: "l y" is a 2-letter name, matched whole.
+  const json::object spaced = Json(R"({"resourceType": "Patient", "id": "p4",
+    "name": [{"family": "L Y"}, {"family": "L Yves"}]})");
+  EXPECT_TRUE(Match("Patient", "family=l-y", spaced));
+  EXPECT_FALSE(Match("Patient", "family=l-y", Json(R"({"resourceType": "Patient", "id": "p5",
+    "name": [{"family": "L Yves"}]})")));
   // Not blind-indexed: a plain prefix.
   const json::object practitioner = Json(R"({"resourceType": "Practitioner", "id": "d1",
     "name": [{"family": "Lyon", "given": ["Paul"]}]})");
@@ -570,6 +583,89 @@ TEST(Matches, OtherTypes) {
   EXPECT_FALSE(Match("Organization", "name=sante", organization));
 }
 
+TEST(Matches, ChoiceElementsAreReadByTheirDatatypeOnly) {
+  // Encounter.classHistory is not class[x], MedicationRequest.statusReason not status[x].
+  const json::object encounter = Json(R"({"resourceType": "Encounter", "id": "e2",
+    "subject": {"reference": "Patient/p1"}, "status": "finished",
+    "classHistory": [{"class": {"code": "IMP"}, "period": {"start": "2024"}}]})");
+  EXPECT_FALSE(Match("Encounter", "patient=p1&class=IMP", encounter));
+  const json::object observation = Json(R"({"resourceType": "Observation", "id": "o3",
+    "subject": {"reference": "Patient/p1"}, "effectivePeriod": {"start": "2024-01-01", "end": "2024-01-02"}})");
+  EXPECT_TRUE(Match("Observation", "patient=p1&date=2024-01", observation));
+}
+
+// Guards the table: every parameter's expression selects an element of a resource that has
+// them all, so no expression is misspelt.
+TEST(Matches, EveryExpressionSelectsItsElement) {
+  const std::map<std::string, json::object> samples = {
+      {"Patient", Patient()},
+      {"Observation", Glucose()},
+      {"DiagnosticReport", Json(R"({"resourceType": "DiagnosticReport", "id": "r1",
+        "meta": {"lastUpdated": "2024-03-05T12:00:00Z"}, "status": "final",
+        "subject": {"reference": "Patient/p1"}, "code": {"coding": [{"code": "x"}]},
+        "category": [{"coding": [{"code": "LAB"}]}], "effectivePeriod": {"start": "2024-03-05"},
+        "basedOn": [{"reference": "MedicationRequest/m1"}], "identifier": [{"value": "A-1"}],
+        "result": [{"reference": "Observation/o1"}], "issued": "2024-03-05T12:00:00Z"})")},
+      {"Encounter",
+       Json(
+           R"({"resourceType": "Encounter", "id": "e1", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"},
+        "status": "finished", "subject": {"reference": "Patient/p1"}, "class": {"code": "AMB"},
+        "type": [{"coding": [{"code": "x"}]}], "period": {"start": "2024-01-01"}})")},
+      {"Condition",
+       Json(
+           R"({"resourceType": "Condition", "id": "c1", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"},
+        "subject": {"reference": "Patient/p1"}, "code": {"coding": [{"code": "x"}]},
+        "clinicalStatus": {"coding": [{"code": "active"}]}, "category": [{"coding": [{"code": "y"}]}],
+        "onsetDateTime": "2020", "recordedDate": "2020-02-02"})")},
+      {"AllergyIntolerance", Json(R"({"resourceType": "AllergyIntolerance", "id": "a1",
+        "meta": {"lastUpdated": "2024-01-01T00:00:00Z"}, "patient": {"reference": "Patient/p1"},
+        "code": {"coding": [{"code": "x"}]}, "clinicalStatus": {"coding": [{"code": "active"}]},
+        "criticality": "low", "recordedDate": "2020"})")},
+      {"MedicationRequest", Json(R"({"resourceType": "MedicationRequest", "id": "m1",
+        "meta": {"lastUpdated": "2024-01-01T00:00:00Z"}, "subject": {"reference": "Patient/p1"},
+        "status": "active", "intent": "order", "authoredOn": "2024",
+        "medicationCodeableConcept": {"coding": [{"code": "x"}]}})")},
+      {"DocumentReference", Json(R"({"resourceType": "DocumentReference", "id": "d1",
+        "meta": {"lastUpdated": "2024-01-01T00:00:00Z"}, "subject": {"reference": "Patient/p1"},
+        "type": {"coding": [{"code": "x"}]}, "category": [{"coding": [{"code": "y"}]}],
+        "date": "2024-01-01T00:00:00Z", "status": "current"})")},
+      {"CareTeam",
+       Json(
+           R"({"resourceType": "CareTeam", "id": "t1", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"},
+        "subject": {"reference": "Patient/p1"}, "status": "active",
+        "participant": [{"member": {"reference": "Practitioner/d1"}}]})")},
+      {"Practitioner",
+       Json(
+           R"({"resourceType": "Practitioner", "id": "d1", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"},
+        "identifier": [{"value": "10001"}], "name": [{"family": "Martin", "given": ["Paul"]}]})")},
+      {"PractitionerRole", Json(R"({"resourceType": "PractitionerRole", "id": "r1",
+        "meta": {"lastUpdated": "2024-01-01T00:00:00Z"}, "practitioner": {"reference": "Practitioner/d1"},
+        "organization": {"reference": "Organization/o1"}, "code": [{"coding": [{"code": "doctor"}]}]})")},
+      {"Organization",
+       Json(
+           R"({"resourceType": "Organization", "id": "o1", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"},
+        "identifier": [{"value": "1"}], "name": "Lab", "type": [{"coding": [{"code": "prov"}]}]})")},
+      {"AuditEvent",
+       Json(
+           R"({"resourceType": "AuditEvent", "id": "ae1", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"},
+        "type": {"code": "rest"}, "action": "R", "recorded": "2024-01-01T00:00:00Z",
+        "agent": [{"who": {"reference": "Practitioner/d1"}}],
+        "entity": [{"what": {"reference": "Patient/p1"}}, {"what": {"reference": "Observation/o1"}}]})")},
+  };
+  for (const auto& rule : search_internal::Rules()) {
+    auto sample = samples.find(std::string(rule.param.resource_type));
+    ASSERT_NE(sample, samples.end()) << rule.param.resource_type;
+    EXPECT_FALSE(search_internal::EvaluatePaths(rule.paths, sample->second).empty())
+        << rule.param.resource_type << "." << rule.param.name;
+  }
+  // where(resolve() is Patient) keeps only the Patient references.
+  const auto& audit_patient = *std::ranges::find_if(search_internal::Rules(), [](const auto& rule) {
+    return rule.param.resource_type == "AuditEvent" && rule.param.name == "patient";
+  });
+  EXPECT_EQ(search_internal::EvaluatePaths(audit_patient.paths, samples.at("AuditEvent")).size(),
+            1u);
+}
+
 // --- CanonicalQuery --------------------------------------------------------------------------
 
 TEST(CanonicalQuery, RoundTripsAndSortsCriteria) {
@@ -580,7 +676,7 @@ TEST(CanonicalQuery, RoundTripsAndSortsCriteria) {
   std::string canonical = CanonicalQuery(request, "");
   EXPECT_EQ(canonical,
             "code=http://loinc.org%7C2345-7%2Ca%5C%2Cb&date=ge2024-03-05T10:00:00%2B01:00"
-            "&patient=Patient/p1&status=final&_sort=-date&_count=5&_include=Observation:subject"
+            "&patient=p1&status=final&_sort=-date&_count=5&_include=Observation:subject"
             "&_elements=code");
   auto again = Parse("Observation", canonical);
   EXPECT_EQ(CanonicalQuery(again, ""), canonical);
@@ -594,7 +690,7 @@ TEST(CanonicalQuery, RoundTripsAndSortsCriteria) {
 TEST(CanonicalQuery, StringsKeepTheirSpelling) {
   auto request = Parse("Patient", "family=Lef%C3%A8vre+D&given:exact=H%C3%A9l%C3%A8ne");
   std::string canonical = CanonicalQuery(request, "");
-  EXPECT_EQ(canonical, "family=Lef%C3%A8vre%20D&given:exact=H%C3%A9l%C3%A8ne&_count=20");
+  EXPECT_EQ(canonical, "family=Lef%C3%A8vre%20D&given:exact=H%C3%A9l%C3%A8ne");
   EXPECT_EQ(CanonicalQuery(Parse("Patient", canonical), ""), canonical);
 }
 
@@ -626,6 +722,13 @@ TEST(ApplyElements, KeepsNamedElementsAndTagsSubsetted) {
   EXPECT_TRUE(bare.contains("_birthDate"));
   EXPECT_FALSE(bare.contains("gender"));
   EXPECT_TRUE(bare.at("meta").as_object().contains("tag"));
+  // A choice element is named by its base; an element that merely starts alike is not.
+  json::object request = ApplyElements(Json(R"({"resourceType": "MedicationRequest", "id": "m",
+    "status": "active", "statusReason": {"text": "x"}, "medicationCodeableConcept": {"text": "y"}})"),
+                                       std::vector<std::string>{"status", "medication"});
+  EXPECT_TRUE(request.contains("status"));
+  EXPECT_TRUE(request.contains("medicationCodeableConcept"));
+  EXPECT_FALSE(request.contains("statusReason"));
 }
 
 }  // namespace

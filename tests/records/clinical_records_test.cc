@@ -466,6 +466,175 @@ TEST_P(ClinicalRecordsTest, TypeHistoryNeedsAPatientAndPages) {
   EXPECT_TRUE(second->next_page.empty());
 }
 
+TEST_P(ClinicalRecordsTest, DirectorySearchNeedsNoPatient) {
+  const std::string durand =
+      Create(R"({"resourceType":"Practitioner","name":[{"family":"Durand","given":["Claire"]}]})");
+  Create(R"({"resourceType":"Practitioner","name":[{"family":"Moreau","given":["Paul"]}]})");
+  auto found = records_->Search(clinician_, Query("Practitioner", "family=dur"));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  ASSERT_EQ(found->matches.size(), 1u);
+  EXPECT_EQ(found->matches[0].id, durand);
+  // A patient may look up the directory.
+  const std::string patient = NewPatient("Dupont");
+  auto as_patient =
+      records_->Search(PatientPrincipal(patient), Query("Practitioner", "family=dur"));
+  ASSERT_TRUE(as_patient) << as_patient.error().issues.front().diagnostics;
+  EXPECT_EQ(as_patient->matches.size(), 1u);
+  auto all = records_->Count(clinician_, Query("Practitioner", ""));
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, 2);
+}
+
+TEST_P(ClinicalRecordsTest, PatientFindsTheirOwnPatientResourceById) {
+  const std::string patient = NewPatient("Dupont");
+  auto found = records_->Search(PatientPrincipal(patient), Query("Patient", "_id=" + patient));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  ASSERT_EQ(found->matches.size(), 1u);
+  EXPECT_EQ(found->matches[0].id, patient);
+}
+
+TEST_P(ClinicalRecordsTest, CompartmentScanBeyondTheLimitIsTooCostly) {
+  const std::string patient = NewPatient("Dupont");
+  for (int i = 0; i < 4; ++i) NewObservation(patient);
+  ClinicalRecords narrow(*sealed_, *store_, *log_, *decider_, clock_,
+                         ClinicalRecords::Options{.max_compartment_scan = 3});
+  auto refused = narrow.Search(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().failure, Failure::kInvalid);
+  EXPECT_EQ(refused.error().issues.front().code, fhir::IssueType::kTooCostly);
+  EXPECT_TRUE(records_->Search(clinician_, Query("Observation", "patient=" + patient)));
+}
+
+TEST_P(ClinicalRecordsTest, TypeLevelRefusalsAreForbiddenAndAudited) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  auto lab_delete = records_->Delete(lab_, "Observation", id);
+  ASSERT_FALSE(lab_delete);
+  EXPECT_EQ(lab_delete.error().failure, Failure::kForbidden);
+  EXPECT_TRUE(
+      Logged(EntriesOf("lab-1"), audit::Action::kDelete, audit::Outcome::kDenied, "Observation"));
+  policy::Principal admin;
+  admin.account_id = "admin-1";
+  admin.role = audit::Role::kAdministrator;
+  admin.client = "portal";
+  auto admin_read = records_->Read(admin, "Observation", id);
+  ASSERT_FALSE(admin_read);
+  EXPECT_EQ(admin_read.error().failure, Failure::kForbidden);
+  // The same answer for an id that does not exist: the refusal says nothing about the record.
+  auto admin_missing = records_->Read(admin, "Observation", "0b0e5c0e-7777-4777-8777-777777777777");
+  ASSERT_FALSE(admin_missing);
+  EXPECT_EQ(admin_missing.error().issues.front().diagnostics,
+            admin_read.error().issues.front().diagnostics);
+  EXPECT_TRUE(
+      Logged(EntriesOf("admin-1"), audit::Action::kRead, audit::Outcome::kDenied, "Observation"));
+}
+
+TEST_P(ClinicalRecordsTest, VReadOfADeletionIsGone) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  ASSERT_TRUE(records_->Delete(clinician_, "Observation", id));
+  auto marker = records_->VRead(clinician_, "Observation", id, 2);
+  ASSERT_FALSE(marker);
+  EXPECT_EQ(marker.error().failure, Failure::kGone);
+  EXPECT_TRUE(records_->VRead(clinician_, "Observation", id, 1));
+  auto history = records_->History(clinician_, "Observation", id);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->versions.size(), 2u);
+  EXPECT_TRUE(history->versions[0].deleted);
+  EXPECT_FALSE(history->versions[0].resource);
+}
+
+// --- AuditEvent ---
+
+policy::Principal Auditor() {
+  policy::Principal auditor;
+  auditor.account_id = "audit-1";
+  auditor.role = audit::Role::kAuditor;
+  auditor.client = "portal";
+  auditor.source_address = "192.0.2.20";
+  return auditor;
+}
+
+TEST_P(ClinicalRecordsTest, AuditorSearchesAPatientsAccessHistory) {
+  const std::string alice = NewPatient("Martin", "Alice");
+  const std::string bob = NewPatient("Bernard", "Bob");
+  const std::string observation = NewObservation(alice);
+  NewObservation(bob);
+  ASSERT_TRUE(records_->Read(clinician_, "Observation", observation));
+
+  auto events =
+      records_->Search(Auditor(), Query("AuditEvent", "patient=" + alice + "&_count=100"));
+  ASSERT_TRUE(events) << events.error().issues.front().diagnostics;
+  ASSERT_FALSE(events->matches.empty());
+  bool read_found = false;
+  for (const StoredResource& event : events->matches) {
+    const auto issues = fhir::Validate(*event.resource, {});
+    EXPECT_TRUE(issues.empty()) << issues.front().expression << ": " << issues.front().diagnostics;
+    const std::string text = boost::json::serialize(*event.resource);
+    EXPECT_NE(text.find("Patient/" + alice), std::string::npos);
+    EXPECT_EQ(text.find("Patient/" + bob), std::string::npos);
+    if (text.find("Observation/" + observation) != std::string::npos &&
+        text.find("\"read\"") != std::string::npos) {
+      read_found = true;
+    }
+  }
+  EXPECT_TRUE(read_found);
+
+  // By agent: only the clinician's entries.
+  auto by_agent =
+      records_->Search(Auditor(), Query("AuditEvent", "patient=" + alice + "&agent=clin-1"));
+  ASSERT_TRUE(by_agent) << by_agent.error().issues.front().diagnostics;
+  ASSERT_FALSE(by_agent->matches.empty());
+  for (const StoredResource& event : by_agent->matches) {
+    EXPECT_NE(boost::json::serialize(*event.resource).find("clin-1"), std::string::npos);
+  }
+
+  // One event read by its id, as the auditor.
+  auto one = records_->Read(Auditor(), "AuditEvent", events->matches.front().id);
+  ASSERT_TRUE(one) << one.error().issues.front().diagnostics;
+  EXPECT_EQ(one->id, events->matches.front().id);
+
+  // The clinician may not read the audit log.
+  auto refused = records_->Search(clinician_, Query("AuditEvent", "patient=" + alice));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().failure, Failure::kForbidden);
+}
+
+TEST_P(ClinicalRecordsTest, PatientSeesOnlyTheAuditEventsOfTheirOwnRecord) {
+  const std::string alice = NewPatient("Martin", "Alice");
+  const std::string bob = NewPatient("Bernard", "Bob");
+  NewObservation(alice);
+  NewObservation(bob);
+  // A search that returns both patients: Alice must not learn Bob was in it.
+  ASSERT_TRUE(records_->Search(clinician_, Query("Patient", "family=martin,bernard")));
+  const policy::Principal alice_login = PatientPrincipal(alice, "acc-alice");
+  auto own = records_->Search(alice_login, Query("AuditEvent", "_count=100"));
+  ASSERT_TRUE(own) << own.error().issues.front().diagnostics;
+  ASSERT_FALSE(own->matches.empty());
+  for (const StoredResource& event : own->matches) {
+    const std::string text = boost::json::serialize(*event.resource);
+    EXPECT_NE(text.find("Patient/" + alice), std::string::npos);
+    EXPECT_EQ(text.find(bob), std::string::npos);
+  }
+  auto others = records_->Search(alice_login, Query("AuditEvent", "patient=" + bob));
+  ASSERT_FALSE(others);
+  EXPECT_EQ(others.error().failure, Failure::kForbidden);
+
+  // Bob's events by id: not found for Alice.
+  auto bobs = records_->Search(Auditor(), Query("AuditEvent", "patient=" + bob));
+  ASSERT_TRUE(bobs);
+  std::string only_bob;
+  for (const StoredResource& event : bobs->matches) {
+    if (boost::json::serialize(*event.resource).find(alice) == std::string::npos) {
+      only_bob = event.id;
+    }
+  }
+  ASSERT_FALSE(only_bob.empty());
+  auto hidden = records_->Read(alice_login, "AuditEvent", only_bob);
+  ASSERT_FALSE(hidden);
+  EXPECT_EQ(hidden.error().failure, Failure::kNotFound);
+}
+
 // --- Batch and transaction ---
 
 fhir::IncomingEntry Post(std::string full_url, boost::json::object resource) {
