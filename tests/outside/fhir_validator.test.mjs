@@ -230,7 +230,8 @@ test("the auditor's AuditEvents of the patient are valid", async () => {
   check(read.json, 'read AuditEvent');
 });
 
-test('every type the server returns was validated', () => {
+test('every type the server returns was validated', (t) => {
+  t.diagnostic(`validated: ${JSON.stringify(Object.fromEntries([...checked].sort()))}`);
   for (const type of [...compartmentTypes, 'AuditEvent', 'Bundle', 'CapabilityStatement', 'OperationOutcome', 'Organization', 'Patient',
     'Practitioner', 'PractitionerRole']) {
     assert.ok(checked.get(type) > 0, `${type} validated`);
