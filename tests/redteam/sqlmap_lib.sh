@@ -35,6 +35,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 for tool in sqlmap node curl; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/lib.sh TEST_PACKAGES)"
