@@ -1,11 +1,11 @@
 #include "api/fhir_api.h"
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <atomic>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -130,8 +130,7 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
 
   // The caller of a request: a session cookie (with X-CSRF-Token on state-changing requests)
   // or a bearer token of an API client.
-  FhirResult<policy::Principal> Authenticate(const Request& request,
-                                             const RequestContext& context);
+  FhirResult<policy::Principal> Authenticate(const Request& request, const RequestContext& context);
   Result<std::string> OrganizationOf(const std::string& client_id);
 
   std::string base() const { return options_.base_url ? *options_.base_url : std::string(); }
@@ -167,27 +166,25 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
 };
 
 http::AsyncHandler FhirRoutes::OnWorker(Work work) {
-  return [this, self = shared_from_this(), work](const Request& request,
-                                                 const RequestContext& context,
-                                                 http::Respond respond) {
+  return [this, self = shared_from_this(), work](
+             const Request& request, const RequestContext& context, http::Respond respond) {
     if (queued_.fetch_add(1) >= max_queued_) {
       queued_.fetch_sub(1);
-      Response busy = OutcomeResponse(
-          fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                       "The server is busy: retry in a few seconds.")
-              .error(),
-          request.version());
+      Response busy = OutcomeResponse(fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                                                   "The server is busy: retry in a few seconds.")
+                                          .error(),
+                                      request.version());
       busy.set(field::field::retry_after, "2");
       respond(std::move(busy));
       return;
     }
     // The task holds no reference to the routes: the router (and so the handler above) owns
     // them, and the pool is joined when they go, never from one of its own threads.
-    boost::asio::post(workers_, [this, work, &request, &context,
-                                 respond = std::move(respond)]() mutable {
-      queued_.fetch_sub(1);
-      respond(Run(work, request, context));
-    });
+    boost::asio::post(workers_,
+                      [this, work, &request, &context, respond = std::move(respond)]() mutable {
+                        queued_.fetch_sub(1);
+                        respond(Run(work, request, context));
+                      });
   };
 }
 
@@ -203,10 +200,11 @@ Response FhirRoutes::Run(Work work, const Request& request, const RequestContext
                           : "Bearer realm=\"medvault\"");
     }
     return response;
-  } catch (const std::exception&) {
-    // The exception's text may quote the request; only the request id is logged.
-    log::Error("fhir_handler_failed", {{"request_id", std::string_view(context.request_id)},
-                                       {"route", context.route}});
+  } catch (...) {
+    // An exception's text may quote the request; only the request id is logged. Nothing may
+    // escape: this runs on a worker thread.
+    log::Error("fhir_handler_failed",
+               {{"request_id", std::string_view(context.request_id)}, {"route", context.route}});
   }
   return OutcomeResponse(fhir::Refuse(Failure::kInternal, IssueType::kException, "",
                                       "Internal error: the request id in the logs tells the "
@@ -295,7 +293,8 @@ FhirResult<policy::Principal> FhirRoutes::Authenticate(const Request& request,
 }
 
 Response FhirRoutes::Metadata(const Request& request) {
-  if (auto query = QueryOf(request); !query) return OutcomeResponse(query.error(), request.version());
+  if (auto query = QueryOf(request); !query)
+    return OutcomeResponse(query.error(), request.version());
   return FhirJson(Status::ok,
                   fhir::CapabilityStatement(base(), MEDVAULT_VERSION, MEDVAULT_RELEASE_DATE),
                   request.version());
@@ -351,8 +350,7 @@ FhirResult<Response> FhirRoutes::InstanceHistory(const Request& request,
   if (!principal) return std::unexpected(principal.error());
   auto page = records_.History(*principal, type, id);
   if (!page) return std::unexpected(page.error());
-  const std::string self =
-      base() + "/" + std::string(type) + "/" + std::string(id) + "/_history";
+  const std::string self = base() + "/" + std::string(type) + "/" + std::string(id) + "/_history";
   return FhirJson(Status::ok, HistoryBundle(base(), *page, self, "", clock_.Now()),
                   request.version());
 }
@@ -363,12 +361,12 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
   if (!fhir::IsServedType(type)) return UnknownType();
   auto query = QueryOf(request);
   if (!query) return std::unexpected(query.error());
-  auto parsed = ParseTypeHistoryQuery(type, *query);
-  if (!parsed) return std::unexpected(parsed.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
-  auto page = records_.TypeHistory(*principal, type, parsed->patient_id, parsed->count,
-                                   parsed->page);
+  auto parsed = ParseTypeHistoryQuery(type, *query);
+  if (!parsed) return std::unexpected(parsed.error());
+  auto page =
+      records_.TypeHistory(*principal, type, parsed->patient_id, parsed->count, parsed->page);
   if (!page) return std::unexpected(page.error());
   const auto url = [&](std::string_view cursor) {
     std::string out = base() + "/" + std::string(type) + "/_history?";
@@ -379,17 +377,16 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
   };
   return FhirJson(Status::ok,
                   HistoryBundle(base(), *page, url(parsed->page),
-                                page->next_page.empty() ? "" : url(page->next_page),
-                                clock_.Now()),
+                                page->next_page.empty() ? "" : url(page->next_page), clock_.Now()),
                   request.version());
 }
 
 FhirResult<Response> FhirRoutes::Search(const Request& request, const RequestContext& context,
                                         std::string_view type, std::string_view query) {
-  auto search = fhir::ParseSearch(type, query);
-  if (!search) return std::unexpected(search.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
+  auto search = fhir::ParseSearch(type, query);
+  if (!search) return std::unexpected(search.error());
   if (search->summary_count) {
     auto total = records_.Count(*principal, *search);
     if (!total) return std::unexpected(total.error());
@@ -410,8 +407,7 @@ FhirResult<Response> FhirRoutes::SearchGet(const Request& request, const Request
   return Search(request, context, type, *query);
 }
 
-FhirResult<Response> FhirRoutes::SearchPost(const Request& request,
-                                            const RequestContext& context) {
+FhirResult<Response> FhirRoutes::SearchPost(const Request& request, const RequestContext& context) {
   const std::string_view type = context.params.Get("type");
   if (!fhir::IsServedType(type)) return UnknownType();
   if (auto media = CheckContentType(request, BodyMedia::kForm); !media) {
@@ -460,10 +456,10 @@ FhirResult<Response> FhirRoutes::Update(const Request& request, const RequestCon
     return fhir::Refuse(Failure::kInvalid, IssueType::kValue, "id",
                         "The id in the URL must be 1 to 64 letters, digits, '-' or '.'.");
   }
-  auto if_match = IfMatchOf(request);
-  if (!if_match) return std::unexpected(if_match.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
+  auto if_match = IfMatchOf(request);
+  if (!if_match) return std::unexpected(if_match.error());
   auto resource = ResourceBody(request, type);
   if (!resource) return std::unexpected(resource.error());
   auto written = records_.Update(*principal, type, id, std::move(*resource), *if_match);
@@ -507,18 +503,16 @@ FhirResult<Response> FhirRoutes::Process(const Request& request, const RequestCo
   if (!bundle) return std::unexpected(bundle.error());
   auto results = records_.Process(*principal, *bundle);
   if (!results) return std::unexpected(results.error());
-  return FhirJson(Status::ok,
-                  ProcessedBundle(base(), bundle->kind, *results, ReturnPreferenceOf(request),
-                                  clock_.Now()),
-                  request.version());
+  return FhirJson(
+      Status::ok,
+      ProcessedBundle(base(), bundle->kind, *results, ReturnPreferenceOf(request), clock_.Now()),
+      request.version());
 }
 
 medvault::Status FhirRoutes::Add(http::Router& router) {
   if (auto s = router.Add(Verb::get, "/fhir/metadata",
-                          [this, self = shared_from_this()](const Request& r,
-                                                            const RequestContext&) {
-                            return Metadata(r);
-                          });
+                          [this, self = shared_from_this()](
+                              const Request& r, const RequestContext&) { return Metadata(r); });
       !s) {
     return s;
   }
@@ -537,6 +531,8 @@ medvault::Status FhirRoutes::Add(http::Router& router) {
       {Verb::get, "/fhir/{type}/{id}/_history", &FhirRoutes::InstanceHistory},
       {Verb::get, "/fhir/{type}/{id}/_history/{vid}", &FhirRoutes::VRead},
       {Verb::post, "/fhir", &FhirRoutes::Process},
+      // The base URL with its trailing slash, where fhir-kit-client and others post Bundles.
+      {Verb::post, "/fhir/", &FhirRoutes::Process},
   };
   for (const auto& route : routes) {
     if (auto s = router.AddAsync(route.verb, route.path, OnWorker(route.work)); !s) return s;

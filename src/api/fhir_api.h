@@ -32,7 +32,6 @@ struct FhirApiOptions {
   std::size_t worker_threads = 4;
 };
 
-medvault::Status AddFhirRoutes(http::Router& router, FhirServices services,
-                               FhirApiOptions options);
+medvault::Status AddFhirRoutes(http::Router& router, FhirServices services, FhirApiOptions options);
 
 }  // namespace medvault::api

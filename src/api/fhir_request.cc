@@ -1,9 +1,9 @@
 #include "api/fhir_request.h"
 
+#include <algorithm>
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/grammar/string_token.hpp>
 #include <boost/url/pct_string_view.hpp>
-#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -44,8 +44,7 @@ MediaType ParseMediaType(std::string_view text) {
     const auto next = params.find(';');
     const std::string param = Lower(Trim(params.substr(0, next)));
     params = next == std::string_view::npos ? "" : params.substr(next + 1);
-    if (param.starts_with("charset=") && param != "charset=utf-8" &&
-        param != "charset=\"utf-8\"") {
+    if (param.starts_with("charset=") && param != "charset=utf-8" && param != "charset=\"utf-8\"") {
       out.utf8_or_no_charset = false;
     }
   }
@@ -121,30 +120,30 @@ fhir::FhirStatus CheckContentType(const http::Request& request, BodyMedia media)
 fhir::FhirResult<std::string> QueryOf(const http::Request& request) {
   std::string out;
   std::optional<fhir::Outcome> refused;
-  ForEachRawPair(QueryPart(request), [&](std::string_view pair, std::string_view key,
-                                         std::string_view value) {
-    if (key == "_pretty") return;
-    if (key == "_format") {
-      if (!IsJsonFormat(Decode(value))) {
-        refused = fhir::Refuse(Failure::kUnsupportedMedia, IssueType::kNotSupported, "_format",
-                               "Only JSON is served: use _format=json or leave it out.")
-                      .error();
-      }
-      return;
-    }
-    if (!out.empty()) out.push_back('&');
-    out.append(pair);
-  });
+  ForEachRawPair(
+      QueryPart(request), [&](std::string_view pair, std::string_view key, std::string_view value) {
+        if (key == "_pretty") return;
+        if (key == "_format") {
+          if (!IsJsonFormat(Decode(value))) {
+            refused = fhir::Refuse(Failure::kUnsupportedMedia, IssueType::kNotSupported, "_format",
+                                   "Only JSON is served: use _format=json or leave it out.")
+                          .error();
+          }
+          return;
+        }
+        if (!out.empty()) out.push_back('&');
+        out.append(pair);
+      });
   if (refused) return std::unexpected(std::move(*refused));
   return out;
 }
 
 bool AcceptsFhirJson(const http::Request& request) {
   bool json = false;
-  ForEachRawPair(QueryPart(request), [&](std::string_view, std::string_view key,
-                                         std::string_view value) {
-    if (key == "_format" && IsJsonFormat(Decode(value))) json = true;
-  });
+  ForEachRawPair(QueryPart(request),
+                 [&](std::string_view, std::string_view key, std::string_view value) {
+                   if (key == "_format" && IsJsonFormat(Decode(value))) json = true;
+                 });
   if (json) return true;
   std::string_view accept = request[http::beast_http::field::accept];
   while (!accept.empty()) {
@@ -157,9 +156,8 @@ bool AcceptsFhirJson(const http::Request& request) {
 
 bool IsValidId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
-  return std::ranges::all_of(id, [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '-' || c == '.';
-  });
+  return std::ranges::all_of(
+      id, [](unsigned char c) { return std::isalnum(c) != 0 || c == '-' || c == '.'; });
 }
 
 std::optional<std::int64_t> ParseVersionId(std::string_view text) {
@@ -235,15 +233,16 @@ fhir::FhirResult<TypeHistoryQuery> ParseTypeHistoryQuery(std::string_view resour
       } else {
         out.page = value;
       }
-    } else if (key.size() <= 64 &&
-               std::ranges::all_of(key, [](unsigned char c) {
+    } else if (key.size() <= 64 && std::ranges::all_of(key, [](unsigned char c) {
                  return std::isalnum(c) != 0 || c == '_' || c == '-' || c == ':' || c == '.';
                })) {
-      refuse(key, "This parameter is not supported on type history: use patient, _count "
-                  "and _page.");
+      refuse(key,
+             "This parameter is not supported on type history: use patient, _count "
+             "and _page.");
     } else {
-      refuse("", "A parameter of this query is not supported on type history: use patient, "
-                 "_count and _page.");
+      refuse("",
+             "A parameter of this query is not supported on type history: use patient, "
+             "_count and _page.");
     }
   });
   if (compartment && !out.patient_id && issues.empty()) {

@@ -113,9 +113,9 @@ Status Serve(const ServeOptions& options) {
   policy::Decider decider(**audit_log, clock);
   records::ClinicalRecords clinical(*vault->records, store, **audit_log, decider, clock, {});
   auto fhir_base = std::make_shared<std::string>();
-  if (auto ok = api::AddFhirRoutes(
-          router, {clinical, *(*identity)->sessions, *(*identity)->clients, store},
-          {.base_url = fhir_base, .worker_threads = FhirWorkerThreads()});
+  if (auto ok = api::AddFhirRoutes(router,
+                                   {clinical, *(*identity)->sessions, *(*identity)->clients, store},
+                                   {.base_url = fhir_base, .worker_threads = FhirWorkerThreads()});
       !ok) {
     return ok;
   }

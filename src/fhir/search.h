@@ -15,7 +15,8 @@
 // Syntax supported (FHIR R4 §3.1.1 "Search"):
 // - repeated parameters are AND, comma-separated values are OR;
 // - token: [system]|[code], code, system|; :not and :text are not supported;
-// - string: prefix match after case and accent folding; :exact;
+// - string: prefix match after case and accent folding (crypto/normalize.h); a blind-indexed
+//   name of 1 or 2 letters matches only that whole name, as the index does; :exact;
 // - date: prefixes eq ne lt gt le ge sa eb with the precision written (2024, 2024-03,
 //   2024-03-05, or a dateTime); an element's own precision makes it a range;
 // - reference: Type/id or id (with the type implied by the parameter);
@@ -66,7 +67,8 @@ enum class DatePrefix { kEq, kNe, kLt, kGt, kLe, kGe, kSa, kEb };
 
 struct SearchValue {
   // token: system and code (has_system false when no '|' was given);
-  // reference: "Type/id"; string and uri: the text; date: the text after the prefix.
+  // reference: "Type/id" (the bare id when the parameter may name several types); string and
+  // uri: the text; date: the text after the prefix.
   std::string system;
   bool has_system = false;
   std::string code;

@@ -30,25 +30,25 @@ TEST(FhirRequest, FhirJsonAndPlainJsonBodiesAreAcceptedAndOtherMediaAre415) {
     ASSERT_FALSE(refused) << type;
     EXPECT_EQ(refused.error().failure, Failure::kUnsupportedMedia);
   }
-  EXPECT_FALSE(CheckContentType(Make(http::Verb::post, "/fhir/Patient", {}, "{}"),
-                                BodyMedia::kFhirJson));
+  EXPECT_FALSE(
+      CheckContentType(Make(http::Verb::post, "/fhir/Patient", {}, "{}"), BodyMedia::kFhirJson));
 }
 
 TEST(FhirRequest, SearchFormsNeedTheirMediaTypeUnlessEmpty) {
   EXPECT_TRUE(CheckContentType(Make(http::Verb::post, "/fhir/Patient/_search"), BodyMedia::kForm));
-  EXPECT_TRUE(CheckContentType(
-      Make(http::Verb::post, "/fhir/Patient/_search",
-           {{"Content-Type", "application/x-www-form-urlencoded"}}, "family=du"),
-      BodyMedia::kForm));
-  EXPECT_FALSE(CheckContentType(
-      Make(http::Verb::post, "/fhir/Patient/_search", {{"Content-Type", "application/json"}},
-           "family=du"),
-      BodyMedia::kForm));
+  EXPECT_TRUE(
+      CheckContentType(Make(http::Verb::post, "/fhir/Patient/_search",
+                            {{"Content-Type", "application/x-www-form-urlencoded"}}, "family=du"),
+                       BodyMedia::kForm));
+  EXPECT_FALSE(CheckContentType(Make(http::Verb::post, "/fhir/Patient/_search",
+                                     {{"Content-Type", "application/json"}}, "family=du"),
+                                BodyMedia::kForm));
 }
 
 TEST(FhirRequest, QueryDropsFormatAndPrettyAndRefusesNonJsonFormats) {
-  auto query = QueryOf(Make(http::Verb::get, "/fhir/Patient?_format=json&family=du&_pretty=true"
-                                             "&given=h%C3%A9"));
+  auto query = QueryOf(Make(http::Verb::get,
+                            "/fhir/Patient?_format=json&family=du&_pretty=true"
+                            "&given=h%C3%A9"));
   ASSERT_TRUE(query);
   EXPECT_EQ(*query, "family=du&given=h%C3%A9");
   EXPECT_TRUE(QueryOf(Make(http::Verb::get, "/fhir/Patient?_format=application%2Ffhir%2Bjson")));
@@ -64,8 +64,8 @@ TEST(FhirRequest, OnlyAFhirJsonAcceptOrFormatAsksForTheBinaryResource) {
   EXPECT_FALSE(AcceptsFhirJson(Make(http::Verb::get, "/fhir/Binary/1", {{"Accept", "*/*"}})));
   EXPECT_FALSE(
       AcceptsFhirJson(Make(http::Verb::get, "/fhir/Binary/1", {{"Accept", "application/pdf"}})));
-  EXPECT_TRUE(AcceptsFhirJson(
-      Make(http::Verb::get, "/fhir/Binary/1", {{"Accept", "application/pdf, application/fhir+json"}})));
+  EXPECT_TRUE(AcceptsFhirJson(Make(http::Verb::get, "/fhir/Binary/1",
+                                   {{"Accept", "application/pdf, application/fhir+json"}})));
   EXPECT_TRUE(AcceptsFhirJson(Make(http::Verb::get, "/fhir/Binary/1?_format=json")));
 }
 
@@ -98,8 +98,8 @@ TEST(FhirRequest, PreferReturnIsRead) {
   EXPECT_EQ(ReturnPreferenceOf(Make(http::Verb::post, "/")), ReturnPreference::kRepresentation);
   EXPECT_EQ(ReturnPreferenceOf(Make(http::Verb::post, "/", {{"Prefer", "return=minimal"}})),
             ReturnPreference::kMinimal);
-  EXPECT_EQ(ReturnPreferenceOf(
-                Make(http::Verb::post, "/", {{"Prefer", "handling=strict; return=OperationOutcome"}})),
+  EXPECT_EQ(ReturnPreferenceOf(Make(http::Verb::post, "/",
+                                    {{"Prefer", "handling=strict; return=OperationOutcome"}})),
             ReturnPreference::kOperationOutcome);
 }
 

@@ -51,9 +51,8 @@ TEST(FhirResponse, ACreatedResourceCarriesItsVersionHeadersAndLocation) {
 
 TEST(FhirResponse, ABinaryIsSentAsItsBytesAndPdfsAsAttachments) {
   // "%PDF-" and a byte of each high value, base64.
-  auto pdf = Stored({{"resourceType", "Binary"},
-                     {"contentType", "application/pdf"},
-                     {"data", "JVBERi0A/4A="}});
+  auto pdf = Stored(
+      {{"resourceType", "Binary"}, {"contentType", "application/pdf"}, {"data", "JVBERi0A/4A="}});
   auto answer = BinaryResponse(pdf, 11);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->body(), std::string("%PDF-\0\xff\x80", 8));
@@ -66,6 +65,11 @@ TEST(FhirResponse, ABinaryIsSentAsItsBytesAndPdfsAsAttachments) {
   auto html = Stored({{"resourceType", "Binary"}, {"contentType", "text/html"}, {"data", "PGI+"}});
   EXPECT_EQ((*BinaryResponse(html, 11))[http::beast_http::field::content_disposition],
             "attachment; filename=\"abc\"");
+  auto injected = Stored({{"resourceType", "Binary"},
+                          {"contentType", "text/plain\r\nSet-Cookie: x=y"},
+                          {"data", "aGk="}});
+  EXPECT_EQ((*BinaryResponse(injected, 11))[http::beast_http::field::content_type],
+            "application/octet-stream");
   auto broken = Stored({{"resourceType", "Binary"}, {"contentType", "text/plain"}, {"data", "*"}});
   ASSERT_FALSE(BinaryResponse(broken, 11));
   EXPECT_EQ(BinaryResponse(broken, 11).error().failure, fhir::Failure::kInternal);

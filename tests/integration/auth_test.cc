@@ -330,7 +330,6 @@ TEST_F(AuthApi, AdministratorsCreateAndResetAccountsWithAFreshSecondFactor) {
   EXPECT_EQ(Me(again.session).status, 200u);
 }
 
-
 TEST_F(AuthApi, TokenEndpointTakesANodeSignedAssertionOnceAndAdvertisesItself) {
   StartServer();
   auto config = Send(server_->port(), "GET", "/fhir/.well-known/smart-configuration", "");

@@ -28,13 +28,11 @@ constexpr std::string_view kMrnSystem = "https://lab.example.org/mrn";
 
 std::string PatientJson(std::string_view family, std::string_view mrn) {
   return R"({"resourceType":"Patient","identifier":[{"system":")" + std::string(kMrnSystem) +
-         R"(","value":")" + std::string(mrn) + R"("}],"name":[{"family":")" +
-         std::string(family) +
+         R"(","value":")" + std::string(mrn) + R"("}],"name":[{"family":")" + std::string(family) +
          R"(","given":["Hélène"]}],"gender":"female","birthDate":"1980-04-12"})";
 }
 
-json::object ObservationObject(std::string_view patient_id, std::string_view loinc,
-                               double value) {
+json::object ObservationObject(std::string_view patient_id, std::string_view loinc, double value) {
   return json::parse(R"({"resourceType":"Observation","status":"final",)"
                      R"("code":{"coding":[{"system":"http://loinc.org","code":")" +
                      std::string(loinc) + R"("}]},"subject":{"reference":"Patient/)" +
@@ -109,8 +107,7 @@ class FhirApi : public ::testing::Test {
     return Send(port(), method, target, body, headers, content_type);
   }
   Http Clinician(std::string_view method, std::string_view target, std::string_view body = "",
-                 std::vector<std::string> headers = {},
-                 std::string_view content_type = kFhirJson) {
+                 std::vector<std::string> headers = {}, std::string_view content_type = kFhirJson) {
     return As(clinician_.session, method, target, body, std::move(headers), content_type);
   }
 
@@ -211,8 +208,8 @@ class FhirApi : public ::testing::Test {
     entries.push_back(json::object{{"fullUrl", "urn:uuid:6f1c2a3e-0000-4000-8000-00000000ffff"},
                                    {"resource", report},
                                    {"request", {{"method", "POST"}, {"url", "DiagnosticReport"}}}});
-    return json::serialize(json::object{
-        {"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}});
+    return json::serialize(
+        json::object{{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}});
   }
 
   void Transactions() {
@@ -235,8 +232,8 @@ class FhirApi : public ::testing::Test {
       EXPECT_THAT(Str(response, "status"), StartsWith("201"));
       std::smatch match;
       const std::string location = Str(response, "location");
-      ASSERT_TRUE(std::regex_match(location, match,
-                                   std::regex("Observation/([A-Za-z0-9.-]+)/_history/1")))
+      ASSERT_TRUE(
+          std::regex_match(location, match, std::regex("Observation/([A-Za-z0-9.-]+)/_history/1")))
           << location;
       observations.insert(match[1].str());
     }
@@ -274,9 +271,9 @@ class FhirApi : public ::testing::Test {
     EXPECT_EQ(seen.size(), 20u) << "no match twice across pages";
 
     // POST _search: the form body, with the query of the URL.
-    auto posted = Clinician("POST", "/fhir/Observation/_search?_count=50",
-                            "patient=" + patient + "&code=http%3A%2F%2Floinc.org%7C718-7", {},
-                            kForm);
+    auto posted =
+        Clinician("POST", "/fhir/Observation/_search?_count=50",
+                  "patient=" + patient + "&code=http%3A%2F%2Floinc.org%7C718-7", {}, kForm);
     ASSERT_EQ(posted.status, 200u) << posted.body;
     EXPECT_EQ(EntryIds(posted.json).size(), 20u);
     auto wrong_media = Clinician("POST", "/fhir/Observation/_search", "patient=" + patient);
@@ -285,8 +282,8 @@ class FhirApi : public ::testing::Test {
     ASSERT_EQ(summary.status, 200u);
     EXPECT_EQ(summary.json.at("total").as_int64(), 20);
     EXPECT_EQ(summary.json.if_contains("entry"), nullptr);
-    auto included = Clinician("GET", "/fhir/DiagnosticReport?patient=" + patient +
-                                         "&_include=DiagnosticReport:result");
+    auto included = Clinician(
+        "GET", "/fhir/DiagnosticReport?patient=" + patient + "&_include=DiagnosticReport:result");
     ASSERT_EQ(included.status, 200u) << included.body;
     EXPECT_EQ(EntryIds(included.json), std::vector<std::string>{report_id});
     const auto results = EntryIds(included.json, "include");
@@ -335,7 +332,8 @@ TEST_F(FhirApi, MetadataNeedsNoAuthenticationAndEverythingElseDoes) {
   EXPECT_EQ(Str(metadata.json, "fhirVersion"), "4.0.1");
   EXPECT_THAT(metadata.Header("Content-Type"), StartsWith("application/fhir+json"));
 
-  for (const char* target : {"/fhir/Patient?identifier=x", "/fhir/Observation/abc",
+  for (const char* target : {"/fhir/Patient?identifier=x", "/fhir/Observation?colour=blue",
+                             "/fhir/Observation/_history?patient=abc", "/fhir/Observation/abc",
                              "/fhir/Observation/abc/_history"}) {
     auto refused = Send(port(), "GET", target, "");
     EXPECT_EQ(refused.status, 401u) << target;
@@ -345,8 +343,8 @@ TEST_F(FhirApi, MetadataNeedsNoAuthenticationAndEverythingElseDoes) {
                         {"Authorization: Bearer not-a-token-we-issued"});
   EXPECT_EQ(bad_token.status, 401u);
   EXPECT_THAT(bad_token.Header("WWW-Authenticate"), StartsWith("Bearer"));
-  auto bad_cookie = Send(port(), "GET", "/fhir/Observation/abc", "",
-                         {"Cookie: __Host-medvault_session=forged"});
+  auto bad_cookie =
+      Send(port(), "GET", "/fhir/Observation/abc", "", {"Cookie: __Host-medvault_session=forged"});
   EXPECT_EQ(bad_cookie.status, 401u);
   auto unknown_type = Clinician("GET", "/fhir/Spaceship/1");
   EXPECT_EQ(unknown_type.status, 404u);
@@ -379,7 +377,8 @@ TEST_F(FhirApi, BatchEntriesSucceedOrFailOnTheirOwn) {
                    {"request", {{"method", "POST"}, {"url", "Observation"}}}},
       json::object{{"resource", bad}, {"request", {{"method", "POST"}, {"url", "Observation"}}}},
       json::object{{"request", {{"method", "GET"}, {"url", "Patient/" + patient}}}}};
-  auto done = Clinician("POST", "/fhir",
+  // Posted to the base URL with its trailing slash, as fhir-kit-client does.
+  auto done = Clinician("POST", "/fhir/",
                         json::serialize(json::object{
                             {"resourceType", "Bundle"}, {"type", "batch"}, {"entry", entries}}));
   ASSERT_EQ(done.status, 200u) << done.body;
@@ -411,8 +410,9 @@ TEST_F(FhirApi, ConditionalCreateTwiceGivesOneResource) {
   auto second = Clinician("POST", "/fhir/Patient", PatientJson("Müller", "MRN-77"), {header});
   ASSERT_EQ(second.status, 200u) << second.body;
   EXPECT_EQ(Str(second.json, "id"), Str(first.json, "id"));
-  auto found = Clinician("GET", "/fhir/Patient?identifier=https%3A%2F%2Flab.example.org%2Fmrn%7C"
-                                "MRN-77");
+  auto found = Clinician("GET",
+                         "/fhir/Patient?identifier=https%3A%2F%2Flab.example.org%2Fmrn%7C"
+                         "MRN-77");
   ASSERT_EQ(found.status, 200u) << found.body;
   EXPECT_EQ(EntryIds(found.json), std::vector<std::string>{Str(first.json, "id")});
 }
@@ -425,8 +425,8 @@ TEST_F(FhirApi, BadRequestsGetOperationOutcomesNamingThePlace) {
   auto wrong_type = Clinician("POST", "/fhir/Observation", PatientJson("Dupont", "MRN-3"));
   EXPECT_EQ(wrong_type.status, 400u);
   EXPECT_THAT(IssuesOf(wrong_type), HasSubstr("resourceType"));
-  auto not_json = Clinician("POST", "/fhir/Patient", PatientJson("Dupont", "MRN-3"), {},
-                            "text/plain");
+  auto not_json =
+      Clinician("POST", "/fhir/Patient", PatientJson("Dupont", "MRN-3"), {}, "text/plain");
   EXPECT_EQ(not_json.status, 415u);
   IssuesOf(not_json);
   const std::string patient = CreatePatient("Dupont", "MRN-3");
@@ -438,6 +438,9 @@ TEST_F(FhirApi, BadRequestsGetOperationOutcomesNamingThePlace) {
                       {"Cookie: " + clinician_.session.cookie}, kFhirJson);
   EXPECT_EQ(no_csrf.status, 401u);
   EXPECT_THAT(IssuesOf(no_csrf), HasSubstr("X-CSRF-Token"));
+  auto audit_write = Clinician("POST", "/fhir/AuditEvent", R"({"resourceType":"AuditEvent"})");
+  EXPECT_EQ(audit_write.status, 405u) << "the audit log writes AuditEvents, nobody else";
+  IssuesOf(audit_write);
   auto history_without_patient = Clinician("GET", "/fhir/Observation/_history");
   EXPECT_EQ(history_without_patient.status, 400u);
   EXPECT_THAT(IssuesOf(history_without_patient), HasSubstr("patient"));
@@ -456,7 +459,8 @@ TEST_F(FhirApi, APatientSeesTheirOwnRecordAndNotAnothers) {
   EXPECT_EQ(own.status, 200u) << own.body;
   auto other = As(patient.session, "GET", "/fhir/Observation/" + their_result);
   EXPECT_EQ(other.status, 404u) << other.body;
-  auto missing = As(patient.session, "GET", "/fhir/Observation/0b7e6c52-1111-4222-8333-444455556666");
+  auto missing =
+      As(patient.session, "GET", "/fhir/Observation/0b7e6c52-1111-4222-8333-444455556666");
   EXPECT_EQ(Str(other.json, "resourceType"), "OperationOutcome");
   EXPECT_EQ(IssuesOf(other), IssuesOf(missing)) << "another's record looks like no record";
   auto write = As(patient.session, "POST", "/fhir/Observation", ObservationJson(mine, "2345-7", 1));
@@ -488,8 +492,8 @@ TEST_F(FhirApi, APdfAttachmentComesBackFromBinaryByteForByteAndReadsAreAudited) 
   for (int i = 0; i < 256; ++i) pdf.push_back(static_cast<char>(i));
   pdf += "\n%%EOF\n";
   json::object attachment{{"contentType", "application/pdf"}};
-  attachment["data"] = EncodeBase64(
-      {reinterpret_cast<const std::uint8_t*>(pdf.data()), pdf.size()}, Base64Alphabet::kStandard);
+  attachment["data"] = EncodeBase64({reinterpret_cast<const std::uint8_t*>(pdf.data()), pdf.size()},
+                                    Base64Alphabet::kStandard);
   json::object document{{"resourceType", "DocumentReference"},
                         {"status", "current"},
                         {"subject", {{"reference", "Patient/" + patient}}}};
@@ -517,8 +521,8 @@ TEST_F(FhirApi, APdfAttachmentComesBackFromBinaryByteForByteAndReadsAreAudited) 
   ASSERT_FALSE(account.empty()) << me.body;
   auto verify = RunMedvault({"audit", "verify", "--dir", vault_.path().string()}, env_);
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  auto scope = RunMedvault({"audit", "scope", "--dir", vault_.path().string(), "--account",
-                            account, "--from", "2000-01-01", "--to", "2100-01-01T00:00:00Z"},
+  auto scope = RunMedvault({"audit", "scope", "--dir", vault_.path().string(), "--account", account,
+                            "--from", "2000-01-01", "--to", "2100-01-01T00:00:00Z"},
                            env_);
   ASSERT_EQ(scope.exit_code, 0) << scope.err;
   EXPECT_THAT(scope.out, HasSubstr("patient " + patient + ":"));

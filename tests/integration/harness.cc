@@ -10,12 +10,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
-#include <regex>
-#include <cstring>
 #include <random>
+#include <regex>
 #include <stdexcept>
 
 extern char** environ;
@@ -29,8 +29,7 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 // Starts `medvault ARGS` with stdout and stderr on pipes; returns the pid.
-int Spawn(const std::vector<std::string>& args, const Env& env, int out_pipe[2],
-          int err_pipe[2]) {
+int Spawn(const std::vector<std::string>& args, const Env& env, int out_pipe[2], int err_pipe[2]) {
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
@@ -129,8 +128,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const fs::path& vault, const
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   int out_pipe[2];
   int err_pipe[2];
-  server->pid_ = Spawn({"serve", "--dir", vault.string(), "--listen", "127.0.0.1:0"}, env,
-                       out_pipe, err_pipe);
+  server->pid_ =
+      Spawn({"serve", "--dir", vault.string(), "--listen", "127.0.0.1:0"}, env, out_pipe, err_pipe);
   server->readers_.emplace_back([s = server.get(), fd = out_pipe[0]] { s->Drain(fd); });
   server->readers_.emplace_back([s = server.get(), fd = err_pipe[0]] { s->Drain(fd); });
   const std::string marker = R"("event":"listening","address":"127.0.0.1:)";
@@ -140,7 +139,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const fs::path& vault, const
       std::lock_guard lock(server->mutex_);
       auto at = server->output_.find(marker);
       if (at != std::string::npos) {
-        server->port_ = static_cast<unsigned short>(std::stoi(server->output_.substr(at + marker.size())));
+        server->port_ =
+            static_cast<unsigned short>(std::stoi(server->output_.substr(at + marker.size())));
         return server;
       }
     }
@@ -205,8 +205,8 @@ std::unique_ptr<Client> Client::Connect(unsigned short port, const std::optional
       client->context_->load_verify_file(tls->trust.string());
       client->context_->set_verify_mode(asio::ssl::verify_peer);
     }
-    client->tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client->io_,
-                                                                          *client->context_);
+    client->tls_ =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client->io_, *client->context_);
     beast::get_lowest_layer(*client->tls_).expires_after(std::chrono::seconds(15));
     beast::get_lowest_layer(*client->tls_).connect(endpoint, ec);
     if (!ec) client->tls_->handshake(asio::ssl::stream_base::client, ec);
@@ -338,8 +338,7 @@ namespace {
 
 // Says on stderr which step of an account flow failed (the test then fails on what it lacks).
 void Complain(std::string_view step, const Http& answer) {
-  std::cerr << "harness: " << step << " answered " << answer.status << ": " << answer.body
-            << "\n";
+  std::cerr << "harness: " << step << " answered " << answer.status << ": " << answer.body << "\n";
 }
 
 Enrolled EnrollTotpFromToken(unsigned short port, const std::string& token) {
@@ -351,9 +350,9 @@ Enrolled EnrollTotpFromToken(unsigned short port, const std::string& token) {
     return out;
   }
   out.secret = Str(totp.json, "secret");
-  auto confirmed = Send(port, "POST", "/auth/enroll/totp/confirm",
-                        "{\"enrollment_token\":" + Quoted(token) +
-                            ",\"code\":" + Quoted(Oathtool(out.secret)) + "}");
+  auto confirmed = Send(
+      port, "POST", "/auth/enroll/totp/confirm",
+      "{\"enrollment_token\":" + Quoted(token) + ",\"code\":" + Quoted(Oathtool(out.secret)) + "}");
   if (confirmed.status != 200) {
     Complain("POST /auth/enroll/totp/confirm", confirmed);
     return out;
@@ -383,9 +382,9 @@ std::string AddStaff(const fs::path& vault, const std::string& login, const std:
 }
 
 Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code) {
-  auto started = Send(port, "POST", "/auth/enroll",
-                      "{\"code\":" + Quoted(enrollment_code) +
-                          ",\"password\":" + Quoted(kTestPassword) + "}");
+  auto started =
+      Send(port, "POST", "/auth/enroll",
+           "{\"code\":" + Quoted(enrollment_code) + ",\"password\":" + Quoted(kTestPassword) + "}");
   if (started.status != 200) {
     Complain("POST /auth/enroll", started);
     return {};
@@ -393,9 +392,8 @@ Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code)
   return EnrollTotpFromToken(port, Str(started.json, "enrollment_token"));
 }
 
-Enrolled ActivatePatient(unsigned short port, const fs::path& vault,
-                         const std::string& patient_id, const std::string& login,
-                         const Env& env) {
+Enrolled ActivatePatient(unsigned short port, const fs::path& vault, const std::string& patient_id,
+                         const std::string& login, const Env& env) {
   auto issued = RunMedvault(
       {"user", "activation-code", "--dir", vault.string(), "--patient", patient_id}, env);
   std::smatch match;
@@ -405,10 +403,10 @@ Enrolled ActivatePatient(unsigned short port, const fs::path& vault,
               << "\n";
     return {};
   }
-  auto activated = Send(port, "POST", "/auth/activate",
-                        "{\"code\":" + Quoted(match[1].str()) + ",\"login\":" + Quoted(login) +
-                            ",\"name\":\"Jeanne Petit\",\"password\":" +
-                            Quoted(kTestPassword) + "}");
+  auto activated =
+      Send(port, "POST", "/auth/activate",
+           "{\"code\":" + Quoted(match[1].str()) + ",\"login\":" + Quoted(login) +
+               ",\"name\":\"Jeanne Petit\",\"password\":" + Quoted(kTestPassword) + "}");
   if (activated.status != 200) {
     Complain("POST /auth/activate", activated);
     return {};
@@ -423,13 +421,12 @@ std::string SignClientAssertion(const fs::path& dir, const std::string& client_i
     std::ofstream file(script);
     file << kNodeSigner;
   }
-  return RunTool("node " + script.string() + " " + dir.string() + " " + client_id + " " +
-                 audience + " " + jti);
+  return RunTool("node " + script.string() + " " + dir.string() + " " + client_id + " " + audience +
+                 " " + jti);
 }
 
-std::string ApiClientToken(unsigned short port, const fs::path& vault,
-                           const std::string& client_id, const std::string& scopes,
-                           const Env& env) {
+std::string ApiClientToken(unsigned short port, const fs::path& vault, const std::string& client_id,
+                           const std::string& scopes, const Env& env) {
   TempDir keys;
   const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/auth/token";
   const std::string jwt = SignClientAssertion(keys.path(), client_id, endpoint, client_id + "-1");

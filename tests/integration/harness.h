@@ -75,7 +75,7 @@ class ServerProcess {
 struct TlsOptions {
   int min_version = TLS1_2_VERSION;
   int max_version = TLS1_3_VERSION;
-  std::string tls12_ciphers;  // empty: OpenSSL's defaults
+  std::string tls12_ciphers;          // empty: OpenSSL's defaults
   bool lower_security_level = false;  // lets the client offer TLS 1.0/1.1 so the server refuses
   std::filesystem::path trust;        // certificate to verify the server against
 };
