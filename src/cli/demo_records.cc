@@ -1,6 +1,7 @@
 #include "cli/demo_records.h"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -156,6 +157,83 @@ char LuhnDigit(std::string_view digits) {
 std::string WithLuhn(std::string body) {
   body.push_back(LuhnDigit(body));
   return body;
+}
+
+// ---- A one-page PDF of text lines (PDF 1.4, Helvetica in WinAnsiEncoding): the lab's report
+// as the patient would download it.
+
+// A PDF string literal of UTF-8 text: Latin-1 letters and a few WinAnsi ones as octal
+// escapes, anything else as '?'.
+std::string PdfString(std::string_view text) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    std::uint32_t point = c;
+    std::size_t length = 1;
+    if (c >= 0xf0) {
+      length = 4;
+    } else if (c >= 0xe0) {
+      point = c & 0x0f;
+      length = 3;
+    } else if (c >= 0xc0) {
+      point = c & 0x1f;
+      length = 2;
+    }
+    if (length > 1) {
+      for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+        point = (point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+      }
+      if (length == 4) point = '?';
+    }
+    i += length;
+    if (point == 0x2014) point = 0x97;  // em dash
+    if (point == 0x2019) point = 0x92;  // right single quotation mark
+    if (point == 0x0153) point = 0x9c;  // oe ligature
+    if (point == '(' || point == ')' || point == '\\') {
+      out += '\\';
+      out += static_cast<char>(point);
+    } else if (point >= 0x20 && point < 0x7f) {
+      out += static_cast<char>(point);
+    } else if (point >= 0x80 && point < 0x100) {
+      out += fmt::format("\\{:03o}", point);
+    } else {
+      out += '?';
+    }
+  }
+  return out + ")";
+}
+
+std::string PdfOfLines(std::span<const std::string> lines) {
+  std::string content = "BT /F1 10 Tf 50 800 Td 14 TL\n";
+  for (const std::string& line : lines) content += PdfString(line) + " Tj T*\n";
+  content += "ET\n";
+  const std::array<std::string, 5> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R "
+      ">> >> /Contents 5 0 R >>",
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+      fmt::format("<< /Length {} >>\nstream\n{}endstream", content.size(), content),
+  };
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += fmt::format("{} 0 obj\n{}\nendobj\n", i + 1, objects[i]);
+  }
+  const std::size_t xref = pdf.size();
+  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", objects.size() + 1);
+  for (std::size_t offset : offsets) pdf += fmt::format("{:010} 00000 n \n", offset);
+  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
+                     objects.size() + 1, xref);
+  return pdf;
+}
+
+std::string Sha1Base64(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha1(), nullptr);
+  return EncodeBase64(std::span<const std::uint8_t>(digest, size), Base64Alphabet::kStandard);
 }
 
 // ---- The directory.
@@ -725,7 +803,8 @@ class RecordBuilder {
   void AddCareTeam();
   void AddLabVisit(Day day, std::size_t visit);
   void AddConsultation(Day day, std::size_t consultation);
-  std::string Add(std::string_view type, std::string json_without_id_and_type);
+  // Adds a resource (`json` without resourceType and id) under `id`, or a new id.
+  std::string Add(std::string_view type, std::string json, std::string id = {});
   bool Has(Disease disease) const {
     return body_.onset[static_cast<std::size_t>(disease)] != kNever;
   }
@@ -750,8 +829,8 @@ class RecordBuilder {
   std::vector<std::string> recent_findings_;  // out-of-range results since the last consultation
 };
 
-std::string RecordBuilder::Add(std::string_view type, std::string json) {
-  std::string id = ids_.Uuid();
+std::string RecordBuilder::Add(std::string_view type, std::string json, std::string id) {
+  if (id.empty()) id = ids_.Uuid();
   // `json` is an object's text: "{...}". Put resourceType and id first, as FHIR writes them.
   std::string text = fmt::format(R"({{"resourceType":{},"id":{})", Str(type), Str(id));
   if (json.size() > 2)
@@ -1039,14 +1118,51 @@ void RecordBuilder::AddLabVisit(Day day, std::size_t visit) {
       std::max(0.3, value(Key::kCholesterol) - value(Key::kHdl) - value(Key::kTriglycerides) / 5.0),
       2);
 
+  // The visits of the record's last year come with the lab's PDF report as well, a Binary that
+  // a DocumentReference describes and each of the visit's reports presents.
+  const bool with_pdf = day > end_ - chr::days(365);
+  const std::string document_id = with_pdf ? ids_.Uuid() : "";
+  const std::string binary_id = with_pdf ? ids_.Uuid() : "";
+  const Staff& biologist = kStaff[kFirstBiologist + visit % 2];
+  std::vector<std::string> lines = {
+      "Laboratoire de biologie médicale des Quais — 14 quai du Havre, 76000 Rouen",
+      "Compte rendu d'analyses de biologie médicale",
+      "",
+      fmt::format("Patient : {} {} — né(e) le {:04}-{:02}-{:02}", person_.family, person_.given,
+                  person_.year, person_.month, person_.day),
+      fmt::format("Prélèvement du {} à {} (UTC) — édité le {}", DateText(day),
+                  effective.substr(11, 5), issued.substr(0, 10)),
+  };
+  std::vector<std::string> report_refs;
+  const std::string presented =
+      with_pdf ? Arr({Obj({{"contentType", Str("application/pdf")},
+                           {"language", Str("fr-FR")},
+                           {"url", Str("Binary/" + binary_id)},
+                           {"title", Str("Compte rendu d'analyses du " + DateText(day))}})})
+               : "";
+
   std::size_t panel_number = 0;
   for (PanelId panel_id : panels) {
     const Panel& panel = Panels()[static_cast<std::size_t>(panel_id)];
+    lines.emplace_back();
+    lines.emplace_back(panel.title);
     std::vector<std::string> results;
     for (Key key : panel.keys) {
-      const std::string id = Add(
-          "Observation", ObservationJson(AnalyteOf(key), value(key), encounter, effective, issued));
+      const Analyte& analyte = AnalyteOf(key);
+      const std::string id =
+          Add("Observation", ObservationJson(analyte, value(key), encounter, effective, issued));
       results.push_back(Ref("Observation", id));
+      const double low = body_.male ? analyte.low_male : analyte.low_female;
+      const double high = body_.male ? analyte.high_male : analyte.high_female;
+      std::string range = low >= 0 && high >= 0 ? fmt::format("{} - {}", Num(low, analyte.decimals),
+                                                              Num(high, analyte.decimals))
+                          : low >= 0            ? "> " + Num(low, analyte.decimals)
+                                                : "< " + Num(high, analyte.decimals);
+      const char* flag = low >= 0 && value(key) < low     ? "  L"
+                         : high >= 0 && value(key) > high ? "  H"
+                                                          : "";
+      lines.push_back(fmt::format("    {:<22} {:>8} {:<16} ({}){}", analyte.label,
+                                  Num(value(key), analyte.decimals), analyte.unit, range, flag));
     }
     const std::string accession = fmt::format("QA{}-{:05}-{:02}{}", DateText(day).substr(2, 2),
                                               person_.serial % 100000, visit % 100, ++panel_number);
@@ -1068,8 +1184,43 @@ void RecordBuilder::AddLabVisit(Day day, std::size_t visit) {
              {"performer", Arr({Ref("Organization", directory_.lab_id)})},
              {"resultsInterpreter",
               Arr({Ref("PractitionerRole", directory_.biologist_role_ids[visit % 2])})},
-             {"result", Arr(results)}}));
+             {"result", Arr(results)},
+             {"presentedForm", presented}}));
+    report_refs.push_back(Ref("DiagnosticReport", out_.back().id));
   }
+  if (!with_pdf) return;
+  lines.emplace_back();
+  lines.push_back(fmt::format("Résultats validés par Dr {} {}, {}.", biologist.given,
+                              biologist.family, biologist.role_text));
+  const std::string pdf = PdfOfLines(lines);
+  const std::vector<std::uint8_t> bytes(pdf.begin(), pdf.end());
+  Add("DocumentReference",
+      Obj({{"status", Str("current")},
+           {"docStatus", Str("final")},
+           {"type",
+            Concept(Coding(kLoinc, "11502-2", "Laboratory report"), "Compte rendu d'analyses")},
+           {"subject", PatientRef()},
+           {"date", Str(issued)},
+           {"author", Arr({Ref("PractitionerRole", directory_.biologist_role_ids[visit % 2])})},
+           {"custodian", Ref("Organization", directory_.lab_id)},
+           {"description", Str("Compte rendu d'analyses de biologie médicale")},
+           {"content",
+            Arr({Obj(
+                {{"attachment", Obj({{"contentType", Str("application/pdf")},
+                                     {"language", Str("fr-FR")},
+                                     {"url", Str("Binary/" + binary_id)},
+                                     {"size", Int(static_cast<long long>(bytes.size()))},
+                                     {"hash", Str(Sha1Base64(pdf))},
+                                     {"title", Str("Compte rendu d'analyses du " + DateText(day))},
+                                     {"creation", Str(issued)}})}})})},
+           {"context", Obj({{"encounter", Arr({Ref("Encounter", encounter)})},
+                            {"related", Arr(report_refs)}})}}),
+      document_id);
+  Add("Binary",
+      Obj({{"contentType", Str("application/pdf")},
+           {"securityContext", Ref("DocumentReference", document_id)},
+           {"data", Str(EncodeBase64(bytes, Base64Alphabet::kStandard))}}),
+      binary_id);
 }
 
 void RecordBuilder::AddConsultation(Day day, std::size_t consultation) {

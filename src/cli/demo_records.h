@@ -4,8 +4,10 @@
 // (DiagnosticReport with LOINC panel codes and an accession number) and results (Observation
 // with LOINC codes, UCUM units, reference ranges and H/L interpretations), the conditions the
 // results reflect (Condition), prescriptions (MedicationRequest with ATC codes and dosage),
-// allergies (AllergyIntolerance), GP consultations (Encounter) with their notes
-// (DocumentReference, text inline in base64) and a care team with the patient's GP (CareTeam).
+// allergies (AllergyIntolerance), the lab's PDF reports of the record's last year (Binary,
+// described by a DocumentReference and presented by the visit's reports), GP consultations
+// (Encounter) with their notes (DocumentReference, text inline in base64) and a care team
+// with the patient's GP (CareTeam).
 //
 // Values follow each patient's physiology: a baseline per analyte, the drift of their
 // conditions over the years and the effect of their treatments, so the results tell a story

@@ -99,7 +99,7 @@ TEST(DemoRecords, EveryGeneratedResourceIsValidFhir) {
     EXPECT_EQ(IssuesOf(resource.json), "") << resource.resource_type << " " << resource.json;
   }
   // Every type the demo makes was checked.
-  EXPECT_EQ(types.size(), 12u);
+  EXPECT_EQ(types.size(), 13u);
 }
 
 TEST(DemoRecords, TheSameSeedGivesTheSameRecord) {
@@ -312,8 +312,9 @@ TEST(DemoRecords, NotesAreBase64TextInline) {
   std::size_t notes = 0;
   for (const auto& resource : Generate(5)) {
     if (resource.resource_type != "DocumentReference") continue;
-    ++notes;
     json::object object = Parse(resource);
+    if (object.at("type").at("coding").at(0).at("code").as_string() != "11506-3") continue;
+    ++notes;
     const json::object& attachment = object.at("content").at(0).at("attachment").as_object();
     EXPECT_EQ(attachment.at("contentType").as_string(), "text/plain; charset=utf-8");
     auto bytes = DecodeBase64(attachment.at("data").as_string(), Base64Alphabet::kStandard);
@@ -323,6 +324,45 @@ TEST(DemoRecords, NotesAreBase64TextInline) {
     EXPECT_EQ(Number(attachment.at("size")), static_cast<double>(bytes->size()));
   }
   EXPECT_GT(notes, 0u);
+}
+
+TEST(DemoRecords, RecentLabVisitsComeWithAPdfReportAsBinary) {
+  std::map<std::string, json::object> binaries;
+  std::vector<json::object> documents;
+  std::set<std::string> presented;
+  for (const auto& resource : Generate(5)) {
+    json::object object = Parse(resource);
+    if (resource.resource_type == "Binary") binaries.emplace(resource.id, object);
+    if (resource.resource_type == "DocumentReference" &&
+        object.at("type").at("coding").at(0).at("code").as_string() == "11502-2") {
+      documents.push_back(object);
+    }
+    if (resource.resource_type == "DiagnosticReport" && object.contains("presentedForm")) {
+      presented.insert(std::string(object.at("presentedForm").at(0).at("url").as_string()));
+    }
+  }
+  ASSERT_GE(documents.size(), 5u);
+  EXPECT_EQ(binaries.size(), documents.size());
+  for (const json::object& document : documents) {
+    const json::object& attachment = document.at("content").at(0).at("attachment").as_object();
+    EXPECT_EQ(attachment.at("contentType").as_string(), "application/pdf");
+    std::string url(attachment.at("url").as_string());
+    EXPECT_TRUE(presented.contains(url)) << "a report presents " << url;
+    auto binary = binaries.find(url.substr(std::string("Binary/").size()));
+    ASSERT_NE(binary, binaries.end()) << url;
+    EXPECT_EQ(binary->second.at("securityContext").at("reference").as_string(),
+              "DocumentReference/" + std::string(document.at("id").as_string()));
+    auto bytes = DecodeBase64(binary->second.at("data").as_string(), Base64Alphabet::kStandard);
+    ASSERT_TRUE(bytes.has_value());
+    std::string pdf(bytes->begin(), bytes->end());
+    EXPECT_TRUE(pdf.starts_with("%PDF-1.4\n")) << pdf.substr(0, 20);
+    EXPECT_TRUE(pdf.ends_with("%%EOF\n"));
+    EXPECT_NE(pdf.find("Compte rendu d'analyses"), std::string::npos);
+    EXPECT_EQ(Number(attachment.at("size")), static_cast<double>(bytes->size()));
+    // The cross-reference table points at each object.
+    const std::size_t xref = std::stoul(pdf.substr(pdf.rfind("startxref\n") + 10));
+    EXPECT_EQ(pdf.compare(xref, 4, "xref"), 0);
+  }
 }
 
 // A demo written into a real vault and read back.
@@ -379,7 +419,7 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
   for (const DemoWritten& written : summary->written) {
     if (written.patient_id == summary->first_patient_id) first_types.insert(written.resource_type);
   }
-  EXPECT_EQ(first_types.size(), 9u);  // the nine patient compartment types the demo writes
+  EXPECT_EQ(first_types.size(), 10u);  // the ten patient compartment types the demo writes
   auto first = vault_.records->Get(access, "Patient", summary->first_patient_id);
   ASSERT_TRUE(first.has_value());
   json::value patient = json::parse(std::string_view(first->json.view()));

@@ -1,11 +1,11 @@
 // Every kind of answer the real medvault gives over its FHIR API, across the demo data, checked
 // with an outside FHIR R4 validator (the `fhir` npm package by Lantana, unexpected properties
 // counted as errors): the CapabilityStatement, a demo patient's whole record through searches
-// (paged), the directory resources it references, reads, vreads, instance and type history,
-// _include and _summary=count bundles, a POST _search, OperationOutcomes of refused requests
-// and, as the demo auditor, the AuditEvents of that patient. Zero errors is the bar; the
-// package's warnings (codes outside the few value sets it bundles: LOINC, ATC, ICD-10) are not
-// errors and are not counted.
+// (paged), the directory resources it references, its PDF reports (Binary), reads, vreads,
+// instance and type history, _include and _summary=count bundles, a POST _search,
+// OperationOutcomes of refused requests and, as the demo auditor, the AuditEvents of that
+// patient. Zero errors is the bar; the package's warnings (codes outside the few value sets it
+// bundles: LOINC, ATC, ICD-10) are not errors and are not counted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -149,6 +149,31 @@ test('the lab, clinic and staff the record references read back valid', async ()
   }
 });
 
+test("the lab's PDF reports are served through Binary", async () => {
+  const urls = new Set();
+  for (const resource of seen.values()) {
+    if (resource.resourceType !== 'DocumentReference') continue;
+    for (const content of resource.content) {
+      if (content.attachment.contentType === 'application/pdf') urls.add(content.attachment.url);
+    }
+  }
+  assert.ok(urls.size > 0, 'the last year of visits has PDF reports');
+  for (const url of urls) {
+    assert.match(url, /^Binary\/[0-9a-f-]+$/);
+    const resource = await get(`/${url}`);
+    assert.equal(resource.status, 200, url);
+    check(resource.json, `read ${url} as FHIR`);
+    assert.equal(resource.json.contentType, 'application/pdf');
+    const raw = await fetch(`${server.base}/fhir/${url}`, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/pdf' } });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.headers.get('content-type'), 'application/pdf');
+    const bytes = Buffer.from(await raw.arrayBuffer());
+    assert.equal(bytes.subarray(0, 8).toString(), '%PDF-1.4');
+    assert.deepEqual(bytes, Buffer.from(resource.json.data, 'base64'));
+  }
+});
+
 test('vread, instance history and type history are valid', async () => {
   const firstOfType = new Map();
   for (const [key, resource] of seen) {
@@ -232,7 +257,7 @@ test("the auditor's AuditEvents of the patient are valid", async () => {
 
 test('every type the server returns was validated', (t) => {
   t.diagnostic(`validated: ${JSON.stringify(Object.fromEntries([...checked].sort()))}`);
-  for (const type of [...compartmentTypes, 'AuditEvent', 'Bundle', 'CapabilityStatement', 'OperationOutcome', 'Organization', 'Patient',
+  for (const type of [...compartmentTypes, 'AuditEvent', 'Binary', 'Bundle', 'CapabilityStatement', 'OperationOutcome', 'Organization', 'Patient',
     'Practitioner', 'PractitionerRole']) {
     assert.ok(checked.get(type) > 0, `${type} validated`);
   }
