@@ -18,6 +18,7 @@ TEST_PACKAGES=(
   softhsm2
   oathtool
   chromium
+  sqlmap
 )
 
 BENCH_PACKAGES=(wrk libbenchmark-dev curl)

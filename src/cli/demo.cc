@@ -8,16 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
+#include "cli/demo_records.h"
 #include "cli/identity_services.h"
-#include "core/french_ids.h"
-#include "core/ids.h"
 #include "identity/accounts.h"
 #include "identity/auth_events.h"
 
 namespace medvault::cli {
 namespace {
-
-constexpr std::size_t kBatch = 500;
 
 constexpr std::array kFamilies = {
     "Martin",   "Bernard",   "Dubois",     "Thomas",    "Robert",   "Richard",  "Petit",
@@ -42,59 +40,9 @@ constexpr std::array kGivens = {
     "Sarah",    "Thomas", "Julie",  "Céline", "Amélie", "Joséphine", "Raphaël",  "Timothée",
     "Agnès",    "Benoît", "Cécile", "Mathis"};
 
-// A small, fixed pseudo-random sequence (SplitMix64): the demo must be the same every time.
-class DemoSequence {
- public:
-  explicit DemoSequence(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::size_t Below(std::size_t bound) { return static_cast<std::size_t>(Next() % bound); }
-
- private:
-  std::uint64_t state_;
-};
-
-struct DemoPatient {
-  std::string family;
-  std::string given;
-  int sex = 1;  // 1 male, 2 female (the NIR's first digit)
-  int year = 1984, month = 12, day = 3;
-  std::string department = "75";
-  int serial = 1;
-};
-
-std::string NirOf(const DemoPatient& patient) {
-  std::string body =
-      fmt::format("{}{:02}{:02}{}{:03}{:03}", patient.sex, patient.year % 100, patient.month,
-                  patient.department, 100 + patient.serial % 900, 1 + patient.serial % 999);
-  return body + fmt::format("{:02}", NirKey(body).value_or(0));
-}
-
-std::string PatientJson(const std::string& id, const DemoPatient& patient) {
-  std::string ascii_family;
-  for (char c : patient.family) {
-    if (c >= 'A' && c <= 'Z') ascii_family.push_back(static_cast<char>(c - 'A' + 'a'));
-    if (c >= 'a' && c <= 'z') ascii_family.push_back(c);
-  }
-  return fmt::format(
-      R"({{"resourceType":"Patient","id":"{}","name":[{{"family":"{}","given":["{}"]}}],)"
-      R"("gender":"{}","birthDate":"{:04}-{:02}-{:02}",)"
-      R"("identifier":[{{"system":"{}","value":"{}"}}],)"
-      R"("telecom":[{{"system":"phone","value":"06 {:02} {:02} {:02} {:02}"}},)"
-      R"({{"system":"email","value":"{}.{}@example.org"}}]}})",
-      id, patient.family, patient.given, patient.sex == 1 ? "male" : "female", patient.year,
-      patient.month, patient.day, kInsNirSystem, NirOf(patient), patient.serial % 100,
-      (patient.serial / 100) % 100, (patient.serial / 10000) % 100, patient.day, ascii_family,
-      patient.serial);
-}
-
-std::vector<DemoPatient> NamedPatients() {
+std::vector<DemoPerson> NamedPatients() {
   return {
-      {"Dupont", "Hélène", 2, 1984, 12, 3, "76", 451},
+      {"Dupont", "Hélène", 2, 1984, 12, 3, "76", 451, true},
       {"Lefèvre", "Jérôme", 1, 1962, 4, 17, "69", 12},
       {"N'Diaye", "Aminata", 2, 1991, 9, 28, "93", 77},
       {"Ly", "Anh", 1, 1971, 7, 4, "13", 208},
@@ -104,45 +52,76 @@ std::vector<DemoPatient> NamedPatients() {
 
 }  // namespace
 
-Result<std::size_t> AddDemoPatients(OpenedVault& vault, std::size_t generated,
-                                    std::string* first_patient_id) {
-  std::vector<DemoPatient> patients = NamedPatients();
-  DemoSequence sequence(20261123);
+Result<DemoSummary> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
+  SystemClock clock;
+  auto audit_log = audit::AuditLog::Open(*vault.store, clock);
+  if (!audit_log) return std::unexpected(audit_log.error());
   const auto now =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  std::size_t written = 0;
-  const std::size_t total = patients.size() + generated;
-  while (written < total) {
-    std::vector<std::string> ids;
-    std::vector<std::string> texts;
-    for (std::size_t i = written; i < total && ids.size() < kBatch; ++i) {
-      DemoPatient patient;
-      if (i < patients.size()) {
-        patient = patients[i];
-      } else {
-        patient.family = kFamilies[sequence.Below(kFamilies.size())];
-        patient.given = kGivens[sequence.Below(kGivens.size())];
-        patient.sex = 1 + static_cast<int>(sequence.Below(2));
-        patient.year = 1930 + static_cast<int>(sequence.Below(90));
-        patient.month = 1 + static_cast<int>(sequence.Below(12));
-        patient.day = 1 + static_cast<int>(sequence.Below(28));
-        // 20 was Corsica's number before 1976 and is refused after; skip it.
-        std::size_t department = 1 + sequence.Below(95);
-        patient.department = fmt::format("{:02}", department == 20 ? 21 : department);
-        patient.serial = static_cast<int>(i);
-      }
-      ids.push_back(NewResourceId());
-      if (i == 0 && first_patient_id != nullptr) *first_patient_id = ids.back();
-      texts.push_back(PatientJson(ids.back(), patient));
+  DemoSummary summary;
+  // The operator writes the demo: each batch is recorded in the audit log before it is
+  // written, as every write of health data is.
+  auto write = [&](const std::vector<DemoResource>& resources,
+                   const std::string& patient_id) -> Status {
+    audit::Entry entry;
+    entry.account = "operator";
+    entry.role = audit::Role::kOperator;
+    entry.client = "cli";
+    entry.action = audit::Action::kCreate;
+    entry.purpose = audit::Purpose::kAdministration;
+    if (patient_id.empty()) {
+      for (const DemoResource& resource : resources) entry.resource_ids.push_back(resource.id);
+    } else {
+      entry.resource_type = "Patient";
+      entry.resource_ids = {patient_id};
+      entry.patient_ids = {patient_id};
+    }
+    if (auto appended = (*audit_log)->Append(std::move(entry)); !appended) {
+      return std::unexpected(appended.error());
     }
     std::vector<records::SealedWrite> writes;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      writes.push_back({"Patient", ids[i], 0, ids[i], texts[i], now});
+    writes.reserve(resources.size());
+    for (const DemoResource& resource : resources) {
+      writes.push_back(
+          {resource.resource_type, resource.id, 0, resource.patient_id, resource.json, now});
+      summary.written.push_back({resource.resource_type, resource.id, resource.patient_id});
     }
-    if (auto ok = vault.records->PutAll(writes); !ok) return std::unexpected(ok.error());
-    written += ids.size();
+    return vault.records->PutAll(writes);
+  };
+
+  const DemoDirectory directory = MakeDemoDirectory();
+  if (auto ok = write(directory.resources, ""); !ok) return std::unexpected(ok.error());
+
+  std::vector<DemoPerson> named = NamedPatients();
+  DemoSequence people(20261123);
+  const std::size_t total = named.size() + generated;
+  for (std::size_t i = 0; i < total; ++i) {
+    DemoPerson person;
+    if (i < named.size()) {
+      person = named[i];
+    } else {
+      person.family = kFamilies[people.Below(kFamilies.size())];
+      person.given = kGivens[people.Below(kGivens.size())];
+      person.sex = 1 + static_cast<int>(people.Below(2));
+      person.year = 1930 + static_cast<int>(people.Below(90));
+      person.month = 1 + static_cast<int>(people.Below(12));
+      person.day = 1 + static_cast<int>(people.Below(28));
+      // 20 was Corsica's number before 1976 and is refused after; skip it.
+      std::size_t department = 1 + people.Below(95);
+      person.department = fmt::format("{:02}", department == 20 ? 21 : department);
+      person.serial = static_cast<int>(i);
+    }
+    // Each patient's record depends only on their place in the list, so --patients N gives
+    // the same first patients for every N. The first one is Dr Martin's (the demo clinician).
+    const std::uint64_t seed = 0x64656d6f00000000ULL + i;
+    const std::string patient_id = DemoSequence(~seed).Uuid();
+    const std::size_t general_practitioner = i == 0 ? 0 : DemoSequence(seed).Below(4);
+    if (i == 0) summary.first_patient_id = patient_id;
+    auto record = MakeDemoPatientRecord(directory, person, patient_id, general_practitioner, seed);
+    if (auto ok = write(record, patient_id); !ok) return std::unexpected(ok.error());
+    ++summary.patients;
   }
-  return written;
+  return summary;
 }
 
 Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {

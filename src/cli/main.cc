@@ -75,11 +75,12 @@ int Run(int argc, char** argv) {
                     "Store URL, overriding store.url: sqlite:PATH or postgres://USER@HOST/DB");
 
   fs::path demo_dir;
-  std::size_t demo_patients = 0;
+  std::size_t demo_patients = 295;
   auto* demo = app.add_subcommand("demo", "Create a vault filled with demo content");
   demo->add_option("--dir", demo_dir, "Directory of the new demo vault")->required();
-  demo->add_option("--patients", demo_patients,
-                   "Made-up patients to add beyond the named demo ones (default 0)")
+  demo->add_option(
+          "--patients", demo_patients,
+          "Made-up patients to add beyond the five named demo ones (default 295: 300 in all)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}));
 
   fs::path keys_dir;
@@ -206,12 +207,15 @@ int Run(int argc, char** argv) {
     if (code != kExitOk) return code;
     auto vault = medvault::cli::OpenVault(demo_dir, {});
     if (!vault) return Report(std::unexpected(vault.error()));
-    std::string first_patient;
-    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients, &first_patient);
+    auto added = medvault::cli::AddDemoPatients(*vault, demo_patients);
     if (!added) return Report(std::unexpected(added.error()));
     std::printf("created demo vault %s with %zu patients (made up, encrypted in the store)\n",
-                demo_dir.c_str(), *added);
-    return Report(medvault::cli::AddDemoAccounts(*vault, first_patient));
+                demo_dir.c_str(), added->patients);
+    std::printf(
+        "  %zu FHIR resources: a lab, a clinic, their staff, and years of results, "
+        "prescriptions and notes\n",
+        added->written.size());
+    return Report(medvault::cli::AddDemoAccounts(*vault, added->first_patient_id));
   }
   if (serve->parsed()) {
     if (!listen.empty()) serve_options.listen = listen;

@@ -70,7 +70,7 @@ TEST_F(StoreCliTest, KeysRotateWhileTheServerServesAndTheServerRestartsOnTheNewK
   fs::path vault = Demo("vault", "30");
   auto before = RunMedvault({"keys", "status", "--dir", vault.string()});
   ASSERT_EQ(before.exit_code, 0) << before.err;
-  EXPECT_THAT(before.out, HasSubstr("wrapped under kek-1: 36"));
+  EXPECT_THAT(before.out, HasSubstr("wrapped under kek-1: 37"));
   EXPECT_THAT(before.out, HasSubstr("rotation: none under way"));
 
   auto server = ServerProcess::Start(vault);
@@ -86,7 +86,7 @@ TEST_F(StoreCliTest, KeysRotateWhileTheServerServesAndTheServerRestartsOnTheNewK
   EXPECT_EQ(std::count(key_file.begin(), key_file.end(), '\n'), 1);
   auto after = RunMedvault({"keys", "status", "--dir", vault.string()});
   EXPECT_THAT(after.out, HasSubstr("loaded versions: 2 (active 2)"));
-  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 36"));
+  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 37"));
 
   server->Signal(SIGTERM);
   ASSERT_EQ(server->Wait(std::chrono::seconds(15)), 0);
@@ -101,7 +101,7 @@ TEST_F(StoreCliTest, AnInterruptedRotationResumes) {
   ASSERT_EQ(crypto::AddMasterKeyVersion(vault / "keys" / "master.key").value(), 2u);
   auto status = RunMedvault({"keys", "status", "--dir", vault.string()});
   EXPECT_THAT(status.out, HasSubstr("loaded versions: 1, 2 (active 2)"));
-  EXPECT_THAT(status.out, HasSubstr("rotation: under way, 16 keys still to rewrap"));
+  EXPECT_THAT(status.out, HasSubstr("rotation: under way, 17 keys still to rewrap"));
 
   auto rotate = RunMedvault({"keys", "rotate", "--dir", vault.string()});
   ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
@@ -109,7 +109,7 @@ TEST_F(StoreCliTest, AnInterruptedRotationResumes) {
   EXPECT_THAT(rotate.out, ::testing::Not(HasSubstr("added master key version")));
   auto after = RunMedvault({"keys", "status", "--dir", vault.string()});
   EXPECT_THAT(after.out, HasSubstr("loaded versions: 2 (active 2)"));
-  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 16"));
+  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 17"));
 }
 
 TEST_F(StoreCliTest, AMasterKeyThatDoesNotMatchTheStoreRefusesToStart) {
