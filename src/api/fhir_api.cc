@@ -11,6 +11,7 @@
 #include <mutex>
 #include <utility>
 
+#include "api/api_internal.h"
 #include "api/auth_api.h"
 #include "api/fhir_request.h"
 #include "api/fhir_response.h"
@@ -39,21 +40,6 @@ using http::RequestContext;
 using http::Response;
 using http::Status;
 using http::Verb;
-namespace field = http::beast_http;
-
-// Requests queued per worker thread before the API answers 503: the queue stays bounded
-// when the store slows down.
-constexpr std::size_t kQueuedPerWorker = 256;
-// API client ids whose Organization is remembered (clients are few; the cache is cleared when
-// full rather than grown).
-constexpr std::size_t kMaxCachedClients = 1024;
-
-constexpr std::string_view kNoCredentials =
-    "This request needs a session (log in at /auth/login) or an access token (Authorization: "
-    "Bearer, from /auth/token).";
-constexpr std::string_view kBadCredentials =
-    "The session or access token is not valid (expired, ended or unknown): log in again or get "
-    "a new token.";
 
 std::unexpected<fhir::Outcome> UnknownType() {
   return fhir::Refuse(Failure::kNotFound, IssueType::kNotSupported, "",
@@ -64,26 +50,6 @@ std::unexpected<fhir::Outcome> UnknownType() {
 std::unexpected<fhir::Outcome> NoSuchResource() {
   return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
                       "No resource with this id and version is available to you.");
-}
-
-audit::Role RoleOf(identity::AccountKind kind) {
-  switch (kind) {
-    case identity::AccountKind::kPatient:
-      return audit::Role::kPatient;
-    case identity::AccountKind::kClinician:
-      return audit::Role::kClinician;
-    case identity::AccountKind::kLabTechnician:
-      return audit::Role::kLabTechnician;
-    case identity::AccountKind::kAdministrator:
-      return audit::Role::kAdministrator;
-    case identity::AccountKind::kAuditor:
-      return audit::Role::kAuditor;
-  }
-  return audit::Role::kNone;
-}
-
-bool IsStateChanging(const Request& request) {
-  return request.method() != Verb::get && request.method() != Verb::head;
 }
 
 std::string EncodeQueryValue(std::string_view value) {
@@ -110,14 +76,9 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
  public:
   FhirRoutes(FhirServices services, FhirApiOptions options)
       : records_(services.records),
-        sessions_(services.sessions),
-        clients_(services.clients),
-        store_(services.store),
         options_(std::move(options)),
-        workers_(std::max<std::size_t>(1, options_.worker_threads)),
-        max_queued_(kQueuedPerWorker * std::max<std::size_t>(1, options_.worker_threads)) {}
-
-  ~FhirRoutes() { workers_.join(); }
+        authenticator_(services.sessions, services.clients, services.store),
+        workers_(options_.worker_threads) {}
 
   medvault::Status Add(http::Router& router);
 
@@ -126,12 +87,10 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
   using Work = FhirResult<Response> (FhirRoutes::*)(const Request&, const RequestContext&);
 
   http::AsyncHandler OnWorker(Work work);
-  Response Run(Work work, const Request& request, const RequestContext& context);
 
   // The caller of a request: a session cookie (with X-CSRF-Token on state-changing requests)
   // or a bearer token of an API client.
   FhirResult<policy::Principal> Authenticate(const Request& request, const RequestContext& context);
-  Result<std::string> OrganizationOf(const std::string& client_id);
 
   std::string base() const { return options_.base_url ? *options_.base_url : std::string(); }
 
@@ -153,143 +112,30 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
                                   const FhirResult<records::StoredResource>& stored);
 
   records::ClinicalRecords& records_;
-  identity::Sessions& sessions_;
-  identity::ApiClients& clients_;
-  store::Store& store_;
   FhirApiOptions options_;
   SystemClock clock_;
-  boost::asio::thread_pool workers_;
-  const std::size_t max_queued_;
-  std::atomic<std::size_t> queued_{0};
-  std::mutex organizations_mutex_;
-  std::map<std::string, std::string, std::less<>> organizations_;
+  internal::Authenticator authenticator_;
+  // Last: joined first, while what its tasks use is still there.
+  internal::WorkerPool workers_;
 };
 
 http::AsyncHandler FhirRoutes::OnWorker(Work work) {
   return [this, self = shared_from_this(), work](
              const Request& request, const RequestContext& context, http::Respond respond) {
-    if (queued_.fetch_add(1) >= max_queued_) {
-      queued_.fetch_sub(1);
-      Response busy = OutcomeResponse(fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                                                   "The server is busy: retry in a few seconds.")
-                                          .error(),
-                                      request.version());
-      busy.set(field::field::retry_after, "2");
-      respond(std::move(busy));
-      return;
-    }
     // The task holds no reference to the routes: the router (and so the handler above) owns
     // them, and the pool is joined when they go, never from one of its own threads.
-    boost::asio::post(workers_,
-                      [this, work, &request, &context, respond = std::move(respond)]() mutable {
-                        queued_.fetch_sub(1);
-                        respond(Run(work, request, context));
-                      });
+    workers_.Submit(
+        request, context,
+        [this, work, &request, &context] { return (this->*work)(request, context); },
+        std::move(respond));
   };
-}
-
-Response FhirRoutes::Run(Work work, const Request& request, const RequestContext& context) {
-  try {
-    auto answer = (this->*work)(request, context);
-    if (answer) return std::move(*answer);
-    Response response = OutcomeResponse(answer.error(), request.version());
-    if (answer.error().failure == Failure::kUnauthenticated) {
-      const auto bearer = BearerTokenOf(request);
-      response.set(field::field::www_authenticate,
-                   bearer ? "Bearer realm=\"medvault\", error=\"invalid_token\""
-                          : "Bearer realm=\"medvault\"");
-    }
-    return response;
-  } catch (...) {
-    // An exception's text may quote the request; only the request id is logged. Nothing may
-    // escape: this runs on a worker thread.
-    log::Error("fhir_handler_failed",
-               {{"request_id", std::string_view(context.request_id)}, {"route", context.route}});
-  }
-  return OutcomeResponse(fhir::Refuse(Failure::kInternal, IssueType::kException, "",
-                                      "Internal error: the request id in the logs tells the "
-                                      "operators more.")
-                             .error(),
-                         request.version());
-}
-
-Result<std::string> FhirRoutes::OrganizationOf(const std::string& client_id) {
-  {
-    std::lock_guard lock(organizations_mutex_);
-    if (auto it = organizations_.find(client_id); it != organizations_.end()) return it->second;
-  }
-  std::string organization;
-  medvault::Status read = store_.Transact(
-      [&](store::Transaction& tx) -> medvault::Status {
-        auto client = tx.GetApiClient(client_id);
-        if (!client) return std::unexpected(client.error());
-        organization = client->organization;
-        return {};
-      },
-      store::Access::kReadOnly);
-  if (!read) return std::unexpected(read.error());
-  std::lock_guard lock(organizations_mutex_);
-  if (organizations_.size() >= kMaxCachedClients) organizations_.clear();
-  organizations_.emplace(client_id, organization);
-  return organization;
 }
 
 FhirResult<policy::Principal> FhirRoutes::Authenticate(const Request& request,
                                                        const RequestContext& context) {
-  const auto unauthenticated = [](std::string_view why) {
-    return fhir::Refuse(Failure::kUnauthenticated, IssueType::kLogin, "", std::string(why));
-  };
-  if (const auto bearer = BearerTokenOf(request)) {
-    if (bearer->empty()) return unauthenticated(kBadCredentials);
-    auto grant = clients_.Authenticate(*bearer);
-    if (!grant) {
-      if (grant.error().code() == ErrorCode::kPermissionDenied) {
-        return unauthenticated(kBadCredentials);
-      }
-      return std::unexpected(fhir::OutcomeOf(grant.error()));
-    }
-    auto scopes = identity::ParseSmartScopes(grant->scopes);
-    if (!scopes) return unauthenticated(kBadCredentials);
-    auto organization = OrganizationOf(grant->client_id);
-    if (!organization) {
-      if (organization.error().code() == ErrorCode::kNotFound) {
-        return unauthenticated(kBadCredentials);
-      }
-      return std::unexpected(fhir::OutcomeOf(organization.error()));
-    }
-    policy::Principal principal;
-    principal.account_id = grant->client_id;
-    principal.role = audit::Role::kIntegration;
-    principal.client = grant->client_id;
-    principal.source_address = SourceAddress(context.peer);
-    principal.scopes = std::move(*scopes);
-    principal.organization = std::move(*organization);
-    return principal;
-  }
-  const std::string token = SessionCookie(request);
-  if (token.empty()) return unauthenticated(kNoCredentials);
-  if (IsStateChanging(request) &&
-      !identity::Sessions::CsrfMatches(token, request[std::string(kCsrfHeader)])) {
-    return unauthenticated(
-        "This request needs the X-CSRF-Token header with the csrf_token the login answered "
-        "with.");
-  }
-  auto session = sessions_.Authenticate(token, store::SessionStage::kSession);
-  if (!session) {
-    if (session.error().code() == ErrorCode::kPermissionDenied) {
-      return unauthenticated(kBadCredentials);
-    }
-    return std::unexpected(fhir::OutcomeOf(session.error()));
-  }
-  policy::Principal principal;
-  principal.account_id = session->account.id;
-  principal.role = RoleOf(session->kind);
-  principal.client = "portal";
-  principal.source_address = SourceAddress(context.peer);
-  if (session->kind == identity::AccountKind::kPatient) {
-    principal.patient_id = session->account.patient_id;
-  }
-  return principal;
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  return std::move(caller->principal);
 }
 
 Response FhirRoutes::Metadata(const Request& request) {

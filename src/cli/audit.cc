@@ -12,6 +12,7 @@
 
 #include "audit/audit_log.h"
 #include "audit/checkpoint.h"
+#include "audit/scope.h"
 #include "audit/verifier.h"
 #include "cli/vault.h"
 #include "core/base64.h"
@@ -39,21 +40,6 @@ std::string Day(Timestamp t) {
                      std::chrono::time_point_cast<std::chrono::seconds>(t));
 }
 
-bool ReadsOrChangesData(audit::Action action) {
-  switch (action) {
-    case audit::Action::kRead:
-    case audit::Action::kSearch:
-    case audit::Action::kCreate:
-    case audit::Action::kUpdate:
-    case audit::Action::kDelete:
-    case audit::Action::kBreakTheGlass:
-    case audit::Action::kExport:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status WriteText(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -64,38 +50,7 @@ Status WriteText(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
-Result<Timestamp> ParseIsoTime(std::string_view text) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  char tail[8] = {};
-  const std::string copy(text);
-  int fields = 0;
-  if (copy.size() == 10) {
-    fields = std::sscanf(copy.c_str(), "%4d-%2d-%2d%7s", &year, &month, &day, tail);
-    if (fields != 3) fields = 0;
-  } else {
-    fields = std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &year, &month, &day, &hour,
-                         &minute, &second, tail);
-    if (fields == 7 && std::string_view(tail) != "Z") fields = 0;
-    if (fields < 6) {
-      second = 0;
-      fields = std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d%7s", &year, &month, &day, &hour,
-                           &minute, tail);
-      fields = (fields == 6 && std::string_view(tail) == "Z") ? 6 : 0;
-    }
-  }
-  if (fields == 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "times must be ISO 8601 in UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z");
-  }
-  const auto date = std::chrono::year_month_day(std::chrono::year(year),
-                                                std::chrono::month(static_cast<unsigned>(month)),
-                                                std::chrono::day(static_cast<unsigned>(day)));
-  if (!date.ok()) return Fail(ErrorCode::kInvalidArgument, "no such date");
-  const auto at = std::chrono::sys_days(date) + std::chrono::hours(hour) +
-                  std::chrono::minutes(minute) + std::chrono::seconds(second);
-  return std::chrono::time_point_cast<std::chrono::microseconds>(at);
-}
+Result<Timestamp> ParseIsoTime(std::string_view text) { return audit::ParseIsoTime(text); }
 
 Result<bool> VerifyAudit(const fs::path& vault_dir,
                          const std::optional<fs::path>& checkpoint_file) {
@@ -168,30 +123,12 @@ Status AuditScope(const fs::path& vault_dir, const ScopeOptions& options) {
   auto log = audit::AuditLog::Open(*vault->store, clock);
   if (!log) return std::unexpected(log.error());
 
-  // patient -> resource type -> number of records touched; and the entries counted.
-  std::map<std::string, std::map<std::string, std::uint64_t>> touched;
-  std::uint64_t records = 0;
-  std::uint64_t entries = 0;
-  std::set<std::string> types;
-  std::optional<std::uint64_t> after;
-  for (;;) {
-    auto page =
-        (*log)->Find({audit::Search::By::kAccount, options.account, *from, *to, after, 1000});
-    if (!page) return std::unexpected(page.error());
-    if (page->empty()) break;
-    after = page->back().index;
-    for (const audit::Entry& entry : *page) {
-      if (!ReadsOrChangesData(entry.action) || entry.outcome != audit::Outcome::kSuccess) continue;
-      ++entries;
-      const std::string type = entry.resource_type.empty() ? "(unspecified)" : entry.resource_type;
-      types.insert(type);
-      const std::uint64_t count = std::max<std::size_t>(entry.resource_ids.size(), 1);
-      for (const std::string& patient : entry.patient_ids) {
-        touched[patient][type] += entry.patient_ids.size() == 1 ? count : 1;
-      }
-      records += count;
-    }
-  }
+  auto scope = audit::ComputeBreachScope(**log, options.account, *from, *to);
+  if (!scope) return std::unexpected(scope.error());
+  const auto& touched = scope->patients;
+  const std::uint64_t records = scope->records;
+  const std::uint64_t entries = scope->entries;
+  const std::set<std::string>& types = scope->categories;
 
   std::printf(
       "breach scope for account %s from %s to %s: %zu patients, %llu records, %llu "

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/audit_api.h"
 #include "api/auth_api.h"
 #include "api/fhir_api.h"
 #include "audit/audit_log.h"
@@ -120,6 +121,10 @@ Status Serve(const ServeOptions& options) {
       !ok) {
     return ok;
   }
+  if (auto ok = api::AddAuditRoutes(
+          router, {**audit_log, decider, *(*identity)->sessions, *(*identity)->clients, store}, {});
+      !ok)
+    return ok;
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());

@@ -92,6 +92,8 @@ identity::SmartInteraction InteractionOf(const AccessRequest& request) {
       return identity::SmartInteraction::kUpdate;
     case Operation::kDelete:
       return identity::SmartInteraction::kDelete;
+    case Operation::kExport:
+      return identity::SmartInteraction::kSearch;
   }
   return identity::SmartInteraction::kRead;
 }
@@ -109,6 +111,8 @@ audit::Action ActionOf(Operation operation) {
       return audit::Action::kUpdate;
     case Operation::kDelete:
       return audit::Action::kDelete;
+    case Operation::kExport:
+      return audit::Action::kExport;
   }
   return audit::Action::kRead;
 }
@@ -179,8 +183,12 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request)
   const std::string_view type = request.resource_type;
   if (!IsServed(type)) return Deny("not a served resource type");
   if (type == "AuditEvent" && request.operation != Operation::kRead &&
-      request.operation != Operation::kSearch) {
-    return Deny("audit events are read and searched only");
+      request.operation != Operation::kSearch && request.operation != Operation::kExport) {
+    return Deny("audit events are read, searched and exported only");
+  }
+  if (request.operation == Operation::kExport &&
+      (type != "AuditEvent" || principal.role != Role::kAuditor)) {
+    return Deny("only the auditor role exports, and only the audit log");
   }
   switch (principal.role) {
     case Role::kPatient:

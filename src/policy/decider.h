@@ -14,7 +14,7 @@
 //                   create, update; nothing else (no notes, no prescriptions).
 //   administrator   Organization, Practitioner, PractitionerRole, CareTeam: every operation;
 //                   no clinical data.
-//   auditor         AuditEvent read and search; nothing else.
+//   auditor         AuditEvent read, search and export; nothing else (export: auditors only).
 //   integration     what its SMART system/ scopes allow (identity/smart_scopes.h).
 //   anyone else     nothing.
 // A denial is recorded (Outcome::kDenied) and answered kPermissionDenied with a message that
@@ -48,7 +48,8 @@ struct Principal {
   std::string organization;                  // integration clients: their Organization id
 };
 
-enum class Operation { kRead, kSearch, kHistory, kCreate, kUpdate, kDelete };
+// kExport: the audit log leaving in bulk (CSV, breach scope); audited as Action::kExport.
+enum class Operation { kRead, kSearch, kHistory, kCreate, kUpdate, kDelete, kExport };
 
 // What the caller asks to do. For a read the resource ids and their patients are known (the
 // store row carries the patient id in clear); for a search, the patient it is confined to, or

@@ -163,9 +163,54 @@ json::object EntityOf(std::string reference, const Code& type, const std::option
   return entity;
 }
 
+std::string_view RoleDisplay(audit::Role role) {
+  switch (role) {
+    case audit::Role::kPatient:
+      return "Patient";
+    case audit::Role::kClinician:
+      return "Clinician";
+    case audit::Role::kLabTechnician:
+      return "Laboratory technician";
+    case audit::Role::kAdministrator:
+      return "Administrator";
+    case audit::Role::kAuditor:
+      return "Auditor";
+    case audit::Role::kIntegration:
+      return "Integrated application";
+    case audit::Role::kOperator:
+      return "Server operator";
+    case audit::Role::kNone:
+      break;
+  }
+  return {};
+}
+
 }  // namespace
 
-json::object AuditEventOf(const audit::Entry& entry) {
+std::optional<std::string> AgentNames::DisplayOf(const audit::Entry& entry) {
+  if (entry.role == audit::Role::kIntegration) {
+    if (!entry.client.empty()) return entry.client;
+    if (!entry.account.empty()) return entry.account;
+    return std::nullopt;
+  }
+  if (entry.role == audit::Role::kOperator) return std::string("operator");
+  if (entry.account.empty()) return std::nullopt;
+  if (auto it = cache_.find(entry.account); it != cache_.end()) return it->second;
+  std::optional<std::string> display;
+  (void)store_.Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto account = tx.GetAccount(entry.account);
+        if (!account) return std::unexpected(account.error());
+        if (!account->display_name.empty()) display = account->display_name;
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (cache_.size() >= kMaxCached) cache_.clear();
+  cache_.emplace(entry.account, display);
+  return display;
+}
+
+json::object AuditEventOf(const audit::Entry& entry, AgentNames* names) {
   const EventKind kind = KindOf(entry.action);
   json::object event;
   event["resourceType"] = "AuditEvent";
@@ -181,8 +226,15 @@ json::object AuditEventOf(const audit::Entry& entry) {
 
   json::array agents;
   json::object user;
-  user["role"] = json::array{ConceptOf({kRoleSystem, audit::RoleName(entry.role), {}})};
-  if (!entry.account.empty()) user["who"] = IdentifierOf(kAccountSystem, entry.account);
+  user["role"] =
+      json::array{ConceptOf({kRoleSystem, audit::RoleName(entry.role), RoleDisplay(entry.role)})};
+  if (!entry.account.empty()) {
+    json::object who = IdentifierOf(kAccountSystem, entry.account);
+    if (names != nullptr) {
+      if (auto display = names->DisplayOf(entry)) who["display"] = *display;
+    }
+    user["who"] = std::move(who);
+  }
   user["requestor"] = true;
   if (!entry.source_address.empty()) {
     json::object network;

@@ -174,9 +174,10 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
 // What a principal is shown of an audit entry. A patient sees the events of their own record,
 // but not who else a search returned: an entry that also names other patients keeps only the
 // patient's own entity.
+// The agent is named by display name and role (`names`, one per request).
 std::optional<boost::json::object> AuditEventFor(const policy::Principal& principal,
-                                                 const audit::Entry& entry) {
-  boost::json::object event = AuditEventOf(entry);
+                                                 const audit::Entry& entry, AgentNames& names) {
+  boost::json::object event = AuditEventOf(entry, &names);
   if (principal.role == audit::Role::kPatient) {
     const auto& patients = entry.patient_ids;
     if (std::find(patients.begin(), patients.end(), principal.patient_id) == patients.end()) {
@@ -245,8 +246,9 @@ fhir::FhirStatus SearchAuditEvents(const Context& context, const policy::Princip
   auto entries = FindAuditEvents(context.log, query);
   if (!entries) return Failed(entries.error());
   if (entries->size() > kMaxAuditEvents) return TooCostly();
+  AgentNames names(context.store);
   for (const audit::Entry& entry : *entries) {
-    auto event = AuditEventFor(principal, entry);
+    auto event = AuditEventFor(principal, entry, names);
     if (!event || !fhir::Matches(rest, *event)) continue;
     StoredResource stored =
         MakeStored("AuditEvent", std::to_string(entry.index), 1, entry.time, false);
@@ -431,7 +433,8 @@ fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,
   auto access = Authorize(context, principal, policy::Operation::kRead, "AuditEvent", ids, patients,
                           Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
-  auto event = AuditEventFor(principal, entry);
+  AgentNames names(context.store);
+  auto event = AuditEventFor(principal, entry, names);
   if (!event) return NotFound("AuditEvent");
   StoredResource stored = MakeStored("AuditEvent", std::string(id), 1, entry.time, false);
   stored.resource = std::move(*event);

@@ -1,0 +1,472 @@
+#include "api/audit_api.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/api_internal.h"
+#include "api/fhir_request.h"
+#include "api/fhir_response.h"
+#include "audit/scope.h"
+#include "core/base64.h"
+
+namespace medvault::api {
+namespace {
+
+namespace json = boost::json;
+using fhir::Failure;
+using fhir::FhirResult;
+using fhir::IssueType;
+using http::Request;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+using http::Verb;
+namespace field = http::beast_http;
+
+// Most entries one CSV export returns: beyond, the auditor narrows the query.
+constexpr std::size_t kMaxExportedEntries = 200'000;
+constexpr std::size_t kPage = 1000;
+
+std::unexpected<fhir::Outcome> NoSuchEntry() {
+  return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                      "No audit entry with this index is available to you.");
+}
+
+std::unexpected<fhir::Outcome> Invalid(std::string expression, std::string why) {
+  return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, std::move(expression),
+                      std::move(why));
+}
+
+// The query's parameters, each at most once and each one of `allowed`.
+FhirResult<std::map<std::string, std::string, std::less<>>> ParamsOf(
+    const Request& request, std::initializer_list<std::string_view> allowed) {
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  std::map<std::string, std::string, std::less<>> params;
+  if (query->empty()) return params;
+  const std::string target = "/?" + *query;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return Invalid("", "The query string is not well formed.");
+  for (const auto& param : url->params()) {
+    if (std::ranges::find(allowed, std::string_view(param.key)) == allowed.end()) {
+      return Invalid("",
+                     "The query has a parameter this endpoint does not take (docs/api.md "
+                     "lists them).");
+    }
+    if (!params.emplace(param.key, param.value).second) {
+      return Invalid(param.key, "A parameter appears twice.");
+    }
+  }
+  return params;
+}
+
+FhirResult<Timestamp> TimeParam(const std::map<std::string, std::string, std::less<>>& params,
+                                std::string_view name, Timestamp otherwise) {
+  auto it = params.find(name);
+  if (it == params.end()) return otherwise;
+  auto time = audit::ParseIsoTime(it->second);
+  if (!time) {
+    return Invalid(std::string(name),
+                   "Times are ISO 8601 in UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z.");
+  }
+  return *time;
+}
+
+Response JsonResponse(const json::object& body, unsigned version) {
+  Response response(Status::ok, version);
+  response.set(field::field::content_type, "application/json");
+  response.set(field::field::cache_control, "no-store");
+  response.body() = json::serialize(body);
+  response.prepare_payload();
+  return response;
+}
+
+Response CsvResponse(std::string body, std::string_view filename, unsigned version) {
+  Response response(Status::ok, version);
+  response.set(field::field::content_type, "text/csv; charset=utf-8");
+  response.set(field::field::cache_control, "no-store");
+  response.set(field::field::content_disposition,
+               fmt::format("attachment; filename=\"{}\"", filename));
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+void AppendField(std::string& out, std::string_view value) {
+  if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += value;
+    return;
+  }
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+std::string Joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& value : values) {
+    if (!out.empty()) out.push_back(' ');
+    out += value;
+  }
+  return out;
+}
+
+constexpr std::string_view kCsvHeader =
+    "index,time,account,role,client,source,action,resource_type,resource_ids,patient_ids,"
+    "purpose,reason,outcome\n";
+
+void AppendRow(std::string& out, const audit::Entry& entry) {
+  const std::string fields[] = {
+      std::to_string(entry.index),
+      Instant(entry.time),
+      entry.account,
+      std::string(audit::RoleName(entry.role)),
+      entry.client,
+      entry.source_address,
+      std::string(audit::ActionName(entry.action)),
+      entry.resource_type,
+      Joined(entry.resource_ids),
+      Joined(entry.patient_ids),
+      std::string(audit::PurposeName(entry.purpose)),
+      std::string(audit::ReasonName(entry.reason)),
+      std::string(audit::OutcomeName(entry.outcome)),
+  };
+  bool first = true;
+  for (const std::string& value : fields) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendField(out, value);
+  }
+  out.push_back('\n');
+}
+
+class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
+ public:
+  AuditRoutes(AuditServices services, AuditApiOptions options)
+      : log_(services.log),
+        decider_(services.decider),
+        store_(services.store),
+        authenticator_(services.sessions, services.clients, services.store),
+        workers_(options.worker_threads) {}
+
+  medvault::Status Add(http::Router& router);
+
+ private:
+  using Work = FhirResult<Response> (AuditRoutes::*)(const Request&, const RequestContext&);
+  http::AsyncHandler OnWorker(Work work);
+
+  FhirResult<Response> Proof(const Request& request, const RequestContext& context);
+  FhirResult<Response> ExportCsv(const Request& request, const RequestContext& context);
+  FhirResult<Response> Scope(const Request& request, const RequestContext& context);
+
+  // The Decider's answer; a denial is 403 with the policy's reason.
+  FhirResult<policy::PhiAccess> Authorize(const policy::Principal& principal,
+                                          const policy::AccessRequest& request);
+  // The entry at `index`, or nullopt when the log has none.
+  FhirResult<std::optional<audit::Entry>> EntryAt(std::uint64_t index);
+  // The latest stored checkpoint, or nullopt when none is signed yet.
+  FhirResult<std::optional<store::AuditCheckpoint>> LatestCheckpoint();
+
+  audit::AuditLog& log_;
+  policy::Decider& decider_;
+  store::Store& store_;
+  internal::Authenticator authenticator_;
+  // Last: joined first, while what its tasks use is still there.
+  internal::WorkerPool workers_;
+};
+
+http::AsyncHandler AuditRoutes::OnWorker(Work work) {
+  return [this, self = shared_from_this(), work](
+             const Request& request, const RequestContext& context, http::Respond respond) {
+    workers_.Submit(
+        request, context,
+        [this, work, &request, &context] { return (this->*work)(request, context); },
+        std::move(respond));
+  };
+}
+
+FhirResult<policy::PhiAccess> AuditRoutes::Authorize(const policy::Principal& principal,
+                                                     const policy::AccessRequest& request) {
+  auto access = decider_.Authorize(principal, request);
+  if (access) return std::move(*access);
+  if (access.error().code() == ErrorCode::kPermissionDenied) {
+    return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "",
+                        std::string(access.error().message()));
+  }
+  return std::unexpected(fhir::OutcomeOf(access.error()));
+}
+
+FhirResult<std::optional<audit::Entry>> AuditRoutes::EntryAt(std::uint64_t index) {
+  audit::Search search;
+  search.by = audit::Search::By::kTime;
+  search.limit = 1;
+  if (index > 0) search.after_index = index - 1;
+  auto found = log_.Find(search);
+  if (!found) return std::unexpected(fhir::OutcomeOf(found.error()));
+  if (found->empty() || found->front().index != index) return std::optional<audit::Entry>();
+  return std::optional<audit::Entry>(std::move(found->front()));
+}
+
+FhirResult<std::optional<store::AuditCheckpoint>> AuditRoutes::LatestCheckpoint() {
+  std::optional<store::AuditCheckpoint> latest;
+  medvault::Status read = store_.Transact(
+      [&](store::Transaction& tx) -> medvault::Status {
+        std::int64_t after = -1;
+        for (;;) {
+          auto page = tx.ListAuditCheckpoints(after, 100);
+          if (!page) return std::unexpected(page.error());
+          if (page->empty()) return {};
+          latest = std::move(page->back());
+          after = latest->size;
+          if (page->size() < 100) return {};
+        }
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(fhir::OutcomeOf(read.error()));
+  return latest;
+}
+
+FhirResult<Response> AuditRoutes::Proof(const Request& request, const RequestContext& context) {
+  if (auto params = ParamsOf(request, {}); !params) return std::unexpected(params.error());
+  const std::string_view text = context.params.Get("index");
+  std::uint64_t index = 0;
+  const bool digits = !text.empty() && text.size() <= 19 &&
+                      std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) index = std::stoull(std::string(text));
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  const policy::Principal& principal = caller->principal;
+  if (!digits) return NoSuchEntry();
+
+  auto entry = EntryAt(index);
+  if (!entry) return std::unexpected(entry.error());
+  // A patient asks about their own record: the entry must name them, and the decision names
+  // only them. Anyone else is decided on the entry's patients.
+  std::vector<std::string> patients;
+  if (*entry) patients = (*entry)->patient_ids;
+  const bool is_patient = principal.role == audit::Role::kPatient;
+  if (is_patient) {
+    const bool theirs = std::ranges::find(patients, principal.patient_id) != patients.end();
+    patients = theirs ? std::vector<std::string>{principal.patient_id} : std::vector<std::string>{};
+  }
+  const std::string ids[] = {std::to_string(index)};
+  auto access = Authorize(principal, {policy::Operation::kRead, "AuditEvent", ids, patients});
+  if (!access) {
+    // A patient is not told whether someone else's entry exists.
+    if (is_patient && access.error().failure == Failure::kForbidden) return NoSuchEntry();
+    return std::unexpected(access.error());
+  }
+  if (!*entry) return NoSuchEntry();
+
+  auto checkpoint = LatestCheckpoint();
+  if (!checkpoint) return std::unexpected(checkpoint.error());
+  if (!*checkpoint || static_cast<std::uint64_t>((*checkpoint)->size) <= index) {
+    return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                        "No signed checkpoint covers this entry yet: retry after the next "
+                        "checkpoint (at most a minute).");
+  }
+  const auto size = static_cast<std::uint64_t>((*checkpoint)->size);
+  auto path = log_.InclusionProof(index, size);
+  if (!path) return std::unexpected(fhir::OutcomeOf(path.error()));
+  audit::Hash leaf{};
+  medvault::Status read = store_.Transact(
+      [&](store::Transaction& tx) -> medvault::Status {
+        auto node = audit::StoredNodes(tx)(0, index);
+        if (!node) return std::unexpected(node.error());
+        leaf = *node;
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(fhir::OutcomeOf(read.error()));
+
+  json::object body;
+  body["leaf_index"] = index;
+  body["tree_size"] = size;
+  body["leaf_hash"] = EncodeBase64(leaf, Base64Alphabet::kStandard);
+  json::array audit_path;
+  for (const audit::Hash& hash : *path) {
+    audit_path.push_back(json::value(EncodeBase64(hash, Base64Alphabet::kStandard)));
+  }
+  body["audit_path"] = std::move(audit_path);
+  body["checkpoint"] = (*checkpoint)->note;
+  return JsonResponse(body, request.version());
+}
+
+FhirResult<Response> AuditRoutes::ExportCsv(const Request& request, const RequestContext& context) {
+  auto params = ParamsOf(request, {"account", "patient", "action", "from", "to"});
+  if (!params) return std::unexpected(params.error());
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  auto from = TimeParam(*params, "from", Timestamp::min());
+  if (!from) return std::unexpected(from.error());
+  auto to = TimeParam(*params, "to", Timestamp::max());
+  if (!to) return std::unexpected(to.error());
+  if (*from > *to) return Invalid("to", "to must not be before from.");
+  const auto param = [&](std::string_view name) -> std::optional<std::string> {
+    auto it = params->find(name);
+    if (it == params->end()) return std::nullopt;
+    return it->second;
+  };
+  const auto account = param("account");
+  const auto patient = param("patient");
+  std::optional<audit::Action> action;
+  if (auto name = param("action")) {
+    action = audit::ActionFromName(*name);
+    if (!action) return Invalid("action", "Not an action name (docs/api.md lists them).");
+  }
+  if ((account && account->empty()) || (patient && patient->empty())) {
+    return Invalid("", "account and patient, when given, must not be empty.");
+  }
+
+  std::vector<std::string> patients;
+  if (patient) patients.push_back(*patient);
+  auto access =
+      Authorize(caller->principal, {policy::Operation::kExport, "AuditEvent", {}, patients});
+  if (!access) return std::unexpected(access.error());
+
+  // The log answers one criterion; the others are checked on each entry.
+  audit::Search search;
+  if (patient) {
+    search.by = audit::Search::By::kPatient;
+    search.key = *patient;
+  } else if (account) {
+    search.by = audit::Search::By::kAccount;
+    search.key = *account;
+  } else if (action) {
+    search.by = audit::Search::By::kAction;
+    search.key = std::string(audit::ActionName(*action));
+  }
+  search.from = *from;
+  search.to = *to;
+  search.limit = kPage;
+  std::string csv(kCsvHeader);
+  std::size_t rows = 0;
+  for (;;) {
+    auto page = log_.Find(search);
+    if (!page) return std::unexpected(fhir::OutcomeOf(page.error()));
+    for (const audit::Entry& entry : *page) {
+      if (account && entry.account != *account) continue;
+      if (action && entry.action != *action) continue;
+      if (patient && std::ranges::find(entry.patient_ids, *patient) == entry.patient_ids.end()) {
+        continue;
+      }
+      if (++rows > kMaxExportedEntries) {
+        return fhir::Refuse(Failure::kBusinessRule, IssueType::kTooCostly, "",
+                            "More than 200000 entries match: narrow the query (from, to, "
+                            "account, patient or action).");
+      }
+      AppendRow(csv, entry);
+    }
+    if (page->size() < kPage) break;
+    search.after_index = page->back().index;
+  }
+  return CsvResponse(std::move(csv), "audit-entries.csv", request.version());
+}
+
+FhirResult<Response> AuditRoutes::Scope(const Request& request, const RequestContext& context) {
+  auto params = ParamsOf(request, {"account", "from", "to", "format"});
+  if (!params) return std::unexpected(params.error());
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  // The scope is a list of patients: only a session whose second factor is fresh.
+  if (!caller->session ||
+      !authenticator_.sessions().HasFreshSecondFactor(caller->session->record)) {
+    return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "",
+                        "This action needs a second factor from the last 5 minutes: step up "
+                        "first (POST /auth/step-up/passkey or /auth/step-up/totp), then retry.");
+  }
+  const auto account = params->find("account");
+  const auto from_param = params->find("from");
+  const auto to_param = params->find("to");
+  if (account == params->end() || account->second.empty() || from_param == params->end() ||
+      to_param == params->end()) {
+    return Invalid("", "The scope needs account, from and to.");
+  }
+  auto from = TimeParam(*params, "from", {});
+  if (!from) return std::unexpected(from.error());
+  auto to = TimeParam(*params, "to", {});
+  if (!to) return std::unexpected(to.error());
+  if (*to <= *from) return Invalid("to", "to must be after from.");
+  bool csv = false;
+  if (auto format = params->find("format"); format != params->end()) {
+    if (format->second == "csv") {
+      csv = true;
+    } else if (format->second != "json") {
+      return Invalid("format", "format is json (the default) or csv.");
+    }
+  }
+  auto access = Authorize(caller->principal, {policy::Operation::kExport, "AuditEvent", {}, {}});
+  if (!access) return std::unexpected(access.error());
+  auto scope = audit::ComputeBreachScope(log_, account->second, *from, *to);
+  if (!scope) return std::unexpected(fhir::OutcomeOf(scope.error()));
+
+  if (csv) {
+    std::string out = "patient_id,resource_type,count\n";
+    for (const auto& [patient, by_type] : scope->patients) {
+      for (const auto& [type, count] : by_type)
+        out += fmt::format("{},{},{}\n", patient, type, count);
+    }
+    return CsvResponse(std::move(out), "scope.csv", request.version());
+  }
+  json::object body;
+  body["account"] = account->second;
+  body["from"] = Instant(*from);
+  body["to"] = Instant(*to);
+  json::array patients;
+  for (const auto& [patient, by_type] : scope->patients) {
+    json::object row;
+    row["patient_id"] = patient;
+    json::object types;
+    for (const auto& [type, count] : by_type) types[type] = count;
+    row["by_type"] = std::move(types);
+    patients.push_back(std::move(row));
+  }
+  body["patients"] = std::move(patients);
+  body["records"] = scope->records;
+  body["entries"] = scope->entries;
+  json::array categories;
+  for (const std::string& type : scope->categories) categories.push_back(json::value(type));
+  body["categories"] = std::move(categories);
+  return JsonResponse(body, request.version());
+}
+
+medvault::Status AuditRoutes::Add(http::Router& router) {
+  const struct {
+    std::string_view path;
+    Work work;
+  } routes[] = {
+      {"/audit/proof/{index}", &AuditRoutes::Proof},
+      {"/audit/entries.csv", &AuditRoutes::ExportCsv},
+      {"/audit/scope", &AuditRoutes::Scope},
+  };
+  for (const auto& route : routes) {
+    if (auto s = router.AddAsync(Verb::get, route.path, OnWorker(route.work)); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+medvault::Status AddAuditRoutes(http::Router& router, AuditServices services,
+                                AuditApiOptions options) {
+  auto routes = std::make_shared<AuditRoutes>(services, options);
+  return routes->Add(router);
+}
+
+}  // namespace medvault::api

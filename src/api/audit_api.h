@@ -1,0 +1,48 @@
+// The audit API under /audit (docs/api.md, "Audit"): what patients and auditors see of the
+// tamper-evident log beyond the FHIR AuditEvents.
+//
+//   GET /audit/proof/{index}   the inclusion proof of entry `index` (the AuditEvent id) in the
+//                              tree of the latest signed checkpoint, with that checkpoint's
+//                              C2SP note: the patient the entry names, or an auditor. 404 for
+//                              anyone else's entry, and (retry later) for an entry no
+//                              checkpoint covers yet.
+//   GET /audit/entries.csv     auditors: the log's entries as CSV, filtered by account,
+//                              patient, action and time; audited as Action::kExport.
+//   GET /audit/scope           auditors with a second factor of the last 5 minutes: the
+//                              breach scope of one account over a window (audit/scope.h), as
+//                              JSON or (format=csv) the CLI's scope.csv; audited as export.
+// Every access is decided by the policy::Decider and written to the log before anything is
+// answered. Other roles get 403; unauthenticated requests 401. Failures are
+// OperationOutcomes; nothing of a query is logged. Work runs on a bounded worker pool.
+//
+// Thread-safe once added; the services must outlive the router.
+#pragma once
+
+#include <cstddef>
+
+#include "audit/audit_log.h"
+#include "core/error.h"
+#include "http/router.h"
+#include "identity/api_clients.h"
+#include "identity/sessions.h"
+#include "policy/decider.h"
+#include "store/store.h"
+
+namespace medvault::api {
+
+struct AuditServices {
+  audit::AuditLog& log;
+  policy::Decider& decider;
+  identity::Sessions& sessions;
+  identity::ApiClients& clients;
+  store::Store& store;  // checkpoints, API clients
+};
+
+struct AuditApiOptions {
+  std::size_t worker_threads = 2;
+};
+
+medvault::Status AddAuditRoutes(http::Router& router, AuditServices services,
+                                AuditApiOptions options);
+
+}  // namespace medvault::api
