@@ -46,6 +46,8 @@ const char* OperationName(Operation op) {
       return "update";
     case Operation::kDelete:
       return "delete";
+    case Operation::kExport:
+      return "export";
   }
   return "?";
 }
@@ -434,6 +436,33 @@ TEST_P(DeciderTest, AnIdTheLogCannotHoldIsRefusedUnlogged) {
   EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_THAT(refused.error().message(), Not(HasSubstr("obs 1")));
   EXPECT_THAT(Logged(), IsEmpty());
+}
+
+TEST_P(DeciderTest, OnlyAnAuditorExportsAndOnlyTheAuditLogAsAnExportEntry) {
+  auto exported =
+      decider_->Authorize(PrincipalOf(Role::kAuditor), {Operation::kExport, "AuditEvent", {}, {}});
+  ASSERT_TRUE(exported) << exported.error().message();
+  for (Role role : {Role::kPatient, Role::kClinician, Role::kLabTechnician, Role::kAdministrator,
+                    Role::kIntegration}) {
+    Principal principal = PrincipalOf(role);
+    if (role == Role::kIntegration) {
+      principal.scopes = identity::ParseSmartScopes("system/*.rs").value();
+    }
+    const std::vector<std::string> self = {"pat-self"};
+    auto refused = decider_->Authorize(principal, {Operation::kExport, "AuditEvent", {}, self});
+    EXPECT_FALSE(refused) << static_cast<int>(role);
+  }
+  EXPECT_FALSE(decider_->Authorize(PrincipalOf(Role::kAuditor),
+                                   {Operation::kExport, "Observation", {}, {}}));
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), 7u);
+  EXPECT_EQ(logged[0].action, audit::Action::kExport);
+  EXPECT_EQ(logged[0].outcome, audit::Outcome::kSuccess);
+  EXPECT_EQ(logged[0].purpose, audit::Purpose::kAudit);
+  for (std::size_t i = 1; i < logged.size(); ++i) {
+    EXPECT_EQ(logged[i].action, audit::Action::kExport) << i;
+    EXPECT_EQ(logged[i].outcome, audit::Outcome::kDenied) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DeciderTest, ::testing::Values("sqlite", "postgres"),
