@@ -266,7 +266,17 @@ FhirResult<Response> AuditRoutes::Proof(const Request& request, const RequestCon
     patients = theirs ? std::vector<std::string>{principal.patient_id} : std::vector<std::string>{};
   }
   const std::string ids[] = {std::to_string(index)};
-  auto access = Authorize(principal, {policy::Operation::kRead, "AuditEvent", ids, patients});
+  const policy::AccessRequest request_read{policy::Operation::kRead, "AuditEvent", ids, patients};
+  // Proofs are for the patient and auditors only. An API client whose scopes let it read
+  // AuditEvents is refused here (nothing read, nothing to log); every other role goes to the
+  // Decider, which refuses and logs the refusal.
+  if (!is_patient && principal.role != audit::Role::kAuditor &&
+      policy::Decider::Decide(principal, request_read)) {
+    return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "",
+                        "Inclusion proofs are given to the patient an entry names and to "
+                        "auditors.");
+  }
+  auto access = Authorize(principal, request_read);
   if (!access) {
     // A patient is not told whether someone else's entry exists.
     if (is_patient && access.error().failure == Failure::kForbidden) return NoSuchEntry();

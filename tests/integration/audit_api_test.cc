@@ -307,6 +307,16 @@ TEST_F(AuditApi, AnAuditorExportsTheLogAndGetsTheBreachScope) {
     EXPECT_THAT(refused.body, Not(HasSubstr(first)));
   }
 
+  // So does an API client, even one whose scopes read AuditEvents.
+  const std::string token = ApiClientToken(port(), vault_.path(), "siem-1", "system/AuditEvent.rs");
+  ASSERT_FALSE(token.empty());
+  for (const std::string& target :
+       {std::string("/audit/entries.csv"), std::string("/audit/proof/1"),
+        "/audit/scope?account=" + clinician_id + "&from=2020-01-01&to=2100-01-01"}) {
+    auto refused = Send(port(), "GET", target, "", {"Authorization: Bearer " + token});
+    EXPECT_EQ(refused.status, 403u) << target << ": " << refused.body;
+  }
+
   Enrolled auditor = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.audit", "auditor"));
   ASSERT_FALSE(auditor.session.csrf.empty());
 
