@@ -272,6 +272,49 @@ TEST_P(AuditEventSearch, APatientAndAgentSearchPagesThroughOtherAgentsEntries) {
   EXPECT_THAT(Indexes(*found), ElementsAre(150u));
 }
 
+TEST_P(AuditEventSearch, AgentNamesShowTheAccountsDisplayNameAndRole) {
+  ASSERT_TRUE(store_->Transact(
+      [](store::Transaction& tx) -> Status {
+        store::Account account;
+        account.id = "acc-1";
+        account.login = "c.martin";
+        account.kind = "clinician";
+        account.status = "active";
+        account.display_name = "Camille Martin";
+        return tx.InsertAccount(account);
+      },
+      store::Access::kReadWrite));
+  AgentNames names(*store_);
+  const audit::Entry read = EntryOf(Action::kRead);
+  const json::object event = AuditEventOf(read, &names);
+  const auto& agent = event.at("agent").as_array()[0].as_object();
+  EXPECT_EQ(Str(agent.at("who").at("display")), "Camille Martin");
+  EXPECT_EQ(Str(agent.at("who").at("identifier").at("value")), "acc-1");
+  const auto& role = agent.at("role").as_array()[0].at("coding").as_array()[0].as_object();
+  EXPECT_EQ(Str(role.at("code")), "clinician");
+  EXPECT_EQ(Str(role.at("display")), "Clinician");
+  // Without names, ids only, as before.
+  EXPECT_FALSE(
+      AuditEventOf(read).at("agent").as_array()[0].at("who").as_object().contains("display"));
+  // An account the store does not have: the id alone.
+  const json::object unknown = AuditEventOf(EntryOf(Action::kRead, "acc-gone"), &names);
+  EXPECT_FALSE(unknown.at("agent").as_array()[0].at("who").as_object().contains("display"));
+  // An API client is shown by its client id.
+  audit::Entry client = EntryOf(Action::kSearch, "lab-feed");
+  client.role = audit::Role::kIntegration;
+  client.client = "lab-feed";
+  const json::object by_client = AuditEventOf(client, &names);
+  EXPECT_EQ(Str(by_client.at("agent").as_array()[0].at("who").at("display")), "lab-feed");
+  // Break-the-glass keeps its purpose.
+  audit::Entry glass = EntryOf(Action::kBreakTheGlass);
+  glass.purpose = audit::Purpose::kBreakTheGlass;
+  glass.reason = audit::BreakGlassReason::kEmergency;
+  const json::object emergency = AuditEventOf(glass, &names);
+  EXPECT_EQ(Str(emergency.at("purposeOfEvent").as_array()[0].at("coding").as_array()[0].at("code")),
+            "ETREAT");
+  EXPECT_EQ(Str(emergency.at("agent").as_array()[0].at("who").at("display")), "Camille Martin");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditEventSearch, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
