@@ -50,6 +50,9 @@ struct SearchPage {
   std::vector<StoredResource> included;  // _include targets, once each
   std::optional<std::int64_t> total;     // when known
   std::string next_page;                 // the _page cursor of the next page, empty at the end
+  // Resources the search would have examined that did not open (altered on disk; each is
+  // reported as an integrity failure): skipped, and flagged in the answer by this count.
+  std::size_t unreadable = 0;
 };
 
 struct HistoryPage {
@@ -59,9 +62,9 @@ struct HistoryPage {
 
 // What one entry of a batch or transaction did: a resource or an outcome, and the status.
 struct EntryResult {
-  int status = 200;                          // 200, 201, 204, or the failure's status (batch)
-  std::optional<StoredResource> stored;      // for reads and writes
-  std::optional<fhir::Outcome> outcome;      // for a failed batch entry
+  int status = 200;                      // 200, 201, 204, or the failure's status (batch)
+  std::optional<StoredResource> stored;  // for reads and writes
+  std::optional<fhir::Outcome> outcome;  // for a failed batch entry
 };
 
 class ClinicalRecords {
