@@ -62,9 +62,9 @@ struct HistoryPage {
 
 // What one entry of a batch or transaction did: a resource or an outcome, and the status.
 struct EntryResult {
-  int status = 200;                      // 200, 201, 204, or the failure's status (batch)
-  std::optional<StoredResource> stored;  // for reads and writes
-  std::optional<fhir::Outcome> outcome;  // for a failed batch entry
+  int status = 200;                          // 200, 201, 204, or the failure's status (batch)
+  std::optional<StoredResource> stored;      // for reads and writes
+  std::optional<fhir::Outcome> outcome;      // for a failed batch entry
 };
 
 class ClinicalRecords {
