@@ -176,6 +176,23 @@ boost::json::object SearchBundle(std::string_view base_url, const fhir::SearchRe
   };
   for (const auto& stored : page.matches) add(stored, fhir::OutgoingEntry::Mode::kMatch);
   for (const auto& stored : page.included) add(stored, fhir::OutgoingEntry::Mode::kInclude);
+  if (page.unreadable > 0) {
+    // Records that did not open were left out: say so, with no id (the alert has them).
+    fhir::Outcome outcome;
+    outcome.issues.push_back(fhir::Issue{
+        .severity = fhir::Severity::kWarning,
+        .code = fhir::IssueType::kException,
+        .expression = {},
+        .diagnostics = fmt::format(
+            "{} stored resource{} that may match could not be read (an integrity failure, "
+            "reported to the operators) and {} left out of these results",
+            page.unreadable, page.unreadable == 1 ? "" : "s",
+            page.unreadable == 1 ? "is" : "are")});
+    fhir::OutgoingEntry entry;
+    entry.resource = fhir::OperationOutcomeJson(outcome);
+    entry.search_mode = fhir::OutgoingEntry::Mode::kOutcome;
+    entries.push_back(std::move(entry));
+  }
   std::vector<fhir::Link> links{{"self", SearchUrl(base_url, request, request.page)}};
   if (!page.next_page.empty()) {
     links.push_back({"next", SearchUrl(base_url, request, page.next_page)});

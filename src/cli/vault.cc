@@ -164,7 +164,20 @@ Result<OpenedVault> OpenVault(const fs::path& dir, const VaultOverrides& overrid
   if (!store) return std::unexpected(store.error());
   vault.store = std::move(*store);
   auto records = records::SealedStore::Open(*vault.store, *vault.keys, {});
-  if (!records) return std::unexpected(records.error());
+  if (!records) {
+    // Keys that load but do not open the vault (another vault's): say which keys they were.
+    if (records.error().code() != ErrorCode::kDataLoss) return std::unexpected(records.error());
+    const auto& keys_config = vault.config.keys;
+    const std::string source =
+        keys_config.source == KekSourceKind::kFile
+            ? "master key file " + keys_config.master_key_file.string()
+            : "PKCS#11 token " + keys_config.pkcs11_token_label.value_or(
+                                     keys_config.pkcs11_slot
+                                         ? "in slot " + std::to_string(*keys_config.pkcs11_slot)
+                                         : std::string("(no label)"));
+    return Fail(ErrorCode::kDataLoss,
+                fmt::format("{} (from {})", records.error().message(), source));
+  }
   vault.records = std::move(*records);
   return vault;
 }

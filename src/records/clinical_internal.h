@@ -167,6 +167,8 @@ struct SearchResult {
   std::vector<std::vector<std::string>> match_patients;  // parallel to matches
   std::vector<StoredResource> included;
   std::vector<std::string> included_patients;
+  // Rows that did not open (altered on disk, reported as integrity failures): skipped.
+  std::size_t unreadable = 0;
 };
 // The patients of matches [begin, end), each once.
 std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin, std::size_t end);

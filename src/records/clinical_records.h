@@ -50,6 +50,9 @@ struct SearchPage {
   std::vector<StoredResource> included;  // _include targets, once each
   std::optional<std::int64_t> total;     // when known
   std::string next_page;                 // the _page cursor of the next page, empty at the end
+  // Resources the search would have examined that did not open (altered on disk; each is
+  // reported as an integrity failure): skipped, and flagged in the answer by this count.
+  std::size_t unreadable = 0;
 };
 
 struct HistoryPage {

@@ -85,9 +85,14 @@ struct Collector {
                        const store::VersionWithKey& row) {
     auto opened = sealed.Open(access, row.version, row.key);
     if (!opened) {
-      // Erased since it was listed: not a match. A record that does not open fails the
-      // search (it is reported as an integrity failure by the store).
+      // Erased since it was listed: not a match. A record that does not open (reported as an
+      // integrity failure by the store) is skipped and counted, so that the answer says some
+      // of what may match could not be read, and the other records are still served.
       if (opened.error().code() == ErrorCode::kNotFound) return {};
+      if (opened.error().code() == ErrorCode::kDataLoss) {
+        ++result.unreadable;
+        return {};
+      }
       return Failed(opened.error());
     }
     if (opened->state == store::VersionState::kDeleted) return {};
@@ -391,6 +396,10 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
       auto opened = context.sealed.Open(*access, row.version, row.key);
       if (!opened) {
         if (opened.error().code() == ErrorCode::kNotFound) continue;
+        if (opened.error().code() == ErrorCode::kDataLoss) {
+          ++result.unreadable;  // reported by the store; skipped like a broken match
+          continue;
+        }
         return Failed(opened.error());
       }
       auto stored = ToStored(*opened);
@@ -549,6 +558,7 @@ fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& pr
     return std::unexpected(recorded.error());
   }
   page.included = std::move(included.included);
+  page.unreadable = result->unreadable + included.unreadable;
   if (end < total) page.next_page = internal::EncodeCursor(fmt::format("o{}", end));
   return page;
 }

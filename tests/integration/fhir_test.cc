@@ -24,7 +24,6 @@ namespace json = boost::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr std::string_view kFhirJson = "application/fhir+json";
 constexpr std::string_view kForm = "application/x-www-form-urlencoded";
 constexpr std::string_view kMrnSystem = "https://lab.example.org/mrn";
 
@@ -83,10 +82,7 @@ class FhirApi : public ::testing::Test {
   void Start(Env env = {}) {
     env_ = env;
     ASSERT_EQ(RunMedvault({"init", "--dir", vault_.path().string()}, env_).exit_code, 0);
-    env.emplace("MEDVAULT_AUTH_SOURCE_BURST", "100000");
-    env.emplace("MEDVAULT_AUTH_SOURCE_PER_MINUTE", "100000");
-    env.emplace("MEDVAULT_AUTH_SECOND_FACTOR_AUDITOR", "passkey_or_totp");
-    server_ = ServerProcess::Start(vault_.path(), env);
+    server_ = ServerProcess::Start(vault_.path(), WithRelaxedAuth(env));
     ASSERT_NE(server_, nullptr);
     origin_ = "https://127.0.0.1:" + std::to_string(server_->port());
     clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician", env_));
@@ -104,9 +100,7 @@ class FhirApi : public ::testing::Test {
   Http As(const WebSession& session, std::string_view method, std::string_view target,
           std::string_view body = "", std::vector<std::string> headers = {},
           std::string_view content_type = kFhirJson) {
-    headers.push_back("Cookie: " + session.cookie);
-    if (method != "GET") headers.push_back("X-CSRF-Token: " + session.csrf);
-    return Send(port(), method, target, body, headers, content_type);
+    return SendAs(port(), session, method, target, body, std::move(headers), content_type);
   }
   Http Clinician(std::string_view method, std::string_view target, std::string_view body = "",
                  std::vector<std::string> headers = {}, std::string_view content_type = kFhirJson) {

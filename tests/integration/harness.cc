@@ -367,6 +367,21 @@ Enrolled EnrollTotpFromToken(unsigned short port, const std::string& token) {
 
 }  // namespace
 
+Env WithRelaxedAuth(Env env) {
+  env.emplace("MEDVAULT_AUTH_SOURCE_BURST", "100000");
+  env.emplace("MEDVAULT_AUTH_SOURCE_PER_MINUTE", "100000");
+  env.emplace("MEDVAULT_AUTH_SECOND_FACTOR_AUDITOR", "passkey_or_totp");
+  return env;
+}
+
+Http SendAs(unsigned short port, const WebSession& session, std::string_view method,
+            std::string_view target, std::string_view body, std::vector<std::string> headers,
+            std::string_view content_type) {
+  headers.push_back("Cookie: " + session.cookie);
+  if (method != "GET") headers.push_back("X-CSRF-Token: " + session.csrf);
+  return Send(port, method, target, body, headers, content_type);
+}
+
 std::string AddStaff(const fs::path& vault, const std::string& login, const std::string& kind,
                      const Env& env) {
   auto added = RunMedvault({"user", "add", "--dir", vault.string(), "--login", login, "--kind",

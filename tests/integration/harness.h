@@ -165,6 +165,17 @@ std::string CookieValue(const std::string& set_cookie);
 // The session a login or enrollment answer set.
 WebSession SessionOf(const Http& response);
 
+// The media type of FHIR requests and answers.
+inline constexpr std::string_view kFhirJson = "application/fhir+json";
+
+// A server environment for tests that log in many times: the auth throttles out of the way
+// (and TOTP accepted as an auditor's second factor); what `env` sets is kept.
+Env WithRelaxedAuth(Env env);
+// A request in `session`: its cookie, and its CSRF token on anything but a GET.
+Http SendAs(unsigned short port, const WebSession& session, std::string_view method,
+            std::string_view target, std::string_view body = "",
+            std::vector<std::string> headers = {}, std::string_view content_type = kFhirJson);
+
 // `medvault user add`: a staff account; returns its enrollment code.
 std::string AddStaff(const std::filesystem::path& vault, const std::string& login,
                      const std::string& kind = "clinician", const Env& env = {});
