@@ -356,6 +356,12 @@ TEST_F(AuditApi, AnAuditorExportsTheLogAndGetsTheBreachScope) {
   EXPECT_THAT(exports.body, HasSubstr(",auditor,portal,"));
   EXPECT_GE(Lines(exports.body).size(), 3u) << exports.body;
 
+  // An auditor gets the proof of any entry.
+  auto proof = ProofOf(auditor.session, "1");
+  ASSERT_EQ(proof.status, 200u) << proof.body;
+  EXPECT_EQ(proof.json.at("leaf_index").to_number<int>(), 1);
+  EXPECT_GT(proof.json.at("tree_size").to_number<int>(), 1);
+
   const std::string scope_query =
       "/audit/scope?account=" + clinician_id + "&from=2020-01-01&to=2100-01-01";
   auto scope = As(auditor.session, "GET", scope_query);
