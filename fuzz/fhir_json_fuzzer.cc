@@ -39,8 +39,9 @@ void CheckIssues(const std::vector<fhir::Issue>& issues, std::string_view root) 
                         issue.expression == root ||
                         issue.expression.starts_with(std::string(root) + ".") ||
                         issue.expression.starts_with(std::string(root) + "[");
-    if (!rooted)
+    if (!rooted) {
       std::fprintf(stderr, "fhir_json_fuzzer: expression %s\n", issue.expression.c_str());
+    }
     Check(rooted, "an issue expression not rooted at the resource type");
   }
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "api/auth_request.h"
+#include "api/request_source.h"
 #include "http/dispatcher.h"
 #include "identity/client_assertion.h"
 
@@ -71,23 +72,6 @@ Response TooMany(std::chrono::seconds retry_after, unsigned version) {
   response.set(http::beast_http::field::retry_after,
                std::to_string(std::max<std::int64_t>(1, retry_after.count())));
   return response;
-}
-
-identity::Client ClientOf(const Request& request, const RequestContext& context) {
-  std::string_view peer = context.peer;
-  // "address:port" or "[v6]:port": drop the port.
-  if (const auto colon = peer.rfind(':'); colon != std::string_view::npos) {
-    peer = peer.substr(0, colon);
-  }
-  if (peer.size() >= 2 && peer.front() == '[' && peer.back() == ']') {
-    peer = peer.substr(1, peer.size() - 2);
-  }
-  std::string agent;
-  for (char c : request[http::beast_http::field::user_agent]) {
-    if (agent.size() >= 64) break;
-    agent.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  }
-  return identity::Client{std::string(peer), std::move(agent)};
 }
 
 std::string CookieHeader(std::string_view token, std::chrono::seconds max_age) {

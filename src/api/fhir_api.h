@@ -14,6 +14,7 @@
 #include "identity/api_clients.h"
 #include "identity/sessions.h"
 #include "records/clinical_records.h"
+#include "store/store.h"
 
 namespace medvault::api {
 
@@ -21,6 +22,7 @@ struct FhirServices {
   records::ClinicalRecords& records;
   identity::Sessions& sessions;
   identity::ApiClients& clients;
+  store::Store& store;  // the API clients' records (their Organization)
 };
 
 struct FhirApiOptions {
@@ -30,7 +32,6 @@ struct FhirApiOptions {
   std::size_t worker_threads = 4;
 };
 
-medvault::Status AddFhirRoutes(http::Router& router, FhirServices services,
-                               FhirApiOptions options);
+medvault::Status AddFhirRoutes(http::Router& router, FhirServices services, FhirApiOptions options);
 
 }  // namespace medvault::api

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "api/auth_api.h"
+#include "api/fhir_api.h"
 #include "audit/audit_log.h"
 #include "audit/checkpointer.h"
 #include "cli/identity_services.h"
@@ -22,6 +24,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "policy/decider.h"
+#include "records/clinical_records.h"
 
 namespace medvault::cli {
 namespace {
@@ -54,6 +58,12 @@ Status CheckCheckpointDirOutsideData(const Config& config) {
                 "audit.checkpoint_dir must be outside the data directory");
   }
   return {};
+}
+
+// Store and audit work waits on I/O and on the audit log's group commit, so the FHIR pool
+// has more threads than the machine has cores.
+std::size_t FhirWorkerThreads() {
+  return std::max<std::size_t>(8, 4 * std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace
@@ -99,6 +109,16 @@ Status Serve(const ServeOptions& options) {
       !ok) {
     return ok;
   }
+  // The FHIR API: every access decided by the policy and written to the audit log first.
+  policy::Decider decider(**audit_log, clock);
+  records::ClinicalRecords clinical(*vault->records, store, **audit_log, decider, clock, {});
+  auto fhir_base = std::make_shared<std::string>();
+  if (auto ok = api::AddFhirRoutes(router,
+                                   {clinical, *(*identity)->sessions, *(*identity)->clients, store},
+                                   {.base_url = fhir_base, .worker_threads = FhirWorkerThreads()});
+      !ok) {
+    return ok;
+  }
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());
@@ -108,6 +128,7 @@ Status Serve(const ServeOptions& options) {
   if (public_url.empty()) public_url = (config->server.tls ? "https://" : "http://") + address;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   *token_endpoint = public_url + "/auth/token";
+  *fhir_base = public_url + "/fhir";
   identity::RelyingParty rp{config->auth.rp_id, "medvault", {}, false};
   std::string_view origins = config->auth.passkey_origins;
   while (!origins.empty()) {

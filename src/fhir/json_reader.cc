@@ -6,7 +6,12 @@
 #include <boost/json/error.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/string.hpp>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 #include <utility>
 
 #include "fhir/primitives.h"
@@ -69,17 +74,36 @@ class TreeBuilder {
     return true;
   }
 
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_number_part(json::string_view part, json::error_code&) {
+    number_.append(part.data(), part.size());
+    return true;
+  }
   bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    number_.clear();
     Put(json::value(i));
     return true;
   }
   bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    number_.clear();
     Put(json::value(u));
     return true;
   }
-  bool on_double(double d, json::string_view, json::error_code&) {
-    Put(json::value(d));
+  // Boost 1.81 reads doubles imprecisely (a lab value could change in its last digit): the
+  // number is read again, correctly rounded, from its text. A number beyond the range of a
+  // double is refused: it would be written back as "Infinity", which is not JSON.
+  bool on_double(double d, json::string_view part, json::error_code& ec) {
+    number_.append(part.data(), part.size());
+    double exact = d;
+    const auto [end, error] =
+        std::from_chars(number_.data(), number_.data() + number_.size(), exact);
+    number_.clear();
+    if (error != std::errc() || !std::isfinite(exact)) {
+      out_of_range_ = true;
+      ec = json::error::exponent_overflow;
+      return false;
+    }
+    (void)end;
+    Put(json::value(exact));
     return true;
   }
   bool on_bool(bool b, json::error_code&) {
@@ -95,6 +119,7 @@ class TreeBuilder {
 
   json::value TakeRoot() { return std::move(root_); }
   const std::optional<std::string>& duplicate() const { return duplicate_; }
+  bool out_of_range() const { return out_of_range_; }
 
  private:
   struct Frame {
@@ -159,6 +184,8 @@ class TreeBuilder {
   json::value root_;
   std::string root_type_;
   std::optional<std::string> duplicate_;
+  std::string number_;  // the text of the number being read
+  bool out_of_range_ = false;
 };
 
 std::string Where(std::string_view body, std::size_t offset) {
@@ -193,6 +220,10 @@ FhirResult<json::value> ParseJson(std::string_view body) {
   if (parser.handler().duplicate()) {
     return Refuse(Failure::kInvalid, IssueType::kStructure, *parser.handler().duplicate(),
                   "this JSON key appears twice in the same object; give each element once");
+  }
+  if (parser.handler().out_of_range()) {
+    return Refuse(Failure::kInvalid, IssueType::kValue, "",
+                  "a number is beyond the range of a decimal (at " + Where(body, consumed) + ")");
   }
   if (ec == json::error::too_deep) {
     return Refuse(Failure::kInvalid, IssueType::kTooCostly, "",

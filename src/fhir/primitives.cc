@@ -165,10 +165,14 @@ bool IsXhtmlDiv(std::string_view text) {
                                   "<style", "javascript:", "<base", "<link", "<meta"}) {
     if (lower.find(banned) != std::string::npos) return false;
   }
-  // Event handler attributes: whitespace, "on", letters, optional spaces, '='.
-  for (std::size_t pos = lower.find("on"); pos != std::string::npos;
-       pos = lower.find("on", pos + 1)) {
-    if (pos == 0 || !IsWhitespace(lower[pos - 1])) continue;
+  // Event handler attributes, inside a tag: whitespace, "on", letters, optional spaces, '='.
+  bool in_tag = false;
+  for (std::size_t pos = 0; pos < lower.size(); ++pos) {
+    if (lower[pos] == '<') in_tag = true;
+    if (lower[pos] == '>') in_tag = false;
+    if (!in_tag || pos == 0 || lower.compare(pos, 2, "on") != 0 || !IsWhitespace(lower[pos - 1])) {
+      continue;
+    }
     std::size_t end = pos + 2;
     while (end < lower.size() && lower[end] >= 'a' && lower[end] <= 'z') ++end;
     while (end < lower.size() && IsWhitespace(lower[end])) ++end;
@@ -266,8 +270,9 @@ std::optional<std::string_view> CheckPrimitive(std::string_view type, const json
   if (!value.is_string()) return "must be a JSON string";
   const std::string_view text = value.get_string();
   if (text.empty()) return "must not be an empty string (omit the element instead)";
-  if (text.size() > 1024 * 1024) return "is longer than 1 MB";
   if (type == "string" || type == "markdown") {
+    // FHIR R4 caps string at 1 MB; base64Binary (attachments) is bounded by the body limit.
+    if (text.size() > 1024 * 1024) return "is longer than 1 MB";
     if (!IsFhirString(text)) return "contains control characters";
     return std::nullopt;
   }

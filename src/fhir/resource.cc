@@ -158,7 +158,8 @@ class Validator {
       Add(IssueType::kStructure, path, "an empty object is not allowed; omit the element");
       return;
     }
-    std::vector<std::size_t> seen(elements.size(), 0);
+    // The type given for each element; for a choice, only one type may appear.
+    std::vector<std::string_view> seen(elements.size());
     for (const auto& member : object) {
       const std::string_view key = member.key();
       const json::value& value = member.value();
@@ -192,21 +193,30 @@ class Validator {
         continue;
       }
       const Element& element = elements[match->index];
-      if (seen[match->index] != 0 && element.name.ends_with("[x]")) {
-        Add(IssueType::kStructure, ElementPath(path, element.name),
-            "only one type of this choice element may be given");
-        continue;
-      }
-      seen[match->index] = 1;
+      if (!MarkSeen(seen, *match, element, path)) continue;
       Member(object, element, match->type, key, value, path);
     }
     for (std::size_t i = 0; i < elements.size(); ++i) {
-      if (elements[i].min > 0 && seen[i] == 0) {
+      if (elements[i].min > 0 && seen[i].empty()) {
         Add(IssueType::kRequired, ElementPath(path, elements[i].name),
             "this element is required (minimum cardinality " + std::to_string(elements[i].min) +
                 ")");
       }
     }
+  }
+
+  // Records that `match` was given; false (with an issue) when another type of the same
+  // choice element was given already.
+  bool MarkSeen(std::vector<std::string_view>& seen, const Match& match, const Element& element,
+                const std::string& path) {
+    std::string_view& given = seen[match.index];
+    if (!given.empty() && given != match.type) {
+      Add(IssueType::kStructure, ElementPath(path, element.name),
+          "only one type of this choice element may be given");
+      return false;
+    }
+    given = match.type.empty() ? std::string_view("BackboneElement") : match.type;
+    return true;
   }
 
   // One member of an object: its cardinality, then each value.
@@ -512,7 +522,7 @@ class Validator {
   // and nulls, aligned with the values.
   void PrimitiveExtension(const json::object& object, std::span<const Element> elements,
                           std::string_view key, const json::value& value, const std::string& path,
-                          std::vector<std::size_t>& seen) {
+                          std::vector<std::string_view>& seen) {
     const std::string_view name = key.substr(1);
     const std::optional<Match> match = Find(elements, name);
     if (!match || match->type.empty() || !primitives::IsPrimitive(match->type)) {
@@ -520,8 +530,8 @@ class Validator {
           "unknown element: no primitive element of this name to extend");
       return;
     }
-    seen[match->index] = 1;
     const Element& element = elements[match->index];
+    if (!MarkSeen(seen, *match, element, path)) return;
     const std::string here = ElementPath(path, name);
     const auto check_one = [&](const json::value& item, const std::string& item_path) {
       if (!item.is_object() || item.get_object().empty()) {

@@ -12,7 +12,10 @@
 // transaction). Domain checks: a NIR or INS on Patient.identifier (systems below) has a valid
 // check key; a Coding of system http://loinc.org has a valid LOINC code (its mod-10 check
 // digit); a Quantity of system http://unitsofmeasure.org has a syntactically valid UCUM code.
-// Every issue found is returned (not only the first), each naming its element by FHIRPath.
+// Every issue found is returned (not only the first), each naming its element by FHIRPath
+// with indexes ("Observation.code.coding[0].code"); a choice element is named by its JSON
+// name ("Observation.valueQuantity.code"), or as "Observation.value[x]" when missing or given
+// twice. Contained resources are refused (each resource is stored on its own).
 //
 // Thread-safe: pure functions.
 #pragma once
@@ -85,6 +88,9 @@ void RewriteReferences(
 // types outside the patient compartment. kInvalid (naming the element) when a compartment
 // resource references no patient; a Binary's patient is its securityContext's (a Patient, or
 // a DocumentReference whose patient the caller resolves: then this returns the reference).
+// An AuditEvent's patient is the Patient of its entity.what (or agent.who), empty when it
+// names none. A "urn:uuid:..." subject (inside a transaction) is returned as written, for the
+// caller to resolve.
 FhirResult<std::string> PatientReferenceOf(const boost::json::object& resource);
 
 // The clinical date of a resource, for _sort=date and date searches, as written (a FHIR date,

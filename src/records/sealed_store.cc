@@ -275,7 +275,8 @@ Result<std::int64_t> SealedStore::Put(const SealedWrite& write) {
   return write.expected_version + 1;
 }
 
-Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
+Status SealedStore::PutAll(std::span<const SealedWrite> writes,
+                           std::span<const store::ResourceDelete> deletes) {
   // Index tokens depend only on the values: computed once, outside the transaction.
   std::vector<std::vector<store::IndexToken>> indexes;
   indexes.reserve(writes.size());
@@ -290,6 +291,11 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes) {
     auto written = store_.Transact([&](store::Transaction& transaction) -> Status {
       keys.created.clear();  // the body may run again after a database retry
       keys.marker_checked = false;
+      for (const store::ResourceDelete& removal : deletes) {
+        if (auto deleted = transaction.Delete(removal); !deleted) {
+          return std::unexpected(deleted.error());
+        }
+      }
       for (std::size_t i = 0; i < writes.size(); ++i) {
         const SealedWrite& write = writes[i];
         auto dek = DekForWrite(transaction, OwnerOf(write.patient_id), keys);

@@ -113,8 +113,11 @@ class SealedStore {
   // Writes one version (kConflict when expected_version is stale). kInvalidArgument when a
   // searchable value is invalid for its kind (the message names the field).
   Result<std::int64_t> Put(const SealedWrite& write);
-  // Writes several versions in one transaction: all of them or none.
-  Status PutAll(std::span<const SealedWrite> writes);
+  // Writes several versions in one transaction: all of them or none; with `deletes` (applied
+  // first, each kConflict when its expected version is stale), a FHIR transaction's deletions
+  // in the same store transaction.
+  Status PutAll(std::span<const SealedWrite> writes,
+                std::span<const store::ResourceDelete> deletes = {});
   Result<std::int64_t> Delete(std::string_view resource_type, std::string_view id,
                               std::int64_t expected_version, store::Timestamp recorded_at);
 

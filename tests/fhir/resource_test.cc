@@ -60,6 +60,28 @@ TEST(FhirParseJson, ReadsAnObjectWithItsNumbersAndStrings) {
   EXPECT_EQ(json::serialize(*value), R"({"a":[1,2.5E0,"x",true,null],"b":{"c":-3}})");
 }
 
+TEST(FhirParseJson, DecimalsAreReadExactly) {
+  // Correctly rounded: serializing and reading again gives the same number, digit for digit.
+  for (std::string_view number : {"0.92", "6.9", "8.4", "0.1", "123.456", "0.30000000000000004",
+                                  "1.7976931348623157e308", "6666666666666666666666666666666"}) {
+    auto value = ParseJson(number);
+    ASSERT_TRUE(value.has_value()) << number;
+    EXPECT_EQ(value->as_double(), std::stod(std::string(number))) << number;
+    auto again = ParseJson(json::serialize(*value));
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, *value) << number;
+  }
+}
+
+TEST(FhirParseJson, RefusesNumbersBeyondTheRangeOfADouble) {
+  for (std::string_view body : {"1e400", R"({"value": -1e400})", "1e-400"}) {
+    auto value = ParseJson(body);
+    ASSERT_FALSE(value.has_value()) << body;
+    EXPECT_EQ(value.error().failure, Failure::kInvalid);
+    EXPECT_NE(value.error().issues.at(0).diagnostics.find("range"), std::string::npos);
+  }
+}
+
 TEST(FhirParseJson, MalformedJsonSaysWhere) {
   auto value = ParseJson("{\n  \"a\": 1,\n  \"b\": }");
   ASSERT_FALSE(value.has_value());
@@ -498,6 +520,24 @@ TEST(FhirValidate, ExtensionsAreAcceptedAnywhereAndChecked) {
   EXPECT_TRUE(HasIssue(Check(bad_value), "Patient.extension[0].valueDate", IssueType::kValue));
 }
 
+TEST(FhirValidate, APrimitiveChoiceMayCarryExtensionsInAnyOrder) {
+  json::object observation = Example("observation");
+  observation.erase("valueQuantity");
+  json::object reordered;
+  for (const auto& member : observation) {
+    if (member.key() == "interpretation") {
+      reordered["_valueString"] = json::object{
+          {"extension",
+           json::array{json::object{{"url", "http://example.org/ext"}, {"valueCode", "fr"}}}}};
+      reordered["valueString"] = "négatif";
+    }
+    reordered[member.key()] = member.value();
+  }
+  EXPECT_TRUE(Check(reordered).empty()) << Describe(Check(reordered));
+  reordered["_valueBoolean"] = json::object{{"id", "x"}};
+  EXPECT_TRUE(HasIssue(Check(reordered), "Observation.value[x]", IssueType::kStructure));
+}
+
 TEST(FhirValidate, ContainedResourcesAreRefused) {
   auto observation = With(Example("observation"), [](json::object& r) {
     r["contained"] = json::array{json::object{{"resourceType", "Patient"}}};
@@ -516,6 +556,11 @@ TEST(FhirValidate, NarrativeMustBeSafeXhtml) {
         "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onclick=\"x()\">a</p></div>";
   });
   EXPECT_TRUE(HasIssue(Check(handler), "Patient.text.div", IssueType::kValue));
+  auto prose = With(Example("patient"), [](json::object& r) {
+    r["text"].as_object()["div"] =
+        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Suivi on = tous les mois</p></div>";
+  });
+  EXPECT_TRUE(Check(prose).empty());
   auto plain =
       With(Example("patient"), [](json::object& r) { r["text"].as_object()["div"] = "text"; });
   EXPECT_TRUE(HasIssue(Check(plain), "Patient.text.div"));

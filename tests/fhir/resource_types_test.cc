@@ -267,6 +267,16 @@ TEST(FhirResourceTypes, BackboneCardinalities) {
                  "Observation.dataAbsentReason", IssueType::kInvariant);
 }
 
+TEST(FhirResourceTypes, LargeAttachmentsAreAcceptedButNotLargeStrings) {
+  // 3 MB of base64 (a scanned letter): only the body limit bounds it.
+  const std::string data(3 * 1024 * 1024, 'A');
+  EXPECT_TRUE(Check(SetTop("binary", "data", json::string(data))).empty());
+  ExpectOneIssue(
+      "diagnostic_report",
+      SetTop("diagnostic_report", "conclusion", json::string(std::string(1024 * 1024 + 1, 'a'))),
+      "DiagnosticReport.conclusion", IssueType::kValue);
+}
+
 TEST(FhirResourceTypes, BinaryIsAResourceWithoutNarrative) {
   ExpectOneIssue(
       "binary",

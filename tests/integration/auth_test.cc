@@ -24,94 +24,12 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kPassword = "violet tram ledger quietly orbits 7";
-
-// Runs a fixed command line (no shell metacharacters come from outside) and returns stdout.
-std::string RunTool(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {};
-  std::string out;
-  char chunk[512];
-  while (std::size_t got = std::fread(chunk, 1, sizeof chunk, pipe)) out.append(chunk, got);
-  ::pclose(pipe);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-// The TOTP code oathtool computes for `secret` at now + offset.
-std::string Oathtool(const std::string& secret, std::chrono::seconds offset = 0s) {
-  const std::int64_t at = std::time(nullptr) + offset.count();
-  return RunTool("oathtool --totp -b -N @" + std::to_string(at) + " " + secret);
-}
-
-struct Http {
-  unsigned status = 0;
-  std::string body;
-  std::string set_cookie;
-  std::string retry_after;
-  boost::json::object json;
-};
-
-Http Send(unsigned short port, std::string_view method, std::string_view target,
-          std::string_view body, const std::vector<std::string>& headers = {},
-          std::string_view content_type = "application/json") {
-  auto client = Client::Connect(port, TlsOptions{});
-  Http out;
-  if (!client) return out;
-  std::string request = std::string(method) + " " + std::string(target) +
-                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: auth-test\r\n";
-  for (const auto& header : headers) request += header + "\r\n";
-  if (!body.empty() || method == "POST") {
-    request += "Content-Type: " + std::string(content_type) + "\r\n";
-    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  request += "\r\n";
-  request += body;
-  if (!client->Send(request)) return out;
-  auto response = client->Read(60s);
-  if (!response) return out;
-  out.status = response->result_int();
-  out.body = response->body();
-  out.set_cookie = std::string((*response)[boost::beast::http::field::set_cookie]);
-  out.retry_after = std::string((*response)[boost::beast::http::field::retry_after]);
-  boost::system::error_code ec;
-  auto value = boost::json::parse(out.body, ec);
-  if (!ec && value.is_object()) out.json = value.as_object();
-  return out;
-}
-
-std::string Str(const boost::json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
-}
-
-std::string Quoted(std::string_view text) {
-  return boost::json::serialize(boost::json::string(text));
-}
+constexpr std::string_view kPassword = kTestPassword;
+using Session = WebSession;
 
 std::string LoginBody(std::string_view login, std::string_view password) {
   return "{\"login\":" + Quoted(login) + ",\"password\":" + Quoted(password) + "}";
 }
-
-// The cookie value of a Set-Cookie header.
-std::string CookieValue(const std::string& set_cookie) {
-  const auto eq = set_cookie.find('=');
-  const auto end = set_cookie.find(';');
-  if (eq == std::string::npos) return {};
-  return set_cookie.substr(eq + 1, end - eq - 1);
-}
-
-struct Session {
-  std::string cookie;  // "__Host-medvault_session=..."
-  std::string csrf;
-};
-
-struct Enrolled {
-  std::string secret;  // TOTP secret, base32
-  Session session;
-  std::vector<std::string> recovery_codes;
-  std::string confirm_set_cookie;
-};
 
 class AuthApi : public ::testing::Test {
  protected:
@@ -166,11 +84,6 @@ class AuthApi : public ::testing::Test {
     return Send(server_->port(), "POST", "/auth/login/totp",
                 "{\"pending_token\":" + Quoted(Str(pending.json, "pending_token")) +
                     ",\"code\":" + Quoted(Oathtool(secret, offset)) + "}");
-  }
-
-  static Session SessionOf(const Http& response) {
-    return {"__Host-medvault_session=" + CookieValue(response.set_cookie),
-            Str(response.json, "csrf_token")};
   }
 
   Http Me(const Session& session) {
@@ -460,21 +373,6 @@ TEST_F(AuthApi, AdministratorsCreateAndResetAccountsWithAFreshSecondFactor) {
   Enrolled again = Enroll(Str(reset.json, "enrollment_code"));
   EXPECT_EQ(Me(again.session).status, 200u);
 }
-
-constexpr const char* kNodeSigner = R"js(
-const crypto = require('crypto');
-const fs = require('fs');
-const [dir, clientId, aud, jti] = process.argv.slice(2);
-const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
-const jwk = Object.assign(publicKey.export({ format: 'jwk' }), { kid: 'k1', alg: 'ES384', use: 'sig' });
-fs.writeFileSync(dir + '/jwks.json', JSON.stringify({ keys: [jwk] }));
-const b64 = (text) => Buffer.from(text).toString('base64url');
-const exp = Math.floor(Date.now() / 1000) + 240;
-const input = b64(JSON.stringify({ alg: 'ES384', kid: 'k1', typ: 'JWT' })) + '.' +
-  b64(JSON.stringify({ iss: clientId, sub: clientId, aud, exp, jti }));
-const sig = crypto.sign('sha384', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-process.stdout.write(input + '.' + sig.toString('base64url'));
-)js";
 
 TEST_F(AuthApi, TokenEndpointTakesANodeSignedAssertionOnceAndAdvertisesItself) {
   StartServer();

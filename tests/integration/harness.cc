@@ -8,8 +8,14 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
 #include <random>
+#include <regex>
 #include <stdexcept>
 
 extern char** environ;
@@ -23,8 +29,7 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 // Starts `medvault ARGS` with stdout and stderr on pipes; returns the pid.
-int Spawn(const std::vector<std::string>& args, const Env& env, int out_pipe[2],
-          int err_pipe[2]) {
+int Spawn(const std::vector<std::string>& args, const Env& env, int out_pipe[2], int err_pipe[2]) {
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
@@ -123,8 +128,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const fs::path& vault, const
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   int out_pipe[2];
   int err_pipe[2];
-  server->pid_ = Spawn({"serve", "--dir", vault.string(), "--listen", "127.0.0.1:0"}, env,
-                       out_pipe, err_pipe);
+  server->pid_ =
+      Spawn({"serve", "--dir", vault.string(), "--listen", "127.0.0.1:0"}, env, out_pipe, err_pipe);
   server->readers_.emplace_back([s = server.get(), fd = out_pipe[0]] { s->Drain(fd); });
   server->readers_.emplace_back([s = server.get(), fd = err_pipe[0]] { s->Drain(fd); });
   const std::string marker = R"("event":"listening","address":"127.0.0.1:)";
@@ -134,7 +139,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const fs::path& vault, const
       std::lock_guard lock(server->mutex_);
       auto at = server->output_.find(marker);
       if (at != std::string::npos) {
-        server->port_ = static_cast<unsigned short>(std::stoi(server->output_.substr(at + marker.size())));
+        server->port_ =
+            static_cast<unsigned short>(std::stoi(server->output_.substr(at + marker.size())));
         return server;
       }
     }
@@ -199,8 +205,8 @@ std::unique_ptr<Client> Client::Connect(unsigned short port, const std::optional
       client->context_->load_verify_file(tls->trust.string());
       client->context_->set_verify_mode(asio::ssl::verify_peer);
     }
-    client->tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client->io_,
-                                                                          *client->context_);
+    client->tls_ =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client->io_, *client->context_);
     beast::get_lowest_layer(*client->tls_).expires_after(std::chrono::seconds(15));
     beast::get_lowest_layer(*client->tls_).connect(endpoint, ec);
     if (!ec) client->tls_->handshake(asio::ssl::stream_base::client, ec);
@@ -261,5 +267,200 @@ bool Client::WaitClosed(std::chrono::seconds timeout) {
 }
 
 fs::path VaultCertificate(const fs::path& vault) { return vault / "tls" / "cert.pem"; }
+
+Http Send(unsigned short port, std::string_view method, std::string_view target,
+          std::string_view body, const std::vector<std::string>& headers,
+          std::string_view content_type) {
+  auto client = Client::Connect(port, TlsOptions{});
+  Http out;
+  if (!client) return out;
+  std::string request = std::string(method) + " " + std::string(target) +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: medvault-test\r\n";
+  for (const auto& header : headers) request += header + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    request += "Content-Type: " + std::string(content_type) + "\r\n";
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n";
+  request += body;
+  if (!client->Send(request)) return out;
+  auto response = client->Read(std::chrono::seconds(60));
+  if (!response) return out;
+  out.status = response->result_int();
+  out.body = response->body();
+  out.headers = response->base();
+  out.set_cookie = std::string((*response)[beast::http::field::set_cookie]);
+  out.retry_after = std::string((*response)[beast::http::field::retry_after]);
+  boost::system::error_code ec;
+  auto value = boost::json::parse(out.body, ec);
+  if (!ec && value.is_object()) out.json = value.as_object();
+  return out;
+}
+
+std::string Str(const boost::json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+}
+
+std::string Quoted(std::string_view text) {
+  return boost::json::serialize(boost::json::string(text));
+}
+
+std::string RunTool(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {};
+  std::string out;
+  char chunk[512];
+  while (std::size_t got = std::fread(chunk, 1, sizeof chunk, pipe)) out.append(chunk, got);
+  ::pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string Oathtool(const std::string& secret, std::chrono::seconds offset) {
+  const std::int64_t at = std::time(nullptr) + offset.count();
+  return RunTool("oathtool --totp -b -N @" + std::to_string(at) + " " + secret);
+}
+
+std::string CookieValue(const std::string& set_cookie) {
+  const auto eq = set_cookie.find('=');
+  const auto end = set_cookie.find(';');
+  if (eq == std::string::npos) return {};
+  return set_cookie.substr(eq + 1, end - eq - 1);
+}
+
+WebSession SessionOf(const Http& response) {
+  return {"__Host-medvault_session=" + CookieValue(response.set_cookie),
+          Str(response.json, "csrf_token")};
+}
+
+namespace {
+
+// Says on stderr which step of an account flow failed (the test then fails on what it lacks).
+void Complain(std::string_view step, const Http& answer) {
+  std::cerr << "harness: " << step << " answered " << answer.status << ": " << answer.body << "\n";
+}
+
+Enrolled EnrollTotpFromToken(unsigned short port, const std::string& token) {
+  Enrolled out;
+  auto totp =
+      Send(port, "POST", "/auth/enroll/totp", "{\"enrollment_token\":" + Quoted(token) + "}");
+  if (totp.status != 200) {
+    Complain("POST /auth/enroll/totp", totp);
+    return out;
+  }
+  out.secret = Str(totp.json, "secret");
+  auto confirmed = Send(
+      port, "POST", "/auth/enroll/totp/confirm",
+      "{\"enrollment_token\":" + Quoted(token) + ",\"code\":" + Quoted(Oathtool(out.secret)) + "}");
+  if (confirmed.status != 200) {
+    Complain("POST /auth/enroll/totp/confirm", confirmed);
+    return out;
+  }
+  out.confirm_set_cookie = confirmed.set_cookie;
+  out.session = SessionOf(confirmed);
+  if (const auto* codes = confirmed.json.if_contains("recovery_codes")) {
+    for (const auto& c : codes->as_array()) out.recovery_codes.emplace_back(c.as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AddStaff(const fs::path& vault, const std::string& login, const std::string& kind,
+                     const Env& env) {
+  auto added = RunMedvault({"user", "add", "--dir", vault.string(), "--login", login, "--kind",
+                            kind, "--name", "Camille Martin"},
+                           env);
+  std::smatch match;
+  static const std::regex kCode("enrollment code[^:]*: ([0-9A-Z-]{19})");
+  if (added.exit_code != 0 || !std::regex_search(added.out, match, kCode)) {
+    std::cerr << "harness: medvault user add failed: " << added.out << added.err << "\n";
+    return {};
+  }
+  return match[1].str();
+}
+
+Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code) {
+  auto started =
+      Send(port, "POST", "/auth/enroll",
+           "{\"code\":" + Quoted(enrollment_code) + ",\"password\":" + Quoted(kTestPassword) + "}");
+  if (started.status != 200) {
+    Complain("POST /auth/enroll", started);
+    return {};
+  }
+  return EnrollTotpFromToken(port, Str(started.json, "enrollment_token"));
+}
+
+Enrolled ActivatePatient(unsigned short port, const fs::path& vault, const std::string& patient_id,
+                         const std::string& login, const Env& env) {
+  auto issued = RunMedvault(
+      {"user", "activation-code", "--dir", vault.string(), "--patient", patient_id}, env);
+  std::smatch match;
+  static const std::regex kCode("activation code[^:]*: ([0-9A-Z-]+)");
+  if (issued.exit_code != 0 || !std::regex_search(issued.out, match, kCode)) {
+    std::cerr << "harness: medvault user activation-code failed: " << issued.out << issued.err
+              << "\n";
+    return {};
+  }
+  auto activated =
+      Send(port, "POST", "/auth/activate",
+           "{\"code\":" + Quoted(match[1].str()) + ",\"login\":" + Quoted(login) +
+               ",\"name\":\"Jeanne Petit\",\"password\":" + Quoted(kTestPassword) + "}");
+  if (activated.status != 200) {
+    Complain("POST /auth/activate", activated);
+    return {};
+  }
+  return EnrollTotpFromToken(port, Str(activated.json, "enrollment_token"));
+}
+
+std::string SignClientAssertion(const fs::path& dir, const std::string& client_id,
+                                const std::string& audience, const std::string& jti) {
+  const fs::path script = dir / "sign.js";
+  {
+    std::ofstream file(script);
+    file << kNodeSigner;
+  }
+  return RunTool("node " + script.string() + " " + dir.string() + " " + client_id + " " + audience +
+                 " " + jti);
+}
+
+std::string ApiClientToken(unsigned short port, const fs::path& vault, const std::string& client_id,
+                           const std::string& scopes, const Env& env) {
+  TempDir keys;
+  const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/auth/token";
+  const std::string jwt = SignClientAssertion(keys.path(), client_id, endpoint, client_id + "-1");
+  if (jwt.empty()) {
+    std::cerr << "harness: node could not sign an assertion (install nodejs)\n";
+    return {};
+  }
+  auto added = RunMedvault({"client", "add", "--dir", vault.string(), "--client-id", client_id,
+                            "--jwks", (keys.path() / "jwks.json").string(), "--scopes", scopes},
+                           env);
+  if (added.exit_code != 0) {
+    std::cerr << "harness: medvault client add failed: " << added.err << "\n";
+    return {};
+  }
+  std::string scope_form;
+  for (char c : scopes) {
+    if (c == ' ') {
+      scope_form += '+';
+    } else if (c == '/') {
+      scope_form += "%2F";
+    } else {
+      scope_form += c;
+    }
+  }
+  const std::string form =
+      "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+      "client-assertion-type%3Ajwt-bearer&scope=" +
+      scope_form + "&client_assertion=" + jwt;
+  auto token = Send(port, "POST", "/auth/token", form, {}, "application/x-www-form-urlencoded");
+  if (token.status != 200) {
+    Complain("POST /auth/token", token);
+    return {};
+  }
+  return Str(token.json, "access_token");
+}
 
 }  // namespace medvault::testing

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -74,7 +75,7 @@ class ServerProcess {
 struct TlsOptions {
   int min_version = TLS1_2_VERSION;
   int max_version = TLS1_3_VERSION;
-  std::string tls12_ciphers;  // empty: OpenSSL's defaults
+  std::string tls12_ciphers;          // empty: OpenSSL's defaults
   bool lower_security_level = false;  // lets the client offer TLS 1.0/1.1 so the server refuses
   std::filesystem::path trust;        // certificate to verify the server against
 };
@@ -111,5 +112,94 @@ class Client {
 
 // The vault's own certificate, for clients that verify the server.
 std::filesystem::path VaultCertificate(const std::filesystem::path& vault);
+
+// One HTTPS request on a fresh connection (the server's certificate is not checked): what
+// came back, with the body parsed when it is a JSON object.
+struct Http {
+  unsigned status = 0;  // 0 when the connection or the exchange failed
+  std::string body;
+  std::string set_cookie;
+  std::string retry_after;
+  boost::beast::http::fields headers;
+  boost::json::object json;
+  std::string Header(std::string_view name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : std::string(it->value());
+  }
+};
+
+// `headers` are whole lines ("Cookie: ..."); Content-Type is sent with a body or a POST.
+Http Send(unsigned short port, std::string_view method, std::string_view target,
+          std::string_view body, const std::vector<std::string>& headers = {},
+          std::string_view content_type = "application/json");
+
+// A JSON object's string member, or "".
+std::string Str(const boost::json::object& object, std::string_view key);
+// `text` as a JSON string literal.
+std::string Quoted(std::string_view text);
+
+// Runs a fixed command line (no shell metacharacters may come from outside) and returns its
+// stdout without the final newline.
+std::string RunTool(const std::string& command);
+// The TOTP code oathtool computes for a base32 `secret` at now + offset.
+std::string Oathtool(const std::string& secret,
+                     std::chrono::seconds offset = std::chrono::seconds(0));
+
+// Accounts through the real binary and the auth API.
+inline constexpr std::string_view kTestPassword = "violet tram ledger quietly orbits 7";
+
+struct WebSession {
+  std::string cookie;  // "__Host-medvault_session=..."
+  std::string csrf;
+};
+
+struct Enrolled {
+  std::string secret;  // TOTP secret, base32
+  WebSession session;
+  std::vector<std::string> recovery_codes;
+  std::string confirm_set_cookie;
+};
+
+// The cookie value of a Set-Cookie header.
+std::string CookieValue(const std::string& set_cookie);
+// The session a login or enrollment answer set.
+WebSession SessionOf(const Http& response);
+
+// `medvault user add`: a staff account; returns its enrollment code.
+std::string AddStaff(const std::filesystem::path& vault, const std::string& login,
+                     const std::string& kind = "clinician", const Env& env = {});
+// The password and a TOTP second factor computed by oathtool, from an enrollment code: the
+// session the confirmation opened.
+Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code);
+// A patient account activated with `medvault user activation-code`, with a TOTP factor.
+Enrolled ActivatePatient(unsigned short port, const std::filesystem::path& vault,
+                         const std::string& patient_id, const std::string& login,
+                         const Env& env = {});
+
+// SMART Backend Services: Node's crypto makes a P-384 key, writes its JWKS to DIR/jwks.json
+// and prints an ES384 client assertion for (client id, aud, jti).
+inline constexpr const char* kNodeSigner = R"js(
+const crypto = require('crypto');
+const fs = require('fs');
+const [dir, clientId, aud, jti] = process.argv.slice(2);
+const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const jwk = Object.assign(publicKey.export({ format: 'jwk' }), { kid: 'k1', alg: 'ES384', use: 'sig' });
+fs.writeFileSync(dir + '/jwks.json', JSON.stringify({ keys: [jwk] }));
+const b64 = (text) => Buffer.from(text).toString('base64url');
+const exp = Math.floor(Date.now() / 1000) + 240;
+const input = b64(JSON.stringify({ alg: 'ES384', kid: 'k1', typ: 'JWT' })) + '.' +
+  b64(JSON.stringify({ iss: clientId, sub: clientId, aud, exp, jti }));
+const sig = crypto.sign('sha384', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+process.stdout.write(input + '.' + sig.toString('base64url'));
+)js";
+
+// Signs an assertion with kNodeSigner in `dir` (which then holds jwks.json); "" on failure.
+std::string SignClientAssertion(const std::filesystem::path& dir, const std::string& client_id,
+                                const std::string& audience, const std::string& jti);
+// Registers an API client with `medvault client add` and gets an access token for `scopes` at
+// /auth/token; "" on failure (the test's expectations say why).
+std::string ApiClientToken(unsigned short port, const std::filesystem::path& vault,
+                           const std::string& client_id, const std::string& scopes,
+                           const Env& env = {});
 
 }  // namespace medvault::testing

@@ -1,0 +1,551 @@
+#include "api/fhir_api.h"
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "api/auth_api.h"
+#include "api/fhir_request.h"
+#include "api/fhir_response.h"
+#include "api/request_source.h"
+#include "core/log.h"
+#include "fhir/bundle.h"
+#include "fhir/capability.h"
+#include "fhir/resource.h"
+#include "fhir/search.h"
+
+#ifndef MEDVAULT_VERSION
+#define MEDVAULT_VERSION "0.0.0"
+#endif
+#ifndef MEDVAULT_RELEASE_DATE
+#define MEDVAULT_RELEASE_DATE "2026-12-01"
+#endif
+
+namespace medvault::api {
+namespace {
+
+using fhir::Failure;
+using fhir::FhirResult;
+using fhir::IssueType;
+using http::Request;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+using http::Verb;
+namespace field = http::beast_http;
+
+// Requests queued per worker thread before the API answers 503: the queue stays bounded
+// when the store slows down.
+constexpr std::size_t kQueuedPerWorker = 256;
+// API client ids whose Organization is remembered (clients are few; the cache is cleared when
+// full rather than grown).
+constexpr std::size_t kMaxCachedClients = 1024;
+
+constexpr std::string_view kNoCredentials =
+    "This request needs a session (log in at /auth/login) or an access token (Authorization: "
+    "Bearer, from /auth/token).";
+constexpr std::string_view kBadCredentials =
+    "The session or access token is not valid (expired, ended or unknown): log in again or get "
+    "a new token.";
+
+std::unexpected<fhir::Outcome> UnknownType() {
+  return fhir::Refuse(Failure::kNotFound, IssueType::kNotSupported, "",
+                      "This resource type is not served here: GET /fhir/metadata lists the types "
+                      "and their interactions.");
+}
+
+std::unexpected<fhir::Outcome> NoSuchResource() {
+  return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                      "No resource with this id and version is available to you.");
+}
+
+audit::Role RoleOf(identity::AccountKind kind) {
+  switch (kind) {
+    case identity::AccountKind::kPatient:
+      return audit::Role::kPatient;
+    case identity::AccountKind::kClinician:
+      return audit::Role::kClinician;
+    case identity::AccountKind::kLabTechnician:
+      return audit::Role::kLabTechnician;
+    case identity::AccountKind::kAdministrator:
+      return audit::Role::kAdministrator;
+    case identity::AccountKind::kAuditor:
+      return audit::Role::kAuditor;
+  }
+  return audit::Role::kNone;
+}
+
+bool IsStateChanging(const Request& request) {
+  return request.method() != Verb::get && request.method() != Verb::head;
+}
+
+std::string EncodeQueryValue(std::string_view value) {
+  return boost::urls::encode(value, boost::urls::unreserved_chars);
+}
+
+// Resolves to the body parsed as a resource of `resource_type` (the path's type).
+FhirResult<boost::json::object> ResourceBody(const Request& request,
+                                             std::string_view resource_type) {
+  if (auto media = CheckContentType(request, BodyMedia::kFhirJson); !media) {
+    return std::unexpected(media.error());
+  }
+  auto resource = fhir::ParseResource(request.body());
+  if (!resource) return std::unexpected(resource.error());
+  const auto* type = resource->if_contains("resourceType");
+  if (type == nullptr || !type->is_string() || type->as_string() != resource_type) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "resourceType",
+                        "The body's resourceType must be the type named in the URL.");
+  }
+  return resource;
+}
+
+class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
+ public:
+  FhirRoutes(FhirServices services, FhirApiOptions options)
+      : records_(services.records),
+        sessions_(services.sessions),
+        clients_(services.clients),
+        store_(services.store),
+        options_(std::move(options)),
+        workers_(std::max<std::size_t>(1, options_.worker_threads)),
+        max_queued_(kQueuedPerWorker * std::max<std::size_t>(1, options_.worker_threads)) {}
+
+  ~FhirRoutes() { workers_.join(); }
+
+  medvault::Status Add(http::Router& router);
+
+ private:
+  // A handler body run on a worker: an answer, or a failure sent as an OperationOutcome.
+  using Work = FhirResult<Response> (FhirRoutes::*)(const Request&, const RequestContext&);
+
+  http::AsyncHandler OnWorker(Work work);
+  Response Run(Work work, const Request& request, const RequestContext& context);
+
+  // The caller of a request: a session cookie (with X-CSRF-Token on state-changing requests)
+  // or a bearer token of an API client.
+  FhirResult<policy::Principal> Authenticate(const Request& request, const RequestContext& context);
+  Result<std::string> OrganizationOf(const std::string& client_id);
+
+  std::string base() const { return options_.base_url ? *options_.base_url : std::string(); }
+
+  Response Metadata(const Request& request);
+  FhirResult<Response> Read(const Request& request, const RequestContext& context);
+  FhirResult<Response> VRead(const Request& request, const RequestContext& context);
+  FhirResult<Response> InstanceHistory(const Request& request, const RequestContext& context);
+  FhirResult<Response> TypeHistory(const Request& request, const RequestContext& context);
+  FhirResult<Response> SearchGet(const Request& request, const RequestContext& context);
+  FhirResult<Response> SearchPost(const Request& request, const RequestContext& context);
+  FhirResult<Response> Create(const Request& request, const RequestContext& context);
+  FhirResult<Response> Update(const Request& request, const RequestContext& context);
+  FhirResult<Response> Delete(const Request& request, const RequestContext& context);
+  FhirResult<Response> Process(const Request& request, const RequestContext& context);
+
+  FhirResult<Response> Search(const Request& request, const RequestContext& context,
+                              std::string_view type, std::string_view query);
+  FhirResult<Response> AnswerRead(const Request& request,
+                                  const FhirResult<records::StoredResource>& stored);
+
+  records::ClinicalRecords& records_;
+  identity::Sessions& sessions_;
+  identity::ApiClients& clients_;
+  store::Store& store_;
+  FhirApiOptions options_;
+  SystemClock clock_;
+  boost::asio::thread_pool workers_;
+  const std::size_t max_queued_;
+  std::atomic<std::size_t> queued_{0};
+  std::mutex organizations_mutex_;
+  std::map<std::string, std::string, std::less<>> organizations_;
+};
+
+http::AsyncHandler FhirRoutes::OnWorker(Work work) {
+  return [this, self = shared_from_this(), work](
+             const Request& request, const RequestContext& context, http::Respond respond) {
+    if (queued_.fetch_add(1) >= max_queued_) {
+      queued_.fetch_sub(1);
+      Response busy = OutcomeResponse(fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                                                   "The server is busy: retry in a few seconds.")
+                                          .error(),
+                                      request.version());
+      busy.set(field::field::retry_after, "2");
+      respond(std::move(busy));
+      return;
+    }
+    // The task holds no reference to the routes: the router (and so the handler above) owns
+    // them, and the pool is joined when they go, never from one of its own threads.
+    boost::asio::post(workers_,
+                      [this, work, &request, &context, respond = std::move(respond)]() mutable {
+                        queued_.fetch_sub(1);
+                        respond(Run(work, request, context));
+                      });
+  };
+}
+
+Response FhirRoutes::Run(Work work, const Request& request, const RequestContext& context) {
+  try {
+    auto answer = (this->*work)(request, context);
+    if (answer) return std::move(*answer);
+    Response response = OutcomeResponse(answer.error(), request.version());
+    if (answer.error().failure == Failure::kUnauthenticated) {
+      const auto bearer = BearerTokenOf(request);
+      response.set(field::field::www_authenticate,
+                   bearer ? "Bearer realm=\"medvault\", error=\"invalid_token\""
+                          : "Bearer realm=\"medvault\"");
+    }
+    return response;
+  } catch (...) {
+    // An exception's text may quote the request; only the request id is logged. Nothing may
+    // escape: this runs on a worker thread.
+    log::Error("fhir_handler_failed",
+               {{"request_id", std::string_view(context.request_id)}, {"route", context.route}});
+  }
+  return OutcomeResponse(fhir::Refuse(Failure::kInternal, IssueType::kException, "",
+                                      "Internal error: the request id in the logs tells the "
+                                      "operators more.")
+                             .error(),
+                         request.version());
+}
+
+Result<std::string> FhirRoutes::OrganizationOf(const std::string& client_id) {
+  {
+    std::lock_guard lock(organizations_mutex_);
+    if (auto it = organizations_.find(client_id); it != organizations_.end()) return it->second;
+  }
+  std::string organization;
+  medvault::Status read = store_.Transact(
+      [&](store::Transaction& tx) -> medvault::Status {
+        auto client = tx.GetApiClient(client_id);
+        if (!client) return std::unexpected(client.error());
+        organization = client->organization;
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  std::lock_guard lock(organizations_mutex_);
+  if (organizations_.size() >= kMaxCachedClients) organizations_.clear();
+  organizations_.emplace(client_id, organization);
+  return organization;
+}
+
+FhirResult<policy::Principal> FhirRoutes::Authenticate(const Request& request,
+                                                       const RequestContext& context) {
+  const auto unauthenticated = [](std::string_view why) {
+    return fhir::Refuse(Failure::kUnauthenticated, IssueType::kLogin, "", std::string(why));
+  };
+  if (const auto bearer = BearerTokenOf(request)) {
+    if (bearer->empty()) return unauthenticated(kBadCredentials);
+    auto grant = clients_.Authenticate(*bearer);
+    if (!grant) {
+      if (grant.error().code() == ErrorCode::kPermissionDenied) {
+        return unauthenticated(kBadCredentials);
+      }
+      return std::unexpected(fhir::OutcomeOf(grant.error()));
+    }
+    auto scopes = identity::ParseSmartScopes(grant->scopes);
+    if (!scopes) return unauthenticated(kBadCredentials);
+    auto organization = OrganizationOf(grant->client_id);
+    if (!organization) {
+      if (organization.error().code() == ErrorCode::kNotFound) {
+        return unauthenticated(kBadCredentials);
+      }
+      return std::unexpected(fhir::OutcomeOf(organization.error()));
+    }
+    policy::Principal principal;
+    principal.account_id = grant->client_id;
+    principal.role = audit::Role::kIntegration;
+    principal.client = grant->client_id;
+    principal.source_address = SourceAddress(context.peer);
+    principal.scopes = std::move(*scopes);
+    principal.organization = std::move(*organization);
+    return principal;
+  }
+  const std::string token = SessionCookie(request);
+  if (token.empty()) return unauthenticated(kNoCredentials);
+  if (IsStateChanging(request) &&
+      !identity::Sessions::CsrfMatches(token, request[std::string(kCsrfHeader)])) {
+    return unauthenticated(
+        "This request needs the X-CSRF-Token header with the csrf_token the login answered "
+        "with.");
+  }
+  auto session = sessions_.Authenticate(token, store::SessionStage::kSession);
+  if (!session) {
+    if (session.error().code() == ErrorCode::kPermissionDenied) {
+      return unauthenticated(kBadCredentials);
+    }
+    return std::unexpected(fhir::OutcomeOf(session.error()));
+  }
+  policy::Principal principal;
+  principal.account_id = session->account.id;
+  principal.role = RoleOf(session->kind);
+  principal.client = "portal";
+  principal.source_address = SourceAddress(context.peer);
+  if (session->kind == identity::AccountKind::kPatient) {
+    principal.patient_id = session->account.patient_id;
+  }
+  return principal;
+}
+
+Response FhirRoutes::Metadata(const Request& request) {
+  if (auto query = QueryOf(request); !query)
+    return OutcomeResponse(query.error(), request.version());
+  return FhirJson(Status::ok,
+                  fhir::CapabilityStatement(base(), MEDVAULT_VERSION, MEDVAULT_RELEASE_DATE),
+                  request.version());
+}
+
+FhirResult<Response> FhirRoutes::AnswerRead(const Request& request,
+                                            const FhirResult<records::StoredResource>& stored) {
+  if (!stored) return std::unexpected(stored.error());
+  if (stored->resource_type == "Binary" && !AcceptsFhirJson(request)) {
+    return BinaryResponse(*stored, request.version());
+  }
+  return ResourceResponse(Status::ok, *stored, base(), ReturnPreference::kRepresentation,
+                          request.version());
+}
+
+FhirResult<Response> FhirRoutes::Read(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  const std::string_view id = context.params.Get("id");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  if (!IsValidId(id)) return NoSuchResource();
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  return AnswerRead(request, records_.Read(*principal, type, id));
+}
+
+FhirResult<Response> FhirRoutes::VRead(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  const std::string_view id = context.params.Get("id");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  const auto version = ParseVersionId(context.params.Get("vid"));
+  if (!IsValidId(id) || !version) return NoSuchResource();
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  return AnswerRead(request, records_.VRead(*principal, type, id, *version));
+}
+
+FhirResult<Response> FhirRoutes::InstanceHistory(const Request& request,
+                                                 const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  const std::string_view id = context.params.Get("id");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  if (!query->empty()) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kNotSupported, "",
+                        "The history of one resource takes no parameters: every version is "
+                        "returned.");
+  }
+  if (!IsValidId(id)) return NoSuchResource();
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto page = records_.History(*principal, type, id);
+  if (!page) return std::unexpected(page.error());
+  const std::string self = base() + "/" + std::string(type) + "/" + std::string(id) + "/_history";
+  return FhirJson(Status::ok, HistoryBundle(base(), *page, self, "", clock_.Now()),
+                  request.version());
+}
+
+FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
+                                             const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto parsed = ParseTypeHistoryQuery(type, *query);
+  if (!parsed) return std::unexpected(parsed.error());
+  auto page =
+      records_.TypeHistory(*principal, type, parsed->patient_id, parsed->count, parsed->page);
+  if (!page) return std::unexpected(page.error());
+  const auto url = [&](std::string_view cursor) {
+    std::string out = base() + "/" + std::string(type) + "/_history?";
+    if (parsed->patient_id) out += "patient=" + EncodeQueryValue(*parsed->patient_id) + "&";
+    out += "_count=" + std::to_string(parsed->count);
+    if (!cursor.empty()) out += "&_page=" + EncodeQueryValue(cursor);
+    return out;
+  };
+  return FhirJson(Status::ok,
+                  HistoryBundle(base(), *page, url(parsed->page),
+                                page->next_page.empty() ? "" : url(page->next_page), clock_.Now()),
+                  request.version());
+}
+
+FhirResult<Response> FhirRoutes::Search(const Request& request, const RequestContext& context,
+                                        std::string_view type, std::string_view query) {
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto search = fhir::ParseSearch(type, query);
+  if (!search) return std::unexpected(search.error());
+  if (search->summary_count) {
+    auto total = records_.Count(*principal, *search);
+    if (!total) return std::unexpected(total.error());
+    return FhirJson(Status::ok, CountBundle(base(), *search, *total, clock_.Now()),
+                    request.version());
+  }
+  auto page = records_.Search(*principal, *search);
+  if (!page) return std::unexpected(page.error());
+  return FhirJson(Status::ok, SearchBundle(base(), *search, *page, clock_.Now()),
+                  request.version());
+}
+
+FhirResult<Response> FhirRoutes::SearchGet(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  return Search(request, context, type, *query);
+}
+
+FhirResult<Response> FhirRoutes::SearchPost(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (auto media = CheckContentType(request, BodyMedia::kForm); !media) {
+    return std::unexpected(media.error());
+  }
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  // The form body and the URL's query together, as FHIR R4 §3.1.1.1 says.
+  std::string combined = request.body();
+  if (!query->empty()) {
+    if (!combined.empty()) combined.push_back('&');
+    combined += *query;
+  }
+  return Search(request, context, type, combined);
+}
+
+FhirResult<Response> FhirRoutes::Create(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (!fhir::IsWritableType(type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
+                        "This resource type is read-only: it is written by the server itself.");
+  }
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto resource = ResourceBody(request, type);
+  if (!resource) return std::unexpected(resource.error());
+  const std::string_view if_none_exist = request["If-None-Exist"];
+  auto written = records_.Create(*principal, std::move(*resource), if_none_exist);
+  if (!written) return std::unexpected(written.error());
+  return ResourceResponse(written->created ? Status::created : Status::ok, written->stored, base(),
+                          ReturnPreferenceOf(request), request.version());
+}
+
+FhirResult<Response> FhirRoutes::Update(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  const std::string_view id = context.params.Get("id");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (!fhir::IsWritableType(type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
+                        "This resource type is read-only: it is written by the server itself.");
+  }
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  if (!IsValidId(id)) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kValue, "id",
+                        "The id in the URL must be 1 to 64 letters, digits, '-' or '.'.");
+  }
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto if_match = IfMatchOf(request);
+  if (!if_match) return std::unexpected(if_match.error());
+  auto resource = ResourceBody(request, type);
+  if (!resource) return std::unexpected(resource.error());
+  auto written = records_.Update(*principal, type, id, std::move(*resource), *if_match);
+  if (!written) return std::unexpected(written.error());
+  return ResourceResponse(written->created ? Status::created : Status::ok, written->stored, base(),
+                          ReturnPreferenceOf(request), request.version());
+}
+
+FhirResult<Response> FhirRoutes::Delete(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  const std::string_view id = context.params.Get("id");
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (!fhir::IsWritableType(type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
+                        "This resource type is read-only: it is written by the server itself.");
+  }
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  if (!IsValidId(id)) return NoSuchResource();
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto marker = records_.Delete(*principal, type, id);
+  if (!marker) return std::unexpected(marker.error());
+  return DeletedResponse(*marker, request.version());
+}
+
+FhirResult<Response> FhirRoutes::Process(const Request& request, const RequestContext& context) {
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  if (auto media = CheckContentType(request, BodyMedia::kFhirJson); !media) {
+    return std::unexpected(media.error());
+  }
+  auto json = fhir::ParseJson(request.body());
+  if (!json) return std::unexpected(json.error());
+  const auto* type = json->is_object() ? json->as_object().if_contains("resourceType") : nullptr;
+  if (type == nullptr || !type->is_string() || type->as_string() != "Bundle") {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "resourceType",
+                        "POST /fhir takes a Bundle of type batch or transaction.");
+  }
+  auto bundle = fhir::ParseBundle(json->as_object());
+  if (!bundle) return std::unexpected(bundle.error());
+  auto results = records_.Process(*principal, *bundle);
+  if (!results) return std::unexpected(results.error());
+  return FhirJson(
+      Status::ok,
+      ProcessedBundle(base(), bundle->kind, *results, ReturnPreferenceOf(request), clock_.Now()),
+      request.version());
+}
+
+medvault::Status FhirRoutes::Add(http::Router& router) {
+  if (auto s = router.Add(Verb::get, "/fhir/metadata",
+                          [this, self = shared_from_this()](
+                              const Request& r, const RequestContext&) { return Metadata(r); });
+      !s) {
+    return s;
+  }
+  const struct {
+    Verb verb;
+    std::string_view path;
+    Work work;
+  } routes[] = {
+      {Verb::get, "/fhir/{type}", &FhirRoutes::SearchGet},
+      {Verb::post, "/fhir/{type}", &FhirRoutes::Create},
+      {Verb::post, "/fhir/{type}/_search", &FhirRoutes::SearchPost},
+      {Verb::get, "/fhir/{type}/_history", &FhirRoutes::TypeHistory},
+      {Verb::get, "/fhir/{type}/{id}", &FhirRoutes::Read},
+      {Verb::put, "/fhir/{type}/{id}", &FhirRoutes::Update},
+      {Verb::delete_, "/fhir/{type}/{id}", &FhirRoutes::Delete},
+      {Verb::get, "/fhir/{type}/{id}/_history", &FhirRoutes::InstanceHistory},
+      {Verb::get, "/fhir/{type}/{id}/_history/{vid}", &FhirRoutes::VRead},
+      {Verb::post, "/fhir", &FhirRoutes::Process},
+  };
+  for (const auto& route : routes) {
+    if (auto s = router.AddAsync(route.verb, route.path, OnWorker(route.work)); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+medvault::Status AddFhirRoutes(http::Router& router, FhirServices services,
+                               FhirApiOptions options) {
+  // Every handler holds the routes object (and its worker pool), so it lives as long as the
+  // router; the pool finishes its queue before it goes.
+  auto routes = std::make_shared<FhirRoutes>(services, std::move(options));
+  return routes->Add(router);
+}
+
+}  // namespace medvault::api

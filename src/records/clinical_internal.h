@@ -1,0 +1,197 @@
+// Internal to the clinical records (clinical_records.cc, clinical_search.cc,
+// clinical_bundle.cc): the steps every use case shares. Reading a row without decrypting it,
+// asking the Decider, opening the row with the PhiAccess it minted, checking references,
+// and the answers that never reveal whether something the caller may not see exists.
+//
+// Thread-safe: the Context holds references only; every function is reentrant.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fhir/outcome.h"
+#include "fhir/search.h"
+#include "policy/decider.h"
+#include "records/clinical_records.h"
+#include "records/sealed_store.h"
+
+namespace medvault::records::internal {
+
+// What every use case works with.
+struct Context {
+  SealedStore& sealed;
+  store::Store& store;
+  audit::AuditLog& log;
+  policy::Decider& decider;
+  const Clock& clock;
+  const ClinicalRecords::Options& options;
+};
+
+// "2026-01-01T08:30:00.000000Z".
+std::string FormatInstant(Timestamp at);
+
+// The one answer for a resource that does not exist or that the caller may not see.
+std::unexpected<fhir::Outcome> NotFound(std::string_view resource_type);
+std::unexpected<fhir::Outcome> Gone(std::string_view resource_type);
+// A store or crypto Error as a FHIR failure (fhir::OutcomeOf).
+std::unexpected<fhir::Outcome> Failed(const Error& error);
+
+// How a denial is answered: kNotFound where a kForbidden would tell that the resource exists.
+enum class Denial { kNotFound, kForbidden };
+
+// The Decider's Authorize: an allowed decision's PhiAccess, once the audit entry is durable.
+// A denial is answered as `denial` says (kForbidden carries the policy's reason); the log
+// refusing the entry is kUnavailable.
+fhir::FhirResult<policy::PhiAccess> Authorize(
+    const Context& context, const policy::Principal& principal, policy::Operation operation,
+    std::string_view resource_type, std::span<const std::string> resource_ids,
+    std::span<const std::string> patient_ids, Denial denial);
+
+// Whether the caller may do `operation` on `resource_type` at all (for a patient: in their
+// own compartment). Refused: the denial is logged and kForbidden says which rule refused.
+// This answer does not depend on any resource, so it reveals nothing.
+fhir::FhirStatus CheckTypeAllowed(const Context& context, const policy::Principal& principal,
+                                  policy::Operation operation, std::string_view resource_type);
+
+// Whether the rule would let the caller read a resource of `patient_id` (no audit entry: used
+// to skip what the caller may not know about without touching it).
+bool MayRead(const policy::Principal& principal, std::string_view resource_type,
+             std::string_view resource_id, std::string_view patient_id);
+
+// A decrypted version as the API returns it: meta.versionId and meta.lastUpdated set.
+fhir::FhirResult<StoredResource> ToStored(const Resource& resource);
+
+// Removes what only the server sets (meta.versionId, meta.lastUpdated).
+void StripServerMeta(boost::json::object& resource);
+
+// "Observation/123" -> ("Observation", "123"); nullopt for anything else (urn:uuid, "#x").
+std::optional<std::pair<std::string, std::string>> SplitReference(std::string_view reference);
+
+// A resource a reference points to, as far as writing needs to know it.
+struct Target {
+  std::string patient_id;  // the row's patient ("" for a resource of no patient)
+};
+// Resolves "Type/id" to an existing, not deleted resource the caller may see; nullopt when
+// there is none (or the caller may not know of it: the same answer).
+using Resolver =
+    std::function<fhir::FhirResult<std::optional<Target>>(std::string_view, std::string_view)>;
+// The resolver over the store, for `principal`.
+Resolver StoreResolver(const Context& context, const policy::Principal& principal);
+
+// Every reference of `resource` resolves (kInvalid "Observation.subject does not resolve"
+// otherwise), and returns the patient the resource belongs to ("" for a type outside the
+// patient compartment; a Patient's own id). `resource` has its id.
+fhir::FhirResult<std::string> ResolveWrite(const boost::json::object& resource,
+                                           const Resolver& resolve);
+
+// A DocumentReference's inline attachments become Binary resources of the same patient: each
+// content[].attachment.data is replaced by url "Binary/<id>", size and hash (base64 SHA-1).
+// Returns the Binary resources to write with the document.
+fhir::FhirResult<std::vector<boost::json::object>> SplitAttachments(boost::json::object& document);
+
+// One resource version to write, prepared and checked.
+struct PreparedWrite {
+  std::string resource_type;
+  std::string id;
+  std::int64_t expected_version = 0;
+  std::string patient_id;
+  boost::json::object resource;
+  std::string json;  // the serialized resource, kept alive for SealedWrite
+  bool created = true;
+};
+
+inline PreparedWrite MakeWrite(std::string resource_type, std::string id,
+                               std::int64_t expected_version, std::string patient_id,
+                               boost::json::object resource, bool created = true) {
+  PreparedWrite write;
+  write.resource_type = std::move(resource_type);
+  write.id = std::move(id);
+  write.expected_version = expected_version;
+  write.patient_id = std::move(patient_id);
+  write.resource = std::move(resource);
+  write.created = created;
+  return write;
+}
+
+inline StoredResource MakeStored(std::string resource_type, std::string id, std::int64_t version,
+                                 Timestamp last_updated, bool deleted) {
+  StoredResource stored;
+  stored.resource_type = std::move(resource_type);
+  stored.id = std::move(id);
+  stored.version = version;
+  stored.last_updated = last_updated;
+  stored.deleted = deleted;
+  return stored;
+}
+
+// The issues of Validate as a kInvalid outcome; nothing when there is none.
+fhir::FhirStatus CheckValid(const boost::json::object& resource, bool allow_urn_uuid,
+                            bool require_id);
+
+// Stored versions of what was written, in the order given.
+std::vector<StoredResource> StoredOf(std::span<const PreparedWrite> writes, Timestamp at);
+
+// Seals the writes (after the deletes) in one transaction: kConflict when one raced another
+// writer.
+fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> writes,
+                          Timestamp recorded_at,
+                          std::span<const store::ResourceDelete> deletes = {});
+
+// Groups ids and patients per (operation, type) and authorizes each group once.
+struct AccessGroup {
+  policy::Operation operation = policy::Operation::kCreate;
+  std::string resource_type;
+  std::vector<std::string> resource_ids;
+  std::vector<std::string> patient_ids;  // distinct, without ""
+};
+fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
+                                 std::vector<AccessGroup> groups, Denial denial);
+void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id);
+
+// The search behind Search, Count and conditional creates: every match, in order, with the
+// patients they belong to; `included` only when the request asks for _include.
+struct SearchResult {
+  std::vector<StoredResource> matches;
+  std::vector<std::vector<std::string>> match_patients;  // parallel to matches
+  std::vector<StoredResource> included;
+  std::vector<std::string> included_patients;
+};
+// The patients of matches [begin, end), each once.
+std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin, std::size_t end);
+fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
+                                         const fhir::SearchRequest& request);
+
+// Records the resources a search returns and their patients (Decider::RecordResults).
+fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal& principal,
+                                std::string_view resource_type,
+                                std::span<const StoredResource> resources,
+                                std::span<const std::string> patients_of_resources);
+
+// The write use cases, shared by the public calls and the batch.
+fhir::FhirResult<Written> CreateResource(const Context& context, const policy::Principal& principal,
+                                         boost::json::object resource,
+                                         std::string_view if_none_exist);
+fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::Principal& principal,
+                                         std::string_view resource_type, std::string_view id,
+                                         boost::json::object resource,
+                                         std::optional<std::int64_t> if_match);
+fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
+                                                const policy::Principal& principal,
+                                                std::string_view resource_type,
+                                                std::string_view id);
+
+// AuditEvent/<leaf index>, from the audit log, through the Decider like every read.
+fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,
+                                                const policy::Principal& principal,
+                                                std::string_view id);
+
+}  // namespace medvault::records::internal

@@ -1,0 +1,686 @@
+#include "records/clinical_records.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+#include "core/base64.h"
+#include "core/ids.h"
+#include "fhir/resource.h"
+#include "records/clinical_internal.h"
+
+namespace medvault::records {
+namespace internal {
+namespace {
+
+using fhir::Failure;
+using fhir::IssueType;
+
+std::string TypeOf(const boost::json::object& resource) {
+  const auto* type = resource.if_contains("resourceType");
+  return type != nullptr && type->is_string() ? std::string(type->as_string()) : std::string();
+}
+
+std::string IdOf(const boost::json::object& resource) {
+  const auto* id = resource.if_contains("id");
+  return id != nullptr && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
+}  // namespace
+
+std::string FormatInstant(Timestamp at) {
+  const auto day = std::chrono::floor<std::chrono::days>(at);
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss time(at - day);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count(),
+                     time.subseconds().count());
+}
+
+std::unexpected<fhir::Outcome> NotFound(std::string_view resource_type) {
+  return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                      fmt::format("no {} is known by this id", resource_type));
+}
+
+std::unexpected<fhir::Outcome> Gone(std::string_view resource_type) {
+  return fhir::Refuse(Failure::kGone, IssueType::kDeleted, "",
+                      fmt::format("this {} was deleted", resource_type));
+}
+
+std::unexpected<fhir::Outcome> Failed(const Error& error) {
+  return std::unexpected(fhir::OutcomeOf(error));
+}
+
+fhir::FhirResult<policy::PhiAccess> Authorize(
+    const Context& context, const policy::Principal& principal, policy::Operation operation,
+    std::string_view resource_type, std::span<const std::string> resource_ids,
+    std::span<const std::string> patient_ids, Denial denial) {
+  policy::AccessRequest request{.operation = operation,
+                                .resource_type = resource_type,
+                                .resource_ids = resource_ids,
+                                .patient_ids = patient_ids};
+  auto access = context.decider.Authorize(principal, request);
+  if (access) return std::move(*access);
+  switch (access.error().code()) {
+    case ErrorCode::kPermissionDenied:
+      if (denial == Denial::kNotFound) return NotFound(resource_type);
+      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", access.error().message());
+    case ErrorCode::kUnavailable:
+      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                          "the audit log cannot record this access now: try again later");
+    default:
+      return Failed(access.error());
+  }
+}
+
+namespace {
+
+std::vector<std::string> OwnCompartment(const policy::Principal& principal,
+                                        std::string_view resource_type) {
+  if (principal.role == audit::Role::kPatient && !principal.patient_id.empty() &&
+      (fhir::IsPatientCompartmentType(resource_type) || resource_type == "AuditEvent")) {
+    return {principal.patient_id};
+  }
+  return {};
+}
+
+}  // namespace
+
+fhir::FhirStatus CheckTypeAllowed(const Context& context, const policy::Principal& principal,
+                                  policy::Operation operation, std::string_view resource_type) {
+  const std::vector<std::string> patients = OwnCompartment(principal, resource_type);
+  policy::AccessRequest request{.operation = operation,
+                                .resource_type = resource_type,
+                                .resource_ids = {},
+                                .patient_ids = patients};
+  if (policy::Decider::Decide(principal, request)) return {};
+  // Refused whatever the resource: the denial is logged, and saying so reveals nothing.
+  auto logged =
+      Authorize(context, principal, operation, resource_type, {}, patients, Denial::kForbidden);
+  if (!logged) return std::unexpected(logged.error());
+  return {};
+}
+
+bool MayRead(const policy::Principal& principal, std::string_view resource_type,
+             std::string_view resource_id, std::string_view patient_id) {
+  const std::string ids[] = {std::string(resource_id)};
+  const std::string patients[] = {std::string(patient_id)};
+  policy::AccessRequest request{
+      .operation = policy::Operation::kRead,
+      .resource_type = resource_type,
+      .resource_ids = ids,
+      .patient_ids = patient_id.empty() ? std::span<const std::string>() : patients};
+  return policy::Decider::Decide(principal, request).has_value();
+}
+
+fhir::FhirResult<StoredResource> ToStored(const Resource& resource) {
+  StoredResource out =
+      MakeStored(resource.resource_type, resource.id, resource.version, resource.recorded_at,
+                 resource.state == store::VersionState::kDeleted);
+  if (out.deleted) return out;
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(resource.json.view(), error);
+  if (error || !value.is_object()) {
+    return fhir::Refuse(Failure::kInternal, IssueType::kException, "",
+                        "a stored resource does not read back: the request id in the logs tells "
+                        "the operators more");
+  }
+  boost::json::object object = std::move(value.as_object());
+  boost::json::value& meta = object["meta"];
+  if (!meta.is_object()) meta = boost::json::object();
+  meta.as_object()["versionId"] = std::to_string(resource.version);
+  meta.as_object()["lastUpdated"] = FormatInstant(resource.recorded_at);
+  out.resource = std::move(object);
+  return out;
+}
+
+void StripServerMeta(boost::json::object& resource) {
+  auto* meta = resource.if_contains("meta");
+  if (meta == nullptr || !meta->is_object()) return;
+  meta->as_object().erase("versionId");
+  meta->as_object().erase("lastUpdated");
+  if (meta->as_object().empty()) resource.erase("meta");
+}
+
+std::optional<std::pair<std::string, std::string>> SplitReference(std::string_view reference) {
+  const auto slash = reference.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == reference.size()) {
+    return std::nullopt;
+  }
+  std::string_view type = reference.substr(0, slash);
+  std::string_view id = reference.substr(slash + 1);
+  if (id.find('/') != std::string_view::npos || !fhir::IsServedType(type)) return std::nullopt;
+  return std::pair{std::string(type), std::string(id)};
+}
+
+Resolver StoreResolver(const Context& context, const policy::Principal& principal) {
+  return [&context, &principal](std::string_view type,
+                                std::string_view id) -> fhir::FhirResult<std::optional<Target>> {
+    if (type == "AuditEvent") return std::nullopt;  // not a stored resource
+    auto row = context.sealed.Fetch(type, id);
+    if (!row) {
+      const ErrorCode code = row.error().code();
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) {
+        return std::nullopt;
+      }
+      return Failed(row.error());
+    }
+    if (row->version.state == store::VersionState::kDeleted) return std::nullopt;
+    if (!MayRead(principal, type, id, row->version.patient_id)) return std::nullopt;
+    return Target{row->version.patient_id};
+  };
+}
+
+fhir::FhirResult<std::string> ResolveWrite(const boost::json::object& resource,
+                                           const Resolver& resolve) {
+  const std::string type = TypeOf(resource);
+  std::map<std::string, std::string, std::less<>> patients_of;  // reference -> its patient
+  for (const fhir::ReferenceAt& at : fhir::References(resource)) {
+    if (at.reference.starts_with('#')) continue;  // a contained resource
+    auto split = SplitReference(at.reference);
+    std::optional<Target> target;
+    if (split) {
+      auto resolved = resolve(split->first, split->second);
+      if (!resolved) return std::unexpected(resolved.error());
+      target = std::move(*resolved);
+    }
+    if (!target) {
+      return fhir::Refuse(Failure::kInvalid, IssueType::kValue, at.expression,
+                          at.expression + " does not resolve");
+    }
+    patients_of.emplace(at.reference, target->patient_id);
+  }
+
+  auto reference = fhir::PatientReferenceOf(resource);
+  if (!reference) return std::unexpected(reference.error());
+  std::string patient = *reference;
+  if (type == "Patient") {
+    patient = IdOf(resource);
+  } else if (patient.starts_with("urn:")) {
+    patient.clear();  // a transaction resolves these first: this one named no entry
+  } else if (patient.find('/') != std::string::npos) {
+    // A Binary's DocumentReference: the document's patient.
+    auto found = patients_of.find(patient);
+    patient = found == patients_of.end() ? std::string() : found->second;
+  }
+  if (fhir::IsPatientCompartmentType(type) && patient.empty()) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kRequired, type,
+                        fmt::format("a {} must name the patient it belongs to", type));
+  }
+  return patient;
+}
+
+fhir::FhirResult<std::vector<boost::json::object>> SplitAttachments(boost::json::object& document) {
+  std::vector<boost::json::object> binaries;
+  auto* content = document.if_contains("content");
+  if (content == nullptr || !content->is_array()) return binaries;
+  const std::string document_id = IdOf(document);
+  for (std::size_t i = 0; i < content->as_array().size(); ++i) {
+    auto& entry = content->as_array()[i];
+    if (!entry.is_object()) continue;
+    auto* attachment = entry.as_object().if_contains("attachment");
+    if (attachment == nullptr || !attachment->is_object()) continue;
+    boost::json::object& fields = attachment->as_object();
+    auto* data = fields.if_contains("data");
+    if (data == nullptr || !data->is_string()) continue;
+    const std::string where = fmt::format("DocumentReference.content[{}].attachment", i);
+    auto* content_type = fields.if_contains("contentType");
+    if (content_type == nullptr || !content_type->is_string()) {
+      return fhir::Refuse(Failure::kInvalid, IssueType::kRequired, where + ".contentType",
+                          "an attachment with data must say its contentType");
+    }
+    auto bytes = DecodeBase64(data->as_string(), Base64Alphabet::kStandard);
+    if (!bytes) {
+      return fhir::Refuse(Failure::kInvalid, IssueType::kValue, where + ".data",
+                          "the attachment's data is not base64 (RFC 4648, padded)");
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+    if (EVP_Digest(bytes->data(), bytes->size(), digest, &digest_size, EVP_sha1(), nullptr) != 1) {
+      return fhir::Refuse(Failure::kInternal, IssueType::kException, "",
+                          "the attachment's hash could not be computed");
+    }
+    const std::string binary_id = NewResourceId();
+    boost::json::object binary;
+    binary["resourceType"] = "Binary";
+    binary["id"] = binary_id;
+    binary["contentType"] = content_type->as_string();
+    binary["securityContext"] =
+        boost::json::object{{"reference", "DocumentReference/" + document_id}};
+    binary["data"] = data->as_string();
+    fields.erase("data");
+    fields["url"] = "Binary/" + binary_id;
+    fields["size"] = static_cast<std::uint64_t>(bytes->size());
+    fields["hash"] = EncodeBase64(std::span(digest, digest_size), Base64Alphabet::kStandard);
+    binaries.push_back(std::move(binary));
+  }
+  return binaries;
+}
+
+fhir::FhirStatus CheckValid(const boost::json::object& resource, bool allow_urn_uuid,
+                            bool require_id) {
+  std::vector<fhir::Issue> issues = fhir::Validate(
+      resource, {.allow_urn_uuid_references = allow_urn_uuid, .require_id = require_id});
+  std::erase_if(issues, [](const fhir::Issue& issue) {
+    return issue.severity == fhir::Severity::kWarning ||
+           issue.severity == fhir::Severity::kInformation;
+  });
+  if (issues.empty()) return {};
+  return std::unexpected(fhir::Outcome{.failure = Failure::kInvalid, .issues = std::move(issues)});
+}
+
+std::vector<StoredResource> StoredOf(std::span<const PreparedWrite> writes, Timestamp at) {
+  std::vector<StoredResource> out;
+  out.reserve(writes.size());
+  for (const PreparedWrite& write : writes) {
+    StoredResource stored =
+        MakeStored(write.resource_type, write.id, write.expected_version + 1, at, false);
+    stored.resource = write.resource;
+    boost::json::value& meta = (*stored.resource)["meta"];
+    if (!meta.is_object()) meta = boost::json::object();
+    meta.as_object()["versionId"] = std::to_string(stored.version);
+    meta.as_object()["lastUpdated"] = FormatInstant(at);
+    out.push_back(std::move(stored));
+  }
+  return out;
+}
+
+namespace {
+
+std::unexpected<fhir::Outcome> WriteFailed(const Error& error) {
+  if (error.code() == ErrorCode::kConflict || error.code() == ErrorCode::kAlreadyExists) {
+    return fhir::Refuse(Failure::kConflict, IssueType::kConflict, "",
+                        "the resource was changed by another request meanwhile: read it again "
+                        "and retry");
+  }
+  return Failed(error);
+}
+
+}  // namespace
+
+fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> writes,
+                          Timestamp recorded_at, std::span<const store::ResourceDelete> deletes) {
+  std::vector<SealedWrite> sealed;
+  sealed.reserve(writes.size());
+  for (PreparedWrite& write : writes) {
+    write.json = boost::json::serialize(write.resource);
+    sealed.push_back({.resource_type = write.resource_type,
+                      .id = write.id,
+                      .expected_version = write.expected_version,
+                      .patient_id = write.patient_id,
+                      .json = write.json,
+                      .recorded_at = recorded_at});
+  }
+  auto written = context.sealed.PutAll(sealed, deletes);
+  if (!written) return WriteFailed(written.error());
+  return {};
+}
+
+void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id) {
+  auto group = std::find_if(groups.begin(), groups.end(), [&](const AccessGroup& candidate) {
+    return candidate.operation == operation && candidate.resource_type == resource_type;
+  });
+  if (group == groups.end()) {
+    groups.push_back({.operation = operation,
+                      .resource_type = std::string(resource_type),
+                      .resource_ids = {},
+                      .patient_ids = {}});
+    group = std::prev(groups.end());
+  }
+  if (!id.empty()) group->resource_ids.emplace_back(id);
+  if (!patient_id.empty() && std::find(group->patient_ids.begin(), group->patient_ids.end(),
+                                       patient_id) == group->patient_ids.end()) {
+    group->patient_ids.emplace_back(patient_id);
+  }
+}
+
+fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
+                                 std::vector<AccessGroup> groups, Denial denial) {
+  for (const AccessGroup& group : groups) {
+    auto access = Authorize(context, principal, group.operation, group.resource_type,
+                            group.resource_ids, group.patient_ids, denial);
+    if (!access) return std::unexpected(access.error());
+  }
+  return {};
+}
+
+fhir::FhirResult<Written> CreateResource(const Context& context, const policy::Principal& principal,
+                                         boost::json::object resource,
+                                         std::string_view if_none_exist) {
+  const std::string type = TypeOf(resource);
+  if (!fhir::IsWritableType(type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "resourceType",
+                        "resources of this type are not written through the API");
+  }
+  if (auto allowed = CheckTypeAllowed(context, principal, policy::Operation::kCreate, type);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  if (auto valid = CheckValid(resource, false, false); !valid) {
+    return std::unexpected(valid.error());
+  }
+  if (!if_none_exist.empty()) {
+    auto request = fhir::ParseSearch(type, if_none_exist);
+    if (!request) return std::unexpected(request.error());
+    auto found = RunSearch(context, principal, *request);
+    if (!found) return std::unexpected(found.error());
+    if (found->matches.size() == 1) {
+      if (auto recorded = RecordReturned(context, principal, type, found->matches,
+                                         PatientsOf(*found, 0, found->matches.size()));
+          !recorded) {
+        return std::unexpected(recorded.error());
+      }
+      return Written{.stored = std::move(found->matches.front()), .created = false};
+    }
+    if (found->matches.size() > 1) {
+      return fhir::Refuse(Failure::kPreconditionFailed, IssueType::kDuplicate, "",
+                          "If-None-Exist matches several resources: make the criteria selective");
+    }
+  }
+  StripServerMeta(resource);
+  resource["id"] = NewResourceId();
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal));
+  if (!patient) return std::unexpected(patient.error());
+
+  std::vector<PreparedWrite> writes;
+  std::vector<boost::json::object> binaries;
+  if (type == "DocumentReference") {
+    auto split = SplitAttachments(resource);
+    if (!split) return std::unexpected(split.error());
+    binaries = std::move(*split);
+  }
+  const std::string id = IdOf(resource);
+  writes.push_back(MakeWrite(type, id, 0, *patient, std::move(resource)));
+  std::vector<AccessGroup> groups;
+  AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient);
+  for (boost::json::object& binary : binaries) {
+    AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
+    std::string binary_id = IdOf(binary);
+    writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
+  }
+  if (auto allowed = AuthorizeGroups(context, principal, std::move(groups), Denial::kForbidden);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  const Timestamp now = context.clock.Now();
+  if (auto written = WriteAll(context, writes, now); !written) {
+    return std::unexpected(written.error());
+  }
+  return Written{.stored = std::move(StoredOf(std::span(writes).first(1), now).front()),
+                 .created = true};
+}
+
+}  // namespace internal
+
+using fhir::Failure;
+using fhir::IssueType;
+using internal::Context;
+using internal::Denial;
+
+ClinicalRecords::ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,
+                                 policy::Decider& decider, const Clock& clock, Options options)
+    : sealed_(sealed),
+      store_(store),
+      log_(log),
+      decider_(decider),
+      clock_(clock),
+      options_(options) {}
+
+namespace {
+
+bool IsMissing(const Error& error) {
+  return error.code() == ErrorCode::kNotFound || error.code() == ErrorCode::kInvalidArgument;
+}
+
+}  // namespace
+
+fhir::FhirResult<StoredResource> ClinicalRecords::Read(const policy::Principal& principal,
+                                                       std::string_view resource_type,
+                                                       std::string_view id) {
+  const Context context{sealed_, store_, log_, decider_, clock_, options_};
+  if (!fhir::IsServedType(resource_type)) return internal::NotFound(resource_type);
+  if (resource_type == "AuditEvent") return internal::ReadAuditEvent(context, principal, id);
+  if (auto allowed =
+          internal::CheckTypeAllowed(context, principal, policy::Operation::kRead, resource_type);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  auto row = sealed_.Fetch(resource_type, id);
+  if (!row) {
+    if (IsMissing(row.error())) return internal::NotFound(resource_type);
+    return internal::Failed(row.error());
+  }
+  const std::string ids[] = {std::string(id)};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
+  auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
+                                    ids, patients, Denial::kNotFound);
+  if (!access) return std::unexpected(access.error());
+  if (row->version.state == store::VersionState::kDeleted) return internal::Gone(resource_type);
+  auto opened = sealed_.Open(*access, row->version, row->key);
+  if (!opened) {
+    if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
+    return internal::Failed(opened.error());
+  }
+  return internal::ToStored(*opened);
+}
+
+fhir::FhirResult<StoredResource> ClinicalRecords::VRead(const policy::Principal& principal,
+                                                        std::string_view resource_type,
+                                                        std::string_view id, std::int64_t version) {
+  const Context context{sealed_, store_, log_, decider_, clock_, options_};
+  if (!fhir::IsServedType(resource_type) || resource_type == "AuditEvent") {
+    return internal::NotFound(resource_type);
+  }
+  if (auto allowed =
+          internal::CheckTypeAllowed(context, principal, policy::Operation::kRead, resource_type);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  if (version <= 0) return internal::NotFound(resource_type);
+  auto row = sealed_.FetchVersion(resource_type, id, version);
+  if (!row) {
+    if (IsMissing(row.error())) return internal::NotFound(resource_type);
+    return internal::Failed(row.error());
+  }
+  const std::string ids[] = {std::string(id)};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
+  auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
+                                    ids, patients, Denial::kNotFound);
+  if (!access) return std::unexpected(access.error());
+  if (row->version.state == store::VersionState::kDeleted) return internal::Gone(resource_type);
+  auto opened = sealed_.Open(*access, row->version, row->key);
+  if (!opened) {
+    if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
+    return internal::Failed(opened.error());
+  }
+  return internal::ToStored(*opened);
+}
+
+fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& principal,
+                                                       std::string_view resource_type,
+                                                       std::string_view id) {
+  const Context context{sealed_, store_, log_, decider_, clock_, options_};
+  if (!fhir::IsServedType(resource_type) || resource_type == "AuditEvent") {
+    return internal::NotFound(resource_type);
+  }
+  if (auto allowed = internal::CheckTypeAllowed(context, principal, policy::Operation::kHistory,
+                                                resource_type);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  auto rows = sealed_.FetchHistory(resource_type, id);
+  if (!rows) {
+    if (IsMissing(rows.error())) return internal::NotFound(resource_type);
+    return internal::Failed(rows.error());
+  }
+  if (rows->empty()) return internal::NotFound(resource_type);
+  const std::string ids[] = {std::string(id)};
+  std::vector<std::string> patients;
+  for (const store::VersionWithKey& row : *rows) {
+    if (!row.version.patient_id.empty() &&
+        std::find(patients.begin(), patients.end(), row.version.patient_id) == patients.end()) {
+      patients.push_back(row.version.patient_id);
+    }
+  }
+  auto access = internal::Authorize(context, principal, policy::Operation::kHistory, resource_type,
+                                    ids, patients, Denial::kNotFound);
+  if (!access) return std::unexpected(access.error());
+  HistoryPage page;
+  for (auto row = rows->rbegin(); row != rows->rend(); ++row) {
+    auto opened = sealed_.Open(*access, row->version, row->key);
+    if (!opened) {
+      if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
+      return internal::Failed(opened.error());
+    }
+    auto stored = internal::ToStored(*opened);
+    if (!stored) return std::unexpected(stored.error());
+    page.versions.push_back(std::move(*stored));
+  }
+  return page;
+}
+
+fhir::FhirResult<Written> ClinicalRecords::Create(const policy::Principal& principal,
+                                                  boost::json::object resource,
+                                                  std::string_view if_none_exist) {
+  const Context context{sealed_, store_, log_, decider_, clock_, options_};
+  return internal::CreateResource(context, principal, std::move(resource), if_none_exist);
+}
+
+fhir::FhirResult<Written> ClinicalRecords::Update(const policy::Principal& principal,
+                                                  std::string_view resource_type,
+                                                  std::string_view id, boost::json::object resource,
+                                                  std::optional<std::int64_t> if_match) {
+  const Context context{sealed_, store_, log_, decider_, clock_, options_};
+  return internal::UpdateResource(context, principal, resource_type, id, std::move(resource),
+                                  if_match);
+}
+
+fhir::FhirResult<StoredResource> ClinicalRecords::Delete(const policy::Principal& principal,
+                                                         std::string_view resource_type,
+                                                         std::string_view id) {
+  const Context context{sealed_, store_, log_, decider_, clock_, options_};
+  return internal::DeleteResource(context, principal, resource_type, id);
+}
+
+namespace internal {
+
+fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::Principal& principal,
+                                         std::string_view resource_type, std::string_view id,
+                                         boost::json::object resource,
+                                         std::optional<std::int64_t> if_match) {
+  if (!fhir::IsServedType(resource_type)) return NotFound(resource_type);
+  if (!fhir::IsWritableType(resource_type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "resourceType",
+                        "resources of this type are not written through the API");
+  }
+  if (TypeOf(resource) != resource_type) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "resourceType",
+                        "the resource's type must be the type in the URL");
+  }
+  if (auto allowed =
+          CheckTypeAllowed(context, principal, policy::Operation::kUpdate, resource_type);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  if (auto valid = CheckValid(resource, false, true); !valid) {
+    return std::unexpected(valid.error());
+  }
+  if (IdOf(resource) != id) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, fmt::format("{}.id", resource_type),
+                        "the resource's id must be the id in the URL");
+  }
+  StripServerMeta(resource);
+  auto row = context.sealed.Fetch(resource_type, id);
+  if (!row && !IsMissing(row.error())) return Failed(row.error());
+  const bool exists = row.has_value();
+  const std::int64_t current = exists ? row->version.version : 0;
+  if (if_match && *if_match != current) {
+    return fhir::Refuse(Failure::kPreconditionFailed, IssueType::kConflict, "",
+                        "If-Match does not name the current version: read it again");
+  }
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal));
+  if (!patient) return std::unexpected(patient.error());
+  if (exists && row->version.patient_id != *patient) {
+    return fhir::Refuse(Failure::kBusinessRule, IssueType::kBusinessRule, "",
+                        "a resource cannot move to another patient: create a new one for them");
+  }
+  std::vector<boost::json::object> binaries;
+  if (resource_type == "DocumentReference") {
+    auto split = SplitAttachments(resource);
+    if (!split) return std::unexpected(split.error());
+    binaries = std::move(*split);
+  }
+  const policy::Operation operation =
+      exists ? policy::Operation::kUpdate : policy::Operation::kCreate;
+  std::vector<AccessGroup> groups;
+  AddToGroups(groups, operation, resource_type, id, *patient);
+  std::vector<PreparedWrite> writes;
+  writes.push_back(MakeWrite(std::string(resource_type), std::string(id), current, *patient,
+                             std::move(resource), !exists));
+  for (boost::json::object& binary : binaries) {
+    AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
+    std::string binary_id = IdOf(binary);
+    writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
+  }
+  if (auto allowed = AuthorizeGroups(context, principal, std::move(groups), Denial::kForbidden);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  const Timestamp now = context.clock.Now();
+  if (auto written = WriteAll(context, writes, now); !written) {
+    return std::unexpected(written.error());
+  }
+  const bool created = !exists || row->version.state == store::VersionState::kDeleted;
+  return Written{.stored = std::move(StoredOf(std::span(writes).first(1), now).front()),
+                 .created = created};
+}
+
+fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
+                                                const policy::Principal& principal,
+                                                std::string_view resource_type,
+                                                std::string_view id) {
+  if (!fhir::IsServedType(resource_type)) return NotFound(resource_type);
+  if (!fhir::IsWritableType(resource_type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
+                        "resources of this type are not deleted through the API");
+  }
+  if (auto allowed =
+          CheckTypeAllowed(context, principal, policy::Operation::kDelete, resource_type);
+      !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  auto row = context.sealed.Fetch(resource_type, id);
+  if (!row) {
+    if (IsMissing(row.error())) return NotFound(resource_type);
+    return Failed(row.error());
+  }
+  const std::string ids[] = {std::string(id)};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
+  auto access = Authorize(context, principal, policy::Operation::kDelete, resource_type, ids,
+                          patients, Denial::kNotFound);
+  if (!access) return std::unexpected(access.error());
+  StoredResource marker = MakeStored(std::string(resource_type), std::string(id),
+                                     row->version.version, row->version.recorded_at, true);
+  if (row->version.state == store::VersionState::kDeleted) return marker;  // idempotent
+  const Timestamp now = context.clock.Now();
+  auto deleted = context.sealed.Delete(resource_type, id, row->version.version, now);
+  if (!deleted) return WriteFailed(deleted.error());
+  marker.version = *deleted;
+  marker.last_updated = now;
+  return marker;
+}
+
+}  // namespace internal
+}  // namespace medvault::records
