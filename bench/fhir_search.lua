@@ -5,11 +5,32 @@ local prefixes = {}
 for line in io.lines(os.getenv("BENCH_FAMILIES")) do
   if line ~= "" then prefixes[#prefixes + 1] = line end
 end
-local threads = 0
+local threads = {}
+statuses = {}
 
 function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+-- Counts the answers by status; done() prints "statuses 200=N 400=M ...".
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  local keys = {}
+  for status in pairs(total) do keys[#keys + 1] = status end
+  table.sort(keys)
+  local parts = {}
+  for _, status in ipairs(keys) do parts[#parts + 1] = status .. "=" .. total[status] end
+  io.write("statuses " .. table.concat(parts, " ") .. "\n")
 end
 
 function init(args)
