@@ -128,8 +128,8 @@ constexpr ResultKind kResultKinds[] = {
     {"2823-3", "Potassium [Moles/volume] in Serum or Plasma", "mmol/L", "laboratory", 3, 6, 1},
     {"4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", "laboratory", 4.5, 11, 1},
     {"2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", "mg/dL", "laboratory", 120, 320, 0},
-    {"6690-2", "Leukocytes [#/volume] in Blood by Automated count", "10*3/uL", "laboratory", 3,
-     15, 1},
+    {"6690-2", "Leukocytes [#/volume] in Blood by Automated count", "10*3/uL", "laboratory", 3, 15,
+     1},
     {"8867-4", "Heart rate", "/min", "vital-signs", 45, 130, 0},
     {"8310-5", "Body temperature", "Cel", "vital-signs", 35.5, 40.5, 1},
     {"29463-7", "Body weight", "kg", "vital-signs", 3, 140, 1},
@@ -153,9 +153,8 @@ std::string ObservationId(std::uint64_t n, std::uint64_t k) {
 std::string MakeObservation(std::uint64_t seed, std::uint64_t n, std::uint64_t k,
                             std::string_view patient_id) {
   std::mt19937_64 random(Mix(seed ^ Mix(n * 1'000'003 + k)));
-  const ResultKind& kind =
-      kResultKinds[std::uniform_int_distribution<std::size_t>(0, std::size(kResultKinds) - 1)(
-          random)];
+  const ResultKind& kind = kResultKinds[std::uniform_int_distribution<std::size_t>(
+      0, std::size(kResultKinds) - 1)(random)];
   const double value = std::uniform_real_distribution<double>(kind.low, kind.high)(random);
   // Between 2018-01-01 and the end of 2025: day, then time of day.
   const int year = std::uniform_int_distribution<int>(2018, 2025)(random);
@@ -197,8 +196,8 @@ void CheckValid(std::string_view what, std::string_view json) {
       continue;
     }
     ++errors;
-    fmt::print(stderr, "bench_fhir_vault: generated {} invalid at {}: {}\n", what,
-               issue.expression, issue.diagnostics);
+    fmt::print(stderr, "bench_fhir_vault: generated {} invalid at {}: {}\n", what, issue.expression,
+               issue.diagnostics);
   }
   if (errors > 0) std::exit(1);
 }
@@ -278,8 +277,8 @@ int Run(const Flags& flags) {
     CheckValid("Patient", jsons.front());
     if (jsons.size() > 1) CheckValid("Observation", jsons[1]);
 
-    const Timestamp now = std::chrono::time_point_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now());
+    const Timestamp now =
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
     writes.clear();
     for (std::size_t i = 0; i < jsons.size(); ++i) {
       writes.push_back({.resource_type = ids[i].front() == 'p' ? "Patient" : "Observation",
@@ -295,8 +294,8 @@ int Run(const Flags& flags) {
     written += writes.size();
     if (last >= next_report || last == flags.patients) {
       const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
-      fmt::print(stderr, "bench_fhir_vault: {} patients, {} resources, {:.0f} s, {:.0f}/s\n",
-                 last, written, elapsed, static_cast<double>(written) / elapsed);
+      fmt::print(stderr, "bench_fhir_vault: {} patients, {} resources, {:.0f} s, {:.0f}/s\n", last,
+                 written, elapsed, static_cast<double>(written) / elapsed);
       next_report = last + std::max<std::uint64_t>(flags.patients / 20, flags.batch);
     }
   }
@@ -305,15 +304,16 @@ int Run(const Flags& flags) {
   {
     std::ofstream marker(flags.vault / "bench-fhir.marker", std::ios::trunc);
     marker << "patients=" << flags.patients << "\nobservations=" << flags.observations
-           << "\nseed=" << flags.seed << "\nbatch=" << flags.batch << "\nseconds="
-           << fmt::format("{:.1f}", seconds) << "\nputall_seconds="
-           << fmt::format("{:.1f}", put_seconds) << "\nresources=" << written
+           << "\nseed=" << flags.seed << "\nbatch=" << flags.batch
+           << "\nseconds=" << fmt::format("{:.1f}", seconds)
+           << "\nputall_seconds=" << fmt::format("{:.1f}", put_seconds) << "\nresources=" << written
            << "\nrate=" << fmt::format("{:.0f}", static_cast<double>(written) / seconds) << "\n";
   }
-  fmt::print("{} resources ({} patients, {} observations) in {:.1f} s ({:.0f}/s; PutAll "
-             "{:.1f} s)\n",
-             written, flags.patients, flags.observations, seconds,
-             static_cast<double>(written) / seconds, put_seconds);
+  fmt::print(
+      "{} resources ({} patients, {} observations) in {:.1f} s ({:.0f}/s; PutAll "
+      "{:.1f} s)\n",
+      written, flags.patients, flags.observations, seconds, static_cast<double>(written) / seconds,
+      put_seconds);
   return 0;
 }
 
