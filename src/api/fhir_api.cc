@@ -531,6 +531,8 @@ medvault::Status FhirRoutes::Add(http::Router& router) {
       {Verb::get, "/fhir/{type}/{id}/_history", &FhirRoutes::InstanceHistory},
       {Verb::get, "/fhir/{type}/{id}/_history/{vid}", &FhirRoutes::VRead},
       {Verb::post, "/fhir", &FhirRoutes::Process},
+      // The base URL with its trailing slash, where fhir-kit-client and others post Bundles.
+      {Verb::post, "/fhir/", &FhirRoutes::Process},
   };
   for (const auto& route : routes) {
     if (auto s = router.AddAsync(route.verb, route.path, OnWorker(route.work)); !s) return s;

@@ -1,9 +1,13 @@
 // The FHIR R4 REST API under /fhir (docs/api.md): read, vread, create, update, delete,
 // history, search (GET and POST _search), batch and transaction Bundles, Binary, metadata.
 // Requests authenticate with the portal's session cookie (plus X-CSRF-Token on writes) or an
-// OAuth bearer token of an API client; every answer is application/fhir+json, every failure
-// an OperationOutcome with its status. Store and audit work runs on a worker pool, never on a
-// network thread.
+// OAuth bearer token of an API client; every answer is application/fhir+json (a Binary's
+// own bytes excepted), every failure an OperationOutcome with its status. Store and audit
+// work runs on a bounded worker pool, never on a network thread; a full queue answers 503.
+// Nothing of a request's query, body or ids is logged (the router logs route templates).
+//
+// Thread-safe once added; the services must outlive the router, whose destruction waits for
+// the requests still on the pool.
 #pragma once
 
 #include <memory>
@@ -29,7 +33,7 @@ struct FhirApiOptions {
   // The absolute base URL ("https://127.0.0.1:8443/fhir") for fullUrl and links; read per
   // request, so the server may fill it in once it knows its port.
   std::shared_ptr<const std::string> base_url;
-  std::size_t worker_threads = 4;
+  std::size_t worker_threads = 4;  // the pool; at most 256 requests per thread wait in line
 };
 
 medvault::Status AddFhirRoutes(http::Router& router, FhirServices services, FhirApiOptions options);

@@ -3,8 +3,10 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/beast/http/status.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <utility>
 
 #include "core/base64.h"
@@ -130,7 +132,15 @@ fhir::FhirResult<Response> BinaryResponse(const records::StoredResource& stored,
     if (!decoded) return broken();
     bytes = std::move(*decoded);
   }
-  const std::string type(content_type->as_string());
+  std::string type(content_type->as_string());
+  // A media type, not a header injection: anything else is sent as opaque bytes.
+  const bool well_formed =
+      !type.empty() && type.size() <= 128 && std::ranges::all_of(type, [](unsigned char c) {
+        return std::isalnum(c) != 0 ||
+               std::string_view("!#$&^_.+-/;= ").find(static_cast<char>(c)) !=
+                   std::string_view::npos;
+      });
+  if (!well_formed) type = "application/octet-stream";
   // The bytes come from whoever wrote the Binary: only inert types are shown inline.
   const bool inline_safe =
       type == "text/plain" || type == "image/png" || type == "image/jpeg" || type == "image/gif";

@@ -60,10 +60,11 @@ Status CheckCheckpointDirOutsideData(const Config& config) {
   return {};
 }
 
-// Store and audit work waits on I/O and on the audit log's group commit, so the FHIR pool
-// has more threads than the machine has cores.
+// Store and audit work mostly waits (on I/O, and on the audit log's group commit, which a
+// request waits for before its data leaves), so the FHIR pool has many more threads than the
+// machine has cores: enough waiting requests to fill each group commit.
 std::size_t FhirWorkerThreads() {
-  return std::max<std::size_t>(8, 4 * std::max(1u, std::thread::hardware_concurrency()));
+  return std::max<std::size_t>(32, 16 * std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "fhir/primitives.h"
 #include "fhir/resource.h"

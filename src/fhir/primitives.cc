@@ -1,5 +1,6 @@
 #include "fhir/primitives.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -202,6 +203,8 @@ std::optional<std::string_view> CheckInteger(std::string_view type, const json::
 }  // namespace
 
 bool IsPrimitive(std::string_view type) {
+  // Primitive type names start in lower case, complex ones in upper case.
+  if (type.empty() || type[0] < 'a' || type[0] > 'z') return false;
   for (std::string_view p : kPrimitives) {
     if (p == type) return true;
   }
@@ -253,6 +256,75 @@ bool IsCode(std::string_view text) {
     }
   }
   return true;
+}
+
+namespace {
+
+// A dateTime with a time, as UTC seconds since 1970 and its fraction digits.
+struct Instant {
+  long long seconds = 0;
+  std::string_view fraction;
+};
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+long long DaysFromCivil(int year, int month, int day) {
+  year -= month <= 2 ? 1 : 0;
+  const long long era = (year >= 0 ? year : year - 399) / 400;
+  const long long yoe = year - era * 400;
+  const long long doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+std::optional<Instant> ToInstant(std::string_view text) {
+  if (!IsDateTime(text) || text.size() <= 10) return std::nullopt;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  ReadDigits(text, 0, 4, year);
+  ReadDigits(text, 5, 2, month);
+  ReadDigits(text, 8, 2, day);
+  ReadDigits(text, 11, 2, hour);
+  ReadDigits(text, 14, 2, minute);
+  ReadDigits(text, 17, 2, second);
+  Instant out;
+  std::size_t pos = 19;
+  if (text[pos] == '.') {
+    const std::size_t start = ++pos;
+    while (IsDigit(text[pos])) ++pos;
+    out.fraction = text.substr(start, pos - start);
+  }
+  long long offset = 0;
+  if (text[pos] != 'Z') {
+    int hours = 0, minutes = 0;
+    ReadDigits(text, pos + 1, 2, hours);
+    ReadDigits(text, pos + 4, 2, minutes);
+    offset = (hours * 60LL + minutes) * 60 * (text[pos] == '-' ? -1 : 1);
+  }
+  out.seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600LL + minute * 60LL + second - offset;
+  return out;
+}
+
+int CompareFractions(std::string_view a, std::string_view b) {
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    const char x = i < a.size() ? a[i] : '0';
+    const char y = i < b.size() ? b[i] : '0';
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::optional<int> CompareDateTimes(std::string_view a, std::string_view b) {
+  if (IsDate(a) && IsDate(b)) {
+    if (a.size() != b.size()) return std::nullopt;
+    return a < b ? -1 : (a == b ? 0 : 1);
+  }
+  const std::optional<Instant> x = ToInstant(a);
+  const std::optional<Instant> y = ToInstant(b);
+  if (!x || !y) return std::nullopt;
+  if (x->seconds != y->seconds) return x->seconds < y->seconds ? -1 : 1;
+  return CompareFractions(x->fraction, y->fraction);
 }
 
 std::optional<std::string_view> CheckPrimitive(std::string_view type, const json::value& value) {

@@ -29,4 +29,9 @@ bool IsInstant(std::string_view text);   // date, time to the second, time zone
 bool IsUuid(std::string_view text);      // lower-case 8-4-4-4-12 hex, without "urn:uuid:"
 bool IsCode(std::string_view text);      // no leading, trailing or double whitespace
 
+// Orders two valid FHIR dates or dateTimes as FHIRPath does: -1, 0 or 1 when they have the
+// same precision (dates of the same length, or two times with zones, compared in UTC);
+// nullopt when they cannot be compared (different precisions, or not valid).
+std::optional<int> CompareDateTimes(std::string_view a, std::string_view b);
+
 }  // namespace medvault::fhir::primitives

@@ -59,6 +59,11 @@ std::string_view ChoiceType(std::string_view types, std::string_view suffix) {
   return {};
 }
 
+// Whether `value` is the JSON string `text`.
+bool IsText(const json::value* value, std::string_view text) {
+  return value != nullptr && value->is_string() && value->get_string() == text;
+}
+
 bool IsQuantityType(std::string_view type) {
   return type == "Quantity" || type == "SimpleQuantity" || type == "Age" || type == "Duration" ||
          type == "Count" || type == "Distance";
@@ -132,7 +137,7 @@ class Validator {
   static std::optional<Match> Find(std::span<const Element> elements, std::string_view key) {
     for (std::size_t i = 0; i < elements.size(); ++i) {
       const Element& element = elements[i];
-      if (element.name.ends_with("[x]")) {
+      if (element.name.back() == ']') {  // a choice, "value[x]"
         const std::string_view prefix = element.name.substr(0, element.name.size() - 3);
         if (key.size() > prefix.size() && key.starts_with(prefix)) {
           const std::string_view type = ChoiceType(element.types, key.substr(prefix.size()));
@@ -333,6 +338,81 @@ class Validator {
       }
     } else if (type == "Extension") {
       Extension(object, path);
+    } else if (type == "ContactPoint") {
+      if (object.contains("value") && !object.contains("system")) {
+        Add(IssueType::kInvariant, path + ".system",
+            "a contact point with a value must give its system (cpt-2)");
+      }
+    } else if (type == "Range") {
+      const std::optional<double> low = NumberAt(object, "low", "value");
+      const std::optional<double> high = NumberAt(object, "high", "value");
+      if (low && high && *low > *high) {
+        Add(IssueType::kInvariant, path, "the low value is above the high value (rng-2)");
+      }
+    } else if (type == "Period") {
+      const json::value* start = object.if_contains("start");
+      const json::value* end = object.if_contains("end");
+      if (clean && start != nullptr && end != nullptr) {
+        const auto order = primitives::CompareDateTimes(start->get_string(), end->get_string());
+        if (order && *order > 0) {
+          Add(IssueType::kInvariant, path, "the period ends before it starts (per-1)");
+        }
+      }
+    } else if (type == "Ratio") {
+      if (object.contains("numerator") != object.contains("denominator")) {
+        Add(IssueType::kInvariant, path,
+            "a ratio gives both its numerator and its denominator, or neither (rat-1)");
+      }
+    } else if (type == "Timing") {
+      if (const json::value* repeat = object.if_contains("repeat");
+          repeat != nullptr && repeat->is_object() && clean) {
+        TimingRepeatInvariants(repeat->get_object(), path + ".repeat");
+      }
+    }
+  }
+
+  // The invariants tim-1 to tim-10 of Timing.repeat.
+  void TimingRepeatInvariants(const json::object& repeat, const std::string& path) {
+    const auto requires_element = [&](std::string_view given, std::string_view needed,
+                                      std::string_view rule) {
+      if (repeat.contains(given) && !repeat.contains(needed)) {
+        Add(IssueType::kInvariant, path + "." + std::string(needed),
+            "required when " + std::string(given) + " is given (" + std::string(rule) + ")");
+      }
+    };
+    requires_element("duration", "durationUnit", "tim-1");
+    requires_element("period", "periodUnit", "tim-2");
+    requires_element("periodMax", "period", "tim-6");
+    requires_element("durationMax", "duration", "tim-7");
+    requires_element("countMax", "count", "tim-8");
+    for (const auto& [key, rule] :
+         {std::pair<std::string_view, std::string_view>{"duration", "tim-4"},
+          {"period", "tim-5"}}) {
+      const json::value* value = repeat.if_contains(key);
+      if (value != nullptr && value->is_number() && value->to_number<double>() < 0) {
+        Add(IssueType::kInvariant, path + "." + std::string(key),
+            "must not be negative (" + std::string(rule) + ")");
+      }
+    }
+    if (repeat.contains("offset")) {
+      bool relative = false;
+      if (const json::value* when = repeat.if_contains("when");
+          when != nullptr && when->is_array()) {
+        relative = true;
+        for (const json::value& code : when->get_array()) {
+          if (IsText(&code, "C") || IsText(&code, "CM") || IsText(&code, "CD") ||
+              IsText(&code, "CV")) {
+            relative = false;
+          }
+        }
+      }
+      if (!relative) {
+        Add(IssueType::kInvariant, path + ".offset",
+            "an offset needs a when that is not a meal itself (C, CM, CD, CV) (tim-9)");
+      }
+    }
+    if (repeat.contains("timeOfDay") && repeat.contains("when")) {
+      Add(IssueType::kInvariant, path, "give timeOfDay or when, not both (tim-10)");
     }
   }
 
@@ -584,6 +664,122 @@ class Validator {
       Add(IssueType::kInvariant, "Observation.dataAbsentReason",
           "dataAbsentReason is only given when there is no value[x] (obs-6)");
     }
+    if (resource_type_ == "Patient") {
+      ForEachObject(resource, "contact", [&](const json::object& contact, const std::string& at) {
+        if (!contact.contains("name") && !contact.contains("telecom") &&
+            !contact.contains("address") && !contact.contains("organization")) {
+          Add(IssueType::kInvariant, "Patient." + at,
+              "a contact gives a name, telecom, address or organization (pat-1)");
+        }
+      });
+    }
+    if (resource_type_ == "Organization") {
+      if (!resource.contains("name") && !resource.contains("identifier")) {
+        Add(IssueType::kInvariant, "Organization",
+            "an organization has a name or an identifier (org-1)");
+      }
+      for (const auto& entry : {std::pair<std::string_view, std::string_view>{"address", "org-2"},
+                                {"telecom", "org-3"}}) {
+        const std::string_view list = entry.first;  // named, so that the lambda can capture it
+        const std::string_view rule = entry.second;
+        ForEachObject(resource, list, [&](const json::object& item, const std::string& at) {
+          if (const json::value* use = item.if_contains("use"); IsText(use, "home")) {
+            Add(IssueType::kInvariant, "Organization." + at + ".use",
+                "an organization's " + std::string(list) + " cannot be of use home (" +
+                    std::string(rule) + ")");
+          }
+        });
+      }
+    }
+    if (resource_type_ == "Condition") {
+      constexpr std::string_view kVerification =
+          "http://terminology.hl7.org/CodeSystem/condition-ver-status";
+      constexpr std::string_view kClinical =
+          "http://terminology.hl7.org/CodeSystem/condition-clinical";
+      if (HasCoding(resource, "verificationStatus", kVerification, "entered-in-error") &&
+          resource.contains("clinicalStatus")) {
+        Add(IssueType::kInvariant, "Condition.clinicalStatus",
+            "a condition entered in error has no clinicalStatus (con-5)");
+      } else if (has_prefix("abatement") && resource.contains("clinicalStatus") &&
+                 !HasCoding(resource, "clinicalStatus", kClinical, "inactive") &&
+                 !HasCoding(resource, "clinicalStatus", kClinical, "resolved") &&
+                 !HasCoding(resource, "clinicalStatus", kClinical, "remission")) {
+        Add(IssueType::kInvariant, "Condition.clinicalStatus",
+            "an abated condition is inactive, resolved or in remission (con-4)");
+      }
+    }
+    if (resource_type_ == "AllergyIntolerance") {
+      const bool in_error =
+          HasCoding(resource, "verificationStatus",
+                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                    "entered-in-error");
+      if (in_error && resource.contains("clinicalStatus")) {
+        Add(IssueType::kInvariant, "AllergyIntolerance.clinicalStatus",
+            "an allergy entered in error has no clinicalStatus (ait-2)");
+      } else if (!in_error && !resource.contains("clinicalStatus")) {
+        Add(IssueType::kInvariant, "AllergyIntolerance.clinicalStatus",
+            "required unless the allergy was entered in error (ait-1)");
+      }
+    }
+    if (resource_type_ == "CareTeam") {
+      ForEachObject(resource, "participant", [&](const json::object& item, const std::string& at) {
+        if (!item.contains("onBehalfOf")) return;
+        const json::value* member = item.if_contains("member");
+        const json::value* reference = member != nullptr && member->is_object()
+                                           ? member->get_object().if_contains("reference")
+                                           : nullptr;
+        if (reference == nullptr || !reference->is_string()) return;
+        const auto literal = SplitReference(reference->get_string());
+        if (literal && literal->type != "Practitioner") {
+          Add(IssueType::kInvariant, "CareTeam." + at + ".onBehalfOf",
+              "onBehalfOf is only for a member who is a Practitioner (ctm-1)");
+        }
+      });
+    }
+    if (resource_type_ == "AuditEvent") {
+      ForEachObject(resource, "entity", [&](const json::object& item, const std::string& at) {
+        if (item.contains("name") && item.contains("query")) {
+          Add(IssueType::kInvariant, "AuditEvent." + at,
+              "an entity has a name or a query, not both (sev-1)");
+        }
+      });
+    }
+  }
+
+  template <typename Visit>
+  static void ForEachObject(const json::object& object, std::string_view key, Visit visit) {
+    const json::value* items = object.if_contains(key);
+    if (items == nullptr || !items->is_array()) return;
+    for (std::size_t i = 0; i < items->get_array().size(); ++i) {
+      const json::value& item = items->get_array()[i];
+      if (item.is_object())
+        visit(item.get_object(), std::string(key) + "[" + std::to_string(i) + "]");
+    }
+  }
+
+  // Whether object[key] is a CodeableConcept with a coding of `system` and `code`.
+  static bool HasCoding(const json::object& object, std::string_view key, std::string_view system,
+                        std::string_view code) {
+    const json::value* concept_value = object.if_contains(key);
+    if (concept_value == nullptr || !concept_value->is_object()) return false;
+    bool found = false;
+    ForEachObject(concept_value->get_object(), "coding",
+                  [&](const json::object& coding, const std::string&) {
+                    const json::value* s = coding.if_contains("system");
+                    const json::value* c = coding.if_contains("code");
+                    if (IsText(s, system) && IsText(c, code)) found = true;
+                  });
+    return found;
+  }
+
+  // object[outer][inner] as a number.
+  static std::optional<double> NumberAt(const json::object& object, std::string_view outer,
+                                        std::string_view inner) {
+    const json::value* value = object.if_contains(outer);
+    if (value == nullptr || !value->is_object()) return std::nullopt;
+    const json::value* number = value->get_object().if_contains(inner);
+    if (number == nullptr || !number->is_number()) return std::nullopt;
+    return number->to_number<double>();
   }
 
   const ValidateOptions& options_;

@@ -14,7 +14,12 @@ struct Segments {
   std::size_t count = 0;
 };
 
-// Splits "/a/b/c" into {"a","b","c"}. Returns false for targets that cannot match any route.
+// A trailing slash ("/fhir/") is a segment of its own, which only a template that ends with
+// one matches (a parameter never does): "/fhir/" and "/fhir" stay different paths.
+constexpr std::string_view kTrailingSlash = "/";
+
+// Splits "/a/b/c" into {"a","b","c"} and "/a/" into {"a","/"}. Returns false for targets that
+// cannot match any route.
 bool SplitPath(std::string_view path, Segments& segments) {
   if (path.empty() || path.front() != '/') return false;
   path.remove_prefix(1);
@@ -27,6 +32,11 @@ bool SplitPath(std::string_view path, Segments& segments) {
     segments.items[segments.count++] = segment;
     if (slash == std::string_view::npos) return true;
     path.remove_prefix(slash + 1);
+    if (path.empty()) {
+      if (segments.count == Router::kMaxSegments) return false;
+      segments.items[segments.count++] = kTrailingSlash;
+      return true;
+    }
   }
 }
 
@@ -130,7 +140,7 @@ Router::Match Router::Find(Verb method, std::string_view target) const {
       if (it != node->literals.end()) next = it->second.get();
     } else if (tried[depth] == Tried::kLiteral) {
       tried[depth] = Tried::kBoth;
-      next = node->parameter.get();
+      if (segments.items[depth] != kTrailingSlash) next = node->parameter.get();
     }
     if (next != nullptr) {
       branch[++depth] = next;

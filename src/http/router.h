@@ -1,7 +1,8 @@
 // Maps (method, path) to a handler through path templates: literal segments and `{name}`
 // parameters that match exactly one non-empty segment. Literal segments win over
 // parameters. Paths are matched as sent (no percent-decoding), segments "." and ".." and
-// empty inner segments never match, so there is no path normalization to get wrong.
+// empty inner segments never match, so there is no path normalization to get wrong. A
+// trailing slash matches only a template that has one ("/fhir/" is not "/fhir").
 // Routes are added at start-up; Match is then safe from any thread.
 #pragma once
 

@@ -434,7 +434,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
         return std::unexpected(InEntry(Failed(row.error()).error(), i, planned.type));
       }
       AddToGroups(delete_groups, policy::Operation::kDelete, planned.type, planned.id,
-                  row->version.patient_id);
+                  row->version.patient_id, i);
       planned.delete_version = row->version.version;
       planned.already_deleted = row->version.state == store::VersionState::kDeleted;
       planned.row = std::move(*row);
@@ -483,27 +483,29 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
     }
     const bool creates = !planned.row;
     AddToGroups(groups, creates ? policy::Operation::kCreate : policy::Operation::kUpdate,
-                planned.type, planned.id, *patient);
+                planned.type, planned.id, *patient, i);
     planned.first_write = writes.size();
     writes.push_back(
         MakeWrite(planned.type, planned.id, expected, *patient, std::move(planned.resource),
                   creates || planned.row->version.state == store::VersionState::kDeleted));
     for (boost::json::object& binary : binaries) {
       const std::string binary_id(binary.at("id").as_string());
-      AddToGroups(groups, policy::Operation::kCreate, "Binary", binary_id, *patient);
+      AddToGroups(groups, policy::Operation::kCreate, "Binary", binary_id, *patient, i);
       writes.push_back(MakeWrite("Binary", binary_id, 0, *patient, std::move(binary)));
     }
   }
 
   // 4. Authorized before anything is written; one audit entry per operation and type.
-  if (auto allowed =
-          AuthorizeGroups(context, principal, std::move(delete_groups), Denial::kNotFound);
-      !allowed) {
-    return std::unexpected(allowed.error());
-  }
-  if (auto allowed = AuthorizeGroups(context, principal, std::move(groups), Denial::kForbidden);
-      !allowed) {
-    return std::unexpected(allowed.error());
+  for (const auto& [of, denial] :
+       {std::pair{&delete_groups, Denial::kNotFound}, std::pair{&groups, Denial::kForbidden}}) {
+    for (const AccessGroup& group : *of) {
+      auto access = Authorize(context, principal, group.operation, group.resource_type,
+                              group.resource_ids, group.patient_ids, denial);
+      if (!access) {
+        return std::unexpected(
+            InEntry(std::move(access.error()), group.first_entry, group.resource_type));
+      }
+    }
   }
 
   // 5. All of it in one store transaction.

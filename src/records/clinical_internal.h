@@ -151,14 +151,17 @@ struct AccessGroup {
   std::string resource_type;
   std::vector<std::string> resource_ids;
   std::vector<std::string> patient_ids;  // distinct, without ""
+  std::size_t first_entry = 0;           // in a Bundle: the first entry of the group
 };
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial);
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
-                 std::string_view resource_type, std::string_view id, std::string_view patient_id);
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id,
+                 std::size_t entry = 0);
 
-// The search behind Search, Count and conditional creates: every match, in order, with the
-// patients they belong to; `included` only when the request asks for _include.
+// The search behind Search, Count and conditional creates: every match, in the requested
+// order, with the patients each belongs to (RunSearch leaves `included` empty: Search adds the
+// _include targets of the page it returns).
 struct SearchResult {
   std::vector<StoredResource> matches;
   std::vector<std::vector<std::string>> match_patients;  // parallel to matches
@@ -176,7 +179,8 @@ fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal&
                                 std::span<const StoredResource> resources,
                                 std::span<const std::string> patients_of_resources);
 
-// The write use cases, shared by the public calls and the batch.
+// The write use cases, shared by the public calls and the batch (a transaction prepares its
+// entries itself, with the same steps, to write them in one store transaction).
 fhir::FhirResult<Written> CreateResource(const Context& context, const policy::Principal& principal,
                                          boost::json::object resource,
                                          std::string_view if_none_exist);

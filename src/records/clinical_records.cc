@@ -322,7 +322,8 @@ fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> write
 }
 
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
-                 std::string_view resource_type, std::string_view id, std::string_view patient_id) {
+                 std::string_view resource_type, std::string_view id, std::string_view patient_id,
+                 std::size_t entry) {
   auto group = std::find_if(groups.begin(), groups.end(), [&](const AccessGroup& candidate) {
     return candidate.operation == operation && candidate.resource_type == resource_type;
   });
@@ -330,7 +331,8 @@ void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
     groups.push_back({.operation = operation,
                       .resource_type = std::string(resource_type),
                       .resource_ids = {},
-                      .patient_ids = {}});
+                      .patient_ids = {},
+                      .first_entry = entry});
     group = std::prev(groups.end());
   }
   if (!id.empty()) group->resource_ids.emplace_back(id);

@@ -59,9 +59,13 @@ struct HistoryPage {
 
 // What one entry of a batch or transaction did: a resource or an outcome, and the status.
 struct EntryResult {
-  int status = 200;                          // 200, 201, 204, or the failure's status (batch)
-  std::optional<StoredResource> stored;      // for reads and writes
-  std::optional<fhir::Outcome> outcome;      // for a failed batch entry
+  int status = 200;  // 200, 201, 204, or the failure's status (batch)
+  // For reads and writes (a delete: the deletion marker). A GET search: its searchset Bundle
+  // as resource_type "Bundle", no id, version 0, entries with relative fullUrls ("Type/id").
+  std::optional<StoredResource> stored;
+  // For a failed batch entry, or a failed GET of a transaction (GETs run after the writes
+  // are committed, each on its own).
+  std::optional<fhir::Outcome> outcome;
 };
 
 class ClinicalRecords {

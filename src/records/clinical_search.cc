@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "core/base64.h"
@@ -258,12 +261,57 @@ fhir::FhirStatus SearchAuditEvents(const Context& context, const policy::Princip
   return {};
 }
 
+// A clinical date as a key that sorts in time order: a dateTime with an offset is moved to
+// UTC ("2026-03-05T08:30:00+01:00" -> "2026-03-05T07:30:00.000000Z"); a date, or a partial one,
+// stays as written (it sorts as the start of its period).
+std::string SortKey(const std::string& date) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int consumed = 0;
+  if (std::sscanf(date.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
+                  &second, &consumed) != 6) {
+    return date;
+  }
+  std::string_view rest = std::string_view(date).substr(static_cast<std::size_t>(consumed));
+  std::int64_t micros = 0;
+  if (rest.starts_with('.')) {
+    std::size_t digits = 1;
+    std::string fraction;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) {
+      if (fraction.size() < 6) fraction += rest[digits];
+      ++digits;
+    }
+    fraction.resize(6, '0');
+    micros = std::stoll(fraction);
+    rest.remove_prefix(digits);
+  }
+  std::chrono::minutes offset{0};
+  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-')) {
+    int hours = 0, minutes = 0;
+    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &hours, &minutes) != 2) {
+      return date;
+    }
+    offset = std::chrono::hours(hours) + std::chrono::minutes(minutes);
+    if (rest[0] == '-') offset = -offset;
+  } else if (rest != "Z") {
+    return date;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year(year),
+                                        std::chrono::month(static_cast<unsigned>(month)),
+                                        std::chrono::day(static_cast<unsigned>(day))};
+  if (!ymd.ok()) return date;
+  const Timestamp at = std::chrono::sys_days(ymd) + std::chrono::hours(hour) +
+                       std::chrono::minutes(minute) + std::chrono::seconds(second) +
+                       std::chrono::microseconds(micros) - offset;
+  return FormatInstant(at);
+}
+
 void SortByDate(const fhir::SearchRequest& request, SearchResult& result) {
   std::vector<std::size_t> order(result.matches.size());
   std::vector<std::optional<std::string>> dates(result.matches.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
     dates[i] = fhir::ClinicalDateOf(*result.matches[i].resource);
+    if (dates[i]) dates[i] = SortKey(*dates[i]);
   }
   // Resources without a clinical date come last either way.
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {

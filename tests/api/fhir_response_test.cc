@@ -65,6 +65,11 @@ TEST(FhirResponse, ABinaryIsSentAsItsBytesAndPdfsAsAttachments) {
   auto html = Stored({{"resourceType", "Binary"}, {"contentType", "text/html"}, {"data", "PGI+"}});
   EXPECT_EQ((*BinaryResponse(html, 11))[http::beast_http::field::content_disposition],
             "attachment; filename=\"abc\"");
+  auto injected = Stored({{"resourceType", "Binary"},
+                          {"contentType", "text/plain\r\nSet-Cookie: x=y"},
+                          {"data", "aGk="}});
+  EXPECT_EQ((*BinaryResponse(injected, 11))[http::beast_http::field::content_type],
+            "application/octet-stream");
   auto broken = Stored({{"resourceType", "Binary"}, {"contentType", "text/plain"}, {"data", "*"}});
   ASSERT_FALSE(BinaryResponse(broken, 11));
   EXPECT_EQ(BinaryResponse(broken, 11).error().failure, fhir::Failure::kInternal);

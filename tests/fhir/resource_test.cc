@@ -112,6 +112,7 @@ TEST(FhirParseJson, RefusesDepthOverTheLimit) {
   ASSERT_FALSE(value.has_value());
   EXPECT_EQ(value.error().failure, Failure::kInvalid);
   EXPECT_NE(value.error().issues.at(0).diagnostics.find("deeper than 32"), std::string::npos);
+  EXPECT_EQ(value.error().issues.at(0).expression, "");  // no element to name: the document
 
   std::string ok;
   for (std::size_t i = 0; i < kMaxJsonDepth; ++i) ok += "[";

@@ -277,6 +277,143 @@ TEST(FhirResourceTypes, LargeAttachmentsAreAcceptedButNotLargeStrings) {
       "DiagnosticReport.conclusion", IssueType::kValue);
 }
 
+TEST(FhirResourceTypes, InvariantsOfTheSpecification) {
+  const auto coding = [](std::string_view system, std::string_view code) {
+    return json::object{{"coding", json::array{json::object{{"system", system}, {"code", code}}}}};
+  };
+  constexpr std::string_view kConditionVerification =
+      "http://terminology.hl7.org/CodeSystem/condition-ver-status";
+  constexpr std::string_view kAllergyVerification =
+      "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification";
+  ExpectOneIssue(
+      "condition",
+      SetTop("condition", "verificationStatus", coding(kConditionVerification, "entered-in-error")),
+      "Condition.clinicalStatus", IssueType::kInvariant);
+  ExpectOneIssue("condition", SetTop("condition", "abatementDateTime", "2023-01-10"),
+                 "Condition.clinicalStatus", IssueType::kInvariant);
+  EXPECT_TRUE(Check(With(Example("condition"), [&](json::object& r) {
+                r["abatementDateTime"] = "2023-01-10";
+                r["clinicalStatus"] =
+                    coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved");
+              })).empty());
+  ExpectOneIssue("allergy_intolerance",
+                 SetTop("allergy_intolerance", "verificationStatus",
+                        coding(kAllergyVerification, "entered-in-error")),
+                 "AllergyIntolerance.clinicalStatus", IssueType::kInvariant);
+  ExpectOneIssue(
+      "allergy_intolerance",
+      With(Example("allergy_intolerance"), [](json::object& r) { r.erase("clinicalStatus"); }),
+      "AllergyIntolerance.clinicalStatus", IssueType::kInvariant);
+  ExpectOneIssue("patient",
+                 With(Example("patient"),
+                      [](json::object& r) {
+                        r["contact"].as_array()[0].as_object().erase("name");
+                        r["contact"].as_array()[0].as_object().erase("telecom");
+                      }),
+                 "Patient.contact[0]", IssueType::kInvariant);
+  ExpectOneIssue(
+      "patient",
+      With(Example("patient"),
+           [](json::object& r) { r["telecom"].as_array()[1].as_object().erase("system"); }),
+      "Patient.telecom[1].system", IssueType::kInvariant);
+  ExpectOneIssue("organization",
+                 With(Example("organization"),
+                      [](json::object& r) {
+                        r.erase("name");
+                        r.erase("identifier");
+                      }),
+                 "Organization", IssueType::kInvariant);
+  ExpectOneIssue(
+      "organization",
+      With(Example("organization"),
+           [](json::object& r) { r["address"].as_array()[0].as_object()["use"] = "home"; }),
+      "Organization.address[0].use", IssueType::kInvariant);
+  ExpectOneIssue("care_team",
+                 With(Example("care_team"),
+                      [](json::object& r) {
+                        r["participant"].as_array()[1].as_object()["onBehalfOf"] =
+                            json::object{{"reference", "Organization/org-labo-bio"}};
+                      }),
+                 "CareTeam.participant[1].onBehalfOf", IssueType::kInvariant);
+  ExpectOneIssue("audit_event",
+                 With(Example("audit_event"),
+                      [](json::object& r) {
+                        r["entity"].as_array()[0].as_object()["name"] = "x";
+                        r["entity"].as_array()[0].as_object()["query"] = "eA==";
+                      }),
+                 "AuditEvent.entity[0]", IssueType::kInvariant);
+  ExpectOneIssue("observation_hba1c",
+                 With(Example("observation_hba1c"),
+                      [](json::object& r) {
+                        auto& age =
+                            r["referenceRange"].as_array()[0].as_object()["age"].as_object();
+                        age["high"] = json::object{
+                            {"value", 10}, {"system", "http://unitsofmeasure.org"}, {"code", "a"}};
+                      }),
+                 "Observation.referenceRange[0].age", IssueType::kInvariant);
+  ExpectOneIssue(
+      "medication_request",
+      With(Example("medication_request"),
+           [](json::object& r) {
+             r["dosageInstruction"].as_array()[0].as_object()["maxDosePerPeriod"].as_object().erase(
+                 "denominator");
+           }),
+      "MedicationRequest.dosageInstruction[0].maxDosePerPeriod", IssueType::kInvariant);
+}
+
+TEST(FhirResourceTypes, APeriodDoesNotEndBeforeItStarts) {
+  const auto period = [](std::string_view start, std::string_view end) {
+    return SetTop("encounter", "period", json::object{{"start", start}, {"end", end}});
+  };
+  ExpectOneIssue("encounter", period("2024-03-05T08:55:00+01:00", "2024-03-05T08:20:00+01:00"),
+                 "Encounter.period", IssueType::kInvariant);
+  ExpectOneIssue("encounter", period("2024-03-06", "2024-03-05"), "Encounter.period",
+                 IssueType::kInvariant);
+  // Compared in UTC: 10:00+02:00 is 08:00Z, before 09:30Z.
+  EXPECT_TRUE(Check(period("2024-03-05T10:00:00+02:00", "2024-03-05T09:30:00Z")).empty());
+  EXPECT_TRUE(Check(period("2024-03-05T08:00:00.5Z", "2024-03-05T08:00:00.50Z")).empty());
+  ExpectOneIssue("encounter", period("2024-03-05T08:00:00.51Z", "2024-03-05T08:00:00.5Z"),
+                 "Encounter.period", IssueType::kInvariant);
+  // Different precisions cannot be compared (FHIRPath): no issue.
+  EXPECT_TRUE(Check(period("2024-03-05T10:00:00Z", "2024-03")).empty());
+  auto dispense = With(Example("medication_request"), [](json::object& r) {
+    r["dispenseRequest"].as_object()["validityPeriod"] =
+        json::object{{"start", "2024-06-05"}, {"end", "2024-03-05"}};
+  });
+  ExpectOneIssue("medication_request", dispense, "MedicationRequest.dispenseRequest.validityPeriod",
+                 IssueType::kInvariant);
+}
+
+TEST(FhirResourceTypes, TimingRepeatInvariants) {
+  const auto repeat = [](auto change) {
+    return With(Example("medication_request"), [&](json::object& r) {
+      change(r["dosageInstruction"]
+                 .as_array()[0]
+                 .as_object()["timing"]
+                 .as_object()["repeat"]
+                 .as_object());
+    });
+  };
+  const std::string at = "MedicationRequest.dosageInstruction[0].timing.repeat";
+  ExpectOneIssue("medication_request", repeat([](json::object& r) { r.erase("periodUnit"); }),
+                 at + ".periodUnit", IssueType::kInvariant);
+  ExpectOneIssue("medication_request", repeat([](json::object& r) { r["duration"] = 10; }),
+                 at + ".durationUnit", IssueType::kInvariant);
+  ExpectOneIssue("medication_request", repeat([](json::object& r) { r["period"] = -1; }),
+                 at + ".period", IssueType::kInvariant);
+  ExpectOneIssue("medication_request", repeat([](json::object& r) { r["countMax"] = 3; }),
+                 at + ".count", IssueType::kInvariant);
+  ExpectOneIssue("medication_request", repeat([](json::object& r) { r["offset"] = 30; }),
+                 at + ".offset", IssueType::kInvariant);
+  ExpectOneIssue("medication_request",
+                 repeat([](json::object& r) { r["timeOfDay"] = json::array{"08:00:00"}; }), at,
+                 IssueType::kInvariant);
+  EXPECT_TRUE(Check(repeat([](json::object& r) {
+                r["when"] = json::array{"ACM"};
+                r["offset"] = 30;
+              })).empty());
+}
+
 TEST(FhirResourceTypes, BinaryIsAResourceWithoutNarrative) {
   ExpectOneIssue(
       "binary",

@@ -81,6 +81,21 @@ TEST_F(RouterTest, DotSegmentsEmptySegmentsAndRelativeTargetsNeverMatch) {
   }
 }
 
+TEST(Router, ATrailingSlashMatchesOnlyATemplateWithOne) {
+  Router router;
+  ASSERT_TRUE(router.Add(Verb::post, "/fhir", Named("system")));
+  ASSERT_TRUE(router.Add(Verb::post, "/fhir/", Named("system-slash")));
+  ASSERT_TRUE(router.Add(Verb::get, "/fhir/{type}", Named("search")));
+  ASSERT_TRUE(router.Add(Verb::get, "/fhir/{type}/{id}", Named("read")));
+  EXPECT_EQ(Call(router.Find(Verb::post, "/fhir")), "system");
+  EXPECT_EQ(Call(router.Find(Verb::post, "/fhir/")), "system-slash");
+  EXPECT_EQ(router.Find(Verb::post, "/fhir/").route, "/fhir/");
+  EXPECT_EQ(router.Find(Verb::get, "/fhir/").outcome, Router::Outcome::kMethodNotAllowed)
+      << "no parameter takes the trailing slash";
+  EXPECT_EQ(router.Find(Verb::get, "/fhir/Patient/").outcome, Router::Outcome::kNotFound);
+  EXPECT_EQ(router.Find(Verb::post, "/fhir//").outcome, Router::Outcome::kNotFound);
+}
+
 TEST_F(RouterTest, PercentEncodingIsNotDecoded) {
   auto match = router_.Find(Verb::get, "/fhir/Patient/a%2Fb");
   EXPECT_EQ(match.params.Get("id"), "a%2Fb");

@@ -5,10 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/base64.h"
@@ -377,7 +379,8 @@ TEST_F(FhirApi, BatchEntriesSucceedOrFailOnTheirOwn) {
                    {"request", {{"method", "POST"}, {"url", "Observation"}}}},
       json::object{{"resource", bad}, {"request", {{"method", "POST"}, {"url", "Observation"}}}},
       json::object{{"request", {{"method", "GET"}, {"url", "Patient/" + patient}}}}};
-  auto done = Clinician("POST", "/fhir",
+  // Posted to the base URL with its trailing slash, as fhir-kit-client does.
+  auto done = Clinician("POST", "/fhir/",
                         json::serialize(json::object{
                             {"resourceType", "Bundle"}, {"type", "batch"}, {"entry", entries}}));
   ASSERT_EQ(done.status, 200u) << done.body;
@@ -539,6 +542,27 @@ TEST_F(FhirApi, APdfAttachmentComesBackFromBinaryByteForByteAndReadsAreAudited) 
 
   EXPECT_THAT(server_->Output(), ::testing::Not(HasSubstr("MRN-30")));
   EXPECT_THAT(server_->Output(), ::testing::Not(HasSubstr(patient))) << "no ids in the log";
+}
+
+TEST_F(FhirApi, ConcurrentReadsAndWritesAllSucceed) {
+  Start();
+  const std::string patient = CreatePatient("Dupont", "MRN-50");
+  const std::string observation = CreateObservation(patient);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto answer = i % 5 == 0 ? Clinician("POST", "/fhir/Observation",
+                                             ObservationJson(patient, "2345-7", t + i))
+                                 : Clinician("GET", "/fhir/Observation/" + observation);
+        if (answer.status == 200 || answer.status == 201) ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 80);
+  EXPECT_EQ(CountOf("Observation?patient=" + patient), 1 + 8 * 2);
 }
 
 TEST_F(FhirApi, TheCoreFlowRunsOnPostgres) {

@@ -5,11 +5,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "clinical_records_fixture.h"
 #include "fhir/resource.h"
+#include "identity/smart_scopes.h"
 
 namespace medvault::records {
 namespace {
@@ -76,6 +79,14 @@ TEST_P(ClinicalRecordsTest, PatientCannotReadAnotherPatientsObservationAndLearns
   EXPECT_EQ(other.error().issues.front().diagnostics, missing.error().issues.front().diagnostics);
   EXPECT_EQ(other.error().issues.front().expression, missing.error().issues.front().expression);
   EXPECT_EQ(other.error().issues.front().code, missing.error().issues.front().code);
+
+  // The same for one version and for the history.
+  auto version = records_->VRead(alice_login, "Observation", bobs, 1);
+  ASSERT_FALSE(version);
+  EXPECT_EQ(version.error().failure, Failure::kNotFound);
+  auto history = records_->History(alice_login, "Observation", bobs);
+  ASSERT_FALSE(history);
+  EXPECT_EQ(history.error().failure, Failure::kNotFound);
 
   // The denial is in the log, with Bob's patient id and the Observation's.
   const auto entries = EntriesOf("acc-alice");
@@ -349,9 +360,33 @@ TEST_P(ClinicalRecordsTest, CompartmentSearchWithDateCodeSortAndPaging) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().failure, Failure::kInvalid);
 
+  // Offsets count: on April 11th, 09:00+02:00 (07:00Z) comes before 08:00Z.
+  const std::string early = NewObservation(patient, "2345-7", "2026-04-11T09:00:00+02:00");
+  const std::string late = NewObservation(patient, "2345-7", "2026-04-11T08:00:00Z");
+  auto by_instant = records_->Search(
+      clinician_, Query("Observation", "patient=" + patient + "&date=ge2026-04-11&_sort=date"));
+  ASSERT_TRUE(by_instant) << by_instant.error().issues.front().diagnostics;
+  std::vector<std::string> order;
+  for (const auto& match : by_instant->matches) order.push_back(match.id);
+  const auto early_at = std::find(order.begin(), order.end(), early);
+  const auto late_at = std::find(order.begin(), order.end(), late);
+  ASSERT_NE(early_at, order.end());
+  ASSERT_NE(late_at, order.end());
+  EXPECT_LT(early_at, late_at);
+
+  // A closed range, ascending.
+  auto range = records_->Search(
+      clinician_,
+      Query("Observation",
+            "patient=" + patient + "&code=2345-7&date=ge2026-02-01&date=lt2026-04&_sort=date"));
+  ASSERT_TRUE(range) << range.error().issues.front().diagnostics;
+  ASSERT_EQ(range->matches.size(), 2u);
+  EXPECT_EQ(range->matches[0].id, feb);
+  EXPECT_EQ(range->matches[1].id, mar);
+
   auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
   ASSERT_TRUE(count);
-  EXPECT_EQ(*count, 5);
+  EXPECT_EQ(*count, 7);
 }
 
 TEST_P(ClinicalRecordsTest, PatientSearchesOnlyTheirOwnCompartment) {
@@ -542,6 +577,98 @@ TEST_P(ClinicalRecordsTest, VReadOfADeletionIsGone) {
   ASSERT_EQ(history->versions.size(), 2u);
   EXPECT_TRUE(history->versions[0].deleted);
   EXPECT_FALSE(history->versions[0].resource);
+}
+
+TEST_P(ClinicalRecordsTest, IntegrationClientDoesWhatItsScopesAllow) {
+  const std::string patient = NewPatient("Dupont");
+  policy::Principal feed;
+  feed.account_id = "lab-feed";
+  feed.role = audit::Role::kIntegration;
+  feed.client = "lab-feed";
+  feed.source_address = "203.0.113.5";
+  auto scopes = identity::ParseSmartScopes("system/Observation.crs system/Patient.rs");
+  ASSERT_TRUE(scopes) << scopes.error().message();
+  feed.scopes = *scopes;
+  const std::string id = CreateAs(feed, ObservationJson(patient, "2345-7", "2026-03-05"));
+  ASSERT_FALSE(id.empty());
+  auto found = records_->Search(feed, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  EXPECT_EQ(found->matches.size(), 1u);
+  auto update = records_->Read(feed, "Observation", id);
+  ASSERT_TRUE(update);
+  auto refused = records_->Update(feed, "Observation", id, *update->resource, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().failure, Failure::kForbidden);
+  auto condition =
+      records_->Create(feed,
+                       Json(R"({"resourceType":"Condition","subject":{"reference":"Patient/)" +
+                            patient + R"("},"code":{"text":"x"}})"),
+                       "");
+  ASSERT_FALSE(condition);
+  EXPECT_EQ(condition.error().failure, Failure::kForbidden);
+}
+
+TEST_P(ClinicalRecordsTest, TransactionWritingOneResourceTwiceConflictsAndStoresNothing) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  auto current = records_->Read(clinician_, "Observation", id);
+  ASSERT_TRUE(current);
+  fhir::IncomingBundle bundle;
+  bundle.kind = fhir::BundleKind::kTransaction;
+  for (const char* status : {"amended", "corrected"}) {
+    fhir::IncomingEntry put;
+    put.method = fhir::EntryMethod::kPut;
+    put.url = "Observation/" + id;
+    put.resource = *current->resource;
+    (*put.resource)["status"] = status;
+    bundle.entries.push_back(std::move(put));
+  }
+  auto processed = records_->Process(clinician_, bundle);
+  ASSERT_FALSE(processed);
+  EXPECT_EQ(processed.error().failure, Failure::kConflict);
+  auto after = records_->Read(clinician_, "Observation", id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->version, 1);
+}
+
+TEST_P(ClinicalRecordsTest, ErasedPatientsRecordIsNotFound) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string id = NewObservation(patient);
+  ASSERT_TRUE(sealed_->ErasePatient(patient));
+  auto read = records_->Read(clinician_, "Observation", id);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().failure, Failure::kNotFound);
+  auto found = records_->Search(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(found) << found.error().issues.front().diagnostics;
+  EXPECT_TRUE(found->matches.empty());
+  auto by_name = records_->Search(clinician_, Query("Patient", "family=dupont"));
+  ASSERT_TRUE(by_name);
+  EXPECT_TRUE(by_name->matches.empty());
+  EXPECT_FALSE(records_->Create(clinician_, Json(ObservationJson(patient, "2345-7", "2026")), ""));
+}
+
+TEST_P(ClinicalRecordsTest, ConcurrentWritersAndReaders) {
+  const std::string patient = NewPatient("Dupont");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        auto written = records_->Create(
+            clinician_, Json(ObservationJson(patient, "2345-7", "2026-03-05", t * 10 + i)), "");
+        if (!written) {
+          ++failures;
+          continue;
+        }
+        if (!records_->Read(clinician_, "Observation", written->stored.id)) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 20);
 }
 
 // --- AuditEvent ---
@@ -753,6 +880,61 @@ TEST_P(ClinicalRecordsTest, TransactionDeletesAndConditionalCreates) {
   auto new_observation = records_->Read(clinician_, "Observation", (*second)[1].stored->id);
   ASSERT_TRUE(new_observation);
   EXPECT_EQ(Reference(*new_observation->resource, "subject"), "Patient/" + (*first)[0].stored->id);
+}
+
+TEST_P(ClinicalRecordsTest, TransactionOfAPatientAndTheirPdfReport) {
+  fhir::IncomingBundle bundle;
+  bundle.kind = fhir::BundleKind::kTransaction;
+  const std::string patient_urn = "urn:uuid:9c000000-0000-4000-8000-000000000001";
+  bundle.entries.push_back(
+      Post(patient_urn,
+           Json(R"({"resourceType":"Patient","name":[{"family":"Petit","given":["Luc"]}]})")));
+  boost::json::object document = Json(
+      R"({"resourceType":"DocumentReference","status":"current","date":"2026-03-05T10:00:00Z",)"
+      R"("content":[{"attachment":{"contentType":"application/pdf","data":"JVBERi0xLjQK"}}]})");
+  document["subject"] = boost::json::object{{"reference", patient_urn}};
+  bundle.entries.push_back(Post("urn:uuid:9c000000-0000-4000-8000-000000000002", document));
+  fhir::IncomingEntry search;
+  search.method = fhir::EntryMethod::kGet;
+  search.url = "Patient?family=petit";
+  bundle.entries.push_back(search);
+
+  auto processed = records_->Process(lab_, bundle);
+  ASSERT_TRUE(processed) << processed.error().issues.front().expression << ": "
+                         << processed.error().issues.front().diagnostics;
+  ASSERT_EQ(processed->size(), 3u);
+  const std::string patient = (*processed)[0].stored->id;
+  const auto& attachment = (*processed)[1]
+                               .stored->resource->at("content")
+                               .as_array()[0]
+                               .as_object()
+                               .at("attachment")
+                               .as_object();
+  const std::string url(attachment.at("url").as_string());
+  ASSERT_TRUE(url.starts_with("Binary/"));
+  auto binary = records_->Read(PatientPrincipal(patient), "Binary", url.substr(7));
+  ASSERT_TRUE(binary) << binary.error().issues.front().diagnostics;
+  EXPECT_EQ(binary->resource->at("data").as_string(), "JVBERi0xLjQK");
+  // The GET ran after the writes: it finds the new patient.
+  EXPECT_EQ((*processed)[2].status, 200);
+  EXPECT_EQ((*processed)[2].stored->resource->at("total").to_number<std::int64_t>(), 1);
+}
+
+TEST_P(ClinicalRecordsTest, TransactionEntryTheCallerMayNotWriteFailsItAll) {
+  const std::string patient = NewPatient("Dupont");
+  fhir::IncomingBundle bundle;
+  bundle.kind = fhir::BundleKind::kTransaction;
+  bundle.entries.push_back(Post("", Json(ObservationJson(patient, "2345-7", "2026-03-05"))));
+  bundle.entries.push_back(
+      Post("", Json(R"({"resourceType":"Condition","subject":{"reference":"Patient/)" + patient +
+                    R"("},"code":{"text":"x"}})")));
+  auto processed = records_->Process(lab_, bundle);
+  ASSERT_FALSE(processed);
+  EXPECT_EQ(processed.error().failure, Failure::kForbidden);
+  EXPECT_EQ(processed.error().issues.front().expression, "Bundle.entry[1]");
+  auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 0);
 }
 
 TEST_P(ClinicalRecordsTest, BatchEntriesSucceedOrFailOnTheirOwn) {
