@@ -1,9 +1,14 @@
 -- wrk: GET /fhir/Patient?family=<prefix> with a random prefix (3 to 6 letters, percent-
 -- encoded) of a generated family name, one a line in BENCH_FAMILIES (bench/fhir_generator.cc
--- writes it into the vault). Environment: BENCH_TOKEN, BENCH_FAMILIES.
+-- writes it into the vault); with BENCH_SEARCH=birthdate, GET /fhir/Patient?birthdate=<a
+-- random day of 1930-2024> instead (the generator's birth years). Environment: BENCH_TOKEN,
+-- BENCH_FAMILIES, BENCH_SEARCH.
+local by_birthdate = os.getenv("BENCH_SEARCH") == "birthdate"
 local prefixes = {}
-for line in io.lines(os.getenv("BENCH_FAMILIES")) do
-  if line ~= "" then prefixes[#prefixes + 1] = line end
+if not by_birthdate then
+  for line in io.lines(os.getenv("BENCH_FAMILIES")) do
+    if line ~= "" then prefixes[#prefixes + 1] = line end
+  end
 end
 local threads = {}
 statuses = {}
@@ -41,5 +46,10 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 wrk.headers["Accept"] = "application/fhir+json"
 
 function request()
+  if by_birthdate then
+    return wrk.format("GET", string.format("/fhir/Patient?birthdate=%04d-%02d-%02d",
+                                           math.random(1930, 2024), math.random(1, 12),
+                                           math.random(1, 28)))
+  end
   return wrk.format("GET", "/fhir/Patient?family=" .. prefixes[math.random(1, #prefixes)])
 end
