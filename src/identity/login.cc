@@ -869,14 +869,18 @@ Result<SessionOutcome> LoginService::PasskeyAt(std::string_view token, store::Se
 Result<std::string> LoginService::BeginPasskeyEnrollment(std::string_view enrollment_token) {
   auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
   if (!enrolling) return std::unexpected(enrolling.error());
+  return PasskeyCreationOptions(*enrolling);
+}
+
+Result<std::string> LoginService::PasskeyCreationOptions(const ActiveSession& session) {
   auto challenge = Secret::Random(kChallengeBytes);
   if (!challenge) return std::unexpected(challenge.error());
-  store::SessionRecord record = enrolling->record;
+  store::SessionRecord record = session.record;
   record.challenge.assign(challenge->bytes().begin(), challenge->bytes().end());
   std::vector<std::vector<std::uint8_t>> exclude;
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
     exclude.clear();
-    auto credentials = tx.ListCredentials(enrolling->account.id);
+    auto credentials = tx.ListCredentials(session.account.id);
     if (!credentials) return std::unexpected(credentials.error());
     for (const auto& c : *credentials) {
       if (c.kind == kPasskey) exclude.push_back(c.external_id);
@@ -884,8 +888,8 @@ Result<std::string> LoginService::BeginPasskeyEnrollment(std::string_view enroll
     return tx.UpdateSession(record);
   });
   if (!s) return std::unexpected(s.error());
-  return CreationOptionsJson(rp_, AccountHandle(enrolling->account.id), enrolling->account.login,
-                             enrolling->account.display_name, record.challenge, exclude,
+  return CreationOptionsJson(rp_, AccountHandle(session.account.id), session.account.login,
+                             session.account.display_name, record.challenge, exclude,
                              UserVerification::kRequired);
 }
 
@@ -1075,24 +1079,7 @@ Status LoginService::ConfirmTotpChange(std::string_view session_token, std::stri
 Result<std::string> LoginService::BeginPasskeyAddition(std::string_view session_token) {
   auto active = FreshSession(session_token);
   if (!active) return std::unexpected(active.error());
-  auto challenge = Secret::Random(kChallengeBytes);
-  if (!challenge) return std::unexpected(challenge.error());
-  store::SessionRecord record = active->record;
-  record.challenge.assign(challenge->bytes().begin(), challenge->bytes().end());
-  std::vector<std::vector<std::uint8_t>> exclude;
-  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
-    exclude.clear();
-    auto credentials = tx.ListCredentials(active->account.id);
-    if (!credentials) return std::unexpected(credentials.error());
-    for (const auto& c : *credentials) {
-      if (c.kind == kPasskey) exclude.push_back(c.external_id);
-    }
-    return tx.UpdateSession(record);
-  });
-  if (!s) return std::unexpected(s.error());
-  return CreationOptionsJson(rp_, AccountHandle(active->account.id), active->account.login,
-                             active->account.display_name, record.challenge, exclude,
-                             UserVerification::kRequired);
+  return PasskeyCreationOptions(*active);
 }
 
 Status LoginService::ConfirmPasskeyAddition(std::string_view session_token,

@@ -204,6 +204,9 @@ class LoginService {
   std::vector<std::string> FactorsOf(const store::Account& account,
                                      const std::vector<store::Credential>& credentials) const;
   Result<std::vector<std::uint8_t>> SealTotp(const Secret& secret, std::string_view account_id);
+  // A new registration challenge kept with `session` (enrolling, or adding a passkey), and the
+  // options for navigator.credentials.create that exclude the account's passkeys.
+  Result<std::string> PasskeyCreationOptions(const ActiveSession& session);
   // The session of `token` when its second factor is fresh enough for an enrollment change.
   Result<ActiveSession> FreshSession(std::string_view token);
   Result<std::string> PasskeyOptionsAt(std::string_view token, store::SessionStage stage);
