@@ -406,8 +406,7 @@ Response AuthRoutes::StepUpPasskey(const Request& request, const RequestContext&
                                 request.version());
 }
 
-std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request,
-                                                      bool state_changing,
+std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request, bool state_changing,
                                                       std::optional<identity::ActiveSession>& out) {
   auto session = Authenticate(request, state_changing);
   if (!session) return FromError(session.error(), request.version());
@@ -496,8 +495,7 @@ Response AuthRoutes::BeginPasskeyAddition(const Request& request) {
   return RawJson(std::move(*options), request.version());
 }
 
-Response AuthRoutes::ConfirmPasskeyAddition(const Request& request,
-                                            const RequestContext& context) {
+Response AuthRoutes::ConfirmPasskeyAddition(const Request& request, const RequestContext& context) {
   static constexpr FieldRule kRules[] = {{"credential", kMaxCredentialJson}};
   std::optional<identity::ActiveSession> session;
   if (auto refused = RefuseUnlessFresh(request, true, session)) return std::move(*refused);
@@ -531,14 +529,13 @@ void AuthRoutes::RegenerateRecoveryCodes(const Request& request, const RequestCo
   std::optional<identity::ActiveSession> session;
   if (auto refused = RefuseUnlessFresh(request, true, session)) return respond(std::move(*refused));
   const unsigned version = request.version();
-  login_.RegenerateRecoveryCodes(
-      SessionCookie(request), ClientOf(request, context),
-      [respond, version](Result<std::vector<std::string>> codes) {
-        if (!codes) return respond(FromError(codes.error(), version));
-        boost::json::object body;
-        body["recovery_codes"] = Strings(*codes);
-        respond(Json(Status::ok, body, version));
-      });
+  login_.RegenerateRecoveryCodes(SessionCookie(request), ClientOf(request, context),
+                                 [respond, version](Result<std::vector<std::string>> codes) {
+                                   if (!codes) return respond(FromError(codes.error(), version));
+                                   boost::json::object body;
+                                   body["recovery_codes"] = Strings(*codes);
+                                   respond(Json(Status::ok, body, version));
+                                 });
 }
 
 Response AuthRoutes::AdminCreate(const Request& request) {

@@ -83,8 +83,7 @@ Status AuditAuthEvents::Record(const identity::AuthEvent& event) {
   if (auto appended = log_.Append(AuditEntryOf(event, client_)); !appended) {
     log::Error("audit_write_failed", {{"auth_event", std::string_view(event.event)},
                                       {"error", std::string_view(appended.error().message())}});
-    return Fail(ErrorCode::kUnavailable,
-                "the audit log cannot record this now: try again shortly");
+    return Fail(ErrorCode::kUnavailable, "the audit log cannot record this now: try again shortly");
   }
   return {};
 }

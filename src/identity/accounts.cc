@@ -112,8 +112,8 @@ Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountK
     return std::unexpected(s.error());
   }
   // Fail-closed, as every code handed out: one the audit log has not recorded is not shown.
-  if (auto recorded = events_.Record({now, account.id, account.kind, "", "account_created",
-                                      "success", std::string(actor_id)});
+  if (auto recorded = events_.Record(
+          {now, account.id, account.kind, "", "account_created", "success", std::string(actor_id)});
       !recorded) {
     return std::unexpected(recorded.error());
   }

@@ -655,48 +655,46 @@ void LoginService::CompleteWithRecoveryCode(std::string_view pending_token, std:
     for (auto& entry : stored) entry.used = true;
   }
   auto active = std::make_shared<ActiveSession>(std::move(*pending));
-  VerifyRecoveryCode(hasher_, stored, code,
-                     [this, active, ids = std::move(ids), client,
-                      done = std::move(done)](Result<std::size_t> index) mutable {
-                       const store::Account& account = active->account;
-                       if (!index) {
-                         if (index.error().code() == ErrorCode::kUnavailable) {
-                           return done(SessionOutcome{
-                               StepResult::kBusy, options_.busy_retry_after, std::nullopt, {}});
-                         }
-                         RecordFailure(&account, account.login, client, "login_recovery_code");
-                         return done(SessionFailed());
-                       }
-                       const Timestamp at = clock_.Now();
-                       std::optional<NewSession> session;
-                       Status used = store_.Transact([&](store::Transaction& tx) -> Status {
-                         session.reset();
-                         // Deleting the code is the "used" mark; a concurrent use of the same code
-                         // loses.
-                         if (auto d = tx.DeleteCredential(ids[*index]); !d) return d;
-                         if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t)
-                           return t;
-                         auto started =
-                             sessions_.Rotate(tx, *active, store::SessionStage::kSession, at);
-                         if (!started) return std::unexpected(started.error());
-                         session.emplace(std::move(*started));
-                         return {};
-                       });
-                       if (!used) {
-                         if (used.error().code() == ErrorCode::kNotFound) {
-                           RecordFailure(&account, account.login, client, "login_recovery_code");
-                           return done(SessionFailed());
-                         }
-                         return done(std::unexpected(used.error()));
-                       }
-                       stuffing_.RecordFinished(client.source, account.login);
-                       if (auto recorded =
-                               RecordGrant(account, client, "login_recovery_code", *session);
-                           !recorded) {
-                         return done(std::unexpected(recorded.error()));
-                       }
-                       done(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
-                     });
+  VerifyRecoveryCode(
+      hasher_, stored, code,
+      [this, active, ids = std::move(ids), client,
+       done = std::move(done)](Result<std::size_t> index) mutable {
+        const store::Account& account = active->account;
+        if (!index) {
+          if (index.error().code() == ErrorCode::kUnavailable) {
+            return done(
+                SessionOutcome{StepResult::kBusy, options_.busy_retry_after, std::nullopt, {}});
+          }
+          RecordFailure(&account, account.login, client, "login_recovery_code");
+          return done(SessionFailed());
+        }
+        const Timestamp at = clock_.Now();
+        std::optional<NewSession> session;
+        Status used = store_.Transact([&](store::Transaction& tx) -> Status {
+          session.reset();
+          // Deleting the code is the "used" mark; a concurrent use of the same code
+          // loses.
+          if (auto d = tx.DeleteCredential(ids[*index]); !d) return d;
+          if (auto t = tx.PutThrottle({account.id, 0, Timestamp{}, false}); !t) return t;
+          auto started = sessions_.Rotate(tx, *active, store::SessionStage::kSession, at);
+          if (!started) return std::unexpected(started.error());
+          session.emplace(std::move(*started));
+          return {};
+        });
+        if (!used) {
+          if (used.error().code() == ErrorCode::kNotFound) {
+            RecordFailure(&account, account.login, client, "login_recovery_code");
+            return done(SessionFailed());
+          }
+          return done(std::unexpected(used.error()));
+        }
+        stuffing_.RecordFinished(client.source, account.login);
+        if (auto recorded = RecordGrant(account, client, "login_recovery_code", *session);
+            !recorded) {
+          return done(std::unexpected(recorded.error()));
+        }
+        done(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
+      });
 }
 
 Result<SessionOutcome> LoginService::StepUpWithTotp(std::string_view session_token,
@@ -960,7 +958,6 @@ void LoginService::FinishEnrollment(const ActiveSession& enrolling, std::string_
   });
 }
 
-
 // Factor changes from a session.
 
 Result<ActiveSession> LoginService::FreshSession(std::string_view token) {
@@ -1083,8 +1080,7 @@ Result<std::string> LoginService::BeginPasskeyAddition(std::string_view session_
 }
 
 Status LoginService::ConfirmPasskeyAddition(std::string_view session_token,
-                                            std::string_view response_json,
-                                            const Client& client) {
+                                            std::string_view response_json, const Client& client) {
   auto active = FreshSession(session_token);
   if (!active) return std::unexpected(active.error());
   if (active->record.challenge.size() != kChallengeBytes) {
@@ -1098,8 +1094,7 @@ Status LoginService::ConfirmPasskeyAddition(std::string_view session_token,
       !s) {
     return s;
   }
-  auto registered =
-      VerifyRegistration(rp_, challenge, response_json, UserVerification::kRequired);
+  auto registered = VerifyRegistration(rp_, challenge, response_json, UserVerification::kRequired);
   if (!registered) {
     Event(&active->account, client, "factor_added", "failure");
     return Fail(ErrorCode::kPermissionDenied,
