@@ -7,6 +7,7 @@ import concurrent.futures
 import http.client
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -51,6 +52,28 @@ def main():
         print(enroll(medvault, vault, port, "bench.user"))
         return
     n = int(sys.argv[5])
+    if command == "enumeration":
+        # n tries each, alternated: an unknown login, and the enrolled account with a wrong
+        # password. Both must get the same answer; the medians show whether time tells them apart.
+        times = {"unknown": [], "wrong_password": []}
+        answers = set()
+        statuses = {}
+        for i in range(n):
+            for kind, login in (("unknown", f"nobody{i}"), ("wrong_password", "bench.user")):
+                started = time.perf_counter()
+                status, body, cookie = post(port, "/auth/login",
+                                            {"login": login, "password": "wrong " + PASSWORD})
+                times[kind].append((time.perf_counter() - started) * 1000)
+                answers.add((status, json.dumps(body, sort_keys=True), bool(cookie)))
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+        median = {kind: statistics.median(values) for kind, values in times.items()}
+        # A 429 (hashing saturated) answers before any hash: only 401s measure the dummy hash
+        # against the real one.
+        print(json.dumps({"tries_each": n, "distinct_answers": len(answers), "statuses": statuses,
+                          "median_ms": {k: round(v, 2) for k, v in median.items()},
+                          "median_difference_ms":
+                              round(median["wrong_password"] - median["unknown"], 2)}))
+        return
     if command == "enroll-many":
         started = time.time()
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
