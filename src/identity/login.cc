@@ -39,6 +39,23 @@ const store::Credential* FindKind(const std::vector<store::Credential>& credenti
   return nullptr;
 }
 
+// Replaces the account's TOTP (if any) with the sealed secret `material`, whose time step
+// `step` was just used.
+Status ReplaceTotp(store::Transaction& tx, std::string_view account_id,
+                   const std::vector<std::uint8_t>& material, std::int64_t step, Timestamp now) {
+  if (auto r = tx.DeleteCredentials(account_id, kTotp); !r) return std::unexpected(r.error());
+  auto id = NewHandle();
+  if (!id) return std::unexpected(id.error());
+  store::Credential totp;
+  totp.id = *id;
+  totp.account_id = std::string(account_id);
+  totp.kind = std::string(kTotp);
+  totp.material = material;
+  totp.counter = step;
+  totp.created_at = now;
+  return tx.InsertCredential(totp);
+}
+
 PasswordOutcome Failed() { return PasswordOutcome{StepResult::kFailed, {}, std::nullopt, {}}; }
 SessionOutcome SessionFailed() { return SessionOutcome{StepResult::kFailed, {}, std::nullopt, {}}; }
 
@@ -509,19 +526,23 @@ void LoginService::Activate(std::string_view code, std::string_view login,
 Result<TotpEnrollment> LoginService::BeginTotpEnrollment(std::string_view enrollment_token) {
   auto enrolling = sessions_.Authenticate(enrollment_token, store::SessionStage::kEnrolling);
   if (!enrolling) return std::unexpected(enrolling.error());
-  if (options_.rules.For(enrolling->kind) != SecondFactorRule::kPasskeyOrTotp) {
+  return NewTotpFor(*enrolling);
+}
+
+Result<TotpEnrollment> LoginService::NewTotpFor(const ActiveSession& session) {
+  if (options_.rules.For(session.kind) != SecondFactorRule::kPasskeyOrTotp) {
     return Fail(ErrorCode::kPermissionDenied,
                 "this kind of account must use a passkey as its second factor");
   }
   auto secret = NewTotpSecret();
   if (!secret) return std::unexpected(secret.error());
-  auto sealed = SealTotp(*secret, enrolling->account.id);
+  auto sealed = SealTotp(*secret, session.account.id);
   if (!sealed) return std::unexpected(sealed.error());
-  store::SessionRecord record = enrolling->record;
+  store::SessionRecord record = session.record;
   record.challenge = *sealed;
   Status s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(record); });
   if (!s) return std::unexpected(s.error());
-  crypto::WipedText uri = OtpauthUri(options_.totp_issuer, enrolling->account.login, *secret);
+  crypto::WipedText uri = OtpauthUri(options_.totp_issuer, session.account.login, *secret);
   auto svg = QrCodeSvg(uri.view());
   if (!svg) return std::unexpected(svg.error());
   return TotpEnrollment{std::move(uri), std::move(*svg), TotpSecretBase32(*secret)};
@@ -546,17 +567,9 @@ void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token, std:
   std::optional<NewSession> session;
   const store::Account& account = enrolling->account;
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
-    if (auto r = tx.DeleteCredentials(account.id, kTotp); !r) return std::unexpected(r.error());
-    auto id = NewHandle();
-    if (!id) return std::unexpected(id.error());
-    store::Credential totp;
-    totp.id = *id;
-    totp.account_id = account.id;
-    totp.kind = std::string(kTotp);
-    totp.material = enrolling->record.challenge;
-    totp.counter = *step;
-    totp.created_at = now;
-    if (auto r = tx.InsertCredential(totp); !r) return r;
+    if (auto r = ReplaceTotp(tx, account.id, enrolling->record.challenge, *step, now); !r) {
+      return r;
+    }
     if (auto r = tx.SetAccountStatus(account.id, kStatusActive, now); !r) return r;
     store::Account active = account;
     active.status = std::string(kStatusActive);
@@ -1015,22 +1028,7 @@ void LoginService::RegenerateRecoveryCodes(
 Result<TotpEnrollment> LoginService::BeginTotpChange(std::string_view session_token) {
   auto active = FreshSession(session_token);
   if (!active) return std::unexpected(active.error());
-  if (options_.rules.For(active->kind) != SecondFactorRule::kPasskeyOrTotp) {
-    return Fail(ErrorCode::kPermissionDenied,
-                "this kind of account must use a passkey as its second factor");
-  }
-  auto secret = NewTotpSecret();
-  if (!secret) return std::unexpected(secret.error());
-  auto sealed = SealTotp(*secret, active->account.id);
-  if (!sealed) return std::unexpected(sealed.error());
-  store::SessionRecord record = active->record;
-  record.challenge = *sealed;
-  Status s = store_.Transact([&](store::Transaction& tx) { return tx.UpdateSession(record); });
-  if (!s) return std::unexpected(s.error());
-  crypto::WipedText uri = OtpauthUri(options_.totp_issuer, active->account.login, *secret);
-  auto svg = QrCodeSvg(uri.view());
-  if (!svg) return std::unexpected(svg.error());
-  return TotpEnrollment{std::move(uri), std::move(*svg), TotpSecretBase32(*secret)};
+  return NewTotpFor(*active);
 }
 
 Status LoginService::ConfirmTotpChange(std::string_view session_token, std::string_view code,
@@ -1051,19 +1049,9 @@ Status LoginService::ConfirmTotpChange(std::string_view session_token, std::stri
                 "the code was not accepted: type the current code of the new authenticator");
   }
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
-    if (auto r = tx.DeleteCredentials(active->account.id, kTotp); !r) {
-      return std::unexpected(r.error());
+    if (auto r = ReplaceTotp(tx, active->account.id, active->record.challenge, *step, now); !r) {
+      return r;
     }
-    auto id = NewHandle();
-    if (!id) return std::unexpected(id.error());
-    store::Credential totp;
-    totp.id = *id;
-    totp.account_id = active->account.id;
-    totp.kind = std::string(kTotp);
-    totp.material = active->record.challenge;
-    totp.counter = *step;
-    totp.created_at = now;
-    if (auto r = tx.InsertCredential(totp); !r) return r;
     store::SessionRecord cleared = active->record;
     cleared.challenge.clear();
     return tx.UpdateSession(cleared);

@@ -204,6 +204,9 @@ class LoginService {
   std::vector<std::string> FactorsOf(const store::Account& account,
                                      const std::vector<store::Credential>& credentials) const;
   Result<std::vector<std::uint8_t>> SealTotp(const Secret& secret, std::string_view account_id);
+  // A new TOTP secret kept sealed with `session` (enrolling, or replacing the TOTP) until its
+  // first code confirms it; kPermissionDenied for kinds that must use a passkey.
+  Result<TotpEnrollment> NewTotpFor(const ActiveSession& session);
   // A new registration challenge kept with `session` (enrolling, or adding a passkey), and the
   // options for navigator.credentials.create that exclude the account's passkeys.
   Result<std::string> PasskeyCreationOptions(const ActiveSession& session);
