@@ -440,6 +440,28 @@ bool IsMissing(const Error& error) {
   return error.code() == ErrorCode::kNotFound || error.code() == ErrorCode::kInvalidArgument;
 }
 
+// A read or vread of a fetched row: the Decider decides on the row's patient (and logs it)
+// before the row is opened; what the caller may not see is kNotFound, a deletion kGone.
+fhir::FhirResult<StoredResource> OpenForRead(const Context& context,
+                                             const policy::Principal& principal,
+                                             std::string_view resource_type, std::string_view id,
+                                             const store::VersionWithKey& row) {
+  const std::string ids[] = {std::string(id)};
+  const std::vector<std::string> patients = row.version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row.version.patient_id};
+  auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
+                                    ids, patients, Denial::kNotFound);
+  if (!access) return std::unexpected(access.error());
+  if (row.version.state == store::VersionState::kDeleted) return internal::Gone(resource_type);
+  auto opened = context.sealed.Open(*access, row.version, row.key);
+  if (!opened) {
+    if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
+    return internal::Failed(opened.error());
+  }
+  return internal::ToStored(*opened);
+}
+
 }  // namespace
 
 fhir::FhirResult<StoredResource> ClinicalRecords::Read(const policy::Principal& principal,
@@ -458,20 +480,7 @@ fhir::FhirResult<StoredResource> ClinicalRecords::Read(const policy::Principal& 
     if (IsMissing(row.error())) return internal::NotFound(resource_type);
     return internal::Failed(row.error());
   }
-  const std::string ids[] = {std::string(id)};
-  const std::vector<std::string> patients = row->version.patient_id.empty()
-                                                ? std::vector<std::string>{}
-                                                : std::vector<std::string>{row->version.patient_id};
-  auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
-                                    ids, patients, Denial::kNotFound);
-  if (!access) return std::unexpected(access.error());
-  if (row->version.state == store::VersionState::kDeleted) return internal::Gone(resource_type);
-  auto opened = sealed_.Open(*access, row->version, row->key);
-  if (!opened) {
-    if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
-    return internal::Failed(opened.error());
-  }
-  return internal::ToStored(*opened);
+  return OpenForRead(context, principal, resource_type, id, *row);
 }
 
 fhir::FhirResult<StoredResource> ClinicalRecords::VRead(const policy::Principal& principal,
@@ -492,20 +501,7 @@ fhir::FhirResult<StoredResource> ClinicalRecords::VRead(const policy::Principal&
     if (IsMissing(row.error())) return internal::NotFound(resource_type);
     return internal::Failed(row.error());
   }
-  const std::string ids[] = {std::string(id)};
-  const std::vector<std::string> patients = row->version.patient_id.empty()
-                                                ? std::vector<std::string>{}
-                                                : std::vector<std::string>{row->version.patient_id};
-  auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
-                                    ids, patients, Denial::kNotFound);
-  if (!access) return std::unexpected(access.error());
-  if (row->version.state == store::VersionState::kDeleted) return internal::Gone(resource_type);
-  auto opened = sealed_.Open(*access, row->version, row->key);
-  if (!opened) {
-    if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
-    return internal::Failed(opened.error());
-  }
-  return internal::ToStored(*opened);
+  return OpenForRead(context, principal, resource_type, id, *row);
 }
 
 fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& principal,
