@@ -47,6 +47,16 @@ std::unexpected<fhir::Outcome> UnknownType() {
                       "and their interactions.");
 }
 
+// What a create, update or delete names: a served type that clients may write.
+fhir::FhirStatus CheckWritable(std::string_view type) {
+  if (!fhir::IsServedType(type)) return UnknownType();
+  if (!fhir::IsWritableType(type)) {
+    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
+                        "This resource type is read-only: it is written by the server itself.");
+  }
+  return {};
+}
+
 std::unexpected<fhir::Outcome> NoSuchResource() {
   return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
                       "No resource with this id and version is available to you.");
@@ -272,11 +282,7 @@ FhirResult<Response> FhirRoutes::SearchPost(const Request& request, const Reques
 
 FhirResult<Response> FhirRoutes::Create(const Request& request, const RequestContext& context) {
   const std::string_view type = context.params.Get("type");
-  if (!fhir::IsServedType(type)) return UnknownType();
-  if (!fhir::IsWritableType(type)) {
-    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
-                        "This resource type is read-only: it is written by the server itself.");
-  }
+  if (auto writable = CheckWritable(type); !writable) return std::unexpected(writable.error());
   if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
@@ -292,11 +298,7 @@ FhirResult<Response> FhirRoutes::Create(const Request& request, const RequestCon
 FhirResult<Response> FhirRoutes::Update(const Request& request, const RequestContext& context) {
   const std::string_view type = context.params.Get("type");
   const std::string_view id = context.params.Get("id");
-  if (!fhir::IsServedType(type)) return UnknownType();
-  if (!fhir::IsWritableType(type)) {
-    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
-                        "This resource type is read-only: it is written by the server itself.");
-  }
+  if (auto writable = CheckWritable(type); !writable) return std::unexpected(writable.error());
   if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
   if (!IsValidId(id)) {
     return fhir::Refuse(Failure::kInvalid, IssueType::kValue, "id",
@@ -317,11 +319,7 @@ FhirResult<Response> FhirRoutes::Update(const Request& request, const RequestCon
 FhirResult<Response> FhirRoutes::Delete(const Request& request, const RequestContext& context) {
   const std::string_view type = context.params.Get("type");
   const std::string_view id = context.params.Get("id");
-  if (!fhir::IsServedType(type)) return UnknownType();
-  if (!fhir::IsWritableType(type)) {
-    return fhir::Refuse(Failure::kMethodNotAllowed, IssueType::kNotSupported, "",
-                        "This resource type is read-only: it is written by the server itself.");
-  }
+  if (auto writable = CheckWritable(type); !writable) return std::unexpected(writable.error());
   if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
   if (!IsValidId(id)) return NoSuchResource();
   auto principal = Authenticate(request, context);
