@@ -564,33 +564,13 @@ void LoginService::ConfirmTotpEnrollment(std::string_view enrollment_token, std:
     Event(&enrolling->account, client, "enrollment_totp", "failure");
     return done(SessionFailed());
   }
-  std::optional<NewSession> session;
-  const store::Account& account = enrolling->account;
-  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
-    if (auto r = ReplaceTotp(tx, account.id, enrolling->record.challenge, *step, now); !r) {
-      return r;
-    }
-    if (auto r = tx.SetAccountStatus(account.id, kStatusActive, now); !r) return r;
-    store::Account active = account;
-    active.status = std::string(kStatusActive);
-    ActiveSession as_active{enrolling->record, active, enrolling->kind};
-    auto started = sessions_.Rotate(tx, as_active, store::SessionStage::kSession, now);
-    if (!started) return std::unexpected(started.error());
-    session.emplace(std::move(*started));
-    return {};
-  });
-  if (!s) return done(std::unexpected(s.error()));
-  if (auto recorded = RecordGrant(account, client, "enrollment_totp", *session); !recorded) {
-    return done(std::unexpected(recorded.error()));
-  }
-  auto outcome =
-      std::make_shared<SessionOutcome>(SessionOutcome{StepResult::kOk, {}, std::move(session), {}});
-  ReplaceRecoveryCodes(account.id, [outcome, done = std::move(done)](
-                                       Result<std::vector<std::string>> codes) mutable {
-    // The session stands even if the codes could not be made: the user can make them again.
-    if (codes) outcome->recovery_codes = std::move(*codes);
-    done(std::move(*outcome));
-  });
+  // `write` runs inside FinishEnrollment's transaction, before it returns.
+  FinishEnrollment(
+      *enrolling, "enrollment_totp", client,
+      [&](store::Transaction& tx) {
+        return ReplaceTotp(tx, enrolling->account.id, enrolling->record.challenge, *step, now);
+      },
+      std::move(done));
 }
 
 void LoginService::ReplaceRecoveryCodes(
