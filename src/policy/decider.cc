@@ -218,6 +218,7 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request)
 
 Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessRequest& request) {
   Status decision = Decide(principal, request);
+  if (decision && extensions_.gate != nullptr) decision = extensions_.gate->Admit(principal, request);
   audit::Entry entry =
       EntryOf(principal, ActionOf(request.operation), request.resource_type, request.resource_ids,
               request.patient_ids, decision ? audit::Outcome::kSuccess : audit::Outcome::kDenied);
@@ -232,12 +233,17 @@ Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessReq
 Status Decider::RecordResults(const Principal& principal, std::string_view resource_type,
                               std::span<const std::string> resource_ids,
                               std::span<const std::string> patient_ids) {
-  audit::Entry entry = EntryOf(principal, audit::Action::kSearch, resource_type, resource_ids,
-                               patient_ids, audit::Outcome::kSuccess);
+  Status admitted;
+  if (extensions_.gate != nullptr) {
+    admitted = extensions_.gate->AdmitResults(principal, resource_type, resource_ids, patient_ids);
+  }
+  audit::Entry entry =
+      EntryOf(principal, audit::Action::kSearch, resource_type, resource_ids, patient_ids,
+              admitted ? audit::Outcome::kSuccess : audit::Outcome::kDenied);
   entry.time = clock_.Now();
   auto recorded = Record(log_, std::move(entry));
   if (!recorded) return std::unexpected(recorded.error());
-  return {};
+  return admitted;
 }
 
 }  // namespace medvault::policy

@@ -61,9 +61,30 @@ struct AccessRequest {
   std::span<const std::string> patient_ids;
 };
 
+// The exfiltration guard's place in every decision (issue 8): it sees each access the rules
+// allowed before the PhiAccess is minted, and each search's results before they leave. An
+// error refuses the access and is recorded as a denial (kPermissionDenied: the account is
+// suspended or a canary was touched; kUnauthenticated: a fresh second factor is needed).
+class AccessGate {
+ public:
+  virtual ~AccessGate() = default;
+  virtual Status Admit(const Principal& principal, const AccessRequest& request) = 0;
+  virtual Status AdmitResults(const Principal& principal, std::string_view resource_type,
+                              std::span<const std::string> resource_ids,
+                              std::span<const std::string> patient_ids) = 0;
+};
+
 class Decider {
  public:
-  Decider(audit::AuditLog& log, const Clock& clock) : log_(log), clock_(clock) {}
+  // What the Decider consults besides its rules; each may be absent (nullptr) and, when
+  // given, must outlive the Decider.
+  struct Extensions {
+    AccessGate* gate = nullptr;
+  };
+
+  Decider(audit::AuditLog& log, const Clock& clock, Extensions extensions)
+      : log_(log), clock_(clock), extensions_(extensions) {}
+  Decider(audit::AuditLog& log, const Clock& clock) : Decider(log, clock, Extensions{}) {}
 
   // Decides, appends the decision to the audit log, and waits until it is durable. Allowed:
   // the PhiAccess. Denied: kPermissionDenied (after the denial is logged). The log refusing
@@ -74,7 +95,8 @@ class Decider {
 
   // For a search: after the results are known and before they leave, records every resource
   // and patient in them (one audit entry, Action::kSearch). kUnavailable when the log refuses;
-  // kInvalidArgument as for Authorize.
+  // kInvalidArgument as for Authorize. The gate refusing the results: its error, after the
+  // refusal is recorded (outcome denied); nothing of them may leave.
   Status RecordResults(const Principal& principal, std::string_view resource_type,
                        std::span<const std::string> resource_ids,
                        std::span<const std::string> patient_ids);
@@ -85,6 +107,7 @@ class Decider {
  private:
   audit::AuditLog& log_;
   const Clock& clock_;
+  Extensions extensions_;
 };
 
 }  // namespace medvault::policy
