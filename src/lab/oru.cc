@@ -757,7 +757,7 @@ class OruMapper {
 
 }  // namespace
 
-Hl7Result<MessageHeader> ReadHeader(const Message& message) {
+MessageHeader HeaderOf(const Message& message) {
   const Segment& msh = message.header();
   MessageHeader header;
   header.sending_application = msh.Value(3, 1);
@@ -770,6 +770,12 @@ Hl7Result<MessageHeader> ReadHeader(const Message& message) {
   header.version = msh.Value(12, 1);
   header.message_code = msh.Value(9, 1);
   header.trigger_event = msh.Value(9, 2);
+  return header;
+}
+
+Hl7Result<MessageHeader> ReadHeader(const Message& message) {
+  const Segment& msh = message.header();
+  MessageHeader header = HeaderOf(message);
   if (header.message_code.empty()) return Missing(msh, 9, "the message type");
   if (header.control_id.empty()) return Missing(msh, 10, "the message control id");
   if (header.control_id.size() > kMaxControlIdBytes) {

@@ -49,7 +49,11 @@ struct MessageHeader {
 
 inline constexpr std::size_t kMaxControlIdBytes = 199;
 
-// Reads MSH and checks what medvault accepts: MSH-9 ORU^R01 (kUnsupportedMessageType /
+// The MSH fields of a message as sent, without ReadHeader's checks: what an acknowledgement
+// of a refused message echoes.
+MessageHeader HeaderOf(const Message& message);
+
+// Reads MSH (HeaderOf) and checks what medvault accepts: MSH-9 ORU^R01 (kUnsupportedMessageType /
 // kUnsupportedEventCode), MSH-12 2.5 or 2.5.x (kUnsupportedVersion), MSH-11 P, T or D,
 // MSH-10 and MSH-4 present.
 Hl7Result<MessageHeader> ReadHeader(const Message& message);
