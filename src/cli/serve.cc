@@ -17,6 +17,7 @@
 #include "audit/audit_log.h"
 #include "audit/checkpointer.h"
 #include "cli/identity_services.h"
+#include "cli/lab_feed.h"
 #include "cli/vault.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -125,6 +126,9 @@ Status Serve(const ServeOptions& options) {
           router, {**audit_log, decider, *(*identity)->sessions, *(*identity)->clients, store}, {});
       !ok)
     return ok;
+  // Lab feed: HL7 v2 results over MLLP (lab.*), written as the integration client lab.client_id.
+  auto lab_feed = LabFeed::Start(*config, clinical, *vault->records, store, **audit_log, clock);
+  if (!lab_feed) return std::unexpected(lab_feed.error());
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());
