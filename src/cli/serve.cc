@@ -14,6 +14,7 @@
 #include "api/audit_api.h"
 #include "api/auth_api.h"
 #include "api/fhir_api.h"
+#include "api/lab_api.h"
 #include "audit/audit_log.h"
 #include "audit/checkpointer.h"
 #include "cli/identity_services.h"
@@ -129,6 +130,11 @@ Status Serve(const ServeOptions& options) {
   // Lab feed: HL7 v2 results over MLLP (lab.*), written as the integration client lab.client_id.
   auto lab_feed = LabFeed::Start(*config, clinical, *vault->records, store, **audit_log, clock);
   if (!lab_feed) return std::unexpected(lab_feed.error());
+  if (auto ok = api::AddLabRoutes(router, {(*lab_feed)->ingest(), (*lab_feed)->client(),
+                                           *(*identity)->sessions, *(*identity)->clients, store});
+      !ok) {
+    return ok;
+  }
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());

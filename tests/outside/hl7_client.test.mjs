@@ -2,14 +2,18 @@
 // real medvault on a demo vault (plain MLLP on 127.0.0.1, lab.client_id a registered API
 // client): the acknowledgement is AA and the results can be read through the FHIR API; the
 // same message again is acknowledged AA and stored once; a message without a patient
-// identifier gets AE with an ERR segment naming PID-3, and nothing of it is written.
+// identifier gets AE with an ERR segment naming PID-3, and nothing of it is written; the lab
+// technician finds it in the quarantine (GET /lab/quarantine), reads it, fixes it (PUT) and
+// replays it ($replay), and the fixed results are then in the FHIR API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import hl7 from 'simple-hl7';
-import { makeDemoVault, startServer, registerClient, requestToken, fhir } from './medvault.mjs';
+import {
+  makeDemoVault, startServer, registerClient, requestToken, fhir, enrollWithTotp,
+} from './medvault.mjs';
 
 const messages = join(dirname(fileURLToPath(import.meta.url)), '../lab/messages');
 const feedScopes = 'system/Patient.crs system/Organization.crs system/Practitioner.crs ' +
@@ -119,4 +123,52 @@ test('an unsupported message type is rejected with AR', async () => {
   const ack = await send(message('adt_a01.hl7'));
   assert.equal(field(ack.getSegment('MSA'), 1), 'AR');
   assert.equal(ack.getSegment('ERR').getComponent(3, 1), '200');
+});
+
+// The lab technician's session (the demo's lab.bernard, TOTP enrolled here).
+async function lab(path, { method = 'GET', body, session } = {}) {
+  const headers = { Cookie: session.cookie, Accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['X-CSRF-Token'] = session.csrf;
+    headers['Content-Type'] = 'application/json';
+  }
+  const response = await fetch(`${server.base}${path}`, { method, headers,
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
+test('a lab technician lists, reads, fixes and replays a quarantined message', async () => {
+  const session = await enrollWithTotp(server.base, demo.codes['lab.bernard']);
+  const list = await lab('/lab/quarantine', { session });
+  assert.equal(list.status, 200);
+  const held = list.json.messages.find((m) => m.condition === 101);
+  assert.ok(held, 'the message without PID-3 is held');
+  assert.equal(held.state, 'held');
+  assert.match(held.error, /PID-3/);
+  assert.doesNotMatch(JSON.stringify(list.json), /Dupont/);
+
+  const read = await lab(`/lab/quarantine/${held.id}`, { session });
+  assert.equal(read.status, 200);
+  assert.match(read.json.message, /^MSH\|/);
+  assert.match(read.json.message, /Dupont/);
+
+  const fixed = read.json.message.replace('PID|1||||', 'PID|1||LAB777^^^LBM-QUAIS^PI||');
+  const stale = await lab(`/lab/quarantine/${held.id}`, { method: 'PUT', session,
+    body: { message: fixed, version: read.json.version + 5 } });
+  assert.equal(stale.status, 409);
+  const put = await lab(`/lab/quarantine/${held.id}`, { method: 'PUT', session,
+    body: { message: fixed, version: read.json.version } });
+  assert.equal(put.status, 200);
+  assert.equal(put.json.version, read.json.version + 1);
+  const replay = await lab(`/lab/quarantine/${held.id}/$replay`, { method: 'POST', session });
+  assert.equal(replay.status, 200);
+  assert.equal(replay.json.ack_code, 'AA');
+  assert.equal(replay.json.state, 'replayed');
+  const patients = await fhir(server.base, '/Patient?identifier=' +
+    encodeURIComponent('urn:medvault:hl7v2:LBM-QUAIS|LAB777'), { token });
+  assert.equal(patients.json.entry?.length, 1);
+
+  // Not for anyone else: the feed's reader client has no session and no role here.
+  const anonymous = await fetch(`${server.base}/lab/quarantine`);
+  assert.equal(anonymous.status, 401);
 });
