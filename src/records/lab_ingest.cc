@@ -155,9 +155,9 @@ LabIngest::Attempt LabIngest::Take(const policy::Principal& client, std::string_
   }
   // A concurrent message about the same order (or the same message twice at once) collides
   // on the report's id: the second try sees the first one's work.
-  fhir::FhirResult<std::vector<EntryResult>> written = records_.Process(client, *incoming);
+  fhir::FhirResult<std::vector<EntryResult>> written = Write(client, *incoming);
   if (!written && written.error().failure == fhir::Failure::kConflict) {
-    written = records_.Process(client, *incoming);
+    written = Write(client, *incoming);
   }
   if (!written) {
     attempt.error = ErrorOf(written.error());
@@ -175,6 +175,29 @@ LabIngest::Attempt LabIngest::Take(const policy::Principal& client, std::string_
     log::Warning("lab_message_not_recorded", {{"error", recorded.error().message()}});
   }
   return attempt;
+}
+
+fhir::FhirResult<std::vector<EntryResult>> LabIngest::Write(const policy::Principal& client,
+                                                            const fhir::IncomingBundle& bundle) {
+  std::vector<std::string> keys;
+  for (const fhir::IncomingEntry& entry : bundle.entries) {
+    if (!entry.if_none_exist.empty()) keys.push_back(entry.url + "?" + entry.if_none_exist);
+  }
+  bool known = true;
+  {
+    std::lock_guard lock(known_mutex_);
+    for (const std::string& key : keys) known = known && known_.contains(key);
+  }
+  if (known) return records_.Process(client, bundle);
+  std::lock_guard creating(creating_);
+  auto written = records_.Process(client, bundle);
+  if (written) {
+    std::lock_guard lock(known_mutex_);
+    // Bounded: past 100,000 keys the set starts again (a cache, not a record).
+    if (known_.size() > 100'000) known_.clear();
+    known_.insert(keys.begin(), keys.end());
+  }
+  return written;
 }
 
 LabAnswer LabIngest::Answer(const Attempt& attempt) {

@@ -10,6 +10,12 @@
 // record was lost between the write and the duplicate row (a crash) writes the same resources
 // again as new versions, never a second copy.
 //
+// Conditional creates. The lab, the ordering practitioner and the patient are matched by
+// identifier (ifNoneExist); two messages naming the same new one at once would both create
+// it. So a message that names one this process has not yet seen stored is written under a
+// lock that such messages share; once all it names are known, messages run concurrently.
+// (Several processes on one PostgreSQL store do not share that lock.)
+//
 // Quarantine. A message that is not taken (unparseable, unsupported, unmappable, refused by
 // validation or policy) is never dropped: it is kept in lab_quarantine, its text sealed with
 // XChaCha20-Poly1305 under a key derived for the quarantine (DerivedKeys::SecretKey
@@ -22,7 +28,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -124,12 +132,20 @@ class LabIngest {
   Status RequireTechnician(const policy::Principal& principal, audit::Action action,
                            std::string_view id);
 
+  // The transaction of one mapped message, under the creation lock unless every conditional
+  // create it holds is known to match.
+  fhir::FhirResult<std::vector<EntryResult>> Write(const policy::Principal& client,
+                                                   const fhir::IncomingBundle& bundle);
+
   ClinicalRecords& records_;
   SealedStore& sealed_;
   store::Store& store_;
   audit::AuditLog& log_;
   const Clock& clock_;
   Secret key_;
+  std::mutex creating_;  // held while a message may create a matched resource
+  std::mutex known_mutex_;
+  std::set<std::string> known_;  // "Type?ifNoneExist" stored, guarded by known_mutex_
 };
 
 }  // namespace medvault::records

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "clinical_records_fixture.h"
 #include "identity/smart_scopes.h"
@@ -256,6 +257,29 @@ TEST_P(LabIngestTest, AClientWithoutTheScopesGetsAnErrorAndTheMessageIsKept) {
   EXPECT_TRUE(ReportsOfOrder("FIL-55012").empty());
   // Not recorded as taken: the same message from a client that may write it is taken.
   EXPECT_EQ(ReadAck(ingest_->Ingest(client_, ReadMessageFile("oru_cbc.hl7")).ack).code, "AA");
+}
+
+TEST_P(LabIngestTest, MessagesAtOnceAboutANewPatientCreateItOnce) {
+  constexpr int kMessages = 8;
+  std::vector<std::string> answers(kMessages);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kMessages; ++i) {
+    threads.emplace_back([&, i] {
+      std::string text =
+          Replace(ReadMessageFile("oru_cbc.hl7"), "MSG-CBC-0001", fmt::format("MSG-CONC-{}", i));
+      text = Replace(text, "|FIL-55012|", fmt::format("|FIL-9{}|", i));
+      text = Replace(text, "|FIL-55012|", fmt::format("|FIL-9{}|", i));
+      answers[i] = ReadAck(ingest_->Ingest(client_, text).ack).code;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const std::string& answer : answers) EXPECT_EQ(answer, "AA");
+  EXPECT_EQ(Find("Patient", "identifier=urn:medvault:hl7v2:LBM-QUAIS|LAB123456").size(), 1u);
+  EXPECT_EQ(Find("Practitioner", "identifier=urn:oid:1.2.250.1.71.4.2.1|10003456789").size(), 1u);
+  EXPECT_EQ(
+      Find("Organization", "identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.71.4.2.2.750001234")
+          .size(),
+      1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LabIngestTest, ::testing::Values("sqlite", "postgres"),
