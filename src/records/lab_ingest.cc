@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "crypto/aead.h"
 #include "fhir/bundle.h"
+#include "fhir/resource.h"
 #include "lab/hl7.h"
 #include "lab/oru.h"
 
@@ -179,23 +180,56 @@ LabIngest::Attempt LabIngest::Take(const policy::Principal& client, std::string_
 
 fhir::FhirResult<std::vector<EntryResult>> LabIngest::Write(const policy::Principal& client,
                                                             const fhir::IncomingBundle& bundle) {
-  std::vector<std::string> keys;
-  for (const fhir::IncomingEntry& entry : bundle.entries) {
-    if (!entry.if_none_exist.empty()) keys.push_back(entry.url + "?" + entry.if_none_exist);
-  }
+  const auto key_of = [](const fhir::IncomingEntry& entry) {
+    return entry.url + "?" + entry.if_none_exist;
+  };
+  // The conditional creates of the message, and what each is known to match.
+  std::map<std::string, std::string> matched;  // fullUrl -> "Type/id"
   bool known = true;
   {
     std::lock_guard lock(known_mutex_);
-    for (const std::string& key : keys) known = known && known_.contains(key);
+    for (const fhir::IncomingEntry& entry : bundle.entries) {
+      if (entry.if_none_exist.empty()) continue;
+      auto found = known_.find(key_of(entry));
+      if (found == known_.end()) {
+        known = false;
+        break;
+      }
+      matched[entry.full_url] = found->second;
+    }
   }
-  if (known) return records_.Process(client, bundle);
+  if (known) {
+    fhir::IncomingBundle direct;
+    direct.kind = bundle.kind;
+    for (const fhir::IncomingEntry& entry : bundle.entries) {
+      if (!entry.if_none_exist.empty()) continue;
+      fhir::IncomingEntry copy = entry;
+      if (copy.resource) {
+        fhir::RewriteReferences(*copy.resource,
+                                [&](std::string_view reference) -> std::optional<std::string> {
+                                  auto found = matched.find(std::string(reference));
+                                  if (found == matched.end()) return std::nullopt;
+                                  return found->second;
+                                });
+      }
+      direct.entries.push_back(std::move(copy));
+    }
+    auto written = records_.Process(client, direct);
+    if (written || written.error().failure != fhir::Failure::kInvalid) return written;
+    std::lock_guard lock(known_mutex_);  // a known resource is gone: search again
+    known_.clear();
+  }
   std::lock_guard creating(creating_);
   auto written = records_.Process(client, bundle);
   if (written) {
     std::lock_guard lock(known_mutex_);
-    // Bounded: past 100,000 keys the set starts again (a cache, not a record).
+    // Bounded: past 100,000 keys the map starts again (a cache, not a record).
     if (known_.size() > 100'000) known_.clear();
-    known_.insert(keys.begin(), keys.end());
+    for (std::size_t i = 0; i < bundle.entries.size() && i < written->size(); ++i) {
+      const auto& stored = (*written)[i].stored;
+      if (bundle.entries[i].if_none_exist.empty() || !stored) continue;
+      known_[key_of(bundle.entries[i])] = stored->resource_type + "/" + stored->id;
+    }
   }
   return written;
 }

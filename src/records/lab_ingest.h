@@ -13,7 +13,9 @@
 // Conditional creates. The lab, the ordering practitioner and the patient are matched by
 // identifier (ifNoneExist); two messages naming the same new one at once would both create
 // it. So a message that names one this process has not yet seen stored is written under a
-// lock that such messages share; once all it names are known, messages run concurrently.
+// lock that such messages share; once all it names are known, messages run concurrently, and
+// their references name the known resources directly (no search). A known resource that is
+// gone makes the write fail: it is forgotten and the message written again with its searches.
 // (Several processes on one PostgreSQL store do not share that lock.)
 //
 // Quarantine. A message that is not taken (unparseable, unsupported, unmappable, refused by
@@ -27,10 +29,10 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -145,7 +147,8 @@ class LabIngest {
   Secret key_;
   std::mutex creating_;  // held while a message may create a matched resource
   std::mutex known_mutex_;
-  std::set<std::string> known_;  // "Type?ifNoneExist" stored, guarded by known_mutex_
+  // "Type?ifNoneExist" -> "Type/id" of the resource it matched, guarded by known_mutex_.
+  std::map<std::string, std::string> known_;
 };
 
 }  // namespace medvault::records

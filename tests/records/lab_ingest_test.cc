@@ -259,6 +259,18 @@ TEST_P(LabIngestTest, AClientWithoutTheScopesGetsAnErrorAndTheMessageIsKept) {
   EXPECT_EQ(ReadAck(ingest_->Ingest(client_, ReadMessageFile("oru_cbc.hl7")).ack).code, "AA");
 }
 
+TEST_P(LabIngestTest, AKnownPractitionerThatIsGoneIsSearchedForAgain) {
+  ASSERT_EQ(ReadAck(ingest_->Ingest(client_, ReadMessageFile("oru_cbc.hl7")).ack).code, "AA");
+  const auto doctors = Find("Practitioner", "identifier=urn:oid:1.2.250.1.71.4.2.1|10003456789");
+  ASSERT_EQ(doctors.size(), 1u);
+  ASSERT_TRUE(records_->Delete(clinician_, "Practitioner", doctors[0].id));
+  const LabAnswer answer = ingest_->Ingest(client_, ReadMessageFile("oru_two_orders.hl7"));
+  EXPECT_EQ(ReadAck(answer.ack).code, "AA") << answer.ack;
+  const auto again = Find("Practitioner", "identifier=urn:oid:1.2.250.1.71.4.2.1|10003456789");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_NE(again[0].id, doctors[0].id);
+}
+
 TEST_P(LabIngestTest, MessagesAtOnceAboutANewPatientCreateItOnce) {
   constexpr int kMessages = 8;
   std::vector<std::string> answers(kMessages);
