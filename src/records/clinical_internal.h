@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -172,8 +173,20 @@ struct SearchResult {
 };
 // The patients of matches [begin, end), each once.
 std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin, std::size_t end);
+
+// The part of a search across patients (without _sort) that RunSearch collects: the matches
+// among the candidates with id > `after`, in id order, at most `want` of them. Its pages follow
+// the candidates rather than an offset, so that a broad search costs what its page costs.
+// Every other search collects all its matches and ignores the window.
+struct SearchWindow {
+  std::string after;
+  std::size_t want = std::numeric_limits<std::size_t>::max();
+};
+// Whether `request` is a search that a window cuts (see SearchWindow).
+bool IsWindowed(const fhir::SearchRequest& request);
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
-                                         const fhir::SearchRequest& request);
+                                         const fhir::SearchRequest& request,
+                                         const SearchWindow& window = {});
 
 // Records the resources a search returns and their patients (Decider::RecordResults).
 fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal& principal,
