@@ -248,6 +248,51 @@ TEST_P(StoreConformance, FailedBodyRollsBackEveryWrite) {
   EXPECT_EQ(store_->GetWrappedKey("patient-1").error().code(), ErrorCode::kNotFound);
 }
 
+// Concurrent writing transactions (SQLite commits them in groups, PostgreSQL side by side)
+// each succeed or fail on their own: a failing body takes none of the others' writes with it,
+// and two that write the same resource at the same expected version conflict, one winning.
+TEST_P(StoreConformance, ConcurrentTransactionsSucceedOrFailOnTheirOwn) {
+  constexpr int kWriters = 24;
+  std::latch start(kWriters);
+  std::vector<Status> statuses(kWriters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      statuses[i] = store_->Transact([i](Transaction& tx) -> Status {
+        const std::string id = "w" + std::to_string(i);
+        if (auto put = tx.Put(Write("Patient", id, 0, id)); !put) {
+          return std::unexpected(put.error());
+        }
+        // Every writer also races for one shared resource at version 0.
+        if (auto put = tx.Put(Write("Patient", "shared", 0, id)); !put) {
+          return std::unexpected(put.error());
+        }
+        if (i % 3 == 0) return Fail(ErrorCode::kInternal, "writer changed its mind");
+        return {};
+      });
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  int committed = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    const std::string id = "w" + std::to_string(i);
+    if (statuses[i]) {
+      ++committed;
+      EXPECT_NE(i % 3, 0);
+      EXPECT_EQ(Text(store_->Get("Patient", id)->payload), id);
+      EXPECT_EQ(Text(store_->Get("Patient", "shared")->payload), id);
+    } else {
+      // Refused by its own body, or beaten to the shared resource: nothing of it was written.
+      const ErrorCode code = statuses[i].error().code();
+      EXPECT_TRUE(code == ErrorCode::kInternal || code == ErrorCode::kConflict)
+          << statuses[i].error().message();
+      EXPECT_EQ(store_->Get("Patient", id).error().code(), ErrorCode::kNotFound) << id;
+    }
+  }
+  EXPECT_EQ(committed, 1) << "exactly one writer creates the shared resource";
+}
+
 TEST_P(StoreConformance, ConflictInsideTransactionRollsBackEarlierWrites) {
   ASSERT_TRUE(store_->Put(Write("Patient", "b", 0, "b1")));
   Status status = store_->Transact([](Transaction& tx) -> Status {

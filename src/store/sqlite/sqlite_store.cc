@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/log.h"
 #include "store/migration.h"
@@ -339,20 +341,81 @@ Status SqliteStore::RunReadOnly(const TransactionBody& body) {
   return ExecConstant(reader->db, "COMMIT", "commit");
 }
 
+// A writing transaction waiting for its group, and how it ended.
+struct SqliteStore::PendingWrite {
+  const TransactionBody* body = nullptr;
+  Status status;
+  bool done = false;
+};
+
 Status SqliteStore::RunTransaction(const TransactionBody& body, Access access) {
-  if (access == Access::kReadOnly && !readers_.empty()) return RunReadOnly(body);
+  if (access == Access::kReadOnly) return RunReadOnly(body);
+  return RunWrite(body);
+}
+
+// Queues the transaction; the first thread to find no group running runs the queue as one
+// group (its own transaction among them) while the others wait for theirs to be done.
+Status SqliteStore::RunWrite(const TransactionBody& body) {
+  constexpr std::size_t kMaxGroup = 128;
+  PendingWrite write;
+  write.body = &body;
+  std::unique_lock lock(writes_mutex_);
+  pending_writes_.push_back(&write);
+  while (!write.done) {
+    if (committing_) {
+      writes_done_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    const std::size_t size = std::min(pending_writes_.size(), kMaxGroup);
+    std::vector<PendingWrite*> group(pending_writes_.begin(), pending_writes_.begin() + size);
+    pending_writes_.erase(pending_writes_.begin(), pending_writes_.begin() + size);
+    lock.unlock();
+    CommitGroup(group);
+    lock.lock();
+    for (PendingWrite* member : group) member->done = true;
+    committing_ = false;
+    writes_done_.notify_all();
+  }
+  return write.status;
+}
+
+void SqliteStore::CommitGroup(std::span<PendingWrite* const> group) {
+  auto fail_all = [&](const Error& error) {
+    for (PendingWrite* member : group) member->status = std::unexpected(error);
+  };
   std::lock_guard lock(mutex_);
   OpenTransaction open(db_);
   // IMMEDIATE takes the write lock up front: upgrading a read lock later could fail at once
   // with SQLITE_BUSY when another process writes.
-  const char* begin = access == Access::kReadOnly ? "BEGIN" : "BEGIN IMMEDIATE";
-  if (auto s = ExecConstant(db_, begin, "begin"); !s) return s;
-  SqlTransaction transaction(*session_, access);
-  Status status = body(transaction);
-  if (status && transaction.Failure()) status = std::unexpected(*transaction.Failure());
-  if (!status) return status;  // OpenTransaction rolls back
-  if (auto s = ExecConstant(db_, "COMMIT", "commit"); !s) return s;
-  if (transaction.ShreddedKey()) {
+  if (auto s = ExecConstant(db_, "BEGIN IMMEDIATE", "begin"); !s) return fail_all(s.error());
+  bool shredded_key = false;
+  for (PendingWrite* member : group) {
+    if (auto s = ExecConstant(db_, "SAVEPOINT member", "savepoint"); !s) {
+      return fail_all(s.error());
+    }
+    SqlTransaction transaction(*session_, Access::kReadWrite);
+    Status status;
+    try {
+      status = (*member->body)(transaction);
+    } catch (const std::exception&) {
+      status = Fail(ErrorCode::kInternal, "sqlite: a transaction body threw");
+    }
+    if (status && transaction.Failure()) status = std::unexpected(*transaction.Failure());
+    if (sqlite3_get_autocommit(db_) != 0) {
+      // SQLite abandoned the whole transaction (I/O error, disk full): nothing of the group
+      // was written.
+      return fail_all(status ? Error(ErrorCode::kUnavailable,
+                                     "sqlite: the transaction was rolled back by the database")
+                             : status.error());
+    }
+    const char* end = status ? "RELEASE member" : "ROLLBACK TO member; RELEASE member";
+    if (auto s = ExecConstant(db_, end, "savepoint"); !s) return fail_all(s.error());
+    member->status = std::move(status);
+    shredded_key = shredded_key || (member->status && transaction.ShreddedKey());
+  }
+  if (auto s = ExecConstant(db_, "COMMIT", "commit"); !s) return fail_all(s.error());
+  if (shredded_key) {
     // Moves the deleted key out of the WAL so secure_delete can overwrite it in the file.
     int log_frames = 0;
     int checkpointed = 0;
@@ -363,7 +426,6 @@ Status SqliteStore::RunTransaction(const TransactionBody& body, Access access) {
                    {{"backend", std::string_view("sqlite")}, {"code", std::int64_t{rc}}});
     }
   }
-  return {};
 }
 
 Status SqliteStore::RunPing() {

@@ -4,11 +4,19 @@
 // on a small pool of query-only connections beside it (WAL readers see the last commit and
 // never wait for a writer, not even while it syncs). Other processes on the same file wait up
 // to the busy timeout, then get kUnavailable.
+//
+// Group commit: writing transactions that arrive while one commits are run together, one
+// after the other inside one SQLite transaction, each in a savepoint of its own, and made
+// durable by one commit (one sync). Each still sees the ones before it and fails or succeeds on
+// its own: a body's error rolls back its savepoint only. None returns before the commit is
+// durable; a failed commit fails them all.
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,10 +41,13 @@ class SqliteStore final : public Store {
   class Session;
   struct Reader;
   class ReaderLoan;
+  struct PendingWrite;
 
   SqliteStore(sqlite3* db, std::unique_ptr<Session> session);
   Status Migrate();
   Status RunReadOnly(const TransactionBody& body);
+  Status RunWrite(const TransactionBody& body);
+  void CommitGroup(std::span<PendingWrite* const> group);
 
   std::mutex mutex_;  // the writer connection
   sqlite3* db_;
@@ -46,6 +57,11 @@ class SqliteStore final : public Store {
   std::condition_variable reader_returned_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::vector<Reader*> idle_readers_;
+
+  std::mutex writes_mutex_;
+  std::condition_variable writes_done_;
+  std::deque<PendingWrite*> pending_writes_;
+  bool committing_ = false;  // a thread is running a group
 };
 
 }  // namespace medvault::store::sqlite
