@@ -71,6 +71,12 @@ struct EntryResult {
   std::optional<fhir::Outcome> outcome;
 };
 
+// What a release wrote: the report and the results it made final, as stored.
+struct Released {
+  StoredResource report;
+  std::vector<StoredResource> results;
+};
+
 class ClinicalRecords {
  public:
   struct Options {
@@ -119,6 +125,16 @@ class ClinicalRecords {
   // transaction (urn:uuid references resolved to the new ids) or none of them.
   fhir::FhirResult<std::vector<EntryResult>> Process(const policy::Principal& principal,
                                                      const fhir::IncomingBundle& bundle);
+
+  // Reports (report_release.cc). $release: a lab technician or biologist validates a
+  // registered, partial or preliminary DiagnosticReport: it and its pending result
+  // Observations become final in one transaction, with the validator (resultsInterpreter and
+  // the validated-by extension) and the time (issued). From then on the patient sees them
+  // (policy/release.h); an update of a released result is recorded as a correction. Refused:
+  // kForbidden for another role, kNotFound for an unknown report, kBusinessRule when it is
+  // not pending.
+  fhir::FhirResult<Released> Release(const policy::Principal& principal,
+                                     std::string_view report_id);
 
  private:
   SealedStore& sealed_;

@@ -78,6 +78,7 @@ void AddDistinct(std::vector<std::string>& list, std::string_view value) {
 
 // Keeps a decrypted row when the request matches it.
 struct Collector {
+  const policy::Principal& principal;
   const fhir::SearchRequest& request;
   SearchResult& result;
 
@@ -98,7 +99,7 @@ struct Collector {
     if (opened->state == store::VersionState::kDeleted) return {};
     auto stored = ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
-    if (!fhir::Matches(request, *stored->resource)) return {};
+    if (!Visible(principal, *stored) || !fhir::Matches(request, *stored->resource)) return {};
     result.matches.push_back(std::move(*stored));
     result.match_patients.push_back({row.version.patient_id});
     return {};
@@ -106,10 +107,11 @@ struct Collector {
 };
 
 // Every current resource of the type of one patient ("" = of no patient) that matches.
-fhir::FhirStatus ScanCompartment(const Context& context, const policy::PhiAccess& access,
+fhir::FhirStatus ScanCompartment(const Context& context, const policy::Principal& principal,
+                                 const policy::PhiAccess& access,
                                  const fhir::SearchRequest& request, std::string_view patient,
                                  SearchResult& result) {
-  Collector collector{request, result};
+  Collector collector{principal, request, result};
   std::string after;
   std::size_t scanned = 0;
   for (;;) {
@@ -169,7 +171,7 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
   auto access = Authorize(context, principal, policy::Operation::kSearch, request.resource_type, {},
                           patients, Denial::kForbidden);
   if (!access) return std::unexpected(access.error());
-  Collector collector{request, result};
+  Collector collector{principal, request, result};
   for (const store::VersionWithKey& row : rows) {
     if (auto added = collector.Add(*access, context.sealed, row); !added) return added;
   }
@@ -404,6 +406,7 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
       }
       auto stored = ToStored(*opened);
       if (!stored) return std::unexpected(stored.error());
+      if (!Visible(principal, *stored)) continue;
       result.included.push_back(std::move(*stored));
       result.included_patients.push_back(row.version.patient_id);
     }
@@ -476,7 +479,7 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::P
     auto access =
         Authorize(context, principal, policy::Operation::kSearch, type, {}, {}, Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
-    if (auto found = ScanCompartment(context, *access, request, "", result); !found) {
+    if (auto found = ScanCompartment(context, principal, *access, request, "", result); !found) {
       return std::unexpected(found.error());
     }
   } else if (request.patient_id) {
@@ -484,7 +487,8 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::P
     auto access = Authorize(context, principal, policy::Operation::kSearch, type, {}, patients,
                             Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
-    if (auto found = ScanCompartment(context, *access, request, *request.patient_id, result);
+    if (auto found =
+            ScanCompartment(context, principal, *access, request, *request.patient_id, result);
         !found) {
       return std::unexpected(found.error());
     }
@@ -636,6 +640,7 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::TypeHistory(const policy::Princip
     }
     auto stored = internal::ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
+    if (!internal::Visible(principal, *stored)) continue;
     history.versions.push_back(std::move(*stored));
   }
   if (more && !rows->empty()) {
