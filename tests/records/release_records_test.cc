@@ -170,6 +170,126 @@ TEST_P(ReleaseVisibilityTest, ADeletedUnreleasedResultIsNotFoundNotGoneForThePat
   EXPECT_EQ(staff.error().failure, Failure::kGone);
 }
 
+// --- $release and corrections ---
+
+TEST_P(ReleaseVisibilityTest, ALabTechnicianReleasesTheReportAndItsPendingResults) {
+  const std::string patient = NewPatient("Dupont", "Hélène");
+  const std::string glucose = Observation(patient, "preliminary", "2345-7");
+  const std::string sodium = Observation(patient, "registered", "2951-2");
+  const std::string earlier = Observation(patient, "final", "718-7");
+  const std::string report = Report(patient, "preliminary", {glucose, sodium, earlier});
+  const policy::Principal self = PatientPrincipal(patient);
+  clock_.Advance(std::chrono::minutes(90));
+
+  auto released = records_->Release(lab_, report);
+  ASSERT_TRUE(released) << released.error().issues.front().diagnostics;
+  EXPECT_EQ(released->report.version, 2);
+  const boost::json::object& stored = *released->report.resource;
+  EXPECT_EQ(stored.at("status").as_string(), "final");
+  // The fixture's clock starts at 2026-01-01T00:00:00Z.
+  EXPECT_EQ(stored.at("issued").as_string(), "2026-01-01T01:30:00.000000Z");
+  ASSERT_EQ(stored.at("resultsInterpreter").as_array().size(), 1u);
+  EXPECT_EQ(stored.at("resultsInterpreter").as_array()[0].as_object().at("display").as_string(),
+            "lab-1");
+  std::set<std::string> finalized;
+  for (const StoredResource& result : released->results) {
+    finalized.insert(result.id);
+    EXPECT_EQ(result.resource->at("status").as_string(), "final");
+    EXPECT_EQ(result.version, 2);
+  }
+  EXPECT_EQ(finalized, (std::set<std::string>{glucose, sodium}));  // `earlier` was final
+
+  // The patient now sees the report and every result, as stored.
+  auto read = records_->Read(self, "DiagnosticReport", report);
+  ASSERT_TRUE(read) << read.error().issues.front().diagnostics;
+  EXPECT_EQ(read->resource->at("status").as_string(), "final");
+  for (const std::string& id : {glucose, sodium, earlier}) {
+    auto result = records_->Read(self, "Observation", id);
+    ASSERT_TRUE(result) << id;
+    EXPECT_EQ(result->resource->at("status").as_string(), "final");
+  }
+  auto unchanged = records_->Read(lab_, "Observation", earlier);
+  ASSERT_TRUE(unchanged);
+  EXPECT_EQ(unchanged->version, 1);
+
+  // The release is in the log as the lab technician's update of the report.
+  const auto entries = EntriesOf("lab-1");
+  EXPECT_TRUE(std::any_of(entries.begin(), entries.end(), [&](const audit::Entry& e) {
+    return e.action == audit::Action::kUpdate && e.outcome == audit::Outcome::kSuccess &&
+           e.resource_type == "DiagnosticReport" &&
+           e.resource_ids == std::vector<std::string>{report} &&
+           e.patient_ids == std::vector<std::string>{patient};
+  }));
+}
+
+TEST_P(ReleaseVisibilityTest, OnlyALabTechnicianReleasesAndOnlyAPendingReport) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string glucose = Observation(patient, "preliminary");
+  const std::string report = Report(patient, "preliminary", {glucose});
+
+  for (const policy::Principal& who : {clinician_, PatientPrincipal(patient)}) {
+    auto refused = records_->Release(who, report);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().failure, Failure::kForbidden);
+  }
+  const auto denials = EntriesOf("clin-1");
+  EXPECT_TRUE(std::any_of(denials.begin(), denials.end(), [](const audit::Entry& e) {
+    return e.outcome == audit::Outcome::kDenied && e.resource_type == "DiagnosticReport";
+  }));
+  auto still = records_->Read(lab_, "DiagnosticReport", report);
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->version, 1);
+  EXPECT_EQ(still->resource->at("status").as_string(), "preliminary");
+
+  auto unknown = records_->Release(lab_, "0b0e5c0e-1111-4111-8111-111111111111");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().failure, Failure::kNotFound);
+
+  ASSERT_TRUE(records_->Release(lab_, report));
+  auto again = records_->Release(lab_, report);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().failure, Failure::kBusinessRule);
+}
+
+TEST_P(ReleaseVisibilityTest, AChangeToAReleasedReportIsACorrectionThePatientSeesInTheHistory) {
+  const std::string patient = NewPatient("Dupont");
+  const std::string glucose = Observation(patient, "preliminary");
+  const std::string report = Report(patient, "preliminary", {glucose});
+  const policy::Principal self = PatientPrincipal(patient);
+  clock_.Advance(std::chrono::hours(1));
+  ASSERT_TRUE(records_->Release(lab_, report));
+  clock_.Advance(std::chrono::hours(2));
+
+  auto current = records_->Read(lab_, "DiagnosticReport", report);
+  ASSERT_TRUE(current);
+  boost::json::object changed = *current->resource;
+  changed["conclusion"] = "Glucose recontrolled on a second sample.";
+  auto corrected = records_->Update(lab_, "DiagnosticReport", report, changed, 2);
+  ASSERT_TRUE(corrected) << corrected.error().issues.front().diagnostics;
+  EXPECT_EQ(corrected->stored.version, 3);
+  EXPECT_EQ(corrected->stored.resource->at("status").as_string(), "corrected");
+
+  // Back to pending would hide a released result: refused.
+  boost::json::object pending = *corrected->stored.resource;
+  pending["status"] = "preliminary";
+  auto refused = records_->Update(lab_, "DiagnosticReport", report, pending, 3);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().failure, Failure::kBusinessRule);
+
+  // The patient sees both released versions, newest first, with their times; not the draft.
+  auto history = records_->History(self, "DiagnosticReport", report);
+  ASSERT_TRUE(history) << history.error().issues.front().diagnostics;
+  ASSERT_EQ(history->versions.size(), 2u);
+  EXPECT_EQ(history->versions[0].version, 3);
+  EXPECT_EQ(history->versions[0].resource->at("status").as_string(), "corrected");
+  EXPECT_TRUE(history->versions[0].resource->contains("conclusion"));
+  EXPECT_EQ(history->versions[1].version, 2);
+  EXPECT_EQ(history->versions[1].resource->at("status").as_string(), "final");
+  EXPECT_FALSE(history->versions[1].resource->contains("conclusion"));
+  EXPECT_EQ(history->versions[0].last_updated - history->versions[1].last_updated,
+            std::chrono::hours(2));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ReleaseVisibilityTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
