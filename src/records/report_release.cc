@@ -2,10 +2,15 @@
 // result reaches the patient only once a lab technician or biologist has released it
 // (policy/release.h), and a later change of it is recorded as a correction the patient sees.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 
+#include "core/base64.h"
+#include "core/ids.h"
 #include "fhir/resource.h"
+#include "lab/report_pdf.h"
 #include "policy/release.h"
 #include "records/clinical_internal.h"
 #include "records/clinical_records.h"
@@ -99,6 +104,165 @@ fhir::FhirResult<std::vector<ResultRow>> OpenResults(const Context& context,
   return out;
 }
 
+// One resource the PDF report shows (the Patient, the performing Organization), read for the
+// release; nullopt when it is not there.
+fhir::FhirResult<std::optional<boost::json::object>> OpenOne(const Context& context,
+                                                             const policy::Principal& principal,
+                                                             std::string_view type,
+                                                             std::string_view id) {
+  auto row = context.sealed.Fetch(type, id);
+  if (!row) {
+    if (IsMissing(row.error())) return std::nullopt;
+    return Failed(row.error());
+  }
+  if (row->version.state == store::VersionState::kDeleted) return std::nullopt;
+  const std::string ids[] = {std::string(id)};
+  const std::vector<std::string> patients = row->version.patient_id.empty()
+                                                ? std::vector<std::string>{}
+                                                : std::vector<std::string>{row->version.patient_id};
+  auto access = Authorize(context, principal, policy::Operation::kRead, type, ids, patients,
+                          Denial::kForbidden);
+  if (!access) return std::unexpected(access.error());
+  auto opened = context.sealed.Open(*access, row->version, row->key);
+  if (!opened) return Failed(opened.error());
+  auto stored = ToStored(*opened);
+  if (!stored) return std::unexpected(stored.error());
+  return std::move(stored->resource);
+}
+
+// A system or code that can go into a search query as it is (no percent-encoding needed).
+bool QuerySafe(std::string_view text) {
+  return !text.empty() && std::ranges::all_of(text, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == ':' || c == '/';
+  });
+}
+
+// The patient's released Observations of the same analytes as `results`, outside the report:
+// where the PDF finds each result's previous value. Searched (and audited) like any search.
+fhir::FhirResult<std::vector<boost::json::object>> EarlierResults(
+    const Context& context, const policy::Principal& principal, std::string_view patient,
+    std::span<const ResultRow> results) {
+  std::vector<std::string> codes;
+  std::vector<std::string> ids;
+  for (const ResultRow& result : results) {
+    ids.push_back(result.row.version.id);
+    const auto* code = result.resource.if_contains("code");
+    const auto* codings =
+        code && code->is_object() ? code->as_object().if_contains("coding") : nullptr;
+    if (codings == nullptr || !codings->is_array() || codings->as_array().empty() ||
+        !codings->as_array().front().is_object()) {
+      continue;
+    }
+    const boost::json::object& coding = codings->as_array().front().as_object();
+    const auto* system_value = coding.if_contains("system");
+    const auto* code_value = coding.if_contains("code");
+    if (system_value == nullptr || code_value == nullptr || !system_value->is_string() ||
+        !code_value->is_string() || !QuerySafe(system_value->as_string()) ||
+        !QuerySafe(code_value->as_string())) {
+      continue;
+    }
+    codes.push_back(fmt::format("{}|{}", std::string_view(system_value->as_string()),
+                                std::string_view(code_value->as_string())));
+  }
+  std::vector<boost::json::object> earlier;
+  if (codes.empty()) return earlier;
+  auto request = fhir::ParseSearch(
+      "Observation", fmt::format("patient={}&code={}", patient, fmt::join(codes, ",")));
+  if (!request) return earlier;  // nothing the search could find
+  auto found = RunSearch(context, principal, *request);
+  if (!found) return std::unexpected(found.error());
+  if (auto recorded = RecordReturned(context, principal, "Observation", found->matches,
+                                     PatientsOf(*found, 0, found->matches.size()));
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  for (StoredResource& match : found->matches) {
+    if (std::find(ids.begin(), ids.end(), match.id) != ids.end()) continue;
+    if (!match.resource || !policy::PatientMayView(*match.resource)) continue;
+    earlier.push_back(std::move(*match.resource));
+  }
+  return earlier;
+}
+
+// The PDF report of the released `report` as a DocumentReference and its Binary (sealed with
+// the patient's other resources), and the report's presentedForm pointing at it.
+fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
+    const Context& context, const policy::Principal& principal, boost::json::object& report,
+    std::string_view report_id, std::span<const boost::json::object> shown,
+    std::span<const ResultRow> results, std::string_view patient, Timestamp now,
+    const lab::ReportFonts& fonts) {
+  auto patient_resource = OpenOne(context, principal, "Patient", patient);
+  if (!patient_resource) return std::unexpected(patient_resource.error());
+  if (!*patient_resource) return NotFound("Patient");
+  std::optional<boost::json::object> organization;
+  if (const auto* performers = report.if_contains("performer");
+      performers != nullptr && performers->is_array()) {
+    for (const boost::json::value& performer : performers->as_array()) {
+      const auto* reference =
+          performer.is_object() ? performer.as_object().if_contains("reference") : nullptr;
+      if (reference == nullptr || !reference->is_string()) continue;
+      auto split = SplitReference(reference->as_string());
+      if (!split || split->first != "Organization") continue;
+      auto opened = OpenOne(context, principal, "Organization", split->second);
+      if (!opened) return std::unexpected(opened.error());
+      organization = std::move(*opened);
+      break;
+    }
+  }
+  auto earlier = EarlierResults(context, principal, patient, results);
+  if (!earlier) return std::unexpected(earlier.error());
+  auto pdf = lab::RenderReportPdf({.report = report,
+                                   .observations = shown,
+                                   .patient = **patient_resource,
+                                   .organization = organization ? &*organization : nullptr,
+                                   .previous = *earlier},
+                                  fonts);
+  if (!pdf) return Failed(pdf.error());
+
+  const std::string issued = FormatInstant(now);
+  boost::json::object document;
+  document["resourceType"] = "DocumentReference";
+  document["id"] = NewResourceId();
+  document["status"] = "current";
+  document["docStatus"] = "final";
+  document["type"] = boost::json::object{
+      {"coding", boost::json::array{boost::json::object{{"system", "http://loinc.org"},
+                                                        {"code", "11502-2"},
+                                                        {"display", "Laboratory report"}}}}};
+  document["subject"] = boost::json::object{{"reference", fmt::format("Patient/{}", patient)}};
+  document["date"] = issued;
+  document["content"] = boost::json::array{boost::json::object{
+      {"attachment", boost::json::object{{"contentType", "application/pdf"},
+                                         {"data", EncodeBase64(*pdf, Base64Alphabet::kStandard)},
+                                         {"title", "Laboratory report"},
+                                         {"creation", issued}}}}};
+  document["context"] = boost::json::object{
+      {"related", boost::json::array{boost::json::object{
+                      {"reference", fmt::format("DiagnosticReport/{}", report_id)}}}}};
+  if (auto valid = CheckValid(document, false, true); !valid) return std::unexpected(valid.error());
+  auto binaries = SplitAttachments(document);
+  if (!binaries) return std::unexpected(binaries.error());
+  // The report presents the PDF: the attachment as the document now holds it (url, size, hash).
+  boost::json::object presented =
+      document.at("content").as_array().front().as_object().at("attachment").as_object();
+  if (auto* size = presented.if_contains("size"); size != nullptr && size->is_number()) {
+    *size = size->to_number<std::int64_t>();  // a plain integer, as the validator reads it
+  }
+  report["presentedForm"] = boost::json::array{std::move(presented)};
+
+  std::vector<PreparedWrite> writes;
+  std::string document_id(document.at("id").as_string());
+  writes.push_back(MakeWrite("DocumentReference", std::move(document_id), 0, std::string(patient),
+                             std::move(document)));
+  for (boost::json::object& binary : *binaries) {
+    std::string binary_id(binary.at("id").as_string());
+    writes.push_back(
+        MakeWrite("Binary", std::move(binary_id), 0, std::string(patient), std::move(binary)));
+  }
+  return writes;
+}
+
 }  // namespace
 
 fhir::FhirStatus MarkCorrection(const Context& context, const policy::Principal& principal,
@@ -185,17 +349,44 @@ fhir::FhirResult<Released> ClinicalRecords::Release(const policy::Principal& pri
       boost::json::object{{"url", internal::kValidatedBy}, {"valueString", principal.account_id}});
 
   std::vector<internal::PreparedWrite> writes;
+  std::vector<boost::json::object> shown;  // every result as released, in the report's order
+  std::vector<internal::PreparedWrite> finalized;
+  for (internal::ResultRow& result : *results) {
+    const bool pending = internal::IsPending(internal::StatusOf(result.resource));
+    if (pending) result.resource["status"] = "final";
+    shown.push_back(result.resource);
+    if (!pending) continue;
+    finalized.push_back(internal::MakeWrite("Observation", result.row.version.id,
+                                            result.row.version.version, patient, result.resource,
+                                            false));
+  }
+  std::vector<internal::PreparedWrite> pdf;
+  if (options_.report_pdf) {
+    auto made = internal::PdfReport(context, principal, report, report_id, shown, *results, patient,
+                                    now, *options_.report_pdf);
+    if (!made) return std::unexpected(made.error());
+    pdf = std::move(*made);
+    std::vector<internal::AccessGroup> groups;
+    for (const internal::PreparedWrite& write : pdf) {
+      internal::AddToGroups(groups, policy::Operation::kCreate, write.resource_type, write.id,
+                            patient);
+    }
+    if (auto allowed = internal::AuthorizeGroups(context, principal, std::move(groups),
+                                                 internal::Denial::kForbidden);
+        !allowed) {
+      return std::unexpected(allowed.error());
+    }
+  }
   writes.push_back(internal::MakeWrite("DiagnosticReport", std::string(report_id),
                                        row->version.version, patient, std::move(report), false));
-  for (internal::ResultRow& result : *results) {
-    if (!internal::IsPending(internal::StatusOf(result.resource))) continue;
-    result.resource["status"] = "final";
-    writes.push_back(internal::MakeWrite("Observation", result.row.version.id,
-                                         result.row.version.version, patient,
-                                         std::move(result.resource), false));
+  const std::size_t result_count = finalized.size();
+  for (auto* part : {&finalized, &pdf}) {
+    writes.insert(writes.end(), std::make_move_iterator(part->begin()),
+                  std::make_move_iterator(part->end()));
   }
-  for (const internal::PreparedWrite& write : writes) {
-    if (auto valid = internal::CheckValid(write.resource, false, true); !valid) {
+  // The report and its results; the PDF's resources were checked as they were made.
+  for (std::size_t i = 0; i <= result_count; ++i) {
+    if (auto valid = internal::CheckValid(writes[i].resource, false, true); !valid) {
       return std::unexpected(valid.error());
     }
   }
@@ -205,8 +396,10 @@ fhir::FhirResult<Released> ClinicalRecords::Release(const policy::Principal& pri
   std::vector<StoredResource> written = internal::StoredOf(writes, now);
   Released released;
   released.report = std::move(written.front());
+  const auto results_end = written.begin() + 1 + static_cast<std::ptrdiff_t>(result_count);
   released.results.assign(std::make_move_iterator(written.begin() + 1),
-                          std::make_move_iterator(written.end()));
+                          std::make_move_iterator(results_end));
+  if (!pdf.empty()) released.document = std::move(*results_end);
   return released;
 }
 

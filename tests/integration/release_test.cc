@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <string>
 
 #include "tests/integration/harness.h"
@@ -93,6 +94,29 @@ TEST_F(ReleaseApi, APreliminaryReportReachesThePatientOnlyOnceReleased) {
   auto twice = As(lab_.session, "POST", "/fhir/DiagnosticReport/" + report + "/$release");
   EXPECT_EQ(twice.status, 422u) << twice.body;
 
+  // The PDF report, downloaded by the patient: their name and the value are in it.
+  const auto& presented = released.json.at("presentedForm").as_array().at(0).as_object();
+  const std::string url = Str(presented, "url");
+  ASSERT_EQ(url.rfind("Binary/", 0), 0u) << url;
+  auto pdf = SendAs(port(), self.session, "GET", "/fhir/" + url, "", {"Accept: application/pdf"});
+  ASSERT_EQ(pdf.status, 200u) << pdf.body;
+  EXPECT_EQ(pdf.Header("Content-Type"), "application/pdf");
+  ASSERT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+  const TempDir scratch;
+  const std::string file = (scratch.path() / "report.pdf").string();
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << pdf.body;
+  }
+  const std::string text = RunTool("pdftotext -enc UTF-8 " + file + " - 2>/dev/null");
+  EXPECT_THAT(text, ::testing::HasSubstr("Hélène Dupont"));
+  EXPECT_THAT(text, ::testing::HasSubstr("6.2"));
+  EXPECT_THAT(text, ::testing::HasSubstr("Page 1/1"));
+  auto clinician_pdf =
+      SendAs(port(), clinician_.session, "GET", "/fhir/" + url, "", {"Accept: application/pdf"});
+  EXPECT_EQ(clinician_pdf.status, 200u);
+  EXPECT_EQ(clinician_pdf.body, pdf.body);
+
   auto seen = As(self.session, "GET", "/fhir/DiagnosticReport/" + report);
   ASSERT_EQ(seen.status, 200u) << seen.body;
   EXPECT_EQ(Str(seen.json, "status"), "final");
@@ -118,6 +142,9 @@ TEST_F(ReleaseApi, APreliminaryReportReachesThePatientOnlyOnceReleased) {
   EXPECT_FALSE(Str(newest.at("meta").as_object(), "lastUpdated").empty());
   EXPECT_LE(Str(older.at("meta").as_object(), "lastUpdated"),
             Str(newest.at("meta").as_object(), "lastUpdated"));
+
+  EXPECT_THAT(server_->Output(), ::testing::Not(::testing::HasSubstr("Dupont")));
+  EXPECT_THAT(server_->Output(), ::testing::Not(::testing::HasSubstr(patient)));
 }
 
 }  // namespace

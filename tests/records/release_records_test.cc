@@ -6,6 +6,7 @@
 #include <set>
 
 #include "clinical_records_fixture.h"
+#include "core/base64.h"
 
 namespace medvault::records {
 namespace {
@@ -211,6 +212,30 @@ TEST_P(ReleaseVisibilityTest, ALabTechnicianReleasesTheReportAndItsPendingResult
   auto unchanged = records_->Read(lab_, "Observation", earlier);
   ASSERT_TRUE(unchanged);
   EXPECT_EQ(unchanged->version, 1);
+
+  // The PDF report: a DocumentReference of the patient, presented by the report, its bytes a
+  // Binary the patient may read.
+  ASSERT_TRUE(released->document);
+  const boost::json::object& document = *released->document->resource;
+  EXPECT_EQ(document.at("subject").as_object().at("reference").as_string(), "Patient/" + patient);
+  const boost::json::object& attachment =
+      document.at("content").as_array().at(0).as_object().at("attachment").as_object();
+  EXPECT_EQ(attachment.at("contentType").as_string(), "application/pdf");
+  EXPECT_FALSE(attachment.contains("data"));
+  const std::string url(attachment.at("url").as_string());
+  ASSERT_TRUE(url.starts_with("Binary/"));
+  EXPECT_EQ(stored.at("presentedForm").as_array().at(0).as_object().at("url").as_string(), url);
+  auto binary = records_->Read(self, "Binary", url.substr(7));
+  ASSERT_TRUE(binary) << binary.error().issues.front().diagnostics;
+  auto bytes = DecodeBase64(binary->resource->at("data").as_string(), Base64Alphabet::kStandard);
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(std::string(bytes->begin(), bytes->begin() + 5), "%PDF-");
+  EXPECT_EQ(static_cast<std::uint64_t>(bytes->size()),
+            attachment.at("size").to_number<std::uint64_t>());
+  auto listed = records_->Search(self, Query("DocumentReference", "patient=" + patient));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->matches.size(), 1u);
+  EXPECT_EQ(listed->matches[0].id, released->document->id);
 
   // The release is in the log as the lab technician's update of the report.
   const auto entries = EntriesOf("lab-1");
