@@ -85,6 +85,7 @@ void AddDistinct(std::vector<std::string>& list, std::string_view value) {
 
 // Keeps a decrypted row when the request matches it.
 struct Collector {
+  const policy::Principal& principal;
   const fhir::SearchRequest& request;
   SearchResult& result;
 
@@ -105,7 +106,7 @@ struct Collector {
     if (opened->state == store::VersionState::kDeleted) return {};
     auto stored = ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
-    if (!fhir::Matches(request, *stored->resource)) return {};
+    if (!Visible(principal, *stored) || !fhir::Matches(request, *stored->resource)) return {};
     result.matches.push_back(std::move(*stored));
     result.match_patients.push_back({row.version.patient_id});
     return {};
@@ -113,10 +114,11 @@ struct Collector {
 };
 
 // Every current resource of the type of one patient ("" = of no patient) that matches.
-fhir::FhirStatus ScanCompartment(const Context& context, const policy::PhiAccess& access,
+fhir::FhirStatus ScanCompartment(const Context& context, const policy::Principal& principal,
+                                 const policy::PhiAccess& access,
                                  const fhir::SearchRequest& request, std::string_view patient,
                                  SearchResult& result) {
-  Collector collector{request, result};
+  Collector collector{principal, request, result};
   std::string after;
   std::size_t scanned = 0;
   for (;;) {
@@ -176,7 +178,7 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
     return fhir::Refuse(Failure::kInvalid, IssueType::kTooCostly, "patient",
                         "this search needs a patient: narrow it to a patient with patient=");
   }
-  Collector collector{request, result};
+  Collector collector{principal, request, result};
   std::string after = window.after;
   std::size_t examined = 0;
   for (bool done = false; !done && result.matches.size() < window.want;) {
@@ -441,6 +443,7 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
       }
       auto stored = ToStored(*opened);
       if (!stored) return std::unexpected(stored.error());
+      if (!Visible(principal, *stored)) continue;
       result.included.push_back(std::move(*stored));
       result.included_patients.push_back(row.version.patient_id);
     }
@@ -520,7 +523,7 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::P
     auto access =
         Authorize(context, principal, policy::Operation::kSearch, type, {}, {}, Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
-    if (auto found = ScanCompartment(context, *access, request, "", result); !found) {
+    if (auto found = ScanCompartment(context, principal, *access, request, "", result); !found) {
       return std::unexpected(found.error());
     }
   } else if (request.patient_id) {
@@ -528,7 +531,8 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::P
     auto access = Authorize(context, principal, policy::Operation::kSearch, type, {}, patients,
                             Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
-    if (auto found = ScanCompartment(context, *access, request, *request.patient_id, result);
+    if (auto found =
+            ScanCompartment(context, principal, *access, request, *request.patient_id, result);
         !found) {
       return std::unexpected(found.error());
     }
@@ -700,6 +704,7 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::TypeHistory(const policy::Princip
     }
     auto stored = internal::ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
+    if (!internal::Visible(principal, *stored)) continue;
     history.versions.push_back(std::move(*stored));
   }
   if (more && !rows->empty()) {
