@@ -241,6 +241,16 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.auth.second_factor_administrator; }),
       Key("auth", "second_factor_auditor", "second factors of auditors: passkey or passkey_or_totp",
           [](Config& c) -> auto& { return c.auth.second_factor_auditor; }),
+      Key("lab", "mllp_listen", "HL7 v2 MLLP listener address (HOST:PORT; empty: off)",
+          [](Config& c) -> auto& { return c.lab.mllp_listen; }),
+      Key("lab", "mllp_tls", "MLLP over TLS; false is allowed only on a loopback address",
+          [](Config& c) -> auto& { return c.lab.mllp_tls; }),
+      Key("lab", "client_id", "API client (client add) whose scopes the lab feed writes with",
+          [](Config& c) -> auto& { return c.lab.client_id; }),
+      Key("lab", "max_message_bytes", "largest HL7 message taken; a larger frame closes the connection",
+          [](Config& c) -> auto& { return c.lab.max_message_bytes; }),
+      Key("lab", "idle_timeout_seconds", "an MLLP connection idle this long is closed",
+          [](Config& c) -> auto& { return c.lab.idle_timeout; }),
   };
   return keys;
 }

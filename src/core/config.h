@@ -99,6 +99,15 @@ struct AuthConfig {
   std::string second_factor_auditor = "passkey";
 };
 
+// The lab feed's MLLP listener (HL7 v2 results in). Off while mllp_listen is empty.
+struct LabConfig {
+  std::string mllp_listen;  // HOST:PORT; port 0 picks a free one
+  bool mllp_tls = true;     // plain MLLP only on a loopback address
+  std::string client_id;    // the registered API client whose scopes the feed writes with
+  std::size_t max_message_bytes = 1024 * 1024;
+  std::chrono::milliseconds idle_timeout{300'000};
+};
+
 struct Config {
   std::filesystem::path vault_dir;
   ServerConfig server;
@@ -107,6 +116,7 @@ struct Config {
   StoreConfig store;
   AuditConfig audit;
   AuthConfig auth;
+  LabConfig lab;
 };
 
 // Environment lookup, injectable so tests do not touch the process environment.

@@ -25,6 +25,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "list_audit_entries", "list_audit_patients", "find_audit_by_time", "find_audit_by_account",
     "find_audit_by_patient", "find_audit_by_action", "insert_audit_checkpoint",
     "list_audit_checkpoints",
+    // lab feed:
+    "insert_lab_message", "select_lab_message", "insert_quarantine", "select_quarantine",
+    "list_quarantine", "update_quarantine",
 };
 
 // A Query added without a name would leave a null at the end of the table.

@@ -99,6 +99,16 @@ enum class Query {
   kFindAuditByAction,      // (action, from, to, after_seq, limit) -> same columns
   kInsertAuditCheckpoint,  // (size, signed_at, note): no row if one of that size exists
   kListAuditCheckpoints,   // (after_size, limit) -> size, signed_at, note
+  // lab feed (migration 006_lab):
+  kInsertLabMessage,    // (sending_facility, control_id, ack_code, received_at): no row if
+                        //  one exists
+  kSelectLabMessage,    // (sending_facility, control_id) -> ack_code, received_at
+  kInsertQuarantine,    // (id, received_at, updated_at, state, condition, error, version, sealed)
+  kSelectQuarantine,    // (id) -> the quarantine columns in that order
+  kListQuarantine,      // (after_received_at, after_id, limit) -> the quarantine columns, by
+                        //  (received_at, id)
+  kUpdateQuarantine,    // (id, updated_at, state, condition, error, version, sealed,
+                        //  expected_version)
   kCount,
 };
 

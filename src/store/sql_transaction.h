@@ -101,6 +101,18 @@ class SqlTransaction final : public Transaction {
   Result<AccessToken> GetAccessToken(std::span<const std::uint8_t> token_hash,
                                      Timestamp now) override;
 
+  // Lab feed tables: sql_lab.cc.
+  Status InsertLabMessage(const LabMessageRecord& message) override;
+  Result<LabMessageRecord> GetLabMessage(std::string_view sending_facility,
+                                         std::string_view control_id) override;
+  Status InsertQuarantined(const QuarantinedMessage& message) override;
+  Result<QuarantinedMessage> GetQuarantined(std::string_view id) override;
+  Result<std::vector<QuarantinedMessage>> ListQuarantined(Timestamp after_received_at,
+                                                          std::string_view after_id,
+                                                          std::size_t limit) override;
+  Status UpdateQuarantined(const QuarantinedMessage& message,
+                           std::int64_t expected_version) override;
+
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }
   // Whether the transaction deleted a wrapped key (SQLite then checkpoints its WAL).

@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/identity_records.h"
+#include "store/lab_records.h"
 
 namespace medvault::store {
 
@@ -351,6 +352,24 @@ class Transaction {
   // The token when it exists and has not expired at `now`; kNotFound otherwise.
   virtual Result<AccessToken> GetAccessToken(std::span<const std::uint8_t> token_hash,
                                              Timestamp now) = 0;
+
+  // Lab feed (migration 006_lab, rows in store/lab_records.h). Facilities, control ids and
+  // quarantine ids are at most kMaxNameBytes; the quarantine payload is sealed by the caller.
+
+  // kAlreadyExists when this facility's control id is recorded: a message is taken once.
+  virtual Status InsertLabMessage(const LabMessageRecord& message) = 0;
+  virtual Result<LabMessageRecord> GetLabMessage(std::string_view sending_facility,
+                                                 std::string_view control_id) = 0;  // kNotFound
+  virtual Status InsertQuarantined(const QuarantinedMessage& message) = 0;  // kAlreadyExists
+  virtual Result<QuarantinedMessage> GetQuarantined(std::string_view id) = 0;  // kNotFound
+  // Oldest first by (received_at, id), strictly after the cursor, at most `limit`.
+  virtual Result<std::vector<QuarantinedMessage>> ListQuarantined(Timestamp after_received_at,
+                                                                  std::string_view after_id,
+                                                                  std::size_t limit) = 0;
+  // Writes every column but received_at, only if the stored version is expected_version
+  // (kConflict otherwise, kNotFound when there is no such message).
+  virtual Status UpdateQuarantined(const QuarantinedMessage& message,
+                                   std::int64_t expected_version) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered

@@ -215,6 +215,24 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kListAuditCheckpoints,
      "SELECT size, signed_at, note FROM audit_checkpoints WHERE size > ?1 ORDER BY size "
      "LIMIT ?2"},
+    // lab feed:
+    {Query::kInsertLabMessage,
+     "INSERT INTO lab_messages (sending_facility, control_id, ack_code, received_at) "
+     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"},
+    {Query::kSelectLabMessage,
+     "SELECT ack_code, received_at FROM lab_messages WHERE sending_facility = ?1 "
+     "AND control_id = ?2"},
+    {Query::kInsertQuarantine,
+     "INSERT INTO lab_quarantine (id, received_at, updated_at, state, error_condition, error, version, sealed) "
+     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING"},
+    {Query::kSelectQuarantine,
+     "SELECT id, received_at, updated_at, state, error_condition, error, version, sealed FROM lab_quarantine WHERE id = ?1"},
+    {Query::kListQuarantine,
+     "SELECT id, received_at, updated_at, state, error_condition, error, version, sealed FROM lab_quarantine "
+     "WHERE (received_at, id) > (?1, ?2) ORDER BY received_at, id LIMIT ?3"},
+    {Query::kUpdateQuarantine,
+     "UPDATE lab_quarantine SET updated_at = ?2, state = ?3, error_condition = ?4, "
+     "error = ?5, version = ?6, sealed = ?7 WHERE id = ?1 AND version = ?8"},
 }};
 
 static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
@@ -397,6 +415,27 @@ CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at);
 CREATE INDEX resources_by_patient ON resources (patient_id, resource_type, id);
 CREATE INDEX resource_versions_by_type_patient
   ON resource_versions (resource_type, patient_id, recorded_at, id, version);
+)sql"},
+    {6, "006_lab", R"sql(
+CREATE TABLE lab_messages (
+  sending_facility TEXT NOT NULL,
+  control_id TEXT NOT NULL,
+  ack_code TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (sending_facility, control_id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE lab_quarantine (
+  id TEXT NOT NULL PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  error_condition INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  sealed BLOB NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX lab_quarantine_by_time ON lab_quarantine (received_at, id);
 )sql"},
 };
 
