@@ -562,7 +562,7 @@ SearchBench BenchSearches(store::Store& store, const crypto::KekSource& keys,
     auto token = index->QueryToken(query);
     if (!token) Die("query token", token.error());
     auto start = Clock::now();
-    auto ids = store.Lookup(kPatient, kFamilyField, token->bytes, bench.max_candidates_raised);
+    auto ids = store.Lookup(kPatient, kFamilyField, token->bytes, "", bench.max_candidates_raised);
     bench.lookup.Add(Clock::now() - start);
     if (!ids) Die("lookup", ids.error());
     bench.candidates.push_back(ids->size());

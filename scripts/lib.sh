@@ -8,6 +8,7 @@ BUILD_PACKAGES=(
   libcli11-dev libfmt-dev libtomlplusplus-dev libutf8proc-dev
   libp11-kit-dev libzxcvbn-dev libqrencode-dev
   libcbor-dev
+  libhpdf-dev fonts-dejavu-core
   openssl
 )
 
@@ -19,6 +20,7 @@ TEST_PACKAGES=(
   oathtool
   chromium
   sqlmap
+  poppler-utils
 )
 
 BENCH_PACKAGES=(wrk libbenchmark-dev curl)

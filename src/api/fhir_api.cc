@@ -115,6 +115,8 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
   FhirResult<Response> Update(const Request& request, const RequestContext& context);
   FhirResult<Response> Delete(const Request& request, const RequestContext& context);
   FhirResult<Response> Process(const Request& request, const RequestContext& context);
+  // Reports: POST /fhir/DiagnosticReport/{id}/$release (records::ClinicalRecords::Release).
+  FhirResult<Response> Release(const Request& request, const RequestContext& context);
 
   FhirResult<Response> Search(const Request& request, const RequestContext& context,
                               std::string_view type, std::string_view query);
@@ -353,6 +355,23 @@ FhirResult<Response> FhirRoutes::Process(const Request& request, const RequestCo
       request.version());
 }
 
+FhirResult<Response> FhirRoutes::Release(const Request& request, const RequestContext& context) {
+  const std::string_view type = context.params.Get("type");
+  const std::string_view id = context.params.Get("id");
+  if (type != "DiagnosticReport") {
+    return fhir::Refuse(Failure::kNotFound, IssueType::kNotSupported, "",
+                        "$release applies to a DiagnosticReport only.");
+  }
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  if (!IsValidId(id)) return NoSuchResource();
+  auto principal = Authenticate(request, context);
+  if (!principal) return std::unexpected(principal.error());
+  auto released = records_.Release(*principal, id);
+  if (!released) return std::unexpected(released.error());
+  return ResourceResponse(Status::ok, released->report, base(), ReturnPreferenceOf(request),
+                          request.version());
+}
+
 medvault::Status FhirRoutes::Add(http::Router& router) {
   if (auto s = router.Add(Verb::get, "/fhir/metadata",
                           [this, self = shared_from_this()](
@@ -374,6 +393,7 @@ medvault::Status FhirRoutes::Add(http::Router& router) {
       {Verb::delete_, "/fhir/{type}/{id}", &FhirRoutes::Delete},
       {Verb::get, "/fhir/{type}/{id}/_history", &FhirRoutes::InstanceHistory},
       {Verb::get, "/fhir/{type}/{id}/_history/{vid}", &FhirRoutes::VRead},
+      {Verb::post, "/fhir/{type}/{id}/$release", &FhirRoutes::Release},
       {Verb::post, "/fhir", &FhirRoutes::Process},
       // The base URL with its trailing slash, where fhir-kit-client and others post Bundles.
       {Verb::post, "/fhir/", &FhirRoutes::Process},

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "policy/release.h"
+
 namespace medvault::policy {
 namespace {
 
@@ -89,6 +91,7 @@ identity::SmartInteraction InteractionOf(const AccessRequest& request) {
     case Operation::kCreate:
       return identity::SmartInteraction::kCreate;
     case Operation::kUpdate:
+    case Operation::kRelease:
       return identity::SmartInteraction::kUpdate;
     case Operation::kDelete:
       return identity::SmartInteraction::kDelete;
@@ -108,6 +111,7 @@ audit::Action ActionOf(Operation operation) {
     case Operation::kCreate:
       return audit::Action::kCreate;
     case Operation::kUpdate:
+    case Operation::kRelease:
       return audit::Action::kUpdate;
     case Operation::kDelete:
       return audit::Action::kDelete;
@@ -190,6 +194,10 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request)
       (type != "AuditEvent" || principal.role != Role::kAuditor)) {
     return Deny("only the auditor role exports, and only the audit log");
   }
+  if (request.operation == Operation::kRelease) {
+    if (type != "DiagnosticReport") return Deny("only a DiagnosticReport is released");
+    return MayRelease(principal);
+  }
   switch (principal.role) {
     case Role::kPatient:
       return DecidePatient(principal, request);
@@ -218,7 +226,8 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request)
 
 Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessRequest& request) {
   Status decision = Decide(principal, request);
-  if (decision && extensions_.gate != nullptr) decision = extensions_.gate->Admit(principal, request);
+  if (decision && extensions_.gate != nullptr)
+    decision = extensions_.gate->Admit(principal, request);
   audit::Entry entry =
       EntryOf(principal, ActionOf(request.operation), request.resource_type, request.resource_ids,
               request.patient_ids, decision ? audit::Outcome::kSuccess : audit::Outcome::kDenied);

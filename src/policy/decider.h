@@ -11,7 +11,10 @@
 //   clinician       every type but AuditEvent: read, search, history, create, update, delete.
 //   lab technician  Patient, DiagnosticReport, Observation, DocumentReference, Binary,
 //                   Organization, Practitioner, PractitionerRole: read, search, history,
-//                   create, update; nothing else (no notes, no prescriptions).
+//                   create, update; nothing else (no notes, no prescriptions). The only role
+//                   that releases a DiagnosticReport (Operation::kRelease, policy/release.h).
+//                   A patient sees lab results only once released (records apply
+//                   MayViewReleased to what they decrypt).
 //   administrator   Organization, Practitioner, PractitionerRole, CareTeam: every operation;
 //                   no clinical data.
 //   auditor         AuditEvent read, search and export; nothing else (export: auditors only).
@@ -49,7 +52,9 @@ struct Principal {
 };
 
 // kExport: the audit log leaving in bulk (CSV, breach scope); audited as Action::kExport.
-enum class Operation { kRead, kSearch, kHistory, kCreate, kUpdate, kDelete, kExport };
+// kRelease: validating a DiagnosticReport and its results (policy/release.h says who);
+// audited as Action::kUpdate.
+enum class Operation { kRead, kSearch, kHistory, kCreate, kUpdate, kDelete, kExport, kRelease };
 
 // What the caller asks to do. For a read the resource ids and their patients are known (the
 // store row carries the patient id in clear); for a search, the patient it is confined to, or

@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -43,6 +44,8 @@ std::unexpected<fhir::Outcome> NotFound(std::string_view resource_type);
 std::unexpected<fhir::Outcome> Gone(std::string_view resource_type);
 // A store or crypto Error as a FHIR failure (fhir::OutcomeOf).
 std::unexpected<fhir::Outcome> Failed(const Error& error);
+// A row the store does not have, or an id it cannot hold: both read as absent.
+bool IsMissing(const Error& error);
 
 // How a denial is answered: kNotFound where a kForbidden would tell that the resource exists.
 enum class Denial { kNotFound, kForbidden };
@@ -68,6 +71,11 @@ bool MayRead(const policy::Principal& principal, std::string_view resource_type,
 
 // A decrypted version as the API returns it: meta.versionId and meta.lastUpdated set.
 fhir::FhirResult<StoredResource> ToStored(const Resource& resource);
+
+// Whether the principal may see this version once opened (policy/release.h): a patient does
+// not see an unreleased lab result, nor the deletion of a lab result, and is answered as if
+// it did not exist.
+bool Visible(const policy::Principal& principal, const StoredResource& stored);
 
 // Removes what only the server sets (meta.versionId, meta.lastUpdated).
 void StripServerMeta(boost::json::object& resource);
@@ -172,8 +180,20 @@ struct SearchResult {
 };
 // The patients of matches [begin, end), each once.
 std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin, std::size_t end);
+
+// The part of a search across patients (without _sort) that RunSearch collects: the matches
+// among the candidates with id > `after`, in id order, at most `want` of them. Its pages follow
+// the candidates rather than an offset, so that a broad search costs what its page costs.
+// Every other search collects all its matches and ignores the window.
+struct SearchWindow {
+  std::string after;
+  std::size_t want = std::numeric_limits<std::size_t>::max();
+};
+// Whether `request` is a search that a window cuts (see SearchWindow).
+bool IsWindowed(const fhir::SearchRequest& request);
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
-                                         const fhir::SearchRequest& request);
+                                         const fhir::SearchRequest& request,
+                                         const SearchWindow& window = {});
 
 // Records the resources a search returns and their patients (Decider::RecordResults).
 fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal& principal,
@@ -194,6 +214,13 @@ fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
                                                 const policy::Principal& principal,
                                                 std::string_view resource_type,
                                                 std::string_view id);
+
+// An update of a released DiagnosticReport or Observation (report_release.cc): the current
+// version `current` is opened (a read, audited); if it was released, a new status "final"
+// becomes "corrected", and a pending status is refused (a released result stays visible).
+fhir::FhirStatus MarkCorrection(const Context& context, const policy::Principal& principal,
+                                const store::VersionWithKey& current,
+                                boost::json::object& resource);
 
 // AuditEvent/<leaf index>, from the audit log, through the Decider like every read.
 fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,

@@ -11,6 +11,7 @@
 #include "core/base64.h"
 #include "core/ids.h"
 #include "fhir/resource.h"
+#include "policy/release.h"
 #include "records/clinical_internal.h"
 
 namespace medvault::records {
@@ -54,6 +55,10 @@ std::unexpected<fhir::Outcome> Gone(std::string_view resource_type) {
 
 std::unexpected<fhir::Outcome> Failed(const Error& error) {
   return std::unexpected(fhir::OutcomeOf(error));
+}
+
+bool IsMissing(const Error& error) {
+  return error.code() == ErrorCode::kNotFound || error.code() == ErrorCode::kInvalidArgument;
 }
 
 fhir::FhirResult<policy::PhiAccess> Authorize(
@@ -137,6 +142,14 @@ fhir::FhirResult<StoredResource> ToStored(const Resource& resource) {
   meta.as_object()["lastUpdated"] = FormatInstant(resource.recorded_at);
   out.resource = std::move(object);
   return out;
+}
+
+bool Visible(const policy::Principal& principal, const StoredResource& stored) {
+  if (stored.deleted || !stored.resource) {
+    return principal.role != audit::Role::kPatient ||
+           !policy::IsReleaseGoverned(stored.resource_type);
+  }
+  return policy::MayViewReleased(principal, *stored.resource);
 }
 
 void StripServerMeta(boost::json::object& resource) {
@@ -436,10 +449,6 @@ ClinicalRecords::ClinicalRecords(SealedStore& sealed, store::Store& store, audit
 
 namespace {
 
-bool IsMissing(const Error& error) {
-  return error.code() == ErrorCode::kNotFound || error.code() == ErrorCode::kInvalidArgument;
-}
-
 // A read or vread of a fetched row: the Decider decides on the row's patient (and logs it)
 // before the row is opened; what the caller may not see is kNotFound, a deletion kGone.
 fhir::FhirResult<StoredResource> OpenForRead(const Context& context,
@@ -453,13 +462,20 @@ fhir::FhirResult<StoredResource> OpenForRead(const Context& context,
   auto access = internal::Authorize(context, principal, policy::Operation::kRead, resource_type,
                                     ids, patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
-  if (row.version.state == store::VersionState::kDeleted) return internal::Gone(resource_type);
+  if (row.version.state == store::VersionState::kDeleted) {
+    const StoredResource marker = internal::MakeStored(std::string(resource_type), std::string(id),
+                                                       row.version.version, {}, true);
+    if (!internal::Visible(principal, marker)) return internal::NotFound(resource_type);
+    return internal::Gone(resource_type);
+  }
   auto opened = context.sealed.Open(*access, row.version, row.key);
   if (!opened) {
     if (opened.error().code() == ErrorCode::kNotFound) return internal::NotFound(resource_type);
     return internal::Failed(opened.error());
   }
-  return internal::ToStored(*opened);
+  auto stored = internal::ToStored(*opened);
+  if (stored && !internal::Visible(principal, *stored)) return internal::NotFound(resource_type);
+  return stored;
 }
 
 }  // namespace
@@ -477,7 +493,7 @@ fhir::FhirResult<StoredResource> ClinicalRecords::Read(const policy::Principal& 
   }
   auto row = sealed_.Fetch(resource_type, id);
   if (!row) {
-    if (IsMissing(row.error())) return internal::NotFound(resource_type);
+    if (internal::IsMissing(row.error())) return internal::NotFound(resource_type);
     return internal::Failed(row.error());
   }
   return OpenForRead(context, principal, resource_type, id, *row);
@@ -498,7 +514,7 @@ fhir::FhirResult<StoredResource> ClinicalRecords::VRead(const policy::Principal&
   if (version <= 0) return internal::NotFound(resource_type);
   auto row = sealed_.FetchVersion(resource_type, id, version);
   if (!row) {
-    if (IsMissing(row.error())) return internal::NotFound(resource_type);
+    if (internal::IsMissing(row.error())) return internal::NotFound(resource_type);
     return internal::Failed(row.error());
   }
   return OpenForRead(context, principal, resource_type, id, *row);
@@ -518,7 +534,7 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& 
   }
   auto rows = sealed_.FetchHistory(resource_type, id);
   if (!rows) {
-    if (IsMissing(rows.error())) return internal::NotFound(resource_type);
+    if (internal::IsMissing(rows.error())) return internal::NotFound(resource_type);
     return internal::Failed(rows.error());
   }
   if (rows->empty()) return internal::NotFound(resource_type);
@@ -542,7 +558,13 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& 
     }
     auto stored = internal::ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
+    if (!stored->deleted && !internal::Visible(principal, *stored)) continue;
     page.versions.push_back(std::move(*stored));
+  }
+  // A deletion is shown only with a version the caller may see; nothing seen: not found.
+  if (std::none_of(page.versions.begin(), page.versions.end(),
+                   [](const StoredResource& version) { return !version.deleted; })) {
+    return internal::NotFound(resource_type);
   }
   return page;
 }
@@ -633,6 +655,11 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
   if (auto allowed = AuthorizeGroups(context, principal, std::move(groups), Denial::kForbidden);
       !allowed) {
     return std::unexpected(allowed.error());
+  }
+  if (exists) {
+    if (auto marked = MarkCorrection(context, principal, *row, writes.front().resource); !marked) {
+      return std::unexpected(marked.error());
+    }
   }
   const Timestamp now = context.clock.Now();
   if (auto written = WriteAll(context, writes, now); !written) {

@@ -24,6 +24,7 @@
 #include "fhir/bundle.h"
 #include "fhir/outcome.h"
 #include "fhir/search.h"
+#include "lab/report_pdf.h"
 #include "policy/decider.h"
 #include "records/sealed_store.h"
 
@@ -71,12 +72,22 @@ struct EntryResult {
   std::optional<fhir::Outcome> outcome;
 };
 
+// What a release wrote: the report and the results it made final, as stored.
+struct Released {
+  StoredResource report;
+  std::vector<StoredResource> results;
+  std::optional<StoredResource> document;  // the PDF report's DocumentReference, when made
+};
+
 class ClinicalRecords {
  public:
   struct Options {
     // The most resources of one patient a compartment search decrypts; beyond that it asks
     // the caller to narrow the search (kInvalid with kTooCostly).
     std::size_t max_compartment_scan = 20'000;
+    // Reports: the fonts of the PDF report made at release (lab/report_pdf.h); nullopt makes
+    // none (the release then stores no DocumentReference).
+    std::optional<lab::ReportFonts> report_pdf = lab::ReportFonts{};
   };
 
   ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,
@@ -119,6 +130,18 @@ class ClinicalRecords {
   // transaction (urn:uuid references resolved to the new ids) or none of them.
   fhir::FhirResult<std::vector<EntryResult>> Process(const policy::Principal& principal,
                                                      const fhir::IncomingBundle& bundle);
+
+  // Reports (report_release.cc). $release: a lab technician or biologist validates a
+  // registered, partial or preliminary DiagnosticReport: it and its pending result
+  // Observations become final in one transaction, with the validator (resultsInterpreter and
+  // the validated-by extension) and the time (issued), and the PDF report (a
+  // DocumentReference and its Binary, presented by the report). From then on the patient sees
+  // them
+  // (policy/release.h); an update of a released result is recorded as a correction. Refused:
+  // kForbidden for another role, kNotFound for an unknown report, kBusinessRule when it is
+  // not pending.
+  fhir::FhirResult<Released> Release(const policy::Principal& principal,
+                                     std::string_view report_id);
 
  private:
   SealedStore& sealed_;

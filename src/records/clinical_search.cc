@@ -25,7 +25,6 @@ using fhir::Failure;
 using fhir::IssueType;
 
 constexpr std::size_t kScanPage = 500;
-constexpr std::size_t kMaxCandidates = 1000;
 
 std::unexpected<fhir::Outcome> TooCostly() {
   return fhir::Refuse(Failure::kInvalid, IssueType::kTooCostly, "",
@@ -71,6 +70,14 @@ fhir::FhirResult<std::size_t> OffsetOf(std::string_view page) {
   return offset;
 }
 
+// The candidate a windowed search page starts after: "a<id>"; "" for the first page.
+fhir::FhirResult<std::string> AfterOf(std::string_view page) {
+  if (page.empty()) return std::string();
+  auto text = DecodeCursor(page);
+  if (!text || !text->starts_with('a') || text->size() < 2) return BadCursor();
+  return text->substr(1);
+}
+
 void AddDistinct(std::vector<std::string>& list, std::string_view value) {
   if (value.empty()) return;
   if (std::find(list.begin(), list.end(), value) == list.end()) list.emplace_back(value);
@@ -78,6 +85,7 @@ void AddDistinct(std::vector<std::string>& list, std::string_view value) {
 
 // Keeps a decrypted row when the request matches it.
 struct Collector {
+  const policy::Principal& principal;
   const fhir::SearchRequest& request;
   SearchResult& result;
 
@@ -98,7 +106,7 @@ struct Collector {
     if (opened->state == store::VersionState::kDeleted) return {};
     auto stored = ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
-    if (!fhir::Matches(request, *stored->resource)) return {};
+    if (!Visible(principal, *stored) || !fhir::Matches(request, *stored->resource)) return {};
     result.matches.push_back(std::move(*stored));
     result.match_patients.push_back({row.version.patient_id});
     return {};
@@ -106,10 +114,11 @@ struct Collector {
 };
 
 // Every current resource of the type of one patient ("" = of no patient) that matches.
-fhir::FhirStatus ScanCompartment(const Context& context, const policy::PhiAccess& access,
+fhir::FhirStatus ScanCompartment(const Context& context, const policy::Principal& principal,
+                                 const policy::PhiAccess& access,
                                  const fhir::SearchRequest& request, std::string_view patient,
                                  SearchResult& result) {
-  Collector collector{request, result};
+  Collector collector{principal, request, result};
   std::string after;
   std::size_t scanned = 0;
   for (;;) {
@@ -124,10 +133,42 @@ fhir::FhirStatus ScanCompartment(const Context& context, const policy::PhiAccess
   }
 }
 
+// Candidates a search across patients takes from the index at a time, per lookup.
+constexpr std::size_t kCandidateBatch = 200;
+
+// The next candidates of `lookups` after `after`, in id order: the union of each lookup's next
+// batch, up to the smallest last id of the batches that were full (beyond it a full lookup may
+// hold ids not fetched yet). `done` when every lookup ran out.
+fhir::FhirResult<std::vector<std::string>> NextCandidates(
+    const Context& context, std::string_view resource_type,
+    std::span<const fhir::BlindIndexLookup> lookups, std::string_view after, bool& done) {
+  std::set<std::string> ids;
+  std::optional<std::string> bound;
+  for (const fhir::BlindIndexLookup& lookup : lookups) {
+    auto candidates = context.sealed.Candidates(resource_type, lookup.field, lookup.value, after,
+                                                kCandidateBatch);
+    if (!candidates) {
+      // A value the index cannot hold (a malformed phone number) matches nothing.
+      if (candidates.error().code() == ErrorCode::kInvalidArgument) continue;
+      return Failed(candidates.error());
+    }
+    if (candidates->size() == kCandidateBatch && (!bound || candidates->back() < *bound)) {
+      bound = candidates->back();
+    }
+    ids.insert(candidates->begin(), candidates->end());
+  }
+  done = !bound;
+  if (bound) ids.erase(ids.upper_bound(*bound), ids.end());
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
 // A search across patients: the candidates of the most selective blind-indexed criterion
-// (the first one), the ones the caller may see, decrypted and checked against every criterion.
+// (the first one), in id order from `window.after`, the ones the caller may see, decrypted
+// and checked against every criterion, until `window.want` match. It examines at most
+// max_compartment_scan candidates past the window's start.
 fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Principal& principal,
-                                      const fhir::SearchRequest& request, SearchResult& result) {
+                                      const fhir::SearchRequest& request,
+                                      const SearchWindow& window, SearchResult& result) {
   std::optional<std::vector<fhir::BlindIndexLookup>> lookups;
   for (const fhir::SearchCriterion& criterion : request.criteria) {
     lookups = fhir::BlindIndexLookupsOf(criterion);
@@ -137,41 +178,39 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
     return fhir::Refuse(Failure::kInvalid, IssueType::kTooCostly, "patient",
                         "this search needs a patient: narrow it to a patient with patient=");
   }
-  std::set<std::string> ids;
-  for (const fhir::BlindIndexLookup& lookup : *lookups) {
-    auto candidates = context.sealed.Candidates(request.resource_type, lookup.field, lookup.value,
-                                                kMaxCandidates + 1);
-    if (!candidates) {
-      // A value the index cannot hold (a malformed phone number) matches nothing.
-      if (candidates.error().code() == ErrorCode::kInvalidArgument) continue;
-      return Failed(candidates.error());
+  Collector collector{principal, request, result};
+  std::string after = window.after;
+  std::size_t examined = 0;
+  for (bool done = false; !done && result.matches.size() < window.want;) {
+    auto ids = NextCandidates(context, request.resource_type, *lookups, after, done);
+    if (!ids) return std::unexpected(ids.error());
+    if (ids->empty()) break;
+    after = ids->back();
+    examined += ids->size();
+    if (examined > context.options.max_compartment_scan) return TooCostly();
+    // Only what the caller may see is touched; the others are skipped without a trace that
+    // would tell them apart from resources that do not exist.
+    std::vector<store::VersionWithKey> rows;
+    std::vector<std::string> patients;
+    for (const std::string& id : *ids) {
+      auto row = context.sealed.Fetch(request.resource_type, id);
+      if (!row) {
+        if (row.error().code() == ErrorCode::kNotFound) continue;
+        return Failed(row.error());
+      }
+      if (row->version.state == store::VersionState::kDeleted) continue;
+      if (!MayRead(principal, request.resource_type, id, row->version.patient_id)) continue;
+      AddDistinct(patients, row->version.patient_id);
+      rows.push_back(std::move(*row));
     }
-    if (candidates->size() > kMaxCandidates) return TooCostly();
-    ids.insert(candidates->begin(), candidates->end());
-    if (ids.size() > kMaxCandidates) return TooCostly();
-  }
-  // Only what the caller may see is touched; the others are skipped without a trace that
-  // would tell them apart from resources that do not exist.
-  std::vector<store::VersionWithKey> rows;
-  std::vector<std::string> patients;
-  for (const std::string& id : ids) {
-    auto row = context.sealed.Fetch(request.resource_type, id);
-    if (!row) {
-      if (row.error().code() == ErrorCode::kNotFound) continue;
-      return Failed(row.error());
+    if (rows.empty()) continue;
+    auto access = Authorize(context, principal, policy::Operation::kSearch, request.resource_type,
+                            {}, patients, Denial::kForbidden);
+    if (!access) return std::unexpected(access.error());
+    for (const store::VersionWithKey& row : rows) {
+      if (result.matches.size() >= window.want) break;
+      if (auto added = collector.Add(*access, context.sealed, row); !added) return added;
     }
-    if (row->version.state == store::VersionState::kDeleted) continue;
-    if (!MayRead(principal, request.resource_type, id, row->version.patient_id)) continue;
-    AddDistinct(patients, row->version.patient_id);
-    rows.push_back(std::move(*row));
-  }
-  if (rows.empty()) return {};
-  auto access = Authorize(context, principal, policy::Operation::kSearch, request.resource_type, {},
-                          patients, Denial::kForbidden);
-  if (!access) return std::unexpected(access.error());
-  Collector collector{request, result};
-  for (const store::VersionWithKey& row : rows) {
-    if (auto added = collector.Add(*access, context.sealed, row); !added) return added;
   }
   return {};
 }
@@ -404,6 +443,7 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
       }
       auto stored = ToStored(*opened);
       if (!stored) return std::unexpected(stored.error());
+      if (!Visible(principal, *stored)) continue;
       result.included.push_back(std::move(*stored));
       result.included_patients.push_back(row.version.patient_id);
     }
@@ -459,8 +499,15 @@ std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begi
   return patients;
 }
 
+bool IsWindowed(const fhir::SearchRequest& request) {
+  return request.resource_type != "AuditEvent" &&
+         fhir::IsPatientCompartmentType(request.resource_type) && !request.patient_id &&
+         !request.sort_by_date;
+}
+
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
-                                         const fhir::SearchRequest& request) {
+                                         const fhir::SearchRequest& request,
+                                         const SearchWindow& window) {
   const std::string& type = request.resource_type;
   if (!fhir::IsServedType(type)) return NotFound(type);
   if (auto allowed = CheckTypeAllowed(context, principal, policy::Operation::kSearch, type);
@@ -476,7 +523,7 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::P
     auto access =
         Authorize(context, principal, policy::Operation::kSearch, type, {}, {}, Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
-    if (auto found = ScanCompartment(context, *access, request, "", result); !found) {
+    if (auto found = ScanCompartment(context, principal, *access, request, "", result); !found) {
       return std::unexpected(found.error());
     }
   } else if (request.patient_id) {
@@ -484,12 +531,15 @@ fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::P
     auto access = Authorize(context, principal, policy::Operation::kSearch, type, {}, patients,
                             Denial::kForbidden);
     if (!access) return std::unexpected(access.error());
-    if (auto found = ScanCompartment(context, *access, request, *request.patient_id, result);
+    if (auto found =
+            ScanCompartment(context, principal, *access, request, *request.patient_id, result);
         !found) {
       return std::unexpected(found.error());
     }
   } else {
-    if (auto found = SearchAcrossPatients(context, principal, request, result); !found) {
+    const SearchWindow all;
+    const SearchWindow& part = IsWindowed(request) ? window : all;
+    if (auto found = SearchAcrossPatients(context, principal, request, part, result); !found) {
       return std::unexpected(found.error());
     }
   }
@@ -530,15 +580,30 @@ using internal::Context;
 fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& principal,
                                                      const fhir::SearchRequest& request) {
   const Context context{sealed_, store_, log_, decider_, clock_, options_};
-  auto offset = internal::OffsetOf(request.page);
-  if (!offset) return std::unexpected(offset.error());
-  auto result = internal::RunSearch(context, principal, request);
+  // A windowed search's pages start after the last match of the previous page ("a<id>");
+  // the others' at an offset into all the matches ("o<offset>").
+  const bool windowed = internal::IsWindowed(request);
+  internal::SearchWindow window;
+  std::size_t offset = 0;
+  if (windowed) {
+    auto after = internal::AfterOf(request.page);
+    if (!after) return std::unexpected(after.error());
+    window = {.after = std::move(*after), .want = request.count + 1};
+  } else {
+    auto at = internal::OffsetOf(request.page);
+    if (!at) return std::unexpected(at.error());
+    offset = *at;
+  }
+  auto result = internal::RunSearch(context, principal, request, window);
   if (!result) return std::unexpected(result.error());
   const std::size_t total = result->matches.size();
-  const std::size_t begin = std::min(*offset, total);
+  const std::size_t begin = std::min(offset, total);
   const std::size_t end = std::min(total, begin + request.count);
   SearchPage page;
-  page.total = static_cast<std::int64_t>(total);
+  // A windowed search knows its total only when its first page holds every match.
+  if (!windowed || (request.page.empty() && end == total)) {
+    page.total = static_cast<std::int64_t>(total);
+  }
   std::vector<std::string> patients;
   for (std::size_t i = begin; i < end; ++i) {
     page.matches.push_back(std::move(result->matches[i]));
@@ -559,7 +624,10 @@ fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& pr
   }
   page.included = std::move(included.included);
   page.unreadable = result->unreadable + included.unreadable;
-  if (end < total) page.next_page = internal::EncodeCursor(fmt::format("o{}", end));
+  if (end < total) {
+    page.next_page = windowed ? internal::EncodeCursor("a" + page.matches.back().id)
+                              : internal::EncodeCursor(fmt::format("o{}", end));
+  }
   return page;
 }
 
@@ -636,6 +704,7 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::TypeHistory(const policy::Princip
     }
     auto stored = internal::ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
+    if (!internal::Visible(principal, *stored)) continue;
     history.versions.push_back(std::move(*stored));
   }
   if (more && !rows->empty()) {

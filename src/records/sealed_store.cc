@@ -529,10 +529,11 @@ Result<SealedStore::PreparedQuery> SealedStore::Prepare(std::string_view resourc
 Result<std::vector<std::string>> SealedStore::Candidates(std::string_view resource_type,
                                                          std::string_view field,
                                                          std::string_view query,
+                                                         std::string_view after_id,
                                                          std::size_t limit) {
   auto prepared = Prepare(resource_type, field, query);
   if (!prepared) return std::unexpected(prepared.error());
-  return store_.Lookup(resource_type, field, prepared->token, limit);
+  return store_.Lookup(resource_type, field, prepared->token, after_id, limit);
 }
 
 Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& access,
@@ -544,7 +545,7 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
   const crypto::ValueKind kind = prepared->kind;
   const bool whole_name = prepared->whole_name;
   auto candidates =
-      store_.Lookup(resource_type, field, prepared->token, options_.max_search_candidates + 1);
+      store_.Lookup(resource_type, field, prepared->token, "", options_.max_search_candidates + 1);
   if (!candidates) return std::unexpected(candidates.error());
   const bool capped = candidates->size() > options_.max_search_candidates;
   if (capped) candidates->pop_back();

@@ -175,12 +175,13 @@ class SealedStore {
 
   // The blind-index lookup of Search alone, nothing decrypted: ids of current resources whose
   // `field` token is the one `query` gives (exactly the token Search uses, for name prefixes
-  // and whole short names alike), in id order, at most `limit`. Candidates, not matches: a
-  // token is shared by other values (crypto/blind_index.h), so each must be opened and
-  // checked. kInvalidArgument for an unknown field or a query its kind refuses.
+  // and whole short names alike), with id > after_id ("" = from the first), in id order, at
+  // most `limit`. Candidates, not matches: a token is shared by other values
+  // (crypto/blind_index.h), so each must be opened and checked. kInvalidArgument for an
+  // unknown field or a query its kind refuses.
   Result<std::vector<std::string>> Candidates(std::string_view resource_type,
                                               std::string_view field, std::string_view query,
-                                              std::size_t limit);
+                                              std::string_view after_id, std::size_t limit);
 
   // Crypto-shredding: destroys the patient's data key, drops the blind-index rows of their
   // resources and records a "patient_erased" alert, in one transaction. kNotFound if they

@@ -31,7 +31,7 @@ enum class Query {
   kInsertVersion,     // (type, id, version, deleted, patient_id, key_id, payload, recorded_at)
   kDeleteIndex,       // (type, id)
   kInsertIndex,       // (type, field, token, id)
-  kLookup,            // (type, field, token, limit) -> id
+  kLookup,            // (type, field, token, after_id, limit) -> id
   kListCurrent,       // (type, patient_id, after_id, owner_without_patient, limit) -> the
                       //  columns of kSelectCurrentWithKey, id; live only, by id
   kListVersions,      // (type, patient_id, limit) -> the columns of kSelectVersion, id;

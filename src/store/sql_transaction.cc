@@ -159,12 +159,13 @@ Result<std::vector<ResourceVersion>> SqlTransaction::History(std::string_view re
 Result<std::vector<std::string>> SqlTransaction::Lookup(std::string_view resource_type,
                                                         std::string_view field,
                                                         std::span<const std::uint8_t> token,
+                                                        std::string_view after_id,
                                                         std::size_t limit) {
   if (auto s = CheckName(resource_type, "resource type"); !s) return std::unexpected(s.error());
   if (auto s = CheckName(field, "index field"); !s) return std::unexpected(s.error());
   auto bound = CheckLimit(limit);
   if (!bound) return std::unexpected(bound.error());
-  auto result = Run(Query::kLookup, {resource_type, field, token, *bound});
+  auto result = Run(Query::kLookup, {resource_type, field, token, after_id, *bound});
   if (!result) return std::unexpected(result.error());
   std::vector<std::string> ids;
   ids.reserve(result->rows.size());

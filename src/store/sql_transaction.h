@@ -25,7 +25,7 @@ class SqlTransaction final : public Transaction {
                                                std::string_view id) override;
   Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,
                                           std::span<const std::uint8_t> token,
-                                          std::size_t limit) override;
+                                          std::string_view after_id, std::size_t limit) override;
   Result<std::vector<VersionWithKey>> ListCurrent(std::string_view resource_type,
                                                   std::string_view patient_id,
                                                   std::string_view after_id, std::size_t limit,

@@ -91,9 +91,9 @@ Result<std::vector<ResourceVersion>> Store::History(std::string_view resource_ty
 Result<std::vector<std::string>> Store::Lookup(std::string_view resource_type,
                                                std::string_view field,
                                                std::span<const std::uint8_t> token,
-                                               std::size_t limit) {
+                                               std::string_view after_id, std::size_t limit) {
   return RunOne<std::vector<std::string>>(*this, Access::kReadOnly, [&](Transaction& tx) {
-    return tx.Lookup(resource_type, field, token, limit);
+    return tx.Lookup(resource_type, field, token, after_id, limit);
   });
 }
 

@@ -205,11 +205,12 @@ class Transaction {
   // Every version, oldest first; kNotFound if the resource never existed.
   virtual Result<std::vector<ResourceVersion>> History(std::string_view resource_type,
                                                        std::string_view id) = 0;
-  // Ids of the current, not deleted resources of a type whose `field` has `token`, in id
-  // order, at most `limit` of them.
+  // Ids of the current, not deleted resources of a type whose `field` has `token`, with
+  // id > after_id ("" = from the first), in id order, at most `limit` of them.
   virtual Result<std::vector<std::string>> Lookup(std::string_view resource_type,
                                                   std::string_view field,
                                                   std::span<const std::uint8_t> token,
+                                                  std::string_view after_id,
                                                   std::size_t limit) = 0;
   // The current, not deleted resources of a type whose patient is `patient_id` (empty: the
   // resources of no patient) with id > after_id, in id order, at most `limit`, each read with
@@ -383,7 +384,8 @@ class Store {
     // How long to wait for another process's write lock (SQLite) or for a free pooled
     // connection (PostgreSQL) before kUnavailable.
     std::chrono::milliseconds busy_timeout{5000};
-    // SQLite only. The connection's page cache (PRAGMA cache_size), in MiB: B-tree pages
+    // SQLite only. Each connection's page cache (PRAGMA cache_size), in MiB (the writer and
+    // each reader of the read pool hold one, see sqlite_store.h): B-tree pages
     // beyond it are read again from the operating system on every use. It fills only as
     // the database is read. The default is SQLite's own; more pays off when the store, or
     // the part of it in use, fits (bench/results/2026-12-01-store.md).
@@ -421,7 +423,8 @@ class Store {
                                     std::string_view owner_without_patient);
   Result<std::vector<ResourceVersion>> History(std::string_view resource_type, std::string_view id);
   Result<std::vector<std::string>> Lookup(std::string_view resource_type, std::string_view field,
-                                          std::span<const std::uint8_t> token, std::size_t limit);
+                                          std::span<const std::uint8_t> token,
+                                          std::string_view after_id, std::size_t limit);
   Result<std::vector<VersionWithKey>> ListCurrent(std::string_view resource_type,
                                                   std::string_view patient_id,
                                                   std::string_view after_id, std::size_t limit,

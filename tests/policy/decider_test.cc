@@ -48,6 +48,8 @@ const char* OperationName(Operation op) {
       return "delete";
     case Operation::kExport:
       return "export";
+    case Operation::kRelease:
+      return "release";
   }
   return "?";
 }

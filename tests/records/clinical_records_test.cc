@@ -426,6 +426,53 @@ TEST_P(ClinicalRecordsTest, CrossPatientSearchByFamilyPrefix) {
   EXPECT_EQ(as_patient->matches[0].id, dupont);
 }
 
+// A broad search across patients pages through its candidates in id order, however many
+// there are: each page costs what it returns, and following the next links yields every match
+// once. Two family names make two index lookups whose batches interleave.
+TEST_P(ClinicalRecordsTest, CrossPatientSearchPagesThroughEveryCandidate) {
+  std::set<std::string> expected;
+  for (int i = 0; i < 230; ++i) expected.insert(NewPatient("Martin", fmt::format("P{}", i)));
+  for (int i = 0; i < 40; ++i) expected.insert(NewPatient("Bernard", fmt::format("B{}", i)));
+  NewPatient("Durand");
+
+  fhir::SearchRequest request = Query("Patient", "family=martin,bernard&_count=100");
+  std::vector<std::string> seen;
+  std::size_t pages = 0;
+  for (;;) {
+    auto page = records_->Search(clinician_, request);
+    ASSERT_TRUE(page) << page.error().issues.front().diagnostics;
+    ++pages;
+    EXPECT_FALSE(page->total) << "a windowed search does not know its total";
+    for (const auto& match : page->matches) seen.push_back(match.id);
+    if (page->next_page.empty()) break;
+    EXPECT_EQ(page->matches.size(), 100u);
+    request.page = page->next_page;
+  }
+  EXPECT_EQ(pages, 3u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), expected);
+  EXPECT_EQ(seen.size(), expected.size());
+
+  // One match among more candidates than one batch holds is found; a lone page knows its total.
+  auto one = records_->Search(clinician_, Query("Patient", "family=martin&given=p229"));
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->matches.size(), 1u);
+  EXPECT_EQ(one->total, 1);
+
+  // A cursor this server did not write is refused, not guessed at.
+  request.page = "bm90LWEtY3Vyc29y";
+  auto forged = records_->Search(clinician_, request);
+  ASSERT_FALSE(forged);
+  EXPECT_EQ(forged.error().failure, Failure::kInvalid);
+
+  // Beyond max_compartment_scan candidates examined for one page, the search is too costly.
+  ClinicalRecords narrow(*sealed_, *store_, *log_, *decider_, clock_,
+                         ClinicalRecords::Options{.max_compartment_scan = 150});
+  auto refused = narrow.Search(clinician_, Query("Patient", "family=martin&given=p229"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().issues.front().code, fhir::IssueType::kTooCostly);
+}
+
 TEST_P(ClinicalRecordsTest, IncludeAndEveryReturnedPatientIsAudited) {
   const std::string patient = NewPatient("Dupont");
   const std::string glucose = NewObservation(patient, "2345-7");

@@ -322,23 +322,23 @@ TEST_P(SealedStoreTest, ErasingAPatientDropsTheirBlindIndexRows) {
                             .json = R"({"resourceType":"DiagnosticReport","id":"r1",
                                 "identifier":[{"value":"ACC-1"}]})",
                             .recorded_at = At(1)}));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", "", 10).value(),
               ElementsAre("p1", "p2"));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", "", 10).value(),
               ::testing::Contains("p1"));
-  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", "", 10).value(),
               ElementsAre("r1"));
 
   ASSERT_TRUE(sealed_->ErasePatient("p1"));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", "", 10).value(),
               ElementsAre("p2"));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.birthdate", "1984-12-03", "", 10).value(),
               IsEmpty());
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "184127645108946", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "184127645108946", "", 10).value(),
               IsEmpty());
-  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("DiagnosticReport", "report.accession", "ACC-1", "", 10).value(),
               IsEmpty());
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupond", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupond", "", 10).value(),
               ElementsAre("p2"));
 }
 
@@ -494,24 +494,24 @@ TEST_P(SealedStoreTest, CandidatesAreWhatSearchExamines) {
   ASSERT_TRUE(PutPatient("p1", kHelene));
   ASSERT_TRUE(PutPatient("p2", kDupond));
   ASSERT_TRUE(PutPatient("p3", kLy));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "DUPON", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "DUPON", "", 10).value(),
               ElementsAre("p1", "p2"));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", 1).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "dupon", "", 1).value(),
               ElementsAre("p1"));
   // A whole short name, as Search looks it up.
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "ly", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.family.prefix", "ly", "", 10).value(),
               ::testing::Contains("p3"));
-  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "1 84 12 76 451 089 46", 10).value(),
+  EXPECT_THAT(sealed_->Candidates("Patient", "patient.nir", "1 84 12 76 451 089 46", "", 10).value(),
               ::testing::Contains("p1"));
   // Every match of a search is among its candidates.
   auto matches = sealed_->Search(access_, "Patient", "patient.given.prefix", "jean", 10);
   ASSERT_TRUE(matches);
-  auto candidates = sealed_->Candidates("Patient", "patient.given.prefix", "jean", 10);
+  auto candidates = sealed_->Candidates("Patient", "patient.given.prefix", "jean", "", 10);
   ASSERT_TRUE(candidates);
   for (const auto& id : Ids(*matches)) EXPECT_THAT(*candidates, ::testing::Contains(id));
-  EXPECT_EQ(sealed_->Candidates("Patient", "patient.address", "Paris", 10).error().code(),
+  EXPECT_EQ(sealed_->Candidates("Patient", "patient.address", "Paris", "", 10).error().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(sealed_->Candidates("Patient", "patient.nir", "184127645108947", 10).error().code(),
+  EXPECT_EQ(sealed_->Candidates("Patient", "patient.nir", "184127645108947", "", 10).error().code(),
             ErrorCode::kInvalidArgument);
 }
 

@@ -198,7 +198,7 @@ bool KilledBySigkill(int wait_status) {
            << expected.payload.size() << ")";
   }
   auto found =
-      store.Lookup(expected.resource_type, kSequenceField, expected.index.front().token, 2);
+      store.Lookup(expected.resource_type, kSequenceField, expected.index.front().token, "", 2);
   if (!found || *found != std::vector<std::string>{expected.id}) {
     return ::testing::AssertionFailure() << expected.resource_type << "/" << expected.id
                                          << " is not found, or not alone, by its index token";
@@ -225,7 +225,7 @@ bool KilledBySigkill(int wait_status) {
       return ::testing::AssertionFailure() << write.resource_type << "/" << write.id << ": "
                                            << (got ? "present" : got.error().message());
     }
-    auto found = store.Lookup(write.resource_type, kSequenceField, write.index.front().token, 2);
+    auto found = store.Lookup(write.resource_type, kSequenceField, write.index.front().token, "", 2);
     if (!found || !found->empty()) {
       return ::testing::AssertionFailure() << write.resource_type << "/" << write.id
                                            << ": an index row is visible without its resource";
@@ -253,12 +253,12 @@ bool KilledBySigkill(int wait_status) {
              << " is not what sequence " << sequence << " wrote";
     }
   }
-  auto current = store.Lookup(kLedgerType, kSequenceField, SequenceToken(version), 2);
+  auto current = store.Lookup(kLedgerType, kSequenceField, SequenceToken(version), "", 2);
   if (!current || *current != std::vector<std::string>{std::string(kLedgerId)}) {
     return ::testing::AssertionFailure() << "the ledger is not found by its current token";
   }
   if (version > 1) {
-    auto stale = store.Lookup(kLedgerType, kSequenceField, SequenceToken(version - 1), 2);
+    auto stale = store.Lookup(kLedgerType, kSequenceField, SequenceToken(version - 1), "", 2);
     if (!stale || !stale->empty()) {
       return ::testing::AssertionFailure() << "the ledger's previous index row survived";
     }

@@ -223,7 +223,7 @@ TEST_P(StoreConformance, MalformedInputIsInvalidArgument) {
   no_key.key_id.clear();
   EXPECT_EQ(store_->Put(no_key).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(store_->Delete(Removal("Patient", "a", 0)).error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->Lookup("Patient", "name", B("t"), 0).error().code(),
+  EXPECT_EQ(store_->Lookup("Patient", "name", B("t"), "", 0).error().code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(store_->Get("Patient", "a").error().code(), ErrorCode::kNotFound);
 }
@@ -246,6 +246,51 @@ TEST_P(StoreConformance, FailedBodyRollsBackEveryWrite) {
   EXPECT_EQ(store_->Get("Patient", "new").error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(store_->Get("Patient", "existing")->version, 1);
   EXPECT_EQ(store_->GetWrappedKey("patient-1").error().code(), ErrorCode::kNotFound);
+}
+
+// Concurrent writing transactions (SQLite commits them in groups, PostgreSQL side by side)
+// each succeed or fail on their own: a failing body takes none of the others' writes with it,
+// and two that write the same resource at the same expected version conflict, one winning.
+TEST_P(StoreConformance, ConcurrentTransactionsSucceedOrFailOnTheirOwn) {
+  constexpr int kWriters = 24;
+  std::latch start(kWriters);
+  std::vector<Status> statuses(kWriters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      statuses[i] = store_->Transact([i](Transaction& tx) -> Status {
+        const std::string id = "w" + std::to_string(i);
+        if (auto put = tx.Put(Write("Patient", id, 0, id)); !put) {
+          return std::unexpected(put.error());
+        }
+        // Every writer also races for one shared resource at version 0.
+        if (auto put = tx.Put(Write("Patient", "shared", 0, id)); !put) {
+          return std::unexpected(put.error());
+        }
+        if (i % 3 == 0) return Fail(ErrorCode::kInternal, "writer changed its mind");
+        return {};
+      });
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  int committed = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    const std::string id = "w" + std::to_string(i);
+    if (statuses[i]) {
+      ++committed;
+      EXPECT_NE(i % 3, 0);
+      EXPECT_EQ(Text(store_->Get("Patient", id)->payload), id);
+      EXPECT_EQ(Text(store_->Get("Patient", "shared")->payload), id);
+    } else {
+      // Refused by its own body, or beaten to the shared resource: nothing of it was written.
+      const ErrorCode code = statuses[i].error().code();
+      EXPECT_TRUE(code == ErrorCode::kInternal || code == ErrorCode::kConflict)
+          << statuses[i].error().message();
+      EXPECT_EQ(store_->Get("Patient", id).error().code(), ErrorCode::kNotFound) << id;
+    }
+  }
+  EXPECT_EQ(committed, 1) << "exactly one writer creates the shared resource";
 }
 
 TEST_P(StoreConformance, ConflictInsideTransactionRollsBackEarlierWrites) {
@@ -277,7 +322,7 @@ TEST_P(StoreConformance, TransactionCommitsSeveralResourcesAtomically) {
     // The transaction sees its own writes.
     auto own = tx.Get("Observation", "b");
     if (!own) return std::unexpected(own.error());
-    auto found = tx.Lookup("Observation", "code", B("glucose"), 10);
+    auto found = tx.Lookup("Observation", "code", B("glucose"), "", 10);
     if (!found || found->size() != 3) return Fail(ErrorCode::kInternal, "own index not visible");
     ResourceWrite again = Write("Observation", "a", 1, "a2");
     again.index = {{"code", B("glucose")}};
@@ -291,7 +336,7 @@ TEST_P(StoreConformance, TransactionCommitsSeveralResourcesAtomically) {
   EXPECT_EQ(other->Get("Observation", "a")->version, 2);
   EXPECT_EQ(Text(other->Get("Observation", "b")->payload), "b");
   EXPECT_EQ(Text(other->Get("Observation", "c")->payload), "c");
-  EXPECT_THAT(other->Lookup("Observation", "code", B("glucose"), 10).value(),
+  EXPECT_THAT(other->Lookup("Observation", "code", B("glucose"), "", 10).value(),
               ElementsAre("a", "b", "c"));
 }
 
@@ -332,25 +377,25 @@ TEST_P(StoreConformance, BlindIndexFindsCurrentResourcesOnly) {
   ASSERT_TRUE(store_->Put(alice));
   ASSERT_TRUE(store_->Put(bob));
 
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(),
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), "", 10).value(),
               ElementsAre("p-alice", "p-bob"));
-  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1980"), 10).value(),
+  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1980"), "", 10).value(),
               ElementsAre("p-alice"));
 
   // A write replaces every index row of the resource.
   ResourceWrite renamed = Write("Patient", "p-alice", 1, "a2");
   renamed.index = {{"family", B("tok-durand")}};
   ASSERT_TRUE(store_->Put(renamed));
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(),
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), "", 10).value(),
               ElementsAre("p-bob"));
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-durand"), 10).value(),
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-durand"), "", 10).value(),
               ElementsAre("p-alice"));
-  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1980"), 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1980"), "", 10).value(), IsEmpty());
 
   // A deleted resource is found no more.
   ASSERT_TRUE(store_->Delete(Removal("Patient", "p-bob", 1)));
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(), IsEmpty());
-  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1975"), 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), "", 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "birthdate", B("tok-1975"), "", 10).value(), IsEmpty());
 }
 
 TEST_P(StoreConformance, BlindIndexSeparatesTypesAndFieldsAndHonorsTheLimit) {
@@ -368,14 +413,19 @@ TEST_P(StoreConformance, BlindIndexSeparatesTypesAndFieldsAndHonorsTheLimit) {
   binary.index = {{"nir", binary_token}};
   ASSERT_TRUE(store_->Put(binary));
 
-  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-mar"), 10).value(),
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-mar"), "", 10).value(),
               ElementsAre("a", "b", "c", "d"));
-  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-ma"), 2).value(), ElementsAre("a", "b"));
-  EXPECT_THAT(store_->Lookup("Practitioner", "given", B("tok-ma"), 10).value(), ElementsAre("a"));
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-ma"), 10).value(), IsEmpty());
-  EXPECT_THAT(store_->Lookup("Patient", "nir", binary_token, 10).value(), ElementsAre("z"));
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-ma"), "", 2).value(), ElementsAre("a", "b"));
+  // Pages follow on from the last id of the previous one.
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-ma"), "b", 2).value(), ElementsAre("c", "d"));
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-ma"), "bb", 10).value(),
+              ElementsAre("c", "d"));
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-ma"), "d", 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Practitioner", "given", B("tok-ma"), "", 10).value(), ElementsAre("a"));
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-ma"), "", 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "nir", binary_token, "", 10).value(), ElementsAre("z"));
   const Bytes truncated = {0x00, 0xff, 0x00};
-  EXPECT_THAT(store_->Lookup("Patient", "nir", truncated, 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Patient", "nir", truncated, "", 10).value(), IsEmpty());
 }
 
 TEST_P(StoreConformance, WrappedKeyIsCreatedOnceRewrappedWithExpectedKeyIdAndDeleted) {
@@ -617,10 +667,10 @@ TEST_P(StoreConformance, DeleteIndexOfPatientDropsOnlyThatPatientsIndexRows) {
   auto removed = store_->DeleteIndexOfPatient("patient-1");
   ASSERT_TRUE(removed.has_value()) << removed.error().message();
   EXPECT_EQ(*removed, 3);
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(), ElementsAre("p2"));
-  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-jea"), 10).value(), IsEmpty());
-  EXPECT_THAT(store_->Lookup("Observation", "code", B("tok-code"), 10).value(), IsEmpty());
-  EXPECT_THAT(store_->Lookup("Practitioner", "family", B("tok-martin"), 10).value(),
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), "", 10).value(), ElementsAre("p2"));
+  EXPECT_THAT(store_->Lookup("Patient", "given", B("tok-jea"), "", 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Observation", "code", B("tok-code"), "", 10).value(), IsEmpty());
+  EXPECT_THAT(store_->Lookup("Practitioner", "family", B("tok-martin"), "", 10).value(),
               ElementsAre("d"));
   // The resources themselves stay.
   EXPECT_TRUE(store_->Get("Patient", "p1").has_value());
@@ -635,7 +685,7 @@ TEST_P(StoreConformance, DeleteIndexOfPatientDropsOnlyThatPatientsIndexRows) {
       },
       Access::kReadOnly);
   EXPECT_FALSE(read_only);
-  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), 10).value(), ElementsAre("p2"));
+  EXPECT_THAT(store_->Lookup("Patient", "family", B("tok-martin"), "", 10).value(), ElementsAre("p2"));
 }
 
 TEST_P(StoreConformance, MigrationFiveIndexesCompartmentsAndTypeHistory) {

@@ -44,7 +44,7 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
      "ON CONFLICT DO NOTHING"},
     {Query::kLookup,
      "SELECT id FROM blind_index WHERE resource_type = ?1 AND field = ?2 AND token = ?3 "
-     "ORDER BY id LIMIT ?4"},
+     "AND id > ?4 ORDER BY id LIMIT ?5"},
     {Query::kListCurrent,
      "SELECT v.version, v.deleted, v.patient_id, v.key_id, v.payload, v.recorded_at, k.key_id, "
      "k.wrapped, r.id FROM resources r JOIN resource_versions v "

@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/log.h"
 #include "store/migration.h"
@@ -178,10 +180,91 @@ class SqliteStore::Session final : public SqlSession {
   std::array<sqlite3_stmt*, static_cast<std::size_t>(Query::kCount)> statements_;
 };
 
+// A query-only connection of the read pool, with its own prepared statements.
+struct SqliteStore::Reader {
+  sqlite3* db = nullptr;
+  std::unique_ptr<Session> session;
+
+  explicit Reader(sqlite3* opened) : db(opened), session(std::make_unique<Session>(opened)) {}
+  ~Reader() {
+    session.reset();  // statements first: sqlite3_close refuses while any is alive
+    sqlite3_close(db);
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+};
+
+namespace {
+
+// Read-only transactions that may run at once beside the writer. Each holds a page cache of
+// its own (Options::sqlite_cache_mib).
+constexpr std::size_t kReaders = 4;
+
+// Opens one connection to the file and applies what every connection needs: extended result
+// codes, the busy timeout, the page cache and memory map sizes, temporary data in memory and
+// no trust in the schema's functions.
+Result<sqlite3*> OpenConnection(const std::string& path, const Store::Options& options) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(db);
+    return std::unexpected(SqliteError(rc, "open"));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  const auto timeout_ms = std::clamp<std::int64_t>(options.busy_timeout.count(), 0, 1 << 30);
+  sqlite3_busy_timeout(db, static_cast<int>(timeout_ms));
+  // Pragmas take no bound values: these are integers clamped here, never text from outside.
+  constexpr std::size_t kMaxMib = std::size_t{1} << 20;  // 1 TiB
+  const auto cache_kib = static_cast<long long>(std::min(options.sqlite_cache_mib, kMaxMib)) * 1024;
+  const auto mmap_bytes =
+      static_cast<long long>(std::min(options.sqlite_mmap_mib, kMaxMib)) * 1024 * 1024;
+  // A negative cache_size counts KiB, a positive one pages.
+  const std::string pragmas = fmt::format(
+      "PRAGMA cache_size = -{}; PRAGMA mmap_size = {}; PRAGMA temp_store = MEMORY; "
+      "PRAGMA trusted_schema = OFF",
+      cache_kib, mmap_bytes);
+  if (auto s = ExecConstant(db, pragmas.c_str(), "pragma"); !s) {
+    sqlite3_close(db);
+    return std::unexpected(s.error());
+  }
+  return db;
+}
+
+}  // namespace
+
+// Borrows a reader from the pool, waiting for one, and returns it however the transaction ends.
+class SqliteStore::ReaderLoan {
+ public:
+  explicit ReaderLoan(SqliteStore& store) : store_(store) {
+    std::unique_lock lock(store_.readers_mutex_);
+    store_.reader_returned_.wait(lock, [&] { return !store_.idle_readers_.empty(); });
+    reader_ = store_.idle_readers_.back();
+    store_.idle_readers_.pop_back();
+  }
+  ~ReaderLoan() {
+    {
+      std::lock_guard lock(store_.readers_mutex_);
+      store_.idle_readers_.push_back(reader_);
+    }
+    store_.reader_returned_.notify_one();
+  }
+  ReaderLoan(const ReaderLoan&) = delete;
+  ReaderLoan& operator=(const ReaderLoan&) = delete;
+
+  Reader* operator->() const { return reader_; }
+
+ private:
+  SqliteStore& store_;
+  Reader* reader_ = nullptr;
+};
+
 SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Session> session)
     : db_(db), session_(std::move(session)) {}
 
 SqliteStore::~SqliteStore() {
+  idle_readers_.clear();
+  readers_.clear();
   session_.reset();  // statements first: sqlite3_close refuses while any is alive
   sqlite3_close(db_);
 }
@@ -196,18 +279,11 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, const 
   }
   ::close(fd);
 
-  sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    sqlite3_close(db);
-    return std::unexpected(SqliteError(rc, "open"));
-  }
+  auto opened = OpenConnection(path, options);
+  if (!opened) return std::unexpected(opened.error());
+  sqlite3* db = *opened;
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(db, std::make_unique<Session>(db)));  // owns db from here on
-  sqlite3_extended_result_codes(db, 1);
-  const auto timeout_ms = std::clamp<std::int64_t>(options.busy_timeout.count(), 0, 1 << 30);
-  sqlite3_busy_timeout(db, static_cast<int>(timeout_ms));
 
   // Switching to WAL needs a moment of exclusive access; retried while the busy timeout runs.
   sqlite3_stmt* statement = nullptr;
@@ -223,20 +299,20 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, const 
   if (!wal) return Fail(ErrorCode::kUnavailable, "sqlite: the database refused WAL mode");
 
   for (const char* pragma :
-       {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON",
-        "PRAGMA temp_store = MEMORY", "PRAGMA trusted_schema = OFF"}) {
+       {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON"}) {
     if (auto s = ExecConstant(db, pragma, "pragma"); !s) return std::unexpected(s.error());
   }
-  // Pragmas take no bound values: these are integers clamped here, never text from outside.
-  constexpr std::size_t kMaxMib = std::size_t{1} << 20;  // 1 TiB
-  const auto cache_kib = static_cast<long long>(std::min(options.sqlite_cache_mib, kMaxMib)) * 1024;
-  const auto mmap_bytes =
-      static_cast<long long>(std::min(options.sqlite_mmap_mib, kMaxMib)) * 1024 * 1024;
-  // A negative cache_size counts KiB, a positive one pages.
-  const std::string sizing =
-      fmt::format("PRAGMA cache_size = -{}; PRAGMA mmap_size = {}", cache_kib, mmap_bytes);
-  if (auto s = ExecConstant(db, sizing.c_str(), "pragma"); !s) return std::unexpected(s.error());
   if (auto migrated = store->Migrate(); !migrated) return std::unexpected(migrated.error());
+  // The read pool, once the schema is in place.
+  for (std::size_t i = 0; i < kReaders; ++i) {
+    auto reader = OpenConnection(path, options);
+    if (!reader) return std::unexpected(reader.error());
+    store->readers_.push_back(std::make_unique<Reader>(*reader));
+    if (auto s = ExecConstant(*reader, "PRAGMA query_only = ON", "pragma"); !s) {
+      return std::unexpected(s.error());
+    }
+    store->idle_readers_.push_back(store->readers_.back().get());
+  }
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -253,19 +329,93 @@ Status SqliteStore::Migrate() {
   return ExecConstant(db_, "COMMIT", "commit migration");
 }
 
+Status SqliteStore::RunReadOnly(const TransactionBody& body) {
+  ReaderLoan reader(*this);
+  OpenTransaction open(reader->db);
+  // A deferred BEGIN: the snapshot is the last commit when the first statement runs.
+  if (auto s = ExecConstant(reader->db, "BEGIN", "begin"); !s) return s;
+  SqlTransaction transaction(*reader->session, Access::kReadOnly);
+  Status status = body(transaction);
+  if (status && transaction.Failure()) status = std::unexpected(*transaction.Failure());
+  if (!status) return status;  // OpenTransaction rolls back
+  return ExecConstant(reader->db, "COMMIT", "commit");
+}
+
+// A writing transaction waiting for its group, and how it ended.
+struct SqliteStore::PendingWrite {
+  const TransactionBody* body = nullptr;
+  Status status;
+  bool done = false;
+};
+
 Status SqliteStore::RunTransaction(const TransactionBody& body, Access access) {
+  if (access == Access::kReadOnly) return RunReadOnly(body);
+  return RunWrite(body);
+}
+
+// Queues the transaction; the first thread to find no group running runs the queue as one
+// group (its own transaction among them) while the others wait for theirs to be done.
+Status SqliteStore::RunWrite(const TransactionBody& body) {
+  constexpr std::size_t kMaxGroup = 128;
+  PendingWrite write;
+  write.body = &body;
+  std::unique_lock lock(writes_mutex_);
+  pending_writes_.push_back(&write);
+  while (!write.done) {
+    if (committing_) {
+      writes_done_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    const std::size_t size = std::min(pending_writes_.size(), kMaxGroup);
+    std::vector<PendingWrite*> group(pending_writes_.begin(), pending_writes_.begin() + size);
+    pending_writes_.erase(pending_writes_.begin(), pending_writes_.begin() + size);
+    lock.unlock();
+    CommitGroup(group);
+    lock.lock();
+    for (PendingWrite* member : group) member->done = true;
+    committing_ = false;
+    writes_done_.notify_all();
+  }
+  return write.status;
+}
+
+void SqliteStore::CommitGroup(std::span<PendingWrite* const> group) {
+  auto fail_all = [&](const Error& error) {
+    for (PendingWrite* member : group) member->status = std::unexpected(error);
+  };
   std::lock_guard lock(mutex_);
   OpenTransaction open(db_);
   // IMMEDIATE takes the write lock up front: upgrading a read lock later could fail at once
   // with SQLITE_BUSY when another process writes.
-  const char* begin = access == Access::kReadOnly ? "BEGIN" : "BEGIN IMMEDIATE";
-  if (auto s = ExecConstant(db_, begin, "begin"); !s) return s;
-  SqlTransaction transaction(*session_, access);
-  Status status = body(transaction);
-  if (status && transaction.Failure()) status = std::unexpected(*transaction.Failure());
-  if (!status) return status;  // OpenTransaction rolls back
-  if (auto s = ExecConstant(db_, "COMMIT", "commit"); !s) return s;
-  if (transaction.ShreddedKey()) {
+  if (auto s = ExecConstant(db_, "BEGIN IMMEDIATE", "begin"); !s) return fail_all(s.error());
+  bool shredded_key = false;
+  for (PendingWrite* member : group) {
+    if (auto s = ExecConstant(db_, "SAVEPOINT member", "savepoint"); !s) {
+      return fail_all(s.error());
+    }
+    SqlTransaction transaction(*session_, Access::kReadWrite);
+    Status status;
+    try {
+      status = (*member->body)(transaction);
+    } catch (const std::exception&) {
+      status = Fail(ErrorCode::kInternal, "sqlite: a transaction body threw");
+    }
+    if (status && transaction.Failure()) status = std::unexpected(*transaction.Failure());
+    if (sqlite3_get_autocommit(db_) != 0) {
+      // SQLite abandoned the whole transaction (I/O error, disk full): nothing of the group
+      // was written.
+      return fail_all(status ? Error(ErrorCode::kUnavailable,
+                                     "sqlite: the transaction was rolled back by the database")
+                             : status.error());
+    }
+    const char* end = status ? "RELEASE member" : "ROLLBACK TO member; RELEASE member";
+    if (auto s = ExecConstant(db_, end, "savepoint"); !s) return fail_all(s.error());
+    member->status = std::move(status);
+    shredded_key = shredded_key || (member->status && transaction.ShreddedKey());
+  }
+  if (auto s = ExecConstant(db_, "COMMIT", "commit"); !s) return fail_all(s.error());
+  if (shredded_key) {
     // Moves the deleted key out of the WAL so secure_delete can overwrite it in the file.
     int log_frames = 0;
     int checkpointed = 0;
@@ -276,7 +426,6 @@ Status SqliteStore::RunTransaction(const TransactionBody& body, Access access) {
                    {{"backend", std::string_view("sqlite")}, {"code", std::int64_t{rc}}});
     }
   }
-  return {};
 }
 
 Status SqliteStore::RunPing() {

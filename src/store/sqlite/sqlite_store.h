@@ -1,12 +1,24 @@
 // The embedded store: one SQLite file in WAL mode with durable commits (synchronous=FULL),
-// foreign keys on, deleted content overwritten (secure_delete). Thread-safe: one connection
-// behind a mutex, so transactions of one process run one at a time; other processes on the
-// same file wait up to the busy timeout, then get kUnavailable.
+// foreign keys on, deleted content overwritten (secure_delete). Thread-safe: writing
+// transactions of one process run one at a time on the writer connection; read-only ones run
+// on a small pool of query-only connections beside it (WAL readers see the last commit and
+// never wait for a writer, not even while it syncs). Other processes on the same file wait up
+// to the busy timeout, then get kUnavailable.
+//
+// Group commit: writing transactions that arrive while one commits are run together, one
+// after the other inside one SQLite transaction, each in a savepoint of its own, and made
+// durable by one commit (one sync). Each still sees the ones before it and fails or succeeds on
+// its own: a body's error rolls back its savepoint only. None returns before the commit is
+// durable; a failed commit fails them all.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -27,13 +39,29 @@ class SqliteStore final : public Store {
 
  private:
   class Session;
+  struct Reader;
+  class ReaderLoan;
+  struct PendingWrite;
 
   SqliteStore(sqlite3* db, std::unique_ptr<Session> session);
   Status Migrate();
+  Status RunReadOnly(const TransactionBody& body);
+  Status RunWrite(const TransactionBody& body);
+  void CommitGroup(std::span<PendingWrite* const> group);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // the writer connection
   sqlite3* db_;
   std::unique_ptr<Session> session_;
+
+  std::mutex readers_mutex_;
+  std::condition_variable reader_returned_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::vector<Reader*> idle_readers_;
+
+  std::mutex writes_mutex_;
+  std::condition_variable writes_done_;
+  std::deque<PendingWrite*> pending_writes_;
+  bool committing_ = false;  // a thread is running a group
 };
 
 }  // namespace medvault::store::sqlite
