@@ -26,6 +26,7 @@
 #include "fhir/search.h"
 #include "lab/report_pdf.h"
 #include "policy/decider.h"
+#include "records/notifications.h"
 #include "records/sealed_store.h"
 
 namespace medvault::records {
@@ -88,6 +89,9 @@ class ClinicalRecords {
     // Reports: the fonts of the PDF report made at release (lab/report_pdf.h); nullopt makes
     // none (the release then stores no DocumentReference).
     std::optional<lab::ReportFonts> report_pdf = lab::ReportFonts{};
+    // Reports: who tells the patient that a released result waits (records/notifications.h);
+    // nullptr tells no one. Must outlive the ClinicalRecords.
+    Notifier* notifier = nullptr;
   };
 
   ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,

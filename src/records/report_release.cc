@@ -9,11 +9,13 @@
 
 #include "core/base64.h"
 #include "core/ids.h"
+#include "core/log.h"
 #include "fhir/resource.h"
 #include "lab/report_pdf.h"
 #include "policy/release.h"
 #include "records/clinical_internal.h"
 #include "records/clinical_records.h"
+#include "records/notifications.h"
 
 namespace medvault::records {
 namespace internal {
@@ -190,11 +192,8 @@ fhir::FhirResult<std::vector<boost::json::object>> EarlierResults(
 fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
     const Context& context, const policy::Principal& principal, boost::json::object& report,
     std::string_view report_id, std::span<const boost::json::object> shown,
-    std::span<const ResultRow> results, std::string_view patient, Timestamp now,
-    const lab::ReportFonts& fonts) {
-  auto patient_resource = OpenOne(context, principal, "Patient", patient);
-  if (!patient_resource) return std::unexpected(patient_resource.error());
-  if (!*patient_resource) return NotFound("Patient");
+    std::span<const ResultRow> results, std::string_view patient,
+    const boost::json::object& patient_resource, Timestamp now, const lab::ReportFonts& fonts) {
   std::optional<boost::json::object> organization;
   if (const auto* performers = report.if_contains("performer");
       performers != nullptr && performers->is_array()) {
@@ -214,7 +213,7 @@ fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
   if (!earlier) return std::unexpected(earlier.error());
   auto pdf = lab::RenderReportPdf({.report = report,
                                    .observations = shown,
-                                   .patient = **patient_resource,
+                                   .patient = patient_resource,
                                    .organization = organization ? &*organization : nullptr,
                                    .previous = *earlier},
                                   fonts);
@@ -261,6 +260,37 @@ fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
         MakeWrite("Binary", std::move(binary_id), 0, std::string(patient), std::move(binary)));
   }
   return writes;
+}
+
+// The patient's email address (the first telecom of system email), where they are told.
+std::optional<std::string> EmailOf(const boost::json::object& patient) {
+  const auto* telecom = patient.if_contains("telecom");
+  if (telecom == nullptr || !telecom->is_array()) return std::nullopt;
+  for (const boost::json::value& point : telecom->as_array()) {
+    if (!point.is_object()) continue;
+    const auto* system = point.as_object().if_contains("system");
+    const auto* value = point.as_object().if_contains("value");
+    if (system && system->is_string() && system->as_string() == "email" && value &&
+        value->is_string()) {
+      return std::string(value->as_string());
+    }
+  }
+  return std::nullopt;
+}
+
+// Tells the patient, once the release is stored, that a result waits (records/notifications.h).
+// The release stands whatever happens here; what went wrong is logged without the address.
+void TellThePatient(Notifier* notifier, const boost::json::object& patient) {
+  if (notifier == nullptr) return;
+  const std::optional<std::string> email = EmailOf(patient);
+  if (!email) {
+    log::Info("notification_skipped", {{"reason", std::string_view("no email address")}});
+    return;
+  }
+  if (auto queued = notifier->NewResult(*email); !queued) {
+    log::Warning("notification_not_queued",
+                 {{"reason", std::string_view(queued.error().message())}});
+  }
 }
 
 }  // namespace
@@ -360,10 +390,17 @@ fhir::FhirResult<Released> ClinicalRecords::Release(const policy::Principal& pri
                                             result.row.version.version, patient, result.resource,
                                             false));
   }
+  std::optional<boost::json::object> patient_resource;
+  if (options_.report_pdf || options_.notifier != nullptr) {
+    auto opened_patient = internal::OpenOne(context, principal, "Patient", patient);
+    if (!opened_patient) return std::unexpected(opened_patient.error());
+    if (!*opened_patient) return internal::NotFound("Patient");
+    patient_resource = std::move(*opened_patient);
+  }
   std::vector<internal::PreparedWrite> pdf;
   if (options_.report_pdf) {
     auto made = internal::PdfReport(context, principal, report, report_id, shown, *results, patient,
-                                    now, *options_.report_pdf);
+                                    *patient_resource, now, *options_.report_pdf);
     if (!made) return std::unexpected(made.error());
     pdf = std::move(*made);
     std::vector<internal::AccessGroup> groups;
@@ -400,6 +437,7 @@ fhir::FhirResult<Released> ClinicalRecords::Release(const policy::Principal& pri
   released.results.assign(std::make_move_iterator(written.begin() + 1),
                           std::make_move_iterator(results_end));
   if (!pdf.empty()) released.document = std::move(*results_end);
+  if (patient_resource) internal::TellThePatient(options_.notifier, *patient_resource);
   return released;
 }
 

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "clinical_records_fixture.h"
 #include "core/base64.h"
+#include "records/notifications.h"
 
 namespace medvault::records {
 namespace {
@@ -313,6 +316,42 @@ TEST_P(ReleaseVisibilityTest, AChangeToAReleasedReportIsACorrectionThePatientSee
   EXPECT_FALSE(history->versions[1].resource->contains("conclusion"));
   EXPECT_EQ(history->versions[0].last_updated - history->versions[1].last_updated,
             std::chrono::hours(2));
+}
+
+TEST_P(ReleaseVisibilityTest, TheReleaseQueuesTheFixedMessageForThePatientsEmail) {
+  auto outbox = OutboxNotifier::Open(keys_dir_ / "outbox", std::nullopt);
+  ASSERT_TRUE(outbox) << outbox.error().message();
+  records_ = std::make_unique<ClinicalRecords>(*sealed_, *store_, *log_, *decider_, clock_,
+                                               ClinicalRecords::Options{.notifier = outbox->get()});
+  const std::string patient =
+      Create(R"({"resourceType":"Patient","name":[{"family":"Dupont","given":["Hélène"]}],)"
+             R"("telecom":[{"system":"phone","value":"+33 6 12 34 56 78"},)"
+             R"({"system":"email","value":"helene.dupont@example.org"}]})");
+  const std::string glucose = Observation(patient, "preliminary");
+  const std::string report = Report(patient, "preliminary", {glucose});
+  const auto messages = [&] {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(keys_dir_ / "outbox")) {
+      if (entry.path().extension() == ".msg") files.push_back(entry.path());
+    }
+    return files;
+  };
+  EXPECT_TRUE(messages().empty()) << "nothing before the release";
+
+  ASSERT_TRUE(records_->Release(lab_, report));
+  const auto files = messages();
+  ASSERT_EQ(files.size(), 1u);
+  std::ifstream in(files[0]);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, fmt::format("To: helene.dupont@example.org\n\n{}\n\n{}\n", kNewResultText,
+                              kNewResultTextFrench));
+  // A correction is not a new result.
+  auto current = records_->Read(lab_, "DiagnosticReport", report);
+  ASSERT_TRUE(current);
+  boost::json::object changed = *current->resource;
+  changed["conclusion"] = "Recontrôle.";
+  ASSERT_TRUE(records_->Update(lab_, "DiagnosticReport", report, changed, current->version));
+  EXPECT_EQ(messages().size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReleaseVisibilityTest, ::testing::Values("sqlite", "postgres"),
