@@ -130,16 +130,23 @@ Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
   if (!audit_log) return std::unexpected(audit_log.error());
   AuditAuthEvents events(**audit_log, "cli");
   identity::Accounts accounts(*vault.store, clock, events, {});
+  // Dr Martin acts as her Practitioner (the GP of the demo patients' care teams that name
+  // her), Léa Bernard for the demo lab.
+  const DemoDirectory directory = MakeDemoDirectory();
   struct Staff {
     const char* login;
     identity::AccountKind kind;
     const char* name;
+    std::string practitioner_id;
+    std::string organization_id;
   };
-  static constexpr Staff kStaff[] = {
-      {"dr.martin", identity::AccountKind::kClinician, "Dr Camille Martin"},
-      {"lab.bernard", identity::AccountKind::kLabTechnician, "Léa Bernard"},
-      {"admin.petit", identity::AccountKind::kAdministrator, "Hugo Petit"},
-      {"audit.moreau", identity::AccountKind::kAuditor, "Inès Moreau"},
+  const Staff kStaff[] = {
+      {"dr.martin", identity::AccountKind::kClinician, "Dr Camille Martin",
+       directory.general_practitioner_ids.front(), ""},
+      {"lab.bernard", identity::AccountKind::kLabTechnician, "Léa Bernard",
+       "", directory.lab_id},
+      {"admin.petit", identity::AccountKind::kAdministrator, "Hugo Petit", "", ""},
+      {"audit.moreau", identity::AccountKind::kAuditor, "Inès Moreau", "", ""},
   };
   std::printf(
       "demo accounts (enroll at POST /auth/enroll with the code, then a second factor;\n"
@@ -147,6 +154,17 @@ Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
   for (const Staff& staff : kStaff) {
     auto created = accounts.CreateStaff(staff.login, staff.kind, staff.name, "demo");
     if (!created) return std::unexpected(created.error());
+    if (!staff.practitioner_id.empty() || !staff.organization_id.empty()) {
+      const store::AccountLink link{.account_id = created->account.id,
+                                    .practitioner_id = staff.practitioner_id,
+                                    .organization_id = staff.organization_id,
+                                    .updated_at = clock.Now()};
+      if (auto linked = vault.store->Transact(
+              [&](store::Transaction& tx) { return tx.PutAccountLink(link); });
+          !linked) {
+        return linked;
+      }
+    }
     std::printf("  %-13s %-15s enrollment code %s\n", staff.login,
                 std::string(identity::AccountKindName(staff.kind)).c_str(),
                 std::string(created->enrollment_code.view()).c_str());

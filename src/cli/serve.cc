@@ -27,6 +27,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "policy/care_relations.h"
 #include "policy/decider.h"
 #include "records/clinical_records.h"
 
@@ -114,7 +115,8 @@ Status Serve(const ServeOptions& options) {
     return ok;
   }
   // The FHIR API: every access decided by the policy and written to the audit log first.
-  policy::Decider decider(**audit_log, clock);
+  policy::StoreCareRelations care_relations(store);
+  policy::Decider decider(**audit_log, clock, {.relations = &care_relations});
   records::ClinicalRecords clinical(*vault->records, store, **audit_log, decider, clock, {});
   auto fhir_base = std::make_shared<std::string>();
   if (auto ok = api::AddFhirRoutes(router,

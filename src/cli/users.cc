@@ -6,6 +6,7 @@
 
 #include "cli/identity_services.h"
 #include "cli/vault.h"
+#include "fhir/primitives.h"
 #include "identity/accounts.h"
 #include "identity/api_clients.h"
 #include "identity/auth_events.h"
@@ -76,6 +77,64 @@ Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::st
   auto code = accounts.IssueActivationCode(patient_id, kCliActor);
   if (!code) return std::unexpected(code.error());
   std::printf("activation code (one use, 30 days): %s\n", std::string(code->view()).c_str());
+  return {};
+}
+
+namespace {
+
+// The operator's change to an account, recorded in the audit log before it is made.
+Status RecordUserChange(OperatorVault& op, const store::Account& account) {
+  audit::Entry entry;
+  entry.account = "operator";
+  entry.role = audit::Role::kOperator;
+  entry.client = std::string(kCliActor);
+  entry.action = audit::Action::kUserChange;
+  entry.purpose = audit::Purpose::kAdministration;
+  entry.resource_ids = {account.id};
+  auto appended = op.audit_log->Append(std::move(entry));
+  if (!appended) return std::unexpected(appended.error());
+  return {};
+}
+
+}  // namespace
+
+Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login,
+                const std::string& reference) {
+  const auto slash = reference.find('/');
+  const std::string type = reference.substr(0, slash == std::string::npos ? 0 : slash);
+  const std::string id = slash == std::string::npos ? std::string() : reference.substr(slash + 1);
+  if ((type != "Practitioner" && type != "Organization") || !fhir::primitives::IsId(id)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab technician's "
+                "lab)");
+  }
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  auto account = accounts.FindByLogin(login);
+  if (!account) return std::unexpected(account.error());
+  const bool clinician = account->kind == identity::AccountKindName(identity::AccountKind::kClinician);
+  const bool technician =
+      account->kind == identity::AccountKindName(identity::AccountKind::kLabTechnician);
+  if ((type == "Practitioner" && !clinician) || (type == "Organization" && !technician)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a clinician links to a Practitioner, a lab technician to an Organization");
+  }
+  store::Store& store = *(*op)->vault.store;
+  if (auto found = store.Get(type, id); !found || found->state == store::VersionState::kDeleted) {
+    if (!found && found.error().code() != ErrorCode::kNotFound) return std::unexpected(found.error());
+    return Fail(ErrorCode::kNotFound, "no " + type + " has this id in the vault");
+  }
+  if (auto recorded = RecordUserChange(**op, *account); !recorded) return recorded;
+  store::AccountLink link{.account_id = account->id,
+                          .practitioner_id = type == "Practitioner" ? id : std::string(),
+                          .organization_id = type == "Organization" ? id : std::string(),
+                          .updated_at = (*op)->clock.Now()};
+  if (auto put = store.Transact([&](store::Transaction& tx) { return tx.PutAccountLink(link); });
+      !put) {
+    return put;
+  }
+  std::printf("account %s linked to %s\n", account->login.c_str(), reference.c_str());
   return {};
 }
 

@@ -251,6 +251,13 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.lab.max_message_bytes; }),
       Key("lab", "idle_timeout_seconds", "an MLLP connection idle this long is closed",
           [](Config& c) -> auto& { return c.lab.idle_timeout; }),
+      // access policy:
+      Key("policy", "relation_grace_days", "a care relation from a CareTeam or an order lasts this long after its source ends",
+          [](Config& c) -> auto& { return c.policy.relation_grace_days; }),
+      Key("policy", "encounter_grace_hours", "a care relation from an Encounter lasts this long after it closes",
+          [](Config& c) -> auto& { return c.policy.encounter_grace_hours; }),
+      Key("policy", "break_glass_hours", "how long a break-the-glass grant opens its patient's record",
+          [](Config& c) -> auto& { return c.policy.break_glass_hours; }),
   };
   return keys;
 }

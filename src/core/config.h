@@ -108,6 +108,13 @@ struct LabConfig {
   std::chrono::milliseconds idle_timeout{300'000};
 };
 
+// Access policy (issue 8): how long care relations outlast their source, and break-the-glass.
+struct PolicyConfig {
+  std::size_t relation_grace_days = 30;    // a CareTeam or order relation, after it ends
+  std::size_t encounter_grace_hours = 72;  // an Encounter relation, after it closes
+  std::size_t break_glass_hours = 4;       // a break-the-glass grant
+};
+
 struct Config {
   std::filesystem::path vault_dir;
   ServerConfig server;
@@ -117,6 +124,7 @@ struct Config {
   AuditConfig audit;
   AuthConfig auth;
   LabConfig lab;
+  PolicyConfig policy;
 };
 
 // Environment lookup, injectable so tests do not touch the process environment.

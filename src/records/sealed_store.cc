@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <charconv>
 #include <set>
 
@@ -285,6 +286,14 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
     if (!index) return std::unexpected(index.error());
     indexes.push_back(std::move(*index));
   }
+  // So are the care relations of the sources: ids and expiries only.
+  std::vector<std::optional<std::vector<store::CareRelation>>> relations;
+  relations.reserve(writes.size());
+  for (const SealedWrite& write : writes) {
+    auto of_write = CareRelationsOf(write);
+    if (!of_write) return std::unexpected(of_write.error());
+    relations.push_back(std::move(*of_write));
+  }
   for (;;) {
     WriteKeys keys;
     keys.set = CurrentKeySet();
@@ -294,6 +303,12 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
       for (const store::ResourceDelete& removal : deletes) {
         if (auto deleted = transaction.Delete(removal); !deleted) {
           return std::unexpected(deleted.error());
+        }
+        if (policy::IsCareRelationSource(removal.resource_type)) {
+          if (auto ended = transaction.ReplaceCareRelations(removal.resource_type, removal.id, {});
+              !ended) {
+            return ended;
+          }
         }
       }
       for (std::size_t i = 0; i < writes.size(); ++i) {
@@ -314,6 +329,13 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
                                     .index = indexes[i],
                                     .recorded_at = write.recorded_at});
         if (!put) return std::unexpected(put.error());
+        if (relations[i]) {
+          if (auto related =
+                  transaction.ReplaceCareRelations(write.resource_type, write.id, *relations[i]);
+              !related) {
+            return related;
+          }
+        }
       }
       return {};
     });
@@ -327,8 +349,25 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
 Result<std::int64_t> SealedStore::Delete(std::string_view resource_type, std::string_view id,
                                          std::int64_t expected_version,
                                          store::Timestamp recorded_at) {
-  return store_.Delete(
-      {std::string(resource_type), std::string(id), expected_version, recorded_at});
+  const store::ResourceDelete removal{std::string(resource_type), std::string(id),
+                                      expected_version, recorded_at};
+  if (!policy::IsCareRelationSource(resource_type)) return store_.Delete(removal);
+  if (auto deleted = PutAll({}, std::span(&removal, 1)); !deleted) {
+    return std::unexpected(deleted.error());
+  }
+  return expected_version + 1;  // the deletion marker follows the version it replaced
+}
+
+Result<std::optional<std::vector<store::CareRelation>>> SealedStore::CareRelationsOf(
+    const SealedWrite& write) const {
+  if (!policy::IsCareRelationSource(write.resource_type)) return std::nullopt;
+  boost::system::error_code error;
+  boost::json::value parsed = boost::json::parse(write.json, error);
+  if (error || !parsed.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "records: a care relation source is not JSON");
+  }
+  return policy::CareRelationsOf(parsed.as_object(), write.resource_type, write.id,
+                                 write.patient_id, write.recorded_at, options_.care_relations);
 }
 
 Result<Resource> SealedStore::Decrypt(const store::ResourceVersion& version,

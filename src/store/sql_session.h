@@ -109,6 +109,25 @@ enum class Query {
                         //  (received_at, id)
   kUpdateQuarantine,    // (id, updated_at, state, condition, error, version, sealed,
                         //  expected_version)
+  // access policy (migration 007_policy):
+  kDeleteCareRelations,   // (source_type, source_id)
+  kInsertCareRelation,    // (practitioner_id, patient_id, source_type, source_id, expires_at):
+                          //  no row if it exists
+  kListCareRelations,     // (practitioner_id, now) -> patient_id, source_type, source_id,
+                          //  expires_at; expires_at > now, by patient_id
+  kUpsertAccountLink,     // (account_id, practitioner_id, organization_id, updated_at)
+  kSelectAccountLink,     // (account_id) -> practitioner_id, organization_id, updated_at
+  kInsertSensitiveGrant,  // (account_id, category, granted_at, granted_by): no row if it exists
+  kListSensitiveGrants,   // (account_id) -> category, granted_at, granted_by; by category
+  kInsertBreakGlass,      // (id, account_id, patient_id, reason, sealed_reason, granted_at,
+                          //  expires_at, sealed_note): not reviewed; no row if the id exists
+  kSelectBreakGlass,      // (id) -> the break-glass columns (id, account_id, patient_id, reason,
+                          //  sealed_reason, granted_at, expires_at, reviewed_at, reviewer,
+                          //  sealed_note)
+  kListActiveBreakGlass,  // (account_id, now) -> the break-glass columns; expires_at > now
+  kListBreakGlassToReview,  // (after_granted_at, after_id, limit) -> the break-glass columns;
+                            //  reviewed_at = 0, by (granted_at, id)
+  kReviewBreakGlass,      // (id, reviewed_at, reviewer, sealed_note): only if reviewed_at = 0
   kCount,
 };
 

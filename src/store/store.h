@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "store/identity_records.h"
 #include "store/lab_records.h"
+#include "store/policy_records.h"
 
 namespace medvault::store {
 
@@ -370,6 +371,38 @@ class Transaction {
   // (kConflict otherwise, kNotFound when there is no such message).
   virtual Status UpdateQuarantined(const QuarantinedMessage& message,
                                    std::int64_t expected_version) = 0;
+
+  // Access policy (migration 007_policy, rows in store/policy_records.h). Ids and categories
+  // are at most kMaxNameBytes.
+
+  // Replaces every care relation whose source is (source_type, source_id) with `relations`
+  // (which must all name that source; none: the source gives no relation any more).
+  virtual Status ReplaceCareRelations(std::string_view source_type, std::string_view source_id,
+                                      std::span<const CareRelation> relations) = 0;
+  // A practitioner's relations that still hold at `now` (expires_at > now), by patient id.
+  virtual Result<std::vector<CareRelation>> ListCareRelations(std::string_view practitioner_id,
+                                                              Timestamp now) = 0;
+  // Inserts or replaces the account's link.
+  virtual Status PutAccountLink(const AccountLink& link) = 0;
+  virtual Result<AccountLink> GetAccountLink(std::string_view account_id) = 0;  // kNotFound
+  // Inserts the grant, or keeps the one already there (kAlreadyExists).
+  virtual Status InsertSensitiveGrant(const SensitiveGrant& grant) = 0;
+  // An account's grants, by category.
+  virtual Result<std::vector<SensitiveGrant>> ListSensitiveGrants(
+      std::string_view account_id) = 0;
+  virtual Status InsertBreakGlass(const BreakGlassGrant& grant) = 0;  // kAlreadyExists
+  virtual Result<BreakGlassGrant> GetBreakGlass(std::string_view id) = 0;  // kNotFound
+  // An account's grants that still hold at `now`, by patient id.
+  virtual Result<std::vector<BreakGlassGrant>> ListActiveBreakGlass(std::string_view account_id,
+                                                                    Timestamp now) = 0;
+  // Grants not reviewed yet, oldest first by (granted_at, id), strictly after the cursor, at
+  // most `limit`.
+  virtual Result<std::vector<BreakGlassGrant>> ListBreakGlassToReview(Timestamp after_granted_at,
+                                                                      std::string_view after_id,
+                                                                      std::size_t limit) = 0;
+  // Records the review (reviewed_at, reviewer, sealed_note of `review`) of a grant not
+  // reviewed yet: kConflict when it was reviewed already, kNotFound.
+  virtual Status ReviewBreakGlass(const BreakGlassGrant& review) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered

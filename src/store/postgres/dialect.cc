@@ -233,6 +233,43 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kUpdateQuarantine,
      "UPDATE lab_quarantine SET updated_at = $2, state = $3, error_condition = $4, "
      "error = $5, version = $6, sealed = $7 WHERE id = $1 AND version = $8"},
+    // access policy:
+    {Query::kDeleteCareRelations,
+     "DELETE FROM care_relations WHERE source_type = $1 AND source_id = $2"},
+    {Query::kInsertCareRelation,
+     "INSERT INTO care_relations (practitioner_id, patient_id, source_type, source_id, "
+     "expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
+    {Query::kListCareRelations,
+     "SELECT patient_id, source_type, source_id, expires_at FROM care_relations "
+     "WHERE practitioner_id = $1 AND expires_at > $2 ORDER BY patient_id, source_type, source_id"},
+    {Query::kUpsertAccountLink,
+     "INSERT INTO account_links (account_id, practitioner_id, organization_id, updated_at) "
+     "VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET "
+     "practitioner_id = excluded.practitioner_id, organization_id = excluded.organization_id, "
+     "updated_at = excluded.updated_at"},
+    {Query::kSelectAccountLink,
+     "SELECT practitioner_id, organization_id, updated_at FROM account_links WHERE account_id = $1"},
+    {Query::kInsertSensitiveGrant,
+     "INSERT INTO sensitive_grants (account_id, category, granted_at, granted_by) "
+     "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"},
+    {Query::kListSensitiveGrants,
+     "SELECT category, granted_at, granted_by FROM sensitive_grants WHERE account_id = $1 "
+     "ORDER BY category"},
+    {Query::kInsertBreakGlass,
+     "INSERT INTO break_glass (id, account_id, patient_id, reason, sealed_reason, granted_at, "
+     "expires_at, reviewed_at, reviewer, sealed_note) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kSelectBreakGlass,
+     "SELECT id, account_id, patient_id, reason, sealed_reason, granted_at, expires_at, reviewed_at, reviewer, sealed_note FROM break_glass WHERE id = $1"},
+    {Query::kListActiveBreakGlass,
+     "SELECT id, account_id, patient_id, reason, sealed_reason, granted_at, expires_at, reviewed_at, reviewer, sealed_note FROM break_glass WHERE account_id = $1 AND expires_at > $2 "
+     "ORDER BY patient_id, id"},
+    {Query::kListBreakGlassToReview,
+     "SELECT id, account_id, patient_id, reason, sealed_reason, granted_at, expires_at, reviewed_at, reviewer, sealed_note FROM break_glass WHERE reviewed_at = 0 AND (granted_at, id) > ($1, $2) "
+     "ORDER BY granted_at, id LIMIT $3"},
+    {Query::kReviewBreakGlass,
+     "UPDATE break_glass SET reviewed_at = $2, reviewer = $3, sealed_note = $4 "
+     "WHERE id = $1 AND reviewed_at = 0"},
 }};
 
 static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
@@ -438,6 +475,47 @@ CREATE TABLE lab_quarantine (
   sealed BYTEA NOT NULL
 );
 CREATE INDEX lab_quarantine_by_time ON lab_quarantine (received_at, id);
+)sql"},
+    {7, "007_policy", R"sql(
+CREATE TABLE care_relations (
+  practitioner_id TEXT COLLATE "C" NOT NULL,
+  patient_id TEXT COLLATE "C" NOT NULL,
+  source_type TEXT COLLATE "C" NOT NULL,
+  source_id TEXT COLLATE "C" NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (practitioner_id, patient_id, source_type, source_id)
+);
+CREATE INDEX care_relations_by_source ON care_relations (source_type, source_id);
+
+CREATE TABLE account_links (
+  account_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  practitioner_id TEXT COLLATE "C" NOT NULL,
+  organization_id TEXT COLLATE "C" NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE sensitive_grants (
+  account_id TEXT COLLATE "C" NOT NULL,
+  category TEXT COLLATE "C" NOT NULL,
+  granted_at BIGINT NOT NULL,
+  granted_by TEXT NOT NULL,
+  PRIMARY KEY (account_id, category)
+);
+
+CREATE TABLE break_glass (
+  id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  account_id TEXT COLLATE "C" NOT NULL,
+  patient_id TEXT COLLATE "C" NOT NULL,
+  reason BIGINT NOT NULL,
+  sealed_reason BYTEA NOT NULL,
+  granted_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  reviewed_at BIGINT NOT NULL,
+  reviewer TEXT NOT NULL,
+  sealed_note BYTEA NOT NULL
+);
+CREATE INDEX break_glass_by_account ON break_glass (account_id, expires_at);
+CREATE INDEX break_glass_to_review ON break_glass (reviewed_at, granted_at, id);
 )sql"},
 };
 
