@@ -49,6 +49,7 @@ struct Principal {
   std::string patient_id;                    // a patient account's own patient id
   std::vector<identity::SmartScope> scopes;  // integration clients
   std::string organization;                  // integration clients: their Organization id
+  Timestamp second_factor_at;  // sessions: when the second factor was last checked (else epoch)
 };
 
 // kExport: the audit log leaving in bulk (CSV, breach scope); audited as Action::kExport.
@@ -67,9 +68,10 @@ struct AccessRequest {
 };
 
 // The exfiltration guard's place in every decision (issue 8): it sees each access the rules
-// allowed before the PhiAccess is minted, and each search's results before they leave. An
-// error refuses the access and is recorded as a denial (kPermissionDenied: the account is
-// suspended or a canary was touched; kUnauthenticated: a fresh second factor is needed).
+// allowed before the PhiAccess is minted, each search's results before they leave, and the
+// size of each answer before it is sent. An error refuses the access and is recorded as a
+// denial (kPermissionDenied: the account is suspended or a canary was touched;
+// kUnauthenticated: a fresh second factor is needed).
 class AccessGate {
  public:
   virtual ~AccessGate() = default;
@@ -77,6 +79,8 @@ class AccessGate {
   virtual Status AdmitResults(const Principal& principal, std::string_view resource_type,
                               std::span<const std::string> resource_ids,
                               std::span<const std::string> patient_ids) = 0;
+  // The bytes of health data about to leave in one answer (its body).
+  virtual Status AdmitBytes(const Principal& principal, std::size_t bytes) = 0;
 };
 
 class Decider {
@@ -105,6 +109,10 @@ class Decider {
   Status RecordResults(const Principal& principal, std::string_view resource_type,
                        std::span<const std::string> resource_ids,
                        std::span<const std::string> patient_ids);
+
+  // Before an answer with health data is sent: the gate's verdict on its size (nothing is
+  // recorded; the accesses it answers were). An error: nothing of the answer may leave.
+  Status AdmitBytes(const Principal& principal, std::size_t bytes);
 
   // The rule alone, for tests and for the access matrix: whether it would allow, and why not.
   static Status Decide(const Principal& principal, const AccessRequest& request);
