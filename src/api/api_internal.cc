@@ -186,6 +186,7 @@ FhirResult<Caller> Authenticator::Authenticate(const Request& request,
   if (session->kind == identity::AccountKind::kPatient) {
     principal.patient_id = session->account.patient_id;
   }
+  principal.second_factor_at = session->record.second_factor_at;
   caller.session = std::move(*session);
   return caller;
 }

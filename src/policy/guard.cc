@@ -6,6 +6,7 @@
 #include <charconv>
 #include <utility>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "identity/accounts.h"
 
@@ -107,12 +108,6 @@ std::array<store::GuardWindowCounts, store::kGuardWindows> WithPending(
   return counts;
 }
 
-GuardLimits Limits(std::array<std::int64_t, 3> patients, std::array<std::int64_t, 3> records,
-                   std::array<std::int64_t, 3> bytes, std::array<std::int64_t, 3> searches,
-                   std::int64_t breadth) {
-  return GuardLimits{patients, records, bytes, searches, breadth};
-}
-
 constexpr std::int64_t kMiB = 1024 * 1024;
 
 Result<std::int64_t> ParseAmount(std::string_view text) {
@@ -157,16 +152,10 @@ std::string_view Trim(std::string_view text) {
 }  // namespace
 
 GuardBudgets DefaultGuardBudgets() {
-  GuardBudgets budgets;
-  budgets.clinician = Limits({30, 60, 150}, {600, 4000, 12000}, {16 * kMiB, 128 * kMiB, 512 * kMiB},
-                             {60, 600, 3000}, 30);
-  budgets.lab_technician = Limits({60, 300, 1500}, {1200, 10000, 50000},
-                                  {32 * kMiB, 256 * kMiB, 1024 * kMiB}, {120, 1200, 6000}, 60);
-  budgets.patient = Limits({5, 5, 5}, {300, 3000, 10000}, {16 * kMiB, 128 * kMiB, 512 * kMiB},
-                           {60, 600, 3000}, 5);
-  budgets.integration = Limits({100, 2000, 20000}, {5000, 50000, 500000},
-                               {64 * kMiB, 1024 * kMiB, 8192 * kMiB}, {600, 6000, 60000}, 100);
-  return budgets;
+  // The texts are the configuration's defaults (core/config.h), which are well-formed.
+  const auto parse = [](const char* text) { return ParseGuardLimits(text, GuardLimits{}).value(); };
+  return GuardBudgets{parse(kGuardClinicianDefault), parse(kGuardLabTechnicianDefault),
+                      parse(kGuardPatientDefault), parse(kGuardIntegrationDefault)};
 }
 
 Result<GuardLimits> ParseGuardLimits(std::string_view text, const GuardLimits& base) {
@@ -222,6 +211,41 @@ std::string GuardLimitsText(const GuardLimits& limits) {
                      triple(limits.searches), AmountText(limits.breadth));
 }
 
+Result<ExfiltrationGuard::Options> ExfiltrationGuard::OptionsFrom(const GuardConfig& config) {
+  Options options;
+  const std::pair<const std::string*, GuardLimits*> roles[] = {
+      {&config.clinician, &options.budgets.clinician},
+      {&config.lab_technician, &options.budgets.lab_technician},
+      {&config.patient, &options.budgets.patient},
+      {&config.integration, &options.budgets.integration},
+  };
+  const std::string_view names[] = {"clinician", "lab_technician", "patient", "integration"};
+  for (std::size_t i = 0; i < std::size(roles); ++i) {
+    auto limits = ParseGuardLimits(*roles[i].first, *roles[i].second);
+    if (!limits) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("guard.{}: {}", names[i], limits.error().message()));
+    }
+    *roles[i].second = *limits;
+  }
+  if (config.step_up_percent > 100) {
+    return Fail(ErrorCode::kInvalidArgument, "guard.step_up_percent: must be 0 to 100");
+  }
+  options.step_up_percent = static_cast<std::int64_t>(config.step_up_percent);
+  std::string_view canaries = config.canaries;
+  while (!canaries.empty()) {
+    const std::size_t space = canaries.find(' ');
+    const std::string_view id = canaries.substr(0, space);
+    if (id.size() > store::kMaxNameBytes) {
+      return Fail(ErrorCode::kInvalidArgument, "guard.canaries: a patient id is too long");
+    }
+    if (!id.empty()) options.canaries.emplace_back(id);
+    if (space == std::string_view::npos) break;
+    canaries.remove_prefix(space + 1);
+  }
+  return options;
+}
+
 ExfiltrationGuard::ExfiltrationGuard(store::Store& store, const Clock& clock, Options options,
                                      AlertSink sink)
     : store_(store),
@@ -251,14 +275,15 @@ const GuardLimits& ExfiltrationGuard::LimitsOf(Role role) const {
 }
 
 Status ExfiltrationGuard::Admit(const Principal& principal, const AccessRequest& request) {
-  if (!IsCountedOperation(request.operation) || !IsCountedType(request.resource_type)) return {};
+  // A search is counted by its results (AdmitResults): the patients its decisions name are
+  // the candidates it decrypts to filter, not what leaves.
+  if (!IsCountedOperation(request.operation) || request.operation == Operation::kSearch ||
+      !IsCountedType(request.resource_type)) {
+    return {};
+  }
   Usage usage;
   usage.patients = DistinctPatients(request.patient_ids);
-  if (request.operation == Operation::kSearch) {
-    usage.searches = 1;
-  } else {
-    usage.records = std::max<std::int64_t>(1, static_cast<std::int64_t>(request.resource_ids.size()));
-  }
+  usage.records = std::max<std::int64_t>(1, static_cast<std::int64_t>(request.resource_ids.size()));
   return Account(principal, std::move(usage));
 }
 
@@ -269,6 +294,7 @@ Status ExfiltrationGuard::AdmitResults(const Principal& principal, std::string_v
   Usage usage;
   usage.patients = DistinctPatients(patient_ids);
   usage.records = static_cast<std::int64_t>(resource_ids.size());
+  usage.searches = 1;
   usage.breadth = static_cast<std::int64_t>(usage.patients.size());
   return Account(principal, std::move(usage));
 }

@@ -22,8 +22,9 @@
 // A refused access still counts: a scraper refused at the step-up keeps counting until it is
 // suspended.
 //
-// Counted: read, search, history and export of the clinical types (not writes, not the
-// directory types Organization, Practitioner, PractitionerRole, not AuditEvent).
+// Counted: reads, histories and exports of the clinical types, and each search by its results
+// (the patients, records and breadth of what it returns); not writes, not the directory types
+// Organization, Practitioner, PractitionerRole, not AuditEvent.
 //
 // Thread-safe; the store and clock must outlive the guard. A store failure refuses the access
 // (kUnavailable): no answer leaves uncounted.
@@ -43,6 +44,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "policy/decider.h"
 #include "store/store.h"
@@ -88,6 +90,9 @@ class ExfiltrationGuard final : public AccessGate {
     // A patient seen again within this is not written again (its last-seen time may lag).
     std::chrono::milliseconds patient_refresh{10'000};
   };
+  // The options `[guard]` asks for; kInvalidArgument naming the key that is wrong.
+  static Result<Options> OptionsFrom(const GuardConfig& config);
+
   // Called once for each alert the guard stores (after it is stored), e.g. to log it and post
   // it to a webhook; must not block.
   using AlertSink = std::function<void(const store::Alert&)>;
