@@ -211,6 +211,7 @@ FhirResult<Caller> Authenticator::Authenticate(const Request& request,
     principal.practitioner_id = std::move(link->practitioner_id);
     principal.organization = std::move(link->organization_id);
   }
+  principal.second_factor_at = session->record.second_factor_at;
   caller.session = std::move(*session);
   return caller;
 }

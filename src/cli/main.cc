@@ -149,6 +149,14 @@ int Run(int argc, char** argv) {
       "activation-code", "Print a one-time activation code for a patient's own account");
   user_activation->add_option("--dir", user_dir, "Directory of the vault")->required();
   user_activation->add_option("--patient", user_patient, "Patient id")->required();
+  // exfiltration guard:
+  std::string reinstate_client;
+  auto* user_reinstate = user->add_subcommand(
+      "reinstate", "Lift the exfiltration guard's suspension of an account or API client");
+  user_reinstate->add_option("--dir", user_dir, "Directory of the vault")->required();
+  auto* reinstate_login = user_reinstate->add_option("--login", user_login, "Login of the account");
+  user_reinstate->add_option("--client", reinstate_client, "Id of the API client")
+      ->excludes(reinstate_login);
 
   medvault::cli::ClientAddOptions client_options;
   auto* client = app.add_subcommand("client", "API clients (SMART Backend Services)");
@@ -243,6 +251,9 @@ int Run(int argc, char** argv) {
   }
   if (user_activation->parsed()) {
     return Report(medvault::cli::IssueActivationCode(user_dir, user_patient));
+  }
+  if (user_reinstate->parsed()) {
+    return Report(medvault::cli::ReinstateUser(user_dir, user_login, reinstate_client));
   }
   if (client_add->parsed()) return Report(medvault::cli::AddClient(client_options));
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));

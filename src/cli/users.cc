@@ -1,5 +1,7 @@
 #include "cli/users.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include "identity/accounts.h"
 #include "identity/api_clients.h"
 #include "identity/auth_events.h"
+#include "policy/guard.h"
 
 namespace medvault::cli {
 namespace {
@@ -135,6 +138,43 @@ Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login
     return put;
   }
   std::printf("account %s linked to %s\n", account->login.c_str(), reference.c_str());
+  return {};
+}
+
+Status ReinstateUser(const std::filesystem::path& vault_dir, const std::string& login,
+                     const std::string& client_id) {
+  if (login.empty() == client_id.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "give --login LOGIN or --client ID");
+  }
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  store::Store& store = *(*op)->vault.store;
+  identity::AuthEvent event;
+  event.at = (*op)->clock.Now();
+  event.event = "account_reinstated";
+  event.actor_id = std::string(kCliActor);
+  std::string subject_id = client_id;
+  if (!login.empty()) {
+    identity::Accounts accounts(store, (*op)->clock, *(*op)->events, {});
+    auto account = accounts.FindByLogin(login);
+    if (!account) return std::unexpected(account.error());
+    subject_id = account->id;
+    event.account_id = account->id;
+    event.account_kind = account->kind;
+  } else {
+    event.account_id = client_id;
+  }
+  auto reinstated = policy::ExfiltrationGuard::Reinstate(store, subject_id, event.at);
+  if (!reinstated) return std::unexpected(reinstated.error());
+  const std::string& named = login.empty() ? client_id : login;
+  if (!*reinstated) {
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("{} is not suspended: nothing to reinstate", named));
+  }
+  event.outcome = "success";
+  if (auto recorded = (*op)->events->Record(event); !recorded) return recorded;
+  std::printf("%s reinstated: the guard's counts are reset; it logs in again with both factors\n",
+              named.c_str());
   return {};
 }
 

@@ -31,6 +31,11 @@ Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::st
 // (kUserChange) before it is stored; replaces an earlier link.
 Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login,
                 const std::string& reference);
+// Lifts the exfiltration guard's suspension of the account `login` (or of the API client
+// `client_id` when login is empty): its guard counts are forgotten and the account is active
+// again; its owner logs in anew with both factors. Audited as the operator's.
+Status ReinstateUser(const std::filesystem::path& vault_dir, const std::string& login,
+                     const std::string& client_id);
 
 struct ClientAddOptions {
   std::filesystem::path vault_dir;

@@ -258,6 +258,23 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.policy.encounter_grace_hours; }),
       Key("policy", "break_glass_hours", "how long a break-the-glass grant opens its patient's record",
           [](Config& c) -> auto& { return c.policy.break_glass_hours; }),
+      // exfiltration guard:
+      Key("guard", "enabled", "count accesses per account and stop one that reads too much",
+          [](Config& c) -> auto& { return c.guard.enabled; }),
+      Key("guard", "step_up_percent", "near a budget (this % of it) a fresh second factor is asked for; 0: never",
+          [](Config& c) -> auto& { return c.guard.step_up_percent; }),
+      Key("guard", "clinician", "a clinician's budgets per minute/hour/day (README: the exfiltration guard)",
+          [](Config& c) -> auto& { return c.guard.clinician; }),
+      Key("guard", "lab_technician", "a lab technician's budgets per minute/hour/day",
+          [](Config& c) -> auto& { return c.guard.lab_technician; }),
+      Key("guard", "patient", "a patient's budgets per minute/hour/day",
+          [](Config& c) -> auto& { return c.guard.patient; }),
+      Key("guard", "integration", "an API client's budgets per minute/hour/day",
+          [](Config& c) -> auto& { return c.guard.integration; }),
+      Key("guard", "canaries", "canary patient ids, space-separated: touching one suspends at once",
+          [](Config& c) -> auto& { return c.guard.canaries; }),
+      Key("guard", "webhook_url", "alerts are POSTed here as JSON (http:// on loopback; empty: off)",
+          [](Config& c) -> auto& { return c.guard.webhook_url; }),
   };
   return keys;
 }

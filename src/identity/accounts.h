@@ -32,6 +32,9 @@ inline bool IsStaff(AccountKind kind) { return kind != AccountKind::kPatient; }
 inline constexpr std::string_view kStatusPendingEnrollment = "pending_enrollment";
 inline constexpr std::string_view kStatusActive = "active";
 inline constexpr std::string_view kStatusDisabled = "disabled";
+// Set by the exfiltration guard (policy/guard.h): sessions and logins are refused until an
+// administrator reinstates the account (`medvault user reinstate`).
+inline constexpr std::string_view kStatusSuspended = "suspended";
 
 inline constexpr std::string_view kCodeEnrollment = "enrollment";
 inline constexpr std::string_view kCodeActivation = "activation";

@@ -307,4 +307,9 @@ Status Decider::RecordResults(const Principal& principal, std::string_view resou
   return admitted;
 }
 
+Status Decider::AdmitBytes(const Principal& principal, std::size_t bytes) {
+  if (extensions_.gate == nullptr) return {};
+  return extensions_.gate->AdmitBytes(principal, bytes);
+}
+
 }  // namespace medvault::policy

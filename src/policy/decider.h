@@ -59,7 +59,8 @@ struct Principal {
   std::string patient_id;                    // a patient account's own patient id
   std::vector<identity::SmartScope> scopes;  // integration clients
   std::string organization;  // integration clients, lab technicians: their Organization id
-  std::string practitioner_id;               // a clinician's linked Practitioner, if any
+  std::string practitioner_id;  // a clinician's linked Practitioner, if any
+  Timestamp second_factor_at;   // sessions: when the second factor was last checked (else epoch)
 };
 
 // The patients a clinician may open at one instant: those of their care relations, and those
@@ -101,9 +102,10 @@ struct AccessRequest {
 };
 
 // The exfiltration guard's place in every decision (issue 8): it sees each access the rules
-// allowed before the PhiAccess is minted, and each search's results before they leave. An
-// error refuses the access and is recorded as a denial (kPermissionDenied: the account is
-// suspended or a canary was touched; kUnauthenticated: a fresh second factor is needed).
+// allowed before the PhiAccess is minted, each search's results before they leave, and the
+// size of each answer before it is sent. An error refuses the access and is recorded as a
+// denial (kPermissionDenied: the account is suspended or a canary was touched;
+// kUnauthenticated: a fresh second factor is needed).
 class AccessGate {
  public:
   virtual ~AccessGate() = default;
@@ -111,6 +113,8 @@ class AccessGate {
   virtual Status AdmitResults(const Principal& principal, std::string_view resource_type,
                               std::span<const std::string> resource_ids,
                               std::span<const std::string> patient_ids) = 0;
+  // The bytes of health data about to leave in one answer (its body).
+  virtual Status AdmitBytes(const Principal& principal, std::size_t bytes) = 0;
 };
 
 class Decider {
@@ -145,6 +149,10 @@ class Decider {
   // The clinician's PatientScope now (empty for other roles, and without a CareRelations
   // extension). kUnavailable when it cannot be read.
   Result<PatientScope> ScopeOf(const Principal& principal);
+
+  // Before an answer with health data is sent: the gate's verdict on its size (nothing is
+  // recorded; the accesses it answers were). An error: nothing of the answer may leave.
+  Status AdmitBytes(const Principal& principal, std::size_t bytes);
 
   // The rule alone, for tests and for the access matrix: whether it would allow, and why not.
   // Without a scope, a clinician is related to no one.

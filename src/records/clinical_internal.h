@@ -44,6 +44,10 @@ std::unexpected<fhir::Outcome> NotFound(std::string_view resource_type);
 std::unexpected<fhir::Outcome> Gone(std::string_view resource_type);
 // A store or crypto Error as a FHIR failure (fhir::OutcomeOf).
 std::unexpected<fhir::Outcome> Failed(const Error& error);
+// A refusal of the Decider (its rules or the exfiltration guard) as the caller sees it:
+// kPermissionDenied 403 with its reason, kUnauthenticated 401 (a step-up first), kUnavailable
+// 503 (the audit log or the guard's counters cannot be written).
+std::unexpected<fhir::Outcome> Refusal(const Error& error);
 // A row the store does not have, or an id it cannot hold: both read as absent.
 bool IsMissing(const Error& error);
 

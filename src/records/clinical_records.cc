@@ -58,6 +58,20 @@ std::unexpected<fhir::Outcome> Failed(const Error& error) {
   return std::unexpected(fhir::OutcomeOf(error));
 }
 
+std::unexpected<fhir::Outcome> Refusal(const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kPermissionDenied:
+      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", error.message());
+    case ErrorCode::kUnauthenticated:
+      return fhir::Refuse(Failure::kUnauthenticated, IssueType::kLogin, "", error.message());
+    case ErrorCode::kUnavailable:
+      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                          "the audit log cannot record this access now: try again later");
+    default:
+      return Failed(error);
+  }
+}
+
 bool IsMissing(const Error& error) {
   return error.code() == ErrorCode::kNotFound || error.code() == ErrorCode::kInvalidArgument;
 }
@@ -73,16 +87,12 @@ fhir::FhirResult<policy::PhiAccess> Authorize(
                                 .takes_into_care = takes_into_care};
   auto access = context.decider.Authorize(principal, request);
   if (access) return std::move(*access);
-  switch (access.error().code()) {
-    case ErrorCode::kPermissionDenied:
-      if (denial == Denial::kNotFound) return NotFound(resource_type);
-      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", access.error().message());
-    case ErrorCode::kUnavailable:
-      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                          "the audit log cannot record this access now: try again later");
-    default:
-      return Failed(access.error());
+  // Hiding the resource is for the rules' refusals; the guard's is about the account.
+  if (access.error().code() == ErrorCode::kPermissionDenied && denial == Denial::kNotFound &&
+      !policy::Decider::Decide(principal, request)) {
+    return NotFound(resource_type);
   }
+  return Refusal(access.error());
 }
 
 namespace {
@@ -481,6 +491,13 @@ using fhir::Failure;
 using fhir::IssueType;
 using internal::Context;
 using internal::Denial;
+
+fhir::FhirStatus ClinicalRecords::AdmitAnswer(const policy::Principal& principal,
+                                              std::size_t bytes) {
+  auto admitted = decider_.AdmitBytes(principal, bytes);
+  if (admitted) return {};
+  return internal::Refusal(admitted.error());
+}
 
 ClinicalRecords::ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,
                                  policy::Decider& decider, const Clock& clock, Options options)

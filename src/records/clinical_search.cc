@@ -564,13 +564,7 @@ fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal&
   for (const StoredResource& resource : resources) ids.push_back(resource.id);
   for (const std::string& patient : patients_of_resources) AddDistinct(patients, patient);
   auto recorded = context.decider.RecordResults(principal, resource_type, ids, patients);
-  if (!recorded) {
-    if (recorded.error().code() == ErrorCode::kUnavailable) {
-      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                          "the audit log cannot record this access now: try again later");
-    }
-    return Failed(recorded.error());
-  }
+  if (!recorded) return Refusal(recorded.error());
   return {};
 }
 

@@ -33,6 +33,11 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "select_account_link", "insert_sensitive_grant", "list_sensitive_grants", "insert_break_glass",
     "select_break_glass", "list_active_break_glass", "list_break_glass_to_review",
     "review_break_glass",
+    // exfiltration guard:
+    "lock_guard_account", "select_guard_account", "upsert_guard_patient", "add_guard_counts",
+    "count_guard_patients", "sum_guard_counts", "suspend_guard_account", "set_guard_challenge",
+    "delete_guard_account", "delete_guard_patients_of", "delete_guard_counts_of",
+    "prune_guard_patients", "prune_guard_counts", "delete_access_tokens",
 };
 
 // A Query added without a name would leave a null at the end of the table.

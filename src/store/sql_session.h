@@ -128,6 +128,23 @@ enum class Query {
   kListBreakGlassToReview,  // (after_granted_at, after_id, limit) -> the break-glass columns;
                             //  reviewed_at = 0, by (granted_at, id)
   kReviewBreakGlass,      // (id, reviewed_at, reviewer, sealed_note): only if reviewed_at = 0
+  // exfiltration guard (migration 008_guard):
+  kLockGuardAccount,    // (account_id): creates or takes the row -> suspended_at, reason,
+                        //  challenged_at
+  kSelectGuardAccount,  // (account_id) -> suspended_at, reason, challenged_at
+  kUpsertGuardPatient,  // (account_id, patient_id, at): last_seen moves to at, never back
+  kAddGuardCounts,      // (account_id, window, bucket_start, records, bytes, searches): added
+  kCountGuardPatients,  // (account_id, since_minute, since_hour, since_day) -> three counts
+  kSumGuardCounts,      // (account_id, since_minute, since_hour, since_day) -> window,
+                        //  records, bytes, searches; one row per window that has buckets
+  kSuspendGuardAccount,  // (account_id, at, reason): creates or updates the row
+  kSetGuardChallenge,   // (account_id, challenged_at): creates or updates the row
+  kDeleteGuardAccount,  // (account_id)
+  kDeleteGuardPatientsOf,  // (account_id)
+  kDeleteGuardCountsOf,    // (account_id)
+  kPruneGuardPatients,  // (before)
+  kPruneGuardCounts,    // (before)
+  kDeleteAccessTokens,  // (client_id)
   kCount,
 };
 

@@ -134,6 +134,16 @@ class SqlTransaction final : public Transaction {
                                                               std::string_view after_id,
                                                               std::size_t limit) override;
   Status ReviewBreakGlass(const BreakGlassGrant& review) override;
+  // Exfiltration guard tables: sql_guard.cc.
+  Result<GuardTally> RecordGuardAccess(const GuardAccess& access) override;
+  Status SuspendGuardAccount(std::string_view account_id, Timestamp at,
+                             std::string_view reason) override;
+  Status SetGuardChallenge(std::string_view account_id, Timestamp challenged_at) override;
+  Result<GuardState> GetGuardState(std::string_view account_id) override;
+  Result<bool> ResetGuardAccount(std::string_view account_id) override;
+  Result<std::int64_t> PruneGuardCounters(Timestamp buckets_before,
+                                          Timestamp patients_before) override;
+  Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) override;
 
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }

@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/guard_records.h"
 #include "store/identity_records.h"
 #include "store/lab_records.h"
 #include "store/policy_records.h"
@@ -403,6 +404,30 @@ class Transaction {
   // Records the review (reviewed_at, reviewer, sealed_note of `review`) of a grant not
   // reviewed yet: kConflict when it was reviewed already, kNotFound.
   virtual Status ReviewBreakGlass(const BreakGlassGrant& review) = 0;
+  // Exfiltration guard (migration 008_guard, rows in store/guard_records.h). Account and
+  // patient ids are at most kMaxNameBytes. Several processes sharing a database share the
+  // counters: RecordGuardAccess first takes the account's guard row (PostgreSQL: a row lock
+  // held to the end of the transaction; SQLite: the write lock), so concurrent accesses of one
+  // account are counted one after the other and none is lost.
+
+  // One round of the guard (see GuardAccess); the account's row is created when missing.
+  virtual Result<GuardTally> RecordGuardAccess(const GuardAccess& access) = 0;
+  // Suspends the account (kept until ResetGuardAccount) with a fixed reason.
+  virtual Status SuspendGuardAccount(std::string_view account_id, Timestamp at,
+                                     std::string_view reason) = 0;
+  // Sets (or, with the epoch, clears) the time after which a second factor is asked for.
+  virtual Status SetGuardChallenge(std::string_view account_id, Timestamp challenged_at) = 0;
+  // The account's state; the zero state when it has no row.
+  virtual Result<GuardState> GetGuardState(std::string_view account_id) = 0;
+  // Forgets the account's guard row, counters and patients seen (an administrator's
+  // reinstatement); returns whether it had a row.
+  virtual Result<bool> ResetGuardAccount(std::string_view account_id) = 0;
+  // Forgets counters in buckets that started before `buckets_before` and patients last seen
+  // before `patients_before`, for every account; returns how many rows went.
+  virtual Result<std::int64_t> PruneGuardCounters(Timestamp buckets_before,
+                                                  Timestamp patients_before) = 0;
+  // Ends every access token of an API client; returns how many.
+  virtual Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered
