@@ -179,6 +179,18 @@ Http SendAs(unsigned short port, const WebSession& session, std::string_view met
 // `medvault user add`: a staff account; returns its enrollment code.
 std::string AddStaff(const std::filesystem::path& vault, const std::string& login,
                      const std::string& kind = "clinician", const Env& env = {});
+// Care relations (a clinician opens only the patients in their care): writes the Practitioner
+// `practitioner_id` through the API in `session` and links the clinician `login` to it with
+// `medvault user link`. False (and why on stderr) when either fails.
+bool LinkClinician(unsigned short port, const std::filesystem::path& vault,
+                   const WebSession& session, const std::string& login,
+                   const std::string& practitioner_id, const Env& env = {});
+// Takes `patient_id` into the care of `practitioner_id`: an active CareTeam naming them, POSTed
+// in `session` (the linked clinician's own, or an integration client's). Returns its id, or ""
+// (and why on stderr).
+std::string TakeIntoCare(unsigned short port, const WebSession& session,
+                         const std::string& practitioner_id, const std::string& patient_id);
+
 // The password and a TOTP second factor computed by oathtool, from an enrollment code: the
 // session the confirmation opened.
 Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code);

@@ -104,8 +104,10 @@ class ServeCrash : public ::testing::Test {
     server_env_ = WithRelaxedAuth(env_);
     Restart();
     ASSERT_NE(server_, nullptr);
-    clinician_ =
-        EnrollWithTotp(server_->port(), AddStaff(vault_.path(), "c.crash", "clinician", env_));
+    // The writer is a lab technician: a lab registers patients and writes their results without
+    // a care relation (a clinician would need one with each new patient).
+    clinician_ = EnrollWithTotp(server_->port(),
+                                AddStaff(vault_.path(), "c.crash", "lab_technician", env_));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
     auto anchor = Post("/fhir/Patient", json::serialize(PatientObject("ANCHOR")));
     ASSERT_EQ(anchor.status, 201u) << anchor.body;
