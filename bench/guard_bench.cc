@@ -113,6 +113,23 @@ void Read(benchmark::State& state, policy::Decider& decider, bool new_patient_ea
   state.SetItemsProcessed(state.iterations());
 }
 
+// The guard alone on the ward's reads: its share of BM_AuthorizeRead's time is its cost.
+void BM_GuardAdmitWard(benchmark::State& state) {
+  const policy::Principal principal = Clinician();
+  std::int64_t n = 0;
+  for (auto _ : state) {
+    const std::string ids[] = {fmt::format("obs-{}", n)};
+    const std::string patients[] = {fmt::format("pat-{}", n % kWard)};
+    auto admitted = Shared().guard->Admit(principal, {.operation = policy::Operation::kRead,
+                                                     .resource_type = "Observation",
+                                                     .resource_ids = ids,
+                                                     .patient_ids = patients});
+    if (!admitted) Die("admit", admitted.error());
+    ++n;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_AuthorizeRead(benchmark::State& state) { Read(state, *Shared().plain, false); }
 void BM_AuthorizeReadGuarded(benchmark::State& state) { Read(state, *Shared().guarded, false); }
 void BM_AuthorizeNewPatient(benchmark::State& state) { Read(state, *Shared().guarded, true); }
@@ -121,6 +138,7 @@ void BM_AuthorizeNewPatient(benchmark::State& state) { Read(state, *Shared().gua
 BENCHMARK(BM_AuthorizeRead)->MinTime(3)->Repetitions(3)->UseRealTime();
 BENCHMARK(BM_AuthorizeReadGuarded)->MinTime(3)->Repetitions(3)->UseRealTime();
 BENCHMARK(BM_AuthorizeNewPatient)->MinTime(3)->Repetitions(3)->UseRealTime();
+BENCHMARK(BM_GuardAdmitWard)->MinTime(3)->Repetitions(3)->UseRealTime();
 
 }  // namespace
 }  // namespace medvault::bench
