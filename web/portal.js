@@ -300,9 +300,9 @@ async function reportView(id) {
     const abnormal = isAbnormal(o);
     return h('tr', { class: abnormal ? 'abnormal' : undefined },
       h('th', { scope: 'row' }, nameOf(o.code)),
-      h('td', { class: 'value' }, valueText(o)),
-      h('td', {}, rangeText(o)),
-      h('td', {}, abnormal ? h('span', { class: 'badge abnormal' }, h('span', { 'aria-hidden': 'true' }, flag?.startsWith('L') ? '▼ ' : '▲ '), t('flags')[flag] ?? flag) : ''));
+      h('td', { class: 'value', 'data-label': t('value') }, valueText(o)),
+      h('td', { 'data-label': t('range') }, rangeText(o)),
+      h('td', { 'data-label': t('flag') }, abnormal ? h('span', { class: 'badge abnormal' }, h('span', { 'aria-hidden': 'true' }, flag?.startsWith('L') ? '▼ ' : '▲ '), t('flags')[flag] ?? flag) : ''));
   });
   const pdf = (report.presentedForm ?? []).find((f) => f.contentType === 'application/pdf' && f.url?.startsWith('Binary/'));
   const trends = h('div', { class: 'trends' });
