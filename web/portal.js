@@ -94,7 +94,6 @@ function form(children, submitLabel, action) {
     } catch (error) {
       if (error instanceof api.ApiError && error.status === 401 && me) return sessionEnded();
       showAlert(box, errorText(error));
-      box.focus?.();
     } finally {
       button.disabled = false;
     }
