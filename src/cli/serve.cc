@@ -26,6 +26,7 @@
 #include "http/health.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "http/tls.h"
 #include "policy/care_relations.h"
 #include "policy/alert_webhook.h"
@@ -157,6 +158,8 @@ Status Serve(const ServeOptions& options) {
       !ok) {
     return ok;
   }
+  // The web portal: static files only; it talks to the server through the API above.
+  if (auto ok = http::AddStaticRoutes(router, http::WebAssets(), "index.html"); !ok) return ok;
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());
