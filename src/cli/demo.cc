@@ -148,9 +148,12 @@ Result<DemoSummary> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
     ++summary.patients;
   }
 
-  // Canaries (honeytokens) for the exfiltration guard: made-up patients no one cares for,
-  // with the commonest family names and ids spread through the id order, so that a broad
-  // search or an enumeration by id meets one early; the guard suspends whoever touches one.
+  // Canaries (honeytokens) for the exfiltration guard: made-up patients with the commonest
+  // family names and ids spread through the id order, so that a broad search or an
+  // enumeration by id meets one early; the guard suspends whoever touches one. They are on
+  // Dr Martin's care team (a ward's list holds such records too): a clinician reaches only
+  // the patients of their care relations, so a canary outside every team would catch no
+  // stolen clinician session.
   constexpr std::array kCanaryFamilies = {"Martin", "Bernard", "Dubois", "Thomas"};
   constexpr std::string_view kCanaryIdStarts = "15ae";
   for (std::size_t c = 0; c < kCanaryFamilies.size(); ++c) {
@@ -163,7 +166,7 @@ Result<DemoSummary> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
     const std::uint64_t seed = 0x63616e6100000000ULL + c;
     std::string patient_id = DemoSequence(~seed).Uuid();
     patient_id[0] = kCanaryIdStarts[c];
-    auto record = MakeDemoPatientRecord(directory, person, patient_id, 1 + c % 3, seed);
+    auto record = MakeDemoPatientRecord(directory, person, patient_id, 0, seed);
     if (auto ok = write(record, patient_id); !ok) return std::unexpected(ok.error());
     summary.canary_ids.push_back(patient_id);
   }

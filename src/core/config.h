@@ -124,9 +124,10 @@ inline constexpr const char* kGuardClinicianDefault =
 inline constexpr const char* kGuardLabTechnicianDefault =
     "patients 60/300/1500, records 1200/10000/50000, bytes 32M/256M/1G, searches 120/1200/6000, "
     "breadth 60";
+// A patient opens only their own record (later the ones they are proxy for): the portal reads
+// years of results and their trends at once, so only patients and searches are limited.
 inline constexpr const char* kGuardPatientDefault =
-    "patients 5/5/5, records 300/3000/10000, bytes 16M/128M/512M, searches 60/600/3000, "
-    "breadth 5";
+    "patients 5/5/5, records 0/0/0, bytes 0/0/0, searches 600/6000/30000, breadth 5";
 // API clients write in bulk (the lab feed matches a patient for every message it takes, at
 // hundreds a second), so only the patients they read are limited by default.
 inline constexpr const char* kGuardIntegrationDefault =

@@ -87,10 +87,12 @@ fhir::FhirResult<policy::PhiAccess> Authorize(
                                 .takes_into_care = takes_into_care};
   auto access = context.decider.Authorize(principal, request);
   if (access) return std::move(*access);
-  // Hiding the resource is for the rules' refusals; the guard's is about the account.
-  if (access.error().code() == ErrorCode::kPermissionDenied && denial == Denial::kNotFound &&
-      !policy::Decider::Decide(principal, request)) {
-    return NotFound(resource_type);
+  // Hiding the resource is for the rules' refusals; the guard's is about the account (the
+  // rules, with the caller's care relations, allowed what the guard refused).
+  if (access.error().code() == ErrorCode::kPermissionDenied && denial == Denial::kNotFound) {
+    auto scope = context.decider.ScopeOf(principal);
+    if (!scope) return Refusal(scope.error());
+    if (!policy::Decider::Decide(principal, request, *scope)) return NotFound(resource_type);
   }
   return Refusal(access.error());
 }

@@ -7,9 +7,9 @@
 // minute budget is stopped by the hour budget; a canary planted by `medvault demo` suspends on
 // the first request that touches it.
 //
-// NOTE for care relations (issue 8, policy): the scraping clinician must be on a CareTeam with
-// every test patient (a hospital ward) once clinicians read only related patients; until then
-// a clinician reads everything, which is the worst case the guard has to stop.
+// Clinicians open only the patients of their care relations (issue 8, policy), so the scraping
+// clinician is on a CareTeam with every test patient, as on a hospital ward: the worst case
+// left for the guard to stop. A lab technician loads the patients.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -119,7 +119,7 @@ class ScrapeReplay : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(RunMedvault({"init", "--dir", vault_.path().string()}, env_).exit_code, 0);
     server_ = ServerProcess::Start(vault_.path(), WithRelaxedAuth(env_));
     ASSERT_NE(server_, nullptr);
-    loader_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "loader", "clinician", env_));
+    loader_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "loader", "lab_technician", env_));
     thief_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician", env_));
     auditor_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.moreau", "auditor", env_));
     ASSERT_FALSE(thief_.session.csrf.empty());
@@ -135,7 +135,14 @@ class ScrapeReplay : public ::testing::TestWithParam<std::string> {
       }
     }
     ASSERT_EQ(patient_ids_.size(), static_cast<std::size_t>(kPatients));
+    // The ward: the thief's Practitioner cares for every patient.
+    ASSERT_TRUE(LinkClinician(port(), vault_.path(), thief_.session, "c.martin", kWard, env_));
+    for (const std::string& patient : patient_ids_) {
+      ASSERT_NE(TakeIntoCare(port(), thief_.session, kWard, patient), "") << patient;
+    }
   }
+
+  static constexpr const char* kWard = "pr-ward-c-martin";
 
   unsigned short port() const { return server_->port(); }
 
@@ -165,7 +172,7 @@ class ScrapeReplay : public ::testing::TestWithParam<std::string> {
     }
     ASSERT_EQ(guard_alerts.size(), 1u) << alerts.body;
     EXPECT_THAT(Str(guard_alerts[0], "subject"), ::testing::StartsWith("account/"));
-    // A clinician may not list them.
+    // Nor may other staff (the loader is a lab technician).
     EXPECT_EQ(SendAs(port(), loader_.session, "GET", "/security/alerts").status, 403u);
 
     // The webhook got it, off the request path (give the sender a moment).
@@ -279,10 +286,12 @@ TEST_P(ScrapeReplay, ASlowScraperUnderTheMinuteBudgetIsStoppedByTheHourBudget) {
   std::set<std::string> received;
   int requests = 0;
   const auto started = std::chrono::steady_clock::now();
+  std::string last_body;
   auto read = [&](std::size_t i) {
     auto answer = SendAs(port(), thief_.session, "GET", "/fhir/Patient/" + patient_ids_[i]);
     ++requests;
     if (Classify(answer) == Answer::kData) AddPatientsOf(answer.json, received);
+    last_body = std::to_string(answer.status) + " " + answer.body;
     return Classify(answer);
   };
   for (std::size_t i = 0; i < 5; ++i) ASSERT_EQ(read(i), Answer::kData) << i;
@@ -295,7 +304,7 @@ TEST_P(ScrapeReplay, ASlowScraperUnderTheMinuteBudgetIsStoppedByTheHourBudget) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   Report(GetParam() + ", slow scraper (5, a minute's pause, then on)", received.size(), requests,
          seconds);
-  EXPECT_EQ(last, Answer::kSuspended);
+  EXPECT_EQ(last, Answer::kSuspended) << last_body;
   EXPECT_EQ(received.size(), 8u) << "the hour budget is 8";
   ExpectSuspended("exfiltration_suspected");
 }
