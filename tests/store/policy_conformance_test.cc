@@ -38,17 +38,6 @@ BreakGlassGrant Grant(std::string id, std::string patient, std::int64_t granted)
 
 class PolicyStore : public StoreBackendTest {
  protected:
-  template <typename T, typename Op>
-  Result<T> One(Op op) {
-    std::optional<Result<T>> out;
-    Status s = store_->Transact([&](Transaction& tx) -> Status {
-      out = op(tx);
-      return {};
-    });
-    if (!s) return std::unexpected(s.error());
-    return std::move(*out);
-  }
-  Status Tx(const Store::TransactionBody& body) { return store_->Transact(body); }
   Result<std::vector<CareRelation>> RelationsOf(std::string practitioner, std::int64_t now) {
     return One<std::vector<CareRelation>>(
         [&](Transaction& tx) { return tx.ListCareRelations(practitioner, At(now)); });
