@@ -583,33 +583,44 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
   if (!prepared) return std::unexpected(prepared.error());
   const crypto::ValueKind kind = prepared->kind;
   const bool whole_name = prepared->whole_name;
-  auto candidates =
-      store_.Lookup(resource_type, field, prepared->token, "", options_.max_search_candidates + 1);
-  if (!candidates) return std::unexpected(candidates.error());
-  const bool capped = candidates->size() > options_.max_search_candidates;
-  if (capped) candidates->pop_back();
+  // Candidates are read a few more at a time than the matches still missing: almost every
+  // candidate matches, so a search reads about `limit` index rows, not its whole budget.
+  constexpr std::size_t kSlack = 4;
+  const std::size_t budget = options_.max_search_candidates;
   std::vector<Resource> matches;
-  for (const std::string& id : *candidates) {
-    if (matches.size() >= limit) break;
-    auto resource = Get(access, resource_type, id);
-    if (!resource) {
-      // Erased since the lookup, or deleted in between: not a match. Anything else fails.
-      if (resource.error().code() == ErrorCode::kNotFound) continue;
-      return std::unexpected(resource.error());
+  std::string after;
+  std::size_t examined = 0;
+  bool more = true;  // candidates may be left after `after`
+  while (more && matches.size() < limit && examined < budget) {
+    const std::size_t wanted = std::min(limit - matches.size() + kSlack, budget - examined);
+    auto candidates = store_.Lookup(resource_type, field, prepared->token, after, wanted + 1);
+    if (!candidates) return std::unexpected(candidates.error());
+    more = candidates->size() > wanted;
+    if (more) candidates->pop_back();
+    for (const std::string& id : *candidates) {
+      if (matches.size() >= limit) break;
+      ++examined;
+      after = id;
+      auto resource = Get(access, resource_type, id);
+      if (!resource) {
+        // Erased since the lookup, or deleted in between: not a match. Anything else fails.
+        if (resource.error().code() == ErrorCode::kNotFound) continue;
+        return std::unexpected(resource.error());
+      }
+      if (resource->state == store::VersionState::kDeleted) continue;
+      auto values = ExtractIndexedValues(resource_type, resource->json.view());
+      if (!values) return std::unexpected(values.error());
+      bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
+        return value.field == field &&
+               Matches(kind, value.value, prepared->normalized.view(), whole_name);
+      });
+      for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
+      if (match) matches.push_back(std::move(*resource));
     }
-    if (resource->state == store::VersionState::kDeleted) continue;
-    auto values = ExtractIndexedValues(resource_type, resource->json.view());
-    if (!values) return std::unexpected(values.error());
-    bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
-      return value.field == field &&
-             Matches(kind, value.value, prepared->normalized.view(), whole_name);
-    });
-    for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
-    if (match) matches.push_back(std::move(*resource));
   }
   // Candidates come in id order, so `limit` matches among the first ones are the right
   // answer; fewer, with candidates left unexamined, would silently miss some.
-  if (matches.size() < limit && capped) {
+  if (matches.size() < limit && more) {
     return Fail(ErrorCode::kUnavailable, "the search matches too many records: narrow it");
   }
   return matches;
