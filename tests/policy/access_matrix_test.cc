@@ -22,6 +22,28 @@ struct Column {
   std::string title;
   Principal principal;
   PatientScope scope;  // the clinician's: the patient "self" related, by the glass, or neither
+  std::string patient = "self";  // whose resource the cells are about
+};
+
+// The endpoints outside /fhir, who may call them ("yes") and who may not: the rules of
+// src/api/audit_api.cc, auth_api.cc, lab_api.cc and the security alerts, written out. Columns
+// in the order of the FHIR table's; tests/integration/access_matrix_http_test.cc checks every
+// cell against the real server.
+struct EndpointRow {
+  std::string_view endpoint;
+  std::string_view cells[10];
+};
+constexpr EndpointRow kEndpoints[] = {
+    {"`GET /fhir/metadata`",
+     {"yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes"}},
+    {"`GET /audit/proof/{index}` (an entry about the patient)",
+     {"yes", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
+    {"`GET /audit/entries.csv?patient=`", {"-", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
+    {"`GET /audit/scope?account=&from=&to=`",
+     {"-", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
+    {"`GET /security/alerts`", {"-", "-", "-", "-", "-", "-", "yes", "yes", "-", "-"}},
+    {"`GET /lab/quarantine`", {"-", "-", "-", "-", "-", "yes", "-", "-", "-", "-"}},
+    {"`POST /auth/admin/accounts`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
 };
 
 std::string Render() {
@@ -45,6 +67,7 @@ std::string Render() {
   glass.break_glass.emplace("self", audit::BreakGlassReason::kEmergency);
   const std::vector<Column> columns = {
       {"patient (own record)", principal(Role::kPatient), {}},
+      {"patient (another patient)", principal(Role::kPatient), {}, "other"},
       {"clinician (care relation)", principal(Role::kClinician), related},
       {"clinician (break-the-glass)", principal(Role::kClinician), glass},
       {"clinician (no relation)", principal(Role::kClinician), {}},
@@ -90,7 +113,7 @@ std::string Render() {
       for (const auto& [op, letter] : operations) {
         const std::vector<std::string> ids = {"res"};
         std::vector<std::string> patients;
-        if (!directory) patients.push_back("self");
+        if (!directory) patients.push_back(column.patient);
         AccessRequest request{op, type,
                               op == Operation::kSearch ? std::span<const std::string>{}
                                                        : std::span<const std::string>(ids),
@@ -99,6 +122,20 @@ std::string Render() {
       }
       out << " " << (cell.empty() ? "-" : cell) << " |";
     }
+    out << "\n";
+  }
+  out << "\n## Other endpoints\n\n"
+      << "yes: allowed; -: refused (401 without credentials, 403 or 404 otherwise). Written out\n"
+      << "from the rules of each API (docs/api.md) in tests/policy/access_matrix_test.cc.\n\n";
+  out << "| endpoint |";
+  for (const Column& column : columns) out << " " << column.title << " |";
+  out << "\n|---|";
+  for (std::size_t i = 0; i < columns.size(); ++i) out << "---|";
+  out << "\n";
+  static_assert(std::size(kEndpoints[0].cells) == 10);
+  for (const EndpointRow& row : kEndpoints) {
+    out << "| " << row.endpoint << " |";
+    for (std::size_t i = 0; i < columns.size(); ++i) out << " " << row.cells[i] << " |";
     out << "\n";
   }
   return out.str();
