@@ -327,6 +327,112 @@ TEST_P(BreakGlass, AGrantOpensItsPatientOnlyUntilItExpires) {
   EXPECT_EQ(Urgent("GET", "/fhir/Patient/" + patient_).status, 404u);
 }
 
+// A note labelled mental health (HL7 v3 ActCode PSY), its text inline: stored with a Binary.
+std::string SensitiveNoteJson(std::string_view patient_id) {
+  return R"({"resourceType":"DocumentReference","meta":{"security":[{"system":)"
+         R"("http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},)"
+         R"("status":"current","type":{"coding":[{"system":"http://loinc.org","code":"11506-3"}]},)"
+         R"("subject":{"reference":"Patient/)" +
+         std::string(patient_id) +
+         R"("},"content":[{"attachment":{"contentType":"text/plain; charset=utf-8",)"
+         R"("data":"U8OpYW5jZSBkZSBwc3ljaG90aMOpcmFwaWUu"}}]})";
+}
+
+TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlass) {
+  Start();
+  Enrolled patient = ActivatePatient(port(), vault_.path(), patient_, "a.lefevre", env_);
+  ASSERT_FALSE(patient.session.csrf.empty());
+  Enrolled auditor = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.udit", "auditor", env_));
+  ASSERT_FALSE(auditor.session.csrf.empty());
+  auto created = SendAs(port(), martin_.session, "POST", "/fhir/DocumentReference",
+                        SensitiveNoteJson(patient_));
+  ASSERT_EQ(created.status, 201u) << created.body;
+  const std::string note = Str(created.json, "id");
+  const std::string binary_url = Str(created.json.at("content")
+                                         .as_array()[0]
+                                         .as_object()
+                                         .at("attachment")
+                                         .as_object(),
+                                     "url");
+  ASSERT_EQ(binary_url.rfind("Binary/", 0), 0u) << created.body;
+  const auto martin = [&](std::string_view target) {
+    return SendAs(port(), martin_.session, "GET", target);
+  };
+  const std::string search = "/fhir/DocumentReference?patient=" + patient_;
+
+  // Without the permission: as if absent, counts included, the content as well.
+  EXPECT_EQ(martin("/fhir/DocumentReference/" + note).status, 404u);
+  EXPECT_EQ(martin("/fhir/" + binary_url).status, 404u);
+  auto hidden = martin(search);
+  ASSERT_EQ(hidden.status, 200u) << hidden.body;
+  EXPECT_TRUE(ResourceIds(hidden.json).empty()) << hidden.body;
+  EXPECT_EQ(hidden.json.at("total").as_int64(), 0);
+  auto counted = martin(search + "&_summary=count");
+  ASSERT_EQ(counted.status, 200u) << counted.body;
+  EXPECT_EQ(counted.json.at("total").as_int64(), 0);
+  // The rest of the record stays open.
+  EXPECT_EQ(martin("/fhir/Observation/" + observation_).status, 200u);
+
+  // The patient sees their own note.
+  auto own = SendAs(port(), patient.session, "GET", "/fhir/DocumentReference/" + note);
+  EXPECT_EQ(own.status, 200u) << own.body;
+  auto own_search = SendAs(port(), patient.session, "GET", search);
+  ASSERT_EQ(own_search.status, 200u) << own_search.body;
+  EXPECT_THAT(ResourceIds(own_search.json), ::testing::ElementsAre(note));
+
+  // Break-the-glass opens the record, not the category.
+  auto granted = Urgent("POST", "/fhir/Patient/" + patient_ + "/$break-glass",
+                        GlassJson("emergency", kReasonText));
+  ASSERT_EQ(granted.status, 200u) << granted.body;
+  EXPECT_EQ(Urgent("GET", "/fhir/Observation/" + observation_).status, 200u);
+  EXPECT_EQ(Urgent("GET", "/fhir/DocumentReference/" + note).status, 404u);
+
+  // With the permission (granted by the operator, audited), it shows; revoked, it hides.
+  auto grant = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
+                            "--sensitive", "mental_health"},
+                           env_);
+  ASSERT_EQ(grant.exit_code, 0) << grant.out << grant.err;
+  auto twice = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
+                            "--sensitive", "mental_health"},
+                           env_);
+  EXPECT_NE(twice.exit_code, 0);
+  auto bad = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
+                          "--sensitive", "astrology"},
+                         env_);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("mental_health"));
+  auto shown = RunMedvault({"user", "show", "--dir", vault_.path().string(), "c.martin"}, env_);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("sensitive categories mental_health"));
+  EXPECT_THAT(shown.out, HasSubstr("Practitioner/pr-martin"));
+  EXPECT_EQ(martin("/fhir/DocumentReference/" + note).status, 200u);
+  EXPECT_EQ(martin("/fhir/" + binary_url + "?_format=json").status, 200u);
+  auto open = martin(search);
+  ASSERT_EQ(open.status, 200u) << open.body;
+  EXPECT_THAT(ResourceIds(open.json), ::testing::ElementsAre(note));
+  auto revoke = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
+                             "--sensitive", "mental_health", "--revoke"},
+                            env_);
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.out << revoke.err;
+  EXPECT_EQ(martin("/fhir/DocumentReference/" + note).status, 404u);
+
+  // Each withholding is audited as a denial naming the note.
+  auto csv = SendAs(port(), auditor.session, "GET",
+                    "/audit/entries.csv?patient=" + patient_ + "&action=read");
+  ASSERT_EQ(csv.status, 200u) << csv.body;
+  int denied = 0;
+  for (std::size_t at = 0; (at = csv.body.find(note, at)) != std::string::npos; ++at) {
+    const std::size_t end = csv.body.find('\n', at);
+    if (csv.body.substr(at, end - at).find(",denied") != std::string::npos) ++denied;
+  }
+  EXPECT_GE(denied, 3) << csv.body;
+  // Nothing of the note's label is in clear in the database (case 2).
+  if (GetParam() == "sqlite") {
+    const std::string db = (vault_.path() / "data" / "medvault.db").string();
+    EXPECT_EQ(RunTool("grep -c -a PSY " + db + " || true"), "0");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BreakGlass, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
