@@ -129,21 +129,27 @@ Result<std::string> Authenticator::OrganizationOf(const std::string& client_id) 
   return organization;
 }
 
-Result<store::AccountLink> Authenticator::LinkOf(const std::string& account_id) {
-  store::AccountLink link;
+Result<Authenticator::StaffLink> Authenticator::LinkOf(const std::string& account_id) {
+  StaffLink staff;
   medvault::Status read = store_.Transact(
       [&](store::Transaction& tx) -> medvault::Status {
+        staff = {};
+        auto grants = tx.ListSensitiveGrants(account_id);
+        if (!grants) return std::unexpected(grants.error());
+        for (store::SensitiveGrant& grant : *grants) {
+          staff.sensitive_categories.push_back(std::move(grant.category));
+        }
         auto found = tx.GetAccountLink(account_id);
         if (!found) {
           if (found.error().code() == ErrorCode::kNotFound) return {};  // not linked
           return std::unexpected(found.error());
         }
-        link = std::move(*found);
+        staff.link = std::move(*found);
         return {};
       },
       store::Access::kReadOnly);
   if (!read) return std::unexpected(read.error());
-  return link;
+  return staff;
 }
 
 FhirResult<Caller> Authenticator::Authenticate(const Request& request,
@@ -205,11 +211,13 @@ FhirResult<Caller> Authenticator::Authenticate(const Request& request,
   }
   if (session->kind == identity::AccountKind::kClinician ||
       session->kind == identity::AccountKind::kLabTechnician) {
-    // Read at each request: `medvault user link` may change it while the server runs.
+    // Read at each request: `medvault user link` and `user grant` may change them while the
+    // server runs.
     auto link = LinkOf(session->account.id);
     if (!link) return std::unexpected(fhir::OutcomeOf(link.error()));
-    principal.practitioner_id = std::move(link->practitioner_id);
-    principal.organization = std::move(link->organization_id);
+    principal.practitioner_id = std::move(link->link.practitioner_id);
+    principal.organization = std::move(link->link.organization_id);
+    principal.sensitive_categories = std::move(link->sensitive_categories);
   }
   principal.second_factor_at = session->record.second_factor_at;
   caller.session = std::move(*session);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/entry.h"
 #include "fhir/outcome.h"
@@ -72,8 +73,13 @@ class Authenticator {
 
  private:
   Result<std::string> OrganizationOf(const std::string& client_id);
-  // A staff account's Practitioner and Organization; empty ones when it is not linked.
-  Result<store::AccountLink> LinkOf(const std::string& account_id);
+  // A staff account's Practitioner and Organization (empty ones when it is not linked) and
+  // the sensitive categories it may see (policy/sensitive.h).
+  struct StaffLink {
+    store::AccountLink link;
+    std::vector<std::string> sensitive_categories;
+  };
+  Result<StaffLink> LinkOf(const std::string& account_id);
 
   identity::Sessions& sessions_;
   identity::ApiClients& clients_;

@@ -18,10 +18,12 @@
 #include <vector>
 
 #include "api/api_internal.h"
+#include "api/auth_request.h"
 #include "api/fhir_request.h"
 #include "api/fhir_response.h"
 #include "audit/scope.h"
 #include "core/base64.h"
+#include "policy/break_glass.h"
 
 namespace medvault::api {
 namespace {
@@ -164,6 +166,7 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
       : log_(services.log),
         decider_(services.decider),
         store_(services.store),
+        emergency_access_(services.emergency_access),
         authenticator_(services.sessions, services.clients, services.store),
         workers_(options.worker_threads) {}
 
@@ -178,6 +181,9 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
   FhirResult<Response> Scope(const Request& request, const RequestContext& context);
   // GET /security/alerts: the security console's list (exfiltration guard, stuffing, ...).
   FhirResult<Response> Alerts(const Request& request, const RequestContext& context);
+  // The break-the-glass review queue (records::EmergencyAccess).
+  FhirResult<Response> BreakGlassQueue(const Request& request, const RequestContext& context);
+  FhirResult<Response> ReviewBreakGlass(const Request& request, const RequestContext& context);
 
   // The Decider's answer; a denial is 403 with the policy's reason.
   FhirResult<policy::PhiAccess> Authorize(const policy::Principal& principal,
@@ -190,6 +196,7 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
   audit::AuditLog& log_;
   policy::Decider& decider_;
   store::Store& store_;
+  records::EmergencyAccess* emergency_access_;
   internal::Authenticator authenticator_;
   // Last: joined first, while what its tasks use is still there.
   internal::WorkerPool workers_;
@@ -506,6 +513,76 @@ FhirResult<Response> AuditRoutes::Alerts(const Request& request, const RequestCo
   return JsonResponse(body, request.version());
 }
 
+std::unexpected<fhir::Outcome> NoSuchRoute() {
+  return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                      "This server does not serve the break-the-glass queue.");
+}
+
+FhirResult<Response> AuditRoutes::BreakGlassQueue(const Request& request,
+                                                  const RequestContext& context) {
+  constexpr std::size_t kMaxGrants = 500;
+  auto params = ParamsOf(request, {"after", "_count"});
+  if (!params) return std::unexpected(params.error());
+  if (emergency_access_ == nullptr) return NoSuchRoute();
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  std::size_t count = 50;
+  if (auto it = params->find("_count"); it != params->end()) {
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (ec != std::errc() || end != text.data() + text.size() || count == 0 ||
+        count > kMaxGrants) {
+      return Invalid("_count", fmt::format("_count is a whole number from 1 to {}.", kMaxGrants));
+    }
+  }
+  std::string after;
+  if (auto it = params->find("after"); it != params->end()) {
+    if (!IsValidId(it->second)) return Invalid("after", "after is the id of a listed grant.");
+    after = it->second;
+  }
+  auto page = emergency_access_->ToReview(caller->principal, after, count);
+  if (!page) return std::unexpected(page.error());
+  json::array grants;
+  for (const records::GrantToReview& row : page->grants) {
+    json::object grant;
+    grant["id"] = row.grant.id;
+    grant["account"] = row.account_id;
+    grant["patient_id"] = row.grant.patient_id;
+    grant["reason"] = audit::ReasonName(row.grant.reason);
+    grant["text"] = row.text;
+    grant["granted_at"] = Instant(row.grant.granted_at);
+    grant["expires_at"] = Instant(row.grant.expires_at);
+    grant["reviewed"] = false;
+    grants.push_back(std::move(grant));
+  }
+  json::object body;
+  body["grants"] = std::move(grants);
+  if (!page->next.empty()) body["next"] = page->next;
+  return JsonResponse(body, request.version());
+}
+
+FhirResult<Response> AuditRoutes::ReviewBreakGlass(const Request& request,
+                                                   const RequestContext& context) {
+  if (auto params = ParamsOf(request, {}); !params) return std::unexpected(params.error());
+  if (emergency_access_ == nullptr) return NoSuchRoute();
+  const std::string_view id = context.params.Get("id");
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  static constexpr FieldRule kRules[] = {{"note", 4 * policy::kMaxBreakGlassTextBytes}};
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return Invalid("note", std::string(fields.error().message()));
+  if (!IsValidId(id)) {
+    return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                        "no break-the-glass grant is known by this id");
+  }
+  auto reviewed = emergency_access_->Review(caller->principal, id, fields->at("note"));
+  if (!reviewed) return std::unexpected(reviewed.error());
+  json::object body;
+  body["id"] = std::string(id);
+  body["reviewed"] = true;
+  return JsonResponse(body, request.version());
+}
+
 medvault::Status AuditRoutes::Add(http::Router& router) {
   const struct {
     std::string_view path;
@@ -519,7 +596,13 @@ medvault::Status AuditRoutes::Add(http::Router& router) {
   for (const auto& route : routes) {
     if (auto s = router.AddAsync(Verb::get, route.path, OnWorker(route.work)); !s) return s;
   }
-  return {};
+  if (auto s = router.AddAsync(Verb::get, "/audit/break-glass",
+                               OnWorker(&AuditRoutes::BreakGlassQueue));
+      !s) {
+    return s;
+  }
+  return router.AddAsync(Verb::post, "/audit/break-glass/{id}/$review",
+                         OnWorker(&AuditRoutes::ReviewBreakGlass));
 }
 
 }  // namespace

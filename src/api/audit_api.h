@@ -16,6 +16,12 @@
 //                              first after id `after`, at most `_count` (100; up to 1000).
 //                              Ids and counts only; not routed through the Decider (no
 //                              health data), refused (403) for every other role.
+//   GET /audit/break-glass     auditors: the break-the-glass grants not reviewed yet, oldest
+//                              first after grant `after`, at most `_count` (50; up to 500),
+//                              with their reason text (its reading is audited).
+//   POST /audit/break-glass/{id}/$review
+//                              auditors: {"note": "..."} reviews a grant, which leaves the
+//                              queue (records/emergency_access.h).
 // Every access to the log is decided by the policy::Decider and written to the log before anything is
 // answered. Other roles get 403; unauthenticated requests 401. Failures are
 // OperationOutcomes; nothing of a query is logged. Work runs on a bounded worker pool.
@@ -31,6 +37,7 @@
 #include "identity/api_clients.h"
 #include "identity/sessions.h"
 #include "policy/decider.h"
+#include "records/emergency_access.h"
 #include "store/store.h"
 
 namespace medvault::api {
@@ -41,6 +48,8 @@ struct AuditServices {
   identity::Sessions& sessions;
   identity::ApiClients& clients;
   store::Store& store;  // checkpoints, API clients
+  // The break-the-glass review queue; nullptr: not served (404).
+  records::EmergencyAccess* emergency_access = nullptr;
 };
 
 struct AuditApiOptions {

@@ -1,5 +1,7 @@
 #include "api/fhir_api.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -9,6 +11,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "api/api_internal.h"
@@ -16,6 +19,7 @@
 #include "api/fhir_request.h"
 #include "api/fhir_response.h"
 #include "api/request_source.h"
+#include "audit/entry.h"
 #include "core/log.h"
 #include "fhir/bundle.h"
 #include "fhir/capability.h"
@@ -86,6 +90,7 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
  public:
   FhirRoutes(FhirServices services, FhirApiOptions options)
       : records_(services.records),
+        emergency_access_(services.emergency_access),
         options_(std::move(options)),
         authenticator_(services.sessions, services.clients, services.store),
         workers_(options_.worker_threads) {}
@@ -117,6 +122,13 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
   FhirResult<Response> Process(const Request& request, const RequestContext& context);
   // Reports: POST /fhir/DiagnosticReport/{id}/$release (records::ClinicalRecords::Release).
   FhirResult<Response> Release(const Request& request, const RequestContext& context);
+  // Break-the-glass: POST /fhir/Patient/{id}/$break-glass and POST /fhir/Patient/$break-glass
+  // (by identifier), records::EmergencyAccess.
+  FhirResult<Response> BreakGlass(const Request& request, const RequestContext& context);
+  FhirResult<Response> BreakGlassByIdentifier(const Request& request,
+                                              const RequestContext& context);
+  FhirResult<Response> OpenGlass(const Request& request, const RequestContext& context,
+                                 std::string_view patient_id);
 
   FhirResult<Response> Search(const Request& request, const RequestContext& context,
                               std::string_view type, std::string_view query);
@@ -126,6 +138,7 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
   FhirResult<Response> Guarded(const policy::Principal& principal, FhirResult<Response> answer);
 
   records::ClinicalRecords& records_;
+  records::EmergencyAccess* emergency_access_;
   FhirApiOptions options_;
   SystemClock clock_;
   internal::Authenticator authenticator_;
@@ -385,6 +398,135 @@ FhirResult<Response> FhirRoutes::Release(const Request& request, const RequestCo
                           request.version());
 }
 
+// The members of a $break-glass Parameters body: reason (valueCode), text (valueString) and,
+// by identifier, identifier (valueIdentifier, or valueString "system|value").
+struct GlassParameters {
+  std::string reason;
+  std::string text;
+  std::string system;
+  std::string value;
+  bool has_identifier = false;
+};
+
+FhirResult<GlassParameters> ParseGlassParameters(const Request& request, bool by_identifier) {
+  const auto invalid = [](std::string expression, std::string why) {
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, std::move(expression),
+                        std::move(why));
+  };
+  if (auto media = CheckContentType(request, BodyMedia::kFhirJson); !media) {
+    return std::unexpected(media.error());
+  }
+  auto json = fhir::ParseJson(request.body());
+  if (!json) return std::unexpected(json.error());
+  const auto* body = json->if_object();
+  const auto* type = body != nullptr ? body->if_contains("resourceType") : nullptr;
+  if (type == nullptr || !type->is_string() || type->as_string() != "Parameters") {
+    return invalid("resourceType", "$break-glass takes a Parameters resource.");
+  }
+  const auto* list = body->if_contains("parameter");
+  if (list == nullptr || !list->is_array()) {
+    return invalid("Parameters.parameter", "$break-glass needs the parameters reason and text.");
+  }
+  GlassParameters out;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& item : list->as_array()) {
+    const auto* parameter = item.if_object();
+    const auto* name = parameter != nullptr ? parameter->if_contains("name") : nullptr;
+    if (name == nullptr || !name->is_string()) {
+      return invalid("Parameters.parameter.name", "Each parameter needs a name.");
+    }
+    const std::string_view key = name->as_string();
+    const auto string_at = [&](std::string_view member) -> const boost::json::string* {
+      const auto* found = parameter->if_contains(member);
+      return found != nullptr ? found->if_string() : nullptr;
+    };
+    const std::string where = fmt::format("Parameters.parameter.{}", key);
+    if (key == "reason" && string_at("valueCode") != nullptr) {
+      out.reason = *string_at("valueCode");
+    } else if (key == "text" && string_at("valueString") != nullptr) {
+      out.text = *string_at("valueString");
+    } else if (key == "identifier" && by_identifier) {
+      if (const auto* text = string_at("valueString")) {
+        const std::string_view whole = *text;
+        const auto bar = whole.find('|');
+        if (bar == std::string_view::npos) {
+          return invalid(where, "identifier is system|value.");
+        }
+        out.system = std::string(whole.substr(0, bar));
+        out.value = std::string(whole.substr(bar + 1));
+      } else if (const auto* identifier = parameter->if_contains("valueIdentifier");
+                 identifier != nullptr && identifier->is_object()) {
+        const auto* system = identifier->as_object().if_contains("system");
+        const auto* value = identifier->as_object().if_contains("value");
+        if (system != nullptr && system->is_string()) out.system = system->as_string();
+        if (value != nullptr && value->is_string()) out.value = value->as_string();
+      } else {
+        return invalid(where, "identifier is a valueIdentifier or a valueString system|value.");
+      }
+      out.has_identifier = true;
+    } else if (key == "reason" || key == "text") {
+      return invalid(where, "reason is a valueCode, text a valueString.");
+    } else {
+      return invalid(where, by_identifier ? "$break-glass takes reason, text and identifier only."
+                                          : "$break-glass takes reason and text only.");
+    }
+    if (!seen.emplace(key).second) return invalid(where, "A parameter appears twice.");
+  }
+  if (out.reason.empty() || out.text.empty() || (by_identifier && !out.has_identifier)) {
+    return invalid("Parameters.parameter",
+                   by_identifier ? "$break-glass needs reason, text and identifier."
+                                 : "$break-glass needs reason and text.");
+  }
+  return out;
+}
+
+boost::json::object GrantParameters(const records::EmergencyGrant& grant) {
+  const auto parameter = [](std::string_view name, std::string_view kind, boost::json::value v) {
+    return boost::json::object{{"name", name}, {kind, std::move(v)}};
+  };
+  boost::json::array list;
+  list.push_back(parameter("grant", "valueId", boost::json::value(grant.id)));
+  list.push_back(parameter("patient", "valueReference",
+                           boost::json::object{{"reference", "Patient/" + grant.patient_id}}));
+  list.push_back(parameter("reason", "valueCode", boost::json::value(audit::ReasonName(grant.reason))));
+  list.push_back(parameter("granted", "valueInstant", boost::json::value(Instant(grant.granted_at))));
+  list.push_back(parameter("expires", "valueInstant", boost::json::value(Instant(grant.expires_at))));
+  return boost::json::object{{"resourceType", "Parameters"}, {"parameter", std::move(list)}};
+}
+
+FhirResult<Response> FhirRoutes::OpenGlass(const Request& request, const RequestContext& context,
+                                           std::string_view patient_id) {
+  if (auto query = QueryOf(request); !query) return std::unexpected(query.error());
+  if (emergency_access_ == nullptr) return UnknownType();
+  const bool by_identifier = patient_id.empty();
+  if (!by_identifier && !IsValidId(patient_id)) return NoSuchResource();
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  auto parameters = ParseGlassParameters(request, by_identifier);
+  if (!parameters) return std::unexpected(parameters.error());
+  const auto fresh = caller->session &&
+                             authenticator_.sessions().HasFreshSecondFactor(caller->session->record)
+                         ? records::EmergencyAccess::SecondFactor::kFresh
+                         : records::EmergencyAccess::SecondFactor::kStale;
+  auto grant = by_identifier
+                   ? emergency_access_->OpenByIdentifier(caller->principal, fresh,
+                                                         parameters->system, parameters->value,
+                                                         parameters->reason, parameters->text)
+                   : emergency_access_->Open(caller->principal, fresh, patient_id,
+                                             parameters->reason, parameters->text);
+  if (!grant) return std::unexpected(grant.error());
+  return FhirJson(Status::ok, GrantParameters(*grant), request.version());
+}
+
+FhirResult<Response> FhirRoutes::BreakGlass(const Request& request, const RequestContext& context) {
+  return OpenGlass(request, context, context.params.Get("id"));
+}
+
+FhirResult<Response> FhirRoutes::BreakGlassByIdentifier(const Request& request,
+                                                        const RequestContext& context) {
+  return OpenGlass(request, context, {});
+}
+
 medvault::Status FhirRoutes::Add(http::Router& router) {
   if (auto s = router.Add(Verb::get, "/fhir/metadata",
                           [this, self = shared_from_this()](
@@ -407,6 +549,8 @@ medvault::Status FhirRoutes::Add(http::Router& router) {
       {Verb::get, "/fhir/{type}/{id}/_history", &FhirRoutes::InstanceHistory},
       {Verb::get, "/fhir/{type}/{id}/_history/{vid}", &FhirRoutes::VRead},
       {Verb::post, "/fhir/{type}/{id}/$release", &FhirRoutes::Release},
+      {Verb::post, "/fhir/Patient/{id}/$break-glass", &FhirRoutes::BreakGlass},
+      {Verb::post, "/fhir/Patient/$break-glass", &FhirRoutes::BreakGlassByIdentifier},
       {Verb::post, "/fhir", &FhirRoutes::Process},
       // The base URL with its trailing slash, where fhir-kit-client and others post Bundles.
       {Verb::post, "/fhir/", &FhirRoutes::Process},

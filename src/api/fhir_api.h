@@ -1,5 +1,6 @@
 // The FHIR R4 REST API under /fhir (docs/api.md): read, vread, create, update, delete,
-// history, search (GET and POST _search), batch and transaction Bundles, Binary, metadata.
+// history, search (GET and POST _search), batch and transaction Bundles, Binary, metadata,
+// and the operations $release (DiagnosticReport) and $break-glass (Patient).
 // Requests authenticate with the portal's session cookie (plus X-CSRF-Token on writes) or an
 // OAuth bearer token of an API client; every answer is application/fhir+json (a Binary's
 // own bytes excepted), every failure an OperationOutcome with its status. Store and audit
@@ -18,6 +19,7 @@
 #include "identity/api_clients.h"
 #include "identity/sessions.h"
 #include "records/clinical_records.h"
+#include "records/emergency_access.h"
 #include "store/store.h"
 
 namespace medvault::api {
@@ -27,6 +29,8 @@ struct FhirServices {
   identity::Sessions& sessions;
   identity::ApiClients& clients;
   store::Store& store;  // the API clients' records (their Organization)
+  // Break-the-glass ($break-glass on Patient); nullptr: not served (404).
+  records::EmergencyAccess* emergency_access = nullptr;
 };
 
 struct FhirApiOptions {

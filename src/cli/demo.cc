@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "cli/identity_services.h"
 #include "identity/accounts.h"
 #include "identity/auth_events.h"
+#include "policy/sensitive.h"
 
 namespace medvault::cli {
 namespace {
@@ -74,6 +76,30 @@ Status SetCanaries(const std::filesystem::path& vault_dir, const std::vector<std
   out.close();
   if (!out) return Fail(ErrorCode::kUnavailable, "demo: medvault.toml cannot be written");
   return {};
+}
+
+// Sensitive categories (policy/sensitive.h): the first GP note of the record (a progress
+// note, LOINC 11506-3) labelled mental health (HL7 v3 ActCode PSY). Nobody is granted the
+// category in the demo, so Dr Martin does not see that note while the patient does. Returns
+// its id.
+Result<std::string> LabelFirstNoteMentalHealth(std::vector<DemoResource>& record) {
+  for (DemoResource& resource : record) {
+    if (resource.resource_type != "DocumentReference" ||
+        resource.json.find("\"11506-3\"") == std::string::npos) {
+      continue;
+    }
+    boost::json::value parsed = boost::json::parse(resource.json);
+    boost::json::object& note = parsed.as_object();
+    boost::json::value& meta = note["meta"];
+    if (!meta.is_object()) meta = boost::json::object();
+    meta.as_object()["security"] = boost::json::array{boost::json::object{
+        {"system", policy::kActCodeSystem},
+        {"code", "PSY"},
+        {"display", "psychiatry information sensitivity"}}};
+    resource.json = boost::json::serialize(note);
+    return resource.id;
+  }
+  return Fail(ErrorCode::kInternal, "demo: the first patient has no GP note to label");
 }
 
 }  // namespace
@@ -144,6 +170,11 @@ Result<DemoSummary> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
     const std::size_t general_practitioner = i == 0 ? 0 : DemoSequence(seed).Below(4);
     if (i == 0) summary.first_patient_id = patient_id;
     auto record = MakeDemoPatientRecord(directory, person, patient_id, general_practitioner, seed);
+    if (i == 0) {
+      auto labelled = LabelFirstNoteMentalHealth(record);
+      if (!labelled) return std::unexpected(labelled.error());
+      summary.sensitive_note_id = *labelled;
+    }
     if (auto ok = write(record, patient_id); !ok) return std::unexpected(ok.error());
     ++summary.patients;
   }

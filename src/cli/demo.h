@@ -24,6 +24,9 @@ struct DemoSummary {
   std::string first_patient_id;      // the first named patient (Hélène Dupont)
   std::vector<DemoWritten> written;  // every resource, in the order written
   std::vector<std::string> canary_ids;  // the canary patients (guard.canaries)
+  // The first patient's GP note labelled mental health (policy/sensitive.h): Dr Martin is
+  // granted no sensitive category, so it is hidden from her.
+  std::string sensitive_note_id;
 };
 
 // Writes the demo directory (cli/demo_records.h: the lab, the clinic, their staff), then the

@@ -157,6 +157,22 @@ int Run(int argc, char** argv) {
   auto* reinstate_login = user_reinstate->add_option("--login", user_login, "Login of the account");
   user_reinstate->add_option("--client", reinstate_client, "Id of the API client")
       ->excludes(reinstate_login);
+  // sensitive categories (glass):
+  std::string grant_category;
+  bool grant_revoke = false;
+  auto* user_grant = user->add_subcommand(
+      "grant", "Let a staff account see a sensitive category (or --revoke it)");
+  user_grant->add_option("--dir", user_dir, "Directory of the vault")->required();
+  user_grant->add_option("login", user_login, "Login of the account")->required();
+  user_grant
+      ->add_option("--sensitive", grant_category,
+                   "mental_health, sexual_health, pregnancy or genetics")
+      ->required();
+  user_grant->add_flag("--revoke", grant_revoke, "Take the permission back");
+  auto* user_show = user->add_subcommand(
+      "show", "Print an account: kind, status, link and sensitive categories");
+  user_show->add_option("--dir", user_dir, "Directory of the vault")->required();
+  user_show->add_option("login", user_login, "Login of the account")->required();
 
   medvault::cli::ClientAddOptions client_options;
   auto* client = app.add_subcommand("client", "API clients (SMART Backend Services)");
@@ -255,6 +271,11 @@ int Run(int argc, char** argv) {
   if (user_reinstate->parsed()) {
     return Report(medvault::cli::ReinstateUser(user_dir, user_login, reinstate_client));
   }
+  if (user_grant->parsed()) {
+    return Report(
+        medvault::cli::GrantSensitive(user_dir, user_login, grant_category, grant_revoke));
+  }
+  if (user_show->parsed()) return Report(medvault::cli::ShowUser(user_dir, user_login));
   if (client_add->parsed()) return Report(medvault::cli::AddClient(client_options));
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
   if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));

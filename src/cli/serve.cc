@@ -33,6 +33,7 @@
 #include "policy/decider.h"
 #include "policy/guard.h"
 #include "records/clinical_records.h"
+#include "records/emergency_access.h"
 
 namespace medvault::cli {
 namespace {
@@ -125,29 +126,39 @@ Status Serve(const ServeOptions& options) {
     if (!target) return std::unexpected(target.error());
     webhook = std::make_unique<policy::AlertWebhook>(std::move(*target));
   }
+  const auto post_alert = [hook = webhook.get()](const store::Alert& alert) {
+    if (hook != nullptr) hook->Post(alert);
+  };
   std::unique_ptr<policy::ExfiltrationGuard> guard;
   if (config->guard.enabled) {
     auto guard_options = policy::ExfiltrationGuard::OptionsFrom(config->guard);
     if (!guard_options) return std::unexpected(guard_options.error());
-    guard = std::make_unique<policy::ExfiltrationGuard>(
-        store, clock, std::move(*guard_options), [hook = webhook.get()](const store::Alert& alert) {
-          if (hook != nullptr) hook->Post(alert);
-        });
+    guard = std::make_unique<policy::ExfiltrationGuard>(store, clock, std::move(*guard_options),
+                                                        post_alert);
   }
   // The FHIR API: every access decided by the policy and written to the audit log first.
   policy::StoreCareRelations care_relations(store);
   policy::Decider decider(**audit_log, clock,
                           {.gate = guard.get(), .relations = &care_relations});
   records::ClinicalRecords clinical(*vault->records, store, **audit_log, decider, clock, {});
+  // Break-the-glass: grants of policy.break_glass_hours, their alerts like the guard's.
+  records::EmergencyAccess emergency_access(
+      *vault->records, store, **audit_log, decider, clock,
+      {.duration = std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::duration<double, std::ratio<3600>>(config->policy.break_glass_hours)),
+       .on_alert = post_alert});
   auto fhir_base = std::make_shared<std::string>();
-  if (auto ok = api::AddFhirRoutes(router,
-                                   {clinical, *(*identity)->sessions, *(*identity)->clients, store},
-                                   {.base_url = fhir_base, .worker_threads = FhirWorkerThreads()});
+  if (auto ok = api::AddFhirRoutes(
+          router,
+          {clinical, *(*identity)->sessions, *(*identity)->clients, store, &emergency_access},
+          {.base_url = fhir_base, .worker_threads = FhirWorkerThreads()});
       !ok) {
     return ok;
   }
-  if (auto ok = api::AddAuditRoutes(
-          router, {**audit_log, decider, *(*identity)->sessions, *(*identity)->clients, store}, {});
+  if (auto ok = api::AddAuditRoutes(router,
+                                    {**audit_log, decider, *(*identity)->sessions,
+                                     *(*identity)->clients, store, &emergency_access},
+                                    {});
       !ok)
     return ok;
   // Lab feed: HL7 v2 results over MLLP (lab.*), written as the integration client lab.client_id.

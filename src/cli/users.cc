@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include "cli/identity_services.h"
 #include "cli/vault.h"
@@ -13,6 +15,7 @@
 #include "identity/api_clients.h"
 #include "identity/auth_events.h"
 #include "policy/guard.h"
+#include "policy/sensitive.h"
 
 namespace medvault::cli {
 namespace {
@@ -193,6 +196,86 @@ Status AddClient(const ClientAddOptions& options) {
     return s;
   }
   std::printf("client %s registered\n", options.client_id.c_str());
+  return {};
+}
+
+Status GrantSensitive(const std::filesystem::path& vault_dir, const std::string& login,
+                      const std::string& category, bool revoke) {
+  if (!policy::SensitiveCategoryFromName(category)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--sensitive is one of mental_health, sexual_health, pregnancy, genetics");
+  }
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  auto account = accounts.FindByLogin(login);
+  if (!account) return std::unexpected(account.error());
+  if (account->kind == identity::AccountKindName(identity::AccountKind::kPatient)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a patient sees their own record whole: sensitive permissions are for staff");
+  }
+  if (auto recorded = RecordUserChange(**op, *account); !recorded) return recorded;
+  const store::SensitiveGrant grant{.account_id = account->id,
+                                    .category = category,
+                                    .granted_at = (*op)->clock.Now(),
+                                    .granted_by = std::string(kCliActor)};
+  Status changed = (*op)->vault.store->Transact([&](store::Transaction& tx) -> Status {
+    return revoke ? tx.DeleteSensitiveGrant(grant.account_id, grant.category)
+                  : tx.InsertSensitiveGrant(grant);
+  });
+  if (!changed) {
+    if (changed.error().code() == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists,
+                  fmt::format("{} may already see {}", account->login, category));
+    }
+    if (changed.error().code() == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("{} had no permission for {}", account->login, category));
+    }
+    return changed;
+  }
+  std::printf(revoke ? "%s may no longer see %s\n" : "%s may now see %s\n",
+              account->login.c_str(), category.c_str());
+  return {};
+}
+
+Status ShowUser(const std::filesystem::path& vault_dir, const std::string& login) {
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  auto account = accounts.FindByLogin(login);
+  if (!account) return std::unexpected(account.error());
+  std::optional<store::AccountLink> link;
+  std::vector<store::SensitiveGrant> grants;
+  Status read = (*op)->vault.store->Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto found = tx.GetAccountLink(account->id);
+        if (found) {
+          link = std::move(*found);
+        } else if (found.error().code() != ErrorCode::kNotFound) {
+          return std::unexpected(found.error());
+        }
+        auto listed = tx.ListSensitiveGrants(account->id);
+        if (!listed) return std::unexpected(listed.error());
+        grants = std::move(*listed);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return read;
+  std::printf("login %s\nid %s\nkind %s\nstatus %s\n", account->login.c_str(),
+              account->id.c_str(), account->kind.c_str(), account->status.c_str());
+  if (link && !link->practitioner_id.empty()) {
+    std::printf("linked to Practitioner/%s\n", link->practitioner_id.c_str());
+  }
+  if (link && !link->organization_id.empty()) {
+    std::printf("linked to Organization/%s\n", link->organization_id.c_str());
+  }
+  std::string categories;
+  for (const store::SensitiveGrant& grant : grants) {
+    if (!categories.empty()) categories += ' ';
+    categories += grant.category;
+  }
+  std::printf("sensitive categories %s\n", categories.empty() ? "(none)" : categories.c_str());
   return {};
 }
 

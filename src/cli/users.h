@@ -46,4 +46,13 @@ struct ClientAddOptions {
 };
 Status AddClient(const ClientAddOptions& options);
 
+// Sensitive categories (glass, policy/sensitive.h): grants a staff account the permission to
+// see one category (mental_health, sexual_health, pregnancy, genetics), or with `revoke`
+// takes it back. Audited (kUserChange) before it is stored. Patients need none (they see
+// their own record whole).
+Status GrantSensitive(const std::filesystem::path& vault_dir, const std::string& login,
+                      const std::string& category, bool revoke);
+// Prints an account: login, kind, status, its link and its sensitive categories.
+Status ShowUser(const std::filesystem::path& vault_dir, const std::string& login);
+
 }  // namespace medvault::cli

@@ -70,6 +70,18 @@ Status ParseText(std::string_view text, std::size_t& out) {
   return {};
 }
 
+// A decimal number above 0 (hours of a grant: "0.002" lets a test see one expire).
+Status ParseText(std::string_view text, double& out) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value <= 0 || value > 1e6) {
+    return Fail(ErrorCode::kInvalidArgument, "must be a number above 0");
+  }
+  out = value;
+  return {};
+}
+
 Status ParseText(std::string_view text, KekSourceKind& out) {
   if (text == "file") {
     out = KekSourceKind::kFile;
@@ -109,6 +121,7 @@ std::string ShowValue(const std::string& value) { return value; }
 std::string ShowValue(const fs::path& value) { return value.string(); }
 std::string ShowValue(bool value) { return value ? "true" : "false"; }
 std::string ShowValue(std::size_t value) { return std::to_string(value); }
+std::string ShowValue(double value) { return fmt::format("{}", value); }
 std::string ShowValue(std::chrono::milliseconds value) {
   if (value.count() % 1000 == 0) return std::to_string(value.count() / 1000);
   return fmt::format("{}", static_cast<double>(value.count()) / 1000.0);
@@ -132,6 +145,7 @@ const char* TypeName() {
   if constexpr (std::is_same_v<T, bool>) return "boolean";
   if constexpr (std::is_same_v<T, std::size_t>) return "integer";
   if constexpr (std::is_same_v<T, std::chrono::milliseconds>) return "seconds";
+  if constexpr (std::is_same_v<T, double>) return "number";
   if constexpr (std::is_same_v<T, fs::path>) return "path";
   return "string";
 }
@@ -329,7 +343,7 @@ Result<std::string> NodeText(const KeySpec& spec, const toml::node& node, const 
     if (!node.is_integer()) return wrong_type();
     return std::to_string(*node.value<std::int64_t>());
   }
-  if (spec.type == "seconds") {
+  if (spec.type == "seconds" || spec.type == "number") {
     if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
     if (node.is_floating_point()) return fmt::format("{}", *node.value<double>());
     return wrong_type();

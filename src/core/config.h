@@ -112,7 +112,7 @@ struct LabConfig {
 struct PolicyConfig {
   std::size_t relation_grace_days = 30;    // a CareTeam or order relation, after it ends
   std::size_t encounter_grace_hours = 72;  // an Encounter relation, after it closes
-  std::size_t break_glass_hours = 4;       // a break-the-glass grant
+  double break_glass_hours = 4;            // a break-the-glass grant (fractions allowed)
 };
 
 // The exfiltration guard (policy/guard.h). Budgets per role are "METRIC MINUTE/HOUR/DAY"

@@ -307,6 +307,18 @@ Status Decider::RecordResults(const Principal& principal, std::string_view resou
   return admitted;
 }
 
+Status Decider::RecordWithheld(const Principal& principal, Operation operation,
+                               std::string_view resource_type,
+                               std::span<const std::string> resource_ids,
+                               std::span<const std::string> patient_ids) {
+  audit::Entry entry = EntryOf(principal, ActionOf(operation), resource_type, resource_ids,
+                               patient_ids, audit::Outcome::kDenied);
+  entry.time = clock_.Now();
+  auto recorded = Record(log_, std::move(entry));
+  if (!recorded) return std::unexpected(recorded.error());
+  return {};
+}
+
 Status Decider::AdmitBytes(const Principal& principal, std::size_t bytes) {
   if (extensions_.gate == nullptr) return {};
   return extensions_.gate->AdmitBytes(principal, bytes);

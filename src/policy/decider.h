@@ -22,6 +22,11 @@
 //                   that releases a DiagnosticReport (Operation::kRelease, policy/release.h).
 //                   A patient sees lab results only once released (records apply
 //                   MayViewReleased to what they decrypt).
+//   sensitive data  a resource labelled with a sensitive category (policy/sensitive.h) is
+//                   seen only by its patient and by accounts with a permission for each of
+//                   its categories (records apply MayViewSensitive to what they decrypt and
+//                   record what they withhold: RecordWithheld); a break-the-glass grant opens
+//                   no category.
 //   administrator   Organization, Practitioner, PractitionerRole, CareTeam: every operation;
 //                   no clinical data.
 //   auditor         AuditEvent read, search and export; nothing else (export: auditors only).
@@ -61,6 +66,8 @@ struct Principal {
   std::string organization;  // integration clients, lab technicians: their Organization id
   std::string practitioner_id;  // a clinician's linked Practitioner, if any
   Timestamp second_factor_at;   // sessions: when the second factor was last checked (else epoch)
+  // Staff: the sensitive categories the account may see (policy/sensitive.h names them).
+  std::vector<std::string> sensitive_categories;
 };
 
 // The patients a clinician may open at one instant: those of their care relations, and those
@@ -149,6 +156,14 @@ class Decider {
   // The clinician's PatientScope now (empty for other roles, and without a CareRelations
   // extension). kUnavailable when it cannot be read.
   Result<PatientScope> ScopeOf(const Principal& principal);
+
+  // After decrypting: the resources withheld from the caller although the rules let it open
+  // their patient (a sensitive category it has no permission for, policy/sensitive.h), as one
+  // denied entry of `operation`. kUnavailable when the log refuses; kInvalidArgument as for
+  // Authorize.
+  Status RecordWithheld(const Principal& principal, Operation operation,
+                        std::string_view resource_type, std::span<const std::string> resource_ids,
+                        std::span<const std::string> patient_ids);
 
   // Before an answer with health data is sent: the gate's verdict on its size (nothing is
   // recorded; the accesses it answers were). An error: nothing of the answer may leave.

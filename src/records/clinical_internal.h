@@ -94,6 +94,16 @@ fhir::FhirResult<StoredResource> ToStored(const Resource& resource);
 // not see an unreleased lab result, nor the deletion of a lab result, and is answered as if
 // it did not exist.
 bool Visible(const policy::Principal& principal, const StoredResource& stored);
+// Whether the version is withheld from the principal for a sensitive category it has no
+// permission for (policy/sensitive.h): part of what Visible refuses, and audited
+// (WithholdRecorded) rather than silently skipped.
+bool Withheld(const policy::Principal& principal, const StoredResource& stored);
+// Records, as one denied entry, the resources withheld from a search, read or history
+// (Decider::RecordWithheld); nothing when there are none.
+fhir::FhirStatus RecordWithheld(const Context& context, const policy::Principal& principal,
+                                policy::Operation operation, std::string_view resource_type,
+                                std::span<const std::string> resource_ids,
+                                std::span<const std::string> patient_ids);
 
 // Removes what only the server sets (meta.versionId, meta.lastUpdated).
 void StripServerMeta(boost::json::object& resource);
@@ -198,6 +208,10 @@ struct SearchResult {
   std::vector<std::string> included_patients;
   // Rows that did not open (altered on disk, reported as integrity failures): skipped.
   std::size_t unreadable = 0;
+  // Matches withheld for a sensitive category (Withheld), and their patients: left out as if
+  // absent, and recorded.
+  std::vector<std::string> withheld;
+  std::vector<std::string> withheld_patients;
 };
 // The patients of matches [begin, end), each once.
 std::vector<std::string> PatientsOf(const SearchResult& result, std::size_t begin, std::size_t end);

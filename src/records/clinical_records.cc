@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "fhir/resource.h"
 #include "policy/release.h"
+#include "policy/sensitive.h"
 #include "records/clinical_internal.h"
 
 namespace medvault::records {
@@ -191,7 +192,24 @@ bool Visible(const policy::Principal& principal, const StoredResource& stored) {
     return principal.role != audit::Role::kPatient ||
            !policy::IsReleaseGoverned(stored.resource_type);
   }
-  return policy::MayViewReleased(principal, *stored.resource);
+  return policy::MayViewReleased(principal, *stored.resource) &&
+         policy::MayViewSensitive(principal, *stored.resource);
+}
+
+bool Withheld(const policy::Principal& principal, const StoredResource& stored) {
+  return !stored.deleted && stored.resource &&
+         !policy::MayViewSensitive(principal, *stored.resource);
+}
+
+fhir::FhirStatus RecordWithheld(const Context& context, const policy::Principal& principal,
+                                policy::Operation operation, std::string_view resource_type,
+                                std::span<const std::string> resource_ids,
+                                std::span<const std::string> patient_ids) {
+  if (resource_ids.empty()) return {};
+  auto recorded = context.decider.RecordWithheld(principal, operation, resource_type,
+                                                 resource_ids, patient_ids);
+  if (!recorded) return Refusal(recorded.error());
+  return {};
 }
 
 void StripServerMeta(boost::json::object& resource) {
@@ -319,6 +337,12 @@ fhir::FhirResult<std::vector<boost::json::object>> SplitAttachments(boost::json:
     binary["contentType"] = content_type->as_string();
     binary["securityContext"] =
         boost::json::object{{"reference", "DocumentReference/" + document_id}};
+    // The document's security labels go with its content (policy/sensitive.h).
+    if (const auto* meta = document.if_contains("meta"); meta != nullptr && meta->is_object()) {
+      if (const auto* security = meta->as_object().if_contains("security")) {
+        binary["meta"] = boost::json::object{{"security", *security}};
+      }
+    }
     binary["data"] = data->as_string();
     fields.erase("data");
     fields["url"] = "Binary/" + binary_id;
@@ -537,6 +561,13 @@ fhir::FhirResult<StoredResource> OpenForRead(const Context& context,
     return internal::Failed(opened.error());
   }
   auto stored = internal::ToStored(*opened);
+  if (stored && internal::Withheld(principal, *stored)) {
+    if (auto recorded = internal::RecordWithheld(context, principal, policy::Operation::kRead,
+                                                 resource_type, ids, patients);
+        !recorded) {
+      return std::unexpected(recorded.error());
+    }
+  }
   if (stored && !internal::Visible(principal, *stored)) return internal::NotFound(resource_type);
   return stored;
 }
@@ -613,6 +644,7 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& 
                                     ids, patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
   HistoryPage page;
+  bool withheld = false;
   for (auto row = rows->rbegin(); row != rows->rend(); ++row) {
     auto opened = sealed_.Open(*access, row->version, row->key);
     if (!opened) {
@@ -621,8 +653,16 @@ fhir::FhirResult<HistoryPage> ClinicalRecords::History(const policy::Principal& 
     }
     auto stored = internal::ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
+    withheld = withheld || internal::Withheld(principal, *stored);
     if (!stored->deleted && !internal::Visible(principal, *stored)) continue;
     page.versions.push_back(std::move(*stored));
+  }
+  if (withheld) {
+    if (auto recorded = internal::RecordWithheld(context, principal, policy::Operation::kHistory,
+                                                 resource_type, ids, patients);
+        !recorded) {
+      return std::unexpected(recorded.error());
+    }
   }
   // A deletion is shown only with a version the caller may see; nothing seen: not found.
   if (std::none_of(page.versions.begin(), page.versions.end(),

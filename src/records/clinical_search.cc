@@ -106,7 +106,13 @@ struct Collector {
     if (opened->state == store::VersionState::kDeleted) return {};
     auto stored = ToStored(*opened);
     if (!stored) return std::unexpected(stored.error());
-    if (!Visible(principal, *stored) || !fhir::Matches(request, *stored->resource)) return {};
+    if (!fhir::Matches(request, *stored->resource)) return {};
+    if (Withheld(principal, *stored)) {
+      result.withheld.push_back(stored->id);
+      AddDistinct(result.withheld_patients, row.version.patient_id);
+      return {};
+    }
+    if (!Visible(principal, *stored)) return {};
     result.matches.push_back(std::move(*stored));
     result.match_patients.push_back({row.version.patient_id});
     return {};
@@ -624,6 +630,13 @@ fhir::FhirResult<SearchPage> ClinicalRecords::Search(const policy::Principal& pr
       !recorded) {
     return std::unexpected(recorded.error());
   }
+  if (auto recorded =
+          internal::RecordWithheld(context, principal, policy::Operation::kSearch,
+                                   request.resource_type, result->withheld,
+                                   result->withheld_patients);
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
   page.included = std::move(included.included);
   page.unreadable = result->unreadable + included.unreadable;
   if (end < total) {
@@ -641,6 +654,13 @@ fhir::FhirResult<std::int64_t> ClinicalRecords::Count(const policy::Principal& p
   if (auto recorded =
           internal::RecordReturned(context, principal, request.resource_type, result->matches,
                                    internal::PatientsOf(*result, 0, result->matches.size()));
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  if (auto recorded =
+          internal::RecordWithheld(context, principal, policy::Operation::kSearch,
+                                   request.resource_type, result->withheld,
+                                   result->withheld_patients);
       !recorded) {
     return std::unexpected(recorded.error());
   }

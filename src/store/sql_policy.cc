@@ -239,4 +239,15 @@ Status SqlTransaction::ReviewBreakGlass(const BreakGlassGrant& review) {
   return {};
 }
 
+Status SqlTransaction::DeleteSensitiveGrant(std::string_view account_id,
+                                            std::string_view category) {
+  if (auto s = RequireWritable(); !s) return s;
+  if (auto s = CheckName(account_id, "account id"); !s) return s;
+  if (auto s = CheckName(category, "category"); !s) return s;
+  auto result = Run(Query::kDeleteSensitiveGrant, {account_id, category});
+  if (!result) return std::unexpected(result.error());
+  if (result->affected == 0) return Fail(ErrorCode::kNotFound, "store: not granted");
+  return {};
+}
+
 }  // namespace medvault::store

@@ -38,6 +38,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "count_guard_patients", "sum_guard_counts", "suspend_guard_account", "set_guard_challenge",
     "delete_guard_account", "delete_guard_patients_of", "delete_guard_counts_of",
     "prune_guard_patients", "prune_guard_counts", "delete_access_tokens",
+    // sensitive categories (glass):
+    "delete_sensitive_grant",
 };
 
 // A Query added without a name would leave a null at the end of the table.

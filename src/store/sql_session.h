@@ -145,6 +145,8 @@ enum class Query {
   kPruneGuardPatients,  // (before)
   kPruneGuardCounts,    // (before)
   kDeleteAccessTokens,  // (client_id)
+  // sensitive categories (glass):
+  kDeleteSensitiveGrant,  // (account_id, category)
   kCount,
 };
 

@@ -144,6 +144,8 @@ class SqlTransaction final : public Transaction {
   Result<std::int64_t> PruneGuardCounters(Timestamp buckets_before,
                                           Timestamp patients_before) override;
   Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) override;
+  // sensitive categories (glass):
+  Status DeleteSensitiveGrant(std::string_view account_id, std::string_view category) override;
 
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }

@@ -428,6 +428,9 @@ class Transaction {
                                                   Timestamp patients_before) = 0;
   // Ends every access token of an API client; returns how many.
   virtual Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) = 0;
+  // Sensitive categories (glass): revokes an account's permission for one category
+  // (kNotFound when it had none).
+  virtual Status DeleteSensitiveGrant(std::string_view account_id, std::string_view category) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered

@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "core/french_ids.h"
 #include "fhir/resource.h"
+#include "policy/sensitive.h"
 #include "records/phi_access_for_testing.h"
 
 namespace medvault::cli {
@@ -460,6 +461,33 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
     audited.insert(entry.patient_ids[0]);
   }
   EXPECT_EQ(audited, patients);
+}
+
+TEST_F(DemoVaultTest, OneGpNoteOfTheFirstPatientIsMentalHealthAndHiddenFromDrMartin) {
+  auto summary = AddDemoPatients(vault_, 0);
+  ASSERT_TRUE(summary.has_value()) << summary.error().message();
+  ASSERT_FALSE(summary->sensitive_note_id.empty());
+  auto access = policy::PhiAccessForTesting::Grant("demo test");
+  std::size_t labelled = 0;
+  for (const DemoWritten& written : summary->written) {
+    if (written.resource_type != "DocumentReference") continue;
+    auto resource = vault_.records->Get(access, written.resource_type, written.id);
+    ASSERT_TRUE(resource.has_value());
+    const json::object document = json::parse(std::string_view(resource->json.view())).as_object();
+    if (policy::SensitiveCategoriesOf(document).empty()) continue;
+    ++labelled;
+    EXPECT_EQ(written.id, summary->sensitive_note_id);
+    EXPECT_EQ(written.patient_id, summary->first_patient_id);
+    EXPECT_EQ(policy::SensitiveCategoriesOf(document),
+              std::vector{policy::SensitiveCategory::kMentalHealth});
+    policy::Principal dr_martin;
+    dr_martin.role = audit::Role::kClinician;
+    EXPECT_FALSE(policy::MayViewSensitive(dr_martin, document));
+    policy::Principal patient;
+    patient.role = audit::Role::kPatient;
+    EXPECT_TRUE(policy::MayViewSensitive(patient, document));
+  }
+  EXPECT_EQ(labelled, 1u);
 }
 
 TEST_F(DemoVaultTest, CanariesHaveCommonNamesIdsSpreadThroughTheIdOrderAndAreConfigured) {

@@ -132,6 +132,27 @@ TEST_P(PolicyStore, ASensitiveGrantIsKeptOncePerCategory) {
   EXPECT_EQ((*grants)[1].category, "mental-health");
 }
 
+TEST_P(PolicyStore, ARevokedSensitiveGrantIsGoneAndRevokingAgainIsNotFound) {
+  ASSERT_TRUE(Tx([](Transaction& tx) {
+    return tx.InsertSensitiveGrant({"acc-1", "genetics", At(10), "cli"});
+  }));
+  ASSERT_TRUE(Tx([](Transaction& tx) {
+    return tx.InsertSensitiveGrant({"acc-2", "genetics", At(10), "cli"});
+  }));
+  ASSERT_TRUE(Tx([](Transaction& tx) { return tx.DeleteSensitiveGrant("acc-1", "genetics"); }));
+  auto again = Tx([](Transaction& tx) { return tx.DeleteSensitiveGrant("acc-1", "genetics"); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kNotFound);
+  auto mine = One<std::vector<SensitiveGrant>>(
+      [](Transaction& tx) { return tx.ListSensitiveGrants("acc-1"); });
+  ASSERT_TRUE(mine);
+  EXPECT_TRUE(mine->empty());
+  auto theirs = One<std::vector<SensitiveGrant>>(
+      [](Transaction& tx) { return tx.ListSensitiveGrants("acc-2"); });
+  ASSERT_TRUE(theirs);
+  EXPECT_EQ(theirs->size(), 1u);
+}
+
 TEST_P(PolicyStore, BreakGlassGrantsHoldUntilTheyExpireAndAreReviewedOnce) {
   ASSERT_TRUE(Tx([](Transaction& tx) { return tx.InsertBreakGlass(Grant("bg-2", "pat-1", 200)); }));
   ASSERT_TRUE(Tx([](Transaction& tx) { return tx.InsertBreakGlass(Grant("bg-1", "pat-2", 100)); }));

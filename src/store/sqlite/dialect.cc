@@ -309,6 +309,9 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kPruneGuardPatients, "DELETE FROM guard_patients WHERE last_seen < ?1"},
     {Query::kPruneGuardCounts, "DELETE FROM guard_counts WHERE bucket_start < ?1"},
     {Query::kDeleteAccessTokens, "DELETE FROM access_tokens WHERE client_id = ?1"},
+    // sensitive categories (glass):
+    {Query::kDeleteSensitiveGrant,
+     "DELETE FROM sensitive_grants WHERE account_id = ?1 AND category = ?2"},
 }};
 
 static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
