@@ -29,8 +29,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
-  const headers = { Accept: 'application/json' };
+async function request(method, path, body, accept = 'application/json') {
+  const headers = { Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') {
     const csrf = sessionStorage.getItem(CSRF_KEY);
@@ -47,6 +47,7 @@ async function request(method, path, body) {
   }
   if (response.status === 204) return null;
   const text = await response.text();
+  if (response.ok && accept !== 'application/json') return text;
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (!response.ok) {
@@ -60,6 +61,8 @@ async function request(method, path, body) {
 }
 
 export const get = (path) => request('GET', path);
+// A Binary's bytes as text (a note whose text the server keeps as a Binary).
+export const getText = (path) => request('GET', path, undefined, 'text/plain');
 export const post = (path, body) => request('POST', path, body ?? {});
 export const put = (path, body) => request('PUT', path, body);
 export const del = (path) => request('DELETE', path);

@@ -52,7 +52,7 @@ function incomingView() {
       results.replaceChildren(patients.length
         ? h('ul', { class: 'patients' }, patients.map((p) => h('li', {},
           h('button', { type: 'button', class: 'link', on: { click: () => patientReports(p, results) } }, patientName(p)),
-          h('p', { class: 'meta' }, patientSummary(p))))
+          h('p', { class: 'meta' }, patientSummary(p)))))
         : h('p', { class: 'notice' }, t('noPatientLab')));
     }),
     results));
@@ -77,8 +77,9 @@ async function validateView(id) {
   const pending = PENDING.includes(report.status);
   const done = h('div', { role: 'status' });
   const release = form([h('p', {}, t('releaseIntro'))], t('release'), async () => {
-    const released = await api.post(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$release`);
-    const final = released?.resourceType === 'DiagnosticReport' ? released : await api.get(`/fhir/DiagnosticReport/${encodeURIComponent(id)}`);
+    await api.post(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$release`);
+    // Read back as stored: the PDF is then a Binary of its own.
+    const final = await api.get(`/fhir/DiagnosticReport/${encodeURIComponent(id)}`);
     release.remove();
     document.querySelector('.meta.report-status')?.replaceWith(Object.assign(reportMeta(final), { className: 'meta report-status' }));
     done.replaceChildren(h('p', { class: 'notice' }, t('released')), pdfLink(final));

@@ -83,12 +83,14 @@ export function breakGlassDialog(nir = '') {
 
 // ---- the chart ---------------------------------------------------------------------------
 
-const noteText = (document) => {
-  const attachment = document.content?.find((c) => c.attachment?.contentType?.startsWith('text/plain') && c.attachment.data)?.attachment;
-  if (!attachment) return null;
-  const bytes = Uint8Array.from(atob(attachment.data), (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
-};
+// A note's text: inline (base64 data), or in the Binary the server moved it to; null for a
+// document that is not a text note (a lab report's PDF).
+async function noteText(document) {
+  const attachment = document.content?.find((c) => c.attachment?.contentType?.startsWith('text/plain'))?.attachment;
+  if (attachment?.data) return new TextDecoder().decode(Uint8Array.from(atob(attachment.data), (c) => c.charCodeAt(0)));
+  if (attachment?.url?.startsWith('Binary/')) return api.getText(`/fhir/${attachment.url}`);
+  return null;
+}
 
 const toBase64 = (text) => {
   let binary = '';
@@ -101,10 +103,10 @@ const codeBadge = (concept) => {
   return coding.code ? h('span', { class: 'code' }, coding.code) : null;
 };
 
-function listSection(id, title, items, empty) {
+function listSection(id, title, items, empty, listClass = 'entries') {
   return h('section', { class: 'chart-part', 'aria-labelledby': id },
     h('h2', { id }, title),
-    items.length ? h('ul', { class: 'entries' }, items) : h('p', { class: 'empty' }, empty));
+    items.length ? h('ul', { class: listClass }, items) : h('p', { class: 'empty' }, empty));
 }
 
 async function chartView(id) {
@@ -123,7 +125,8 @@ async function chartView(id) {
     if (entry.resource.resourceType === 'Observation') observations.set(entry.resource.id, entry.resource);
     else if (entry.search?.mode === 'match') reportList.push(entry.resource);
   }
-  const notes = documents.map((d) => ({ document: d, text: noteText(d) })).filter((n) => n.text !== null);
+  const texts = await Promise.all(documents.map(noteText));
+  const notes = documents.map((d, i) => ({ document: d, text: texts[i] })).filter((n) => n.text !== null);
   const box = alertBox();
   const status = h('p', { role: 'status', class: 'status-line' });
 
@@ -143,7 +146,7 @@ async function chartView(id) {
         h('strong', {}, nameOf(m.medicationCodeableConcept)), ' ', codeBadge(m.medicationCodeableConcept),
         h('p', {}, (m.dosageInstruction ?? []).map((d) => d.text).filter(Boolean).join(' ; ')),
         h('p', { class: 'meta' }, [t('rxStatus')[m.status] ?? m.status, formatDate(m.authoredOn)].join(' · ')))), t('noPrescriptions')),
-      listSection('reports', t('reports'), reportList.map((r) => reportItem(r, observations, `#/result/${encodeURIComponent(r.id)}`)), t('noReports'))),
+      listSection('reports', t('reports'), reportList.map((r) => reportItem(r, observations, `#/result/${encodeURIComponent(r.id)}`)), t('noReports'), 'reports')),
     listSection('notes', t('notes'), notes.map(({ document, text }) => h('li', { class: 'entry note' },
       h('p', { class: 'meta' }, h('time', { datetime: document.date }, formatDateTime(document.date)), ' · ', nameOf(document.type) || t('note')),
       h('p', { class: 'note-text' }, text))), t('noNotes')),
