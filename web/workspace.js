@@ -147,12 +147,14 @@ async function chartView(id) {
         h('p', {}, (m.dosageInstruction ?? []).map((d) => d.text).filter(Boolean).join(' ; ')),
         h('p', { class: 'meta' }, [t('rxStatus')[m.status] ?? m.status, formatDate(m.authoredOn)].join(' · ')))), t('noPrescriptions')),
       listSection('reports', t('reports'), reportList.map((r) => reportItem(r, observations, `#/result/${encodeURIComponent(r.id)}`)), t('noReports'), 'reports')),
-    listSection('notes', t('notes'), notes.map(({ document, text }) => h('li', { class: 'entry note' },
-      h('p', { class: 'meta' }, h('time', { datetime: document.date }, formatDateTime(document.date)), ' · ', nameOf(document.type) || t('note')),
-      h('p', { class: 'note-text' }, text))), t('noNotes')),
     h('div', { class: 'chart-grid' },
       noteForm(id, () => chartView(id).then(() => announce(t('noteSaved')))),
-      prescriptionForm(id, () => chartView(id).then(() => announce(t('prescriptionSaved')))))));
+      prescriptionForm(id, () => chartView(id).then(() => announce(t('prescriptionSaved'))))),
+    // The newest note open, the older ones one click away.
+    listSection('notes', t('notes'), notes.map(({ document, text }, i) => h('li', { class: 'entry note' },
+      h('details', { open: i === 0 },
+        h('summary', {}, h('time', { datetime: document.date }, formatDateTime(document.date)), ' · ', nameOf(document.type) || t('note')),
+        h('p', { class: 'note-text' }, text)))), t('noNotes'))));
   // User Timing mark for the figures: the chart is on screen and usable.
   performance.mark('medvault:chart');
 }
