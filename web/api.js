@@ -19,17 +19,18 @@ export function hasSession() {
 
 // A refusal from the server: `status`, the OperationOutcome's `code` and its sentence.
 export class ApiError extends Error {
-  constructor(status, code, diagnostics, retryAfter) {
+  constructor(status, code, diagnostics, retryAfter, issues = []) {
     super(diagnostics || `HTTP ${status}`);
     this.status = status;
     this.code = code;
     this.diagnostics = diagnostics;
     this.retryAfter = retryAfter;
+    this.issues = issues;  // [{diagnostics, expression: [FHIRPath]}], one per element at fault
   }
 }
 
-async function request(method, path, body) {
-  const headers = { Accept: 'application/json' };
+async function request(method, path, body, accept = 'application/json') {
+  const headers = { Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') {
     const csrf = sessionStorage.getItem(CSRF_KEY);
@@ -46,18 +47,24 @@ async function request(method, path, body) {
   }
   if (response.status === 204) return null;
   const text = await response.text();
+  if (response.ok && accept !== 'application/json') return text;
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (!response.ok) {
-    const issue = json?.issue?.[0];
-    throw new ApiError(response.status, issue?.code ?? '', issue?.diagnostics ?? '',
-      response.headers.get('Retry-After'));
+    // Every issue's sentence: an invalid resource has one per element at fault.
+    const issues = (json?.issue ?? []).filter((i) => i.diagnostics)
+      .map((i) => ({ diagnostics: i.diagnostics, expression: i.expression ?? [] }));
+    throw new ApiError(response.status, json?.issue?.[0]?.code ?? '',
+      issues.map((i) => i.diagnostics).join(' '), response.headers.get('Retry-After'), issues);
   }
   return json;
 }
 
 export const get = (path) => request('GET', path);
+// A Binary's bytes as text (a note whose text the server keeps as a Binary).
+export const getText = (path) => request('GET', path, undefined, 'text/plain');
 export const post = (path, body) => request('POST', path, body ?? {});
+export const put = (path, body) => request('PUT', path, body);
 export const del = (path) => request('DELETE', path);
 
 // FHIR links are absolute URLs on the server's configured base; the portal follows them on

@@ -42,6 +42,11 @@ const STRINGS = {
     logoutEverywhere: 'Log out everywhere', factors: 'Second step', factorTotp: 'Authenticator app', factorPasskey: 'Passkey',
     added: 'added', recoveryLeft: (n) => `${n} unused recovery codes left.`, newRecovery: 'Get new recovery codes',
     stepUpTitle: 'Confirm it is you', stepUpIntro: 'Enter a code from your authenticator app to continue.',
+    staffFirstVisit: 'Staff, first visit? Enroll with the one-time code your administrator gave you.', enrollLink: 'Enroll my staff account',
+    usePasskey: 'Use my passkey instead', passkeyIntro: 'Confirm with the passkey of this account (your device will ask for your fingerprint, face or PIN).', passkeyButton: 'Log in with my passkey',
+    staffEnrollTitle: 'Enroll my staff account', enrollmentCode: 'Enrollment code (from your administrator)',
+    chooseFactorTitle: 'Choose your second step', chooseFactorIntro: 'Each login asks for your password and then for this second step.',
+    passkeyEnrollTitle: 'Create a passkey', passkeyEnrollIntro: 'Your device keeps the passkey and asks for your fingerprint, face or PIN to use it.', passkeyCreate: 'Create my passkey',
     loading: 'Loading…', errorPrefix: 'Something went wrong.',
     errors: {
       network: 'The server cannot be reached. Check your connection and try again.',
@@ -93,6 +98,11 @@ const STRINGS = {
     logoutEverywhere: 'Me déconnecter partout', factors: 'Deuxième étape', factorTotp: 'Application d’authentification', factorPasskey: 'Clé d’accès',
     added: 'ajoutée le', recoveryLeft: (n) => `Il vous reste ${n} codes de secours inutilisés.`, newRecovery: 'Obtenir de nouveaux codes de secours',
     stepUpTitle: 'Confirmez que c’est vous', stepUpIntro: 'Entrez un code de votre application d’authentification pour continuer.',
+    staffFirstVisit: 'Personnel, première visite ? Enrôlez-vous avec le code à usage unique donné par votre administrateur.', enrollLink: 'Enrôler mon compte professionnel',
+    usePasskey: 'Utiliser plutôt ma clé d’accès', passkeyIntro: 'Confirmez avec la clé d’accès de ce compte (votre appareil demandera votre empreinte, votre visage ou votre code).', passkeyButton: 'Me connecter avec ma clé d’accès',
+    staffEnrollTitle: 'Enrôler mon compte professionnel', enrollmentCode: 'Code d’enrôlement (donné par votre administrateur)',
+    chooseFactorTitle: 'Choisissez votre deuxième étape', chooseFactorIntro: 'Chaque connexion demande votre mot de passe puis cette deuxième étape.',
+    passkeyEnrollTitle: 'Créer une clé d’accès', passkeyEnrollIntro: 'Votre appareil garde la clé d’accès et demande votre empreinte, votre visage ou votre code pour l’utiliser.', passkeyCreate: 'Créer ma clé d’accès',
     loading: 'Chargement…', errorPrefix: 'Une erreur est survenue.',
     errors: {
       network: 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
@@ -128,6 +138,11 @@ export function setLanguage(next) {
 }
 
 export function t(key) { return STRINGS[language][key]; }
+
+// The strings of a part of the page loaded later (the staff pages): {en: {...}, fr: {...}}.
+export function addStrings(more) {
+  for (const [lang, strings] of Object.entries(more)) Object.assign(STRINGS[lang], strings);
+}
 
 const locale = () => (language === 'fr' ? 'fr-FR' : 'en-GB');
 export const formatDate = (iso) => (iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(iso)) : '');

@@ -1,118 +1,19 @@
-// The patient portal: hash routes (#/results, #/report/<id>, #/access, #/security) over the
-// public auth and FHIR API. Nothing health-related goes into the URL (opaque ids at most),
-// into storage, or to the console.
+// The portal's entry point: login, activation and staff enrollment, then the pages of the
+// account's role over hash routes. Patients: #/results, #/report/<id>, #/access, #/security;
+// clinicians and lab staff: the routes of workspace.js and lab.js, loaded when such an account
+// logs in. Nothing health-related goes into the URL (opaque ids at most), into storage, or to
+// the console.
 import * as api from './api.js';
 import { h, importSvg } from './dom.js';
-import { t, currentLanguage, setLanguage, formatDate, formatDateTime, formatNumber } from './i18n.js';
-import { trendChart } from './chart.js';
-
-let me = null;  // GET /auth/me, once logged in
-let notice = null;  // a sentence for the next login page (why the session ended)
-const main = () => document.getElementById('main');
-
-// ---- shell -------------------------------------------------------------------------------
-
-function renderShell() {
-  document.documentElement.lang = currentLanguage();
-  document.title = t('app');
-  const nav = me
-    ? h('nav', { 'aria-label': t('app') },
-      h('ul', {},
-        h('li', {}, h('a', { href: '#/results' }, t('navResults'))),
-        h('li', {}, h('a', { href: '#/access' }, t('navAccess'))),
-        h('li', {}, h('a', { href: '#/security' }, t('navSecurity'))),
-        h('li', {}, h('button', { type: 'button', class: 'link', on: { click: logout } }, t('logout')))))
-    : null;
-  const other = currentLanguage() === 'fr' ? 'en' : 'fr';
-  const header = h('header', { class: 'top' },
-    h('a', { class: 'skip', href: '#main', on: { click: (e) => { e.preventDefault(); main().focus(); } } }, t('skip')),
-    h('div', { class: 'bar' },
-      h('span', { class: 'brand' }, t('app')),
-      h('button', { type: 'button', class: 'language', lang: other, 'aria-label': t('switchLanguageLabel'),
-        on: { click: () => { setLanguage(other); route(); } } }, t('switchLanguage'))),
-    nav);
-  for (const link of header.querySelectorAll('nav a')) {
-    if (location.hash.startsWith(link.getAttribute('href'))) link.setAttribute('aria-current', 'page');
-  }
-  document.querySelector('header.top')?.remove();
-  document.body.prepend(header);
-}
-
-// Shows a view: the shell for the current language and session, then the view, focus on its
-// heading so screen readers and keyboards start there.
-function show(view) {
-  renderShell();
-  main().replaceChildren(view);
-  const heading = main().querySelector('h1');
-  if (heading) {
-    heading.setAttribute('tabindex', '-1');
-    heading.focus();
-  }
-}
-
-function errorText(error) {
-  const errors = t('errors');
-  if (!(error instanceof api.ApiError)) return t('errorPrefix');
-  if (error.status === 0) return errors.network;
-  if (error.status === 429) return errors[429](error.retryAfter);
-  if (error.status === 400 && error.diagnostics) return error.diagnostics;
-  if (error.status in errors) return errors[error.status];
-  return `${t('errorPrefix')} ${error.diagnostics}`.trim();
-}
-
-function alertBox() {
-  return h('p', { class: 'alert', role: 'alert', hidden: true });
-}
-
-function showAlert(box, text) {
-  box.textContent = text;
-  box.hidden = false;
-}
-
-function field(id, label, attributes = {}, hint) {
-  const hintId = hint ? `${id}-hint` : undefined;
-  return h('div', { class: 'field' },
-    h('label', { for: id }, label),
-    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
-    h('input', { id, name: id, 'aria-describedby': hintId, ...attributes }));
-}
-
-// A form whose submit runs `action(values)`; errors land in its alert box, the button is
-// disabled meanwhile so a double click sends nothing twice.
-function form(children, submitLabel, action) {
-  const box = alertBox();
-  const button = h('button', { type: 'submit', class: 'primary' }, submitLabel);
-  const element = h('form', { novalidate: true }, box, children, button);
-  element.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!element.reportValidity()) return;
-    const values = Object.fromEntries(new FormData(element).entries());
-    button.disabled = true;
-    box.hidden = true;
-    try {
-      await action(values, (text) => showAlert(box, text));
-    } catch (error) {
-      if (error instanceof api.ApiError && error.status === 401 && me) return sessionEnded();
-      showAlert(box, errorText(error));
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return element;
-}
-
-function sessionEnded() {
-  me = null;
-  api.forgetSession();
-  notice = t('errors').sessionEnded;
-  if (location.hash === '#/login') route(); else location.hash = '#/login';
-}
+import { t, formatDate, formatDateTime } from './i18n.js';
+import { session, show, field, totpField, form, alertBox, failed, withStepUp } from './ui.js';
+import { nameOf, codingOf, readReport, reportItem, reportMeta, valuesTable, pdfLink, drawTrends } from './results.js';
 
 // ---- activation, enrollment, login -------------------------------------------------------
 
 function loginView() {
-  const message = notice;
-  notice = null;
+  const message = session.notice;
+  session.notice = null;
   const view = h('section', {},
     h('h1', {}, t('loginTitle')),
     message ? h('p', { class: 'notice', role: 'status' }, message) : null,
@@ -121,28 +22,43 @@ function loginView() {
       field('password', t('password'), { type: 'password', autocomplete: 'current-password', required: true }),
     ], t('continue'), async ({ login, password }) => {
       const pending = await api.post('/auth/login', { login, password });
-      secondFactorView(pending, 'totp');
+      secondFactorView(pending, pending.factors.includes('passkey') ? 'passkey' : 'totp');
     }),
-    h('p', {}, t('noAccount'), ' ', h('a', { href: '#/activate' }, t('activateLink'))));
+    h('p', {}, t('noAccount'), ' ', h('a', { href: '#/activate' }, t('activateLink'))),
+    h('p', {}, t('staffFirstVisit'), ' ', h('a', { href: '#/enroll' }, t('enrollLink'))));
   show(view);
 }
 
+// The browser's passkey ceremony for `options` (the server's JSON), as the string the server
+// takes back.
+async function passkeyGet(options) {
+  const assertion = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+  return JSON.stringify(assertion.toJSON());
+}
+
 function secondFactorView(pending, kind) {
-  const other = kind === 'totp' ? 'recovery_code' : 'totp';
-  const input = kind === 'totp'
-    ? field('code', t('totpCode'), { inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, required: true })
-    : field('code', t('recoveryCode'), { autocomplete: 'off', autocapitalize: 'characters', required: true, spellcheck: 'false' });
-  const path = kind === 'totp' ? '/auth/login/totp' : '/auth/login/recovery-code';
+  const choices = { totp: t('useTotp'), recovery_code: t('useRecovery'), passkey: t('usePasskey') };
+  const others = pending.factors.filter((f) => f !== kind && f in choices);
+  let body;
+  if (kind === 'passkey') {
+    body = form([h('p', {}, t('passkeyIntro'))], t('passkeyButton'), async () => {
+      const options = await api.post('/auth/login/passkey/options', { pending_token: pending.pending_token });
+      const credential = await passkeyGet(options);
+      await startSession(await api.post('/auth/login/passkey', { pending_token: pending.pending_token, credential }));
+    });
+  } else {
+    const input = kind === 'totp'
+      ? totpField('code')
+      : field('code', t('recoveryCode'), { autocomplete: 'off', autocapitalize: 'characters', required: true, spellcheck: 'false' });
+    const path = kind === 'totp' ? '/auth/login/totp' : '/auth/login/recovery-code';
+    body = form([input], t('loginButton'), async ({ code }) => {
+      await startSession(await api.post(path, { pending_token: pending.pending_token, code: code.trim() }));
+    });
+  }
   show(h('section', {},
     h('h1', {}, t('secondFactorTitle')),
-    form([input], t('loginButton'), async ({ code }) => {
-      const session = await api.post(path, { pending_token: pending.pending_token, code: code.trim() });
-      await startSession(session);
-    }),
-    pending.factors.includes(other)
-      ? h('p', {}, h('button', { type: 'button', class: 'link', on: { click: () => secondFactorView(pending, other) } },
-        kind === 'totp' ? t('useRecovery') : t('useTotp')))
-      : null));
+    body,
+    others.map((other) => h('p', {}, h('button', { type: 'button', class: 'link', on: { click: () => secondFactorView(pending, other) } }, choices[other])))));
 }
 
 function activateView() {
@@ -165,6 +81,45 @@ function activateView() {
     h('p', {}, t('haveAccount'), ' ', h('a', { href: '#/login' }, t('loginLink')))));
 }
 
+// Staff: the one-time enrollment code from the administrator and a new password, then a
+// second factor (an authenticator app or a passkey, as the account's kind allows).
+function enrollView() {
+  show(h('section', {},
+    h('h1', {}, t('staffEnrollTitle')),
+    form([
+      field('code', t('enrollmentCode'), { autocomplete: 'off', autocapitalize: 'characters', required: true, spellcheck: 'false' }, t('activationCodeHint')),
+      field('password', t('choosePassword'), { type: 'password', autocomplete: 'new-password', required: true, minlength: 12 }, t('passwordRules')),
+      field('password2', t('confirmPassword'), { type: 'password', autocomplete: 'new-password', required: true }),
+    ], t('continue'), async (values, alert) => {
+      if (values.password !== values.password2) return alert(t('passwordsDiffer'));
+      const enrollment = await api.post('/auth/enroll', { code: values.code.trim().toUpperCase(), password: values.password });
+      if (enrollment.factors.length === 1 && enrollment.factors[0] === 'passkey') return passkeyEnrollView(enrollment);
+      chooseFactorView(enrollment);
+    }),
+    h('p', {}, t('haveAccount'), ' ', h('a', { href: '#/login' }, t('loginLink')))));
+}
+
+function chooseFactorView(enrollment) {
+  show(h('section', {},
+    h('h1', {}, t('chooseFactorTitle')),
+    h('p', {}, t('chooseFactorIntro')),
+    h('p', {}, h('button', { type: 'button', class: 'primary', on: { click: () => totpEnrollView(enrollment).catch(showError) } }, t('factorTotp'))),
+    enrollment.factors.includes('passkey')
+      ? h('p', {}, h('button', { type: 'button', class: 'secondary', on: { click: () => passkeyEnrollView(enrollment) } }, t('factorPasskey')))
+      : null));
+}
+
+function passkeyEnrollView(enrollment) {
+  show(h('section', {},
+    h('h1', {}, t('passkeyEnrollTitle')),
+    form([h('p', {}, t('passkeyEnrollIntro'))], t('passkeyCreate'), async () => {
+      const options = await api.post('/auth/enroll/passkey/options', { enrollment_token: enrollment.enrollment_token });
+      const created = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+      const answer = await api.post('/auth/enroll/passkey', { enrollment_token: enrollment.enrollment_token, credential: JSON.stringify(created.toJSON()) });
+      recoveryCodesView(answer.recovery_codes, () => startSession(answer));
+    })));
+}
+
 async function totpEnrollView(enrollment) {
   const totp = await api.post('/auth/enroll/totp', { enrollment_token: enrollment.enrollment_token });
   const qr = importSvg(totp.qr_svg);
@@ -179,11 +134,9 @@ async function totpEnrollView(enrollment) {
     h('p', {}, t('enrollIntro')),
     h('div', { class: 'qr' }, qr),
     h('p', {}, t('secret'), ': ', h('code', { class: 'secret' }, totp.secret.replace(/(.{4})/g, '$1 ').trim())),
-    form([
-      field('code', t('totpCode'), { inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, required: true }),
-    ], t('confirm'), async ({ code }) => {
-      const session = await api.post('/auth/enroll/totp/confirm', { enrollment_token: enrollment.enrollment_token, code: code.trim() });
-      recoveryCodesView(session.recovery_codes, () => startSession(session));
+    form([totpField('code')], t('confirm'), async ({ code }) => {
+      const answer = await api.post('/auth/enroll/totp/confirm', { enrollment_token: enrollment.enrollment_token, code: code.trim() });
+      recoveryCodesView(answer.recovery_codes, () => startSession(answer));
     })));
 }
 
@@ -195,66 +148,21 @@ function recoveryCodesView(codes, next) {
     h('button', { type: 'button', class: 'primary', on: { click: next } }, t('recoverySaved'))));
 }
 
-async function startSession(session) {
-  api.rememberSession(session.csrf_token);
-  me = await api.get('/auth/me');
-  if (location.hash === '#/results') route(); else location.hash = '#/results';
-}
-
-async function logout() {
-  try { await api.post('/auth/logout'); } catch { /* the session is gone either way */ }
-  me = null;
-  api.forgetSession();
-  location.hash = '#/login';
+async function startSession(answer) {
+  api.rememberSession(answer.csrf_token);
+  session.me = await api.get('/auth/me');
+  await loadRole();
+  if (location.hash === session.home) route(); else location.hash = session.home;
 }
 
 // ---- results -----------------------------------------------------------------------------
-
-const codingOf = (concept) => concept?.coding?.[0] ?? {};
-const nameOf = (concept) => concept?.text ?? codingOf(concept).display ?? codingOf(concept).code ?? '';
-const flagOf = (observation) => codingOf(observation.interpretation?.[0]).code;
-const isAbnormal = (observation) => { const f = flagOf(observation); return f !== undefined && f !== 'N'; };
-const idOf = (reference) => reference?.reference?.split('/')[1];
-
-function quantity(q) {
-  if (!q || q.value === undefined) return '';
-  return `${formatNumber(q.value)} ${q.unit ?? q.code ?? ''}`.trim();
-}
-
-function valueText(observation) {
-  if (observation.valueQuantity) return quantity(observation.valueQuantity);
-  return observation.valueString ?? nameOf(observation.valueCodeableConcept) ?? '';
-}
-
-function rangeText(observation) {
-  const range = observation.referenceRange?.[0];
-  if (!range) return '';
-  if (range.text) return range.text;
-  const low = range.low?.value;
-  const high = range.high?.value;
-  const unit = range.low?.unit ?? range.high?.unit ?? '';
-  if (low !== undefined && high !== undefined) return `${formatNumber(low)} – ${formatNumber(high)} ${unit}`.trim();
-  if (low !== undefined) return `≥ ${formatNumber(low)} ${unit}`.trim();
-  if (high !== undefined) return `≤ ${formatNumber(high)} ${unit}`.trim();
-  return '';
-}
-
-function statusBadge(status) {
-  return h('span', { class: `badge status-${status}` }, t('status')[status] ?? status);
-}
-
-function abnormalBadge(count) {
-  return count
-    ? h('span', { class: 'badge abnormal' }, h('span', { 'aria-hidden': 'true' }, '▲ '), t('abnormal')(count))
-    : h('span', { class: 'badge normal' }, t('allNormal'));
-}
 
 async function resultsView() {
   const list = h('ul', { class: 'reports' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
   const box = alertBox();
   show(h('section', {}, h('h1', {}, t('resultsTitle')), box, list, more));
-  let next = `/fhir/DiagnosticReport?patient=${encodeURIComponent(me.patient_id)}&_sort=-date&_count=20&_include=DiagnosticReport:result`;
+  let next = `/fhir/DiagnosticReport?patient=${encodeURIComponent(session.me.patient_id)}&_sort=-date&_count=20&_include=DiagnosticReport:result`;
   const load = async () => {
     more.disabled = true;
     const bundle = await api.get(next);
@@ -264,14 +172,7 @@ async function resultsView() {
       if (entry.resource.resourceType === 'Observation') observations.set(entry.resource.id, entry.resource);
       else if (entry.resource.resourceType === 'DiagnosticReport' && entry.search?.mode === 'match') reports.push(entry.resource);
     }
-    for (const report of reports) {
-      const abnormal = (report.result ?? []).map((r) => observations.get(idOf(r))).filter((o) => o && isAbnormal(o)).length;
-      list.append(h('li', {},
-        h('a', { href: `#/report/${encodeURIComponent(report.id)}` },
-          h('span', { class: 'report-name' }, nameOf(report.code)),
-          h('time', { class: 'report-date', datetime: report.effectiveDateTime ?? report.issued }, formatDate(report.effectiveDateTime ?? report.issued))),
-        h('div', { class: 'badges' }, statusBadge(report.status), abnormalBadge(abnormal))));
-    }
+    for (const report of reports) list.append(reportItem(report, observations, `#/report/${encodeURIComponent(report.id)}`));
     if (!list.children.length) list.append(h('li', { class: 'empty' }, t('noResults')));
     const link = (bundle.link ?? []).find((l) => l.relation === 'next');
     next = link ? api.sameOrigin(link.url) : null;
@@ -284,66 +185,23 @@ async function resultsView() {
   performance.mark('medvault:results');
 }
 
-function failed(error, box) {
-  if (error instanceof api.ApiError && error.status === 401) return sessionEnded();
-  showAlert(box, errorText(error));
-}
-
 async function reportView(id) {
-  const bundle = await api.get(`/fhir/DiagnosticReport?patient=${encodeURIComponent(me.patient_id)}&_id=${encodeURIComponent(id)}&_include=DiagnosticReport:result`);
-  const report = (bundle.entry ?? []).find((e) => e.resource.resourceType === 'DiagnosticReport')?.resource;
-  if (!report) throw new api.ApiError(404, 'not-found', '');
-  const byId = new Map((bundle.entry ?? []).filter((e) => e.resource.resourceType === 'Observation').map((e) => [e.resource.id, e.resource]));
-  const observations = (report.result ?? []).map((r) => byId.get(idOf(r))).filter(Boolean);
-
-  const rows = observations.map((o) => {
-    const flag = flagOf(o);
-    const abnormal = isAbnormal(o);
-    return h('tr', { class: abnormal ? 'abnormal' : undefined },
-      h('th', { scope: 'row' }, nameOf(o.code)),
-      h('td', { class: 'value', 'data-label': t('value') }, valueText(o)),
-      h('td', { 'data-label': t('range') }, rangeText(o)),
-      h('td', { 'data-label': t('flag') }, abnormal ? h('span', { class: 'badge abnormal' }, h('span', { 'aria-hidden': 'true' }, flag?.startsWith('L') ? '▼ ' : '▲ '), t('flags')[flag] ?? flag) : ''));
-  });
-  const pdf = (report.presentedForm ?? []).find((f) => f.contentType === 'application/pdf' && f.url?.startsWith('Binary/'));
+  const { report, observations } = await readReport(session.me.patient_id, id);
   const trends = h('div', { class: 'trends' });
   show(h('section', {},
     h('p', {}, h('a', { href: '#/results' }, '← ', t('back'))),
     h('h1', {}, nameOf(report.code)),
-    h('p', { class: 'meta' }, statusBadge(report.status), ' ',
-      `${t('collected')}: ${formatDateTime(report.effectiveDateTime)}`, ' · ', `${t('issued')}: ${formatDateTime(report.issued)}`),
-    h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': nameOf(report.code) }, h('table', { class: 'values' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('test')), h('th', { scope: 'col' }, t('value')), h('th', { scope: 'col' }, t('range')), h('th', { scope: 'col' }, t('flag')))),
-      h('tbody', {}, rows))),
-    pdf ? h('p', {}, h('a', { class: 'button', href: `/fhir/${pdf.url}`, download: `${report.id}.pdf`, type: 'application/pdf' }, t('downloadPdf'))) : null,
+    reportMeta(report),
+    valuesTable(report, observations),
+    pdfLink(report),
     trends));
-
-  // One search for the history of every test in the report, drawn where there are several.
-  const codes = observations.filter((o) => o.valueQuantity && codingOf(o.code).code).map((o) => `${codingOf(o.code).system}|${codingOf(o.code).code}`);
-  if (!codes.length) return;
-  const history = await api.searchAll(`/fhir/Observation?patient=${encodeURIComponent(me.patient_id)}&code=${codes.map(encodeURIComponent).join(',')}&_sort=date&_count=100`);
-  const charts = [];
-  for (const o of observations) {
-    const code = codingOf(o.code).code;
-    const points = history
-      .filter((p) => codingOf(p.code).code === code && p.valueQuantity?.value !== undefined && p.effectiveDateTime)
-      .map((p) => ({ time: Date.parse(p.effectiveDateTime), value: p.valueQuantity.value, abnormal: isAbnormal(p) }))
-      .sort((a, b) => a.time - b.time);
-    if (points.length < 2) continue;
-    const range = o.referenceRange?.[0] ?? {};
-    const name = nameOf(o.code);
-    charts.push(h('figure', { class: 'trend-figure' },
-      trendChart(points, { low: range.low?.value, high: range.high?.value }, t('trendOf')(name)),
-      h('figcaption', {}, h('strong', {}, name), ' — ',
-        t('trendSummary')(points.length, formatDate(points[0].time), formatDate(points[points.length - 1].time)))));
-  }
-  if (charts.length) trends.append(h('h2', {}, t('trends')), ...charts);
+  await drawTrends(session.me.patient_id, observations, trends);
 }
 
 // ---- access history ----------------------------------------------------------------------
 
 async function accessView() {
-  const events = await api.searchAll(`/fhir/AuditEvent?patient=${encodeURIComponent(me.patient_id)}&_count=100`);
+  const events = await api.searchAll(`/fhir/AuditEvent?patient=${encodeURIComponent(session.me.patient_id)}&_count=100`);
   events.reverse();
   const items = events.map((event) => {
     const agent = (event.agent ?? []).find((a) => a.requestor) ?? event.agent?.[0] ?? {};
@@ -372,32 +230,6 @@ async function accessView() {
 
 // ---- sessions and security ---------------------------------------------------------------
 
-// Runs a sensitive action; when the server asks for a fresh second factor (403), asks for a
-// TOTP code, steps up, and runs it again.
-async function withStepUp(action, box) {
-  try {
-    return await action();
-  } catch (error) {
-    if (!(error instanceof api.ApiError) || error.status !== 403) throw error;
-  }
-  return new Promise((resolve, reject) => {
-    const dialog = h('dialog', { 'aria-labelledby': 'step-up-title' },
-      h('h2', { id: 'step-up-title' }, t('stepUpTitle')),
-      h('p', {}, t('stepUpIntro')),
-      form([field('step-up-code', t('totpCode'), { inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, required: true })],
-        t('confirm'), async (values) => {
-          const session = await api.post('/auth/step-up/totp', { code: values['step-up-code'].trim() });
-          api.rememberSession(session.csrf_token);
-          dialog.close();
-          dialog.remove();
-          action().then(resolve, reject);
-        }));
-    dialog.addEventListener('cancel', () => { dialog.remove(); box.hidden = true; });
-    document.body.append(dialog);
-    dialog.showModal();
-  });
-}
-
 async function securityView() {
   const [{ sessions }, factors] = await Promise.all([api.get('/auth/sessions'), api.get('/auth/factors')]);
   const box = alertBox();
@@ -408,7 +240,7 @@ async function securityView() {
     h('button', { type: 'button', class: 'secondary', 'aria-label': t('endSessionLabel')(formatDateTime(s.created_at)), on: { click: async () => {
       try {
         await api.del(`/auth/sessions/${encodeURIComponent(s.id)}`);
-        if (s.current) { me = null; api.forgetSession(); location.hash = '#/login'; } else securityView().catch((e) => failed(e, box));
+        if (s.current) { session.me = null; api.forgetSession(); location.hash = '#/login'; } else securityView().catch((e) => failed(e, box));
       } catch (error) { failed(error, box); }
     } } }, t('endSession'))));
   show(h('section', {},
@@ -418,14 +250,14 @@ async function securityView() {
     h('ul', { class: 'sessions' }, sessionItems),
     h('button', { type: 'button', class: 'secondary', on: { click: async () => {
       try { await api.post('/auth/logout-everywhere'); } catch (error) { if (!(error instanceof api.ApiError) || error.status !== 401) return failed(error, box); }
-      me = null; api.forgetSession(); location.hash = '#/login';
+      session.me = null; api.forgetSession(); location.hash = '#/login';
     } } }, t('logoutEverywhere')),
     h('h2', {}, t('factors')),
     h('ul', {}, factors.factors.map((f) => h('li', {}, `${f.kind === 'totp' ? t('factorTotp') : t('factorPasskey')}, ${t('added')} ${formatDate(f.created_at * 1000)}`))),
     h('p', {}, t('recoveryLeft')(factors.recovery_codes_left)),
     h('button', { type: 'button', class: 'secondary', on: { click: async () => {
       try {
-        const answer = await withStepUp(() => api.post('/auth/recovery-codes'), box);
+        const answer = await withStepUp(() => api.post('/auth/recovery-codes'));
         codes.replaceChildren(h('h2', {}, t('recoveryTitle')), h('p', {}, t('recoveryIntro')),
           h('ol', { class: 'codes' }, answer.recovery_codes.map((c) => h('li', {}, h('code', {}, c)))));
       } catch (error) { failed(error, box); }
@@ -435,26 +267,58 @@ async function securityView() {
 
 // ---- routing -----------------------------------------------------------------------------
 
-async function route() {
-  const [, name = '', id] = location.hash.match(/^#\/([a-z]*)\/?([^/]*)/) ?? [];
-  if (name === 'activate') return activateView();
-  if (!me && api.hasSession()) {
-    try { me = await api.get('/auth/me'); } catch { api.forgetSession(); }
+const patientRoutes = {
+  results: resultsView,
+  report: (id) => reportView(id),
+  access: accessView,
+  security: securityView,
+};
+
+// The pages of the account's role: the patient's here, staff ones from their own module.
+async function loadRole() {
+  const kind = session.me.kind;
+  if (kind === 'patient') {
+    Object.assign(session, { routes: patientRoutes, home: '#/results',
+      nav: [['#/results', 'navResults'], ['#/access', 'navAccess'], ['#/security', 'navSecurity']] });
+    return;
   }
-  if (!me) return name === 'login' || name === '' ? loginView() : (location.hash = '#/login');
-  if (name === 'login' || name === '') return (location.hash = '#/results');
+  const module = kind === 'clinician' ? await import('./workspace.js')
+    : kind === 'lab_technician' ? await import('./lab.js') : null;
+  const pages = module ? module.pages() : { routes: {}, home: '#/security', nav: [] };
+  Object.assign(session, { routes: { ...pages.routes, security: securityView }, home: pages.home,
+    nav: [...pages.nav, ['#/security', 'navSecurity']] });
+}
+
+function showError(error) {
+  const box = alertBox();
+  show(h('section', {}, h('h1', {}, t('errorPrefix')), box));
+  failed(error, box);
+}
+
+async function route() {
+  const [, name = '', id] = location.hash.match(/^#\/([a-z-]*)\/?([^/]*)/) ?? [];
+  if (name === 'activate') return activateView();
+  if (name === 'enroll') return enrollView();
+  if (!session.me && api.hasSession()) {
+    try {
+      session.me = await api.get('/auth/me');
+      await loadRole();
+    } catch {
+      session.me = null;
+      api.forgetSession();
+    }
+  }
+  if (!session.me) return name === 'login' || name === '' ? loginView() : (location.hash = '#/login');
+  const view = session.routes[name];
+  if (!view) return (location.hash = session.home);
   show(h('p', { role: 'status' }, t('loading')));
   try {
-    if (name === 'report' && id) return await reportView(decodeURIComponent(id));
-    if (name === 'access') return await accessView();
-    if (name === 'security') return await securityView();
-    return await resultsView();
+    return await withStepUp(() => view(id ? decodeURIComponent(id) : undefined));
   } catch (error) {
-    const box = alertBox();
-    show(h('section', {}, h('h1', {}, t('errorPrefix')), box));
-    failed(error, box);
+    showError(error);
   }
 }
 
+session.route = route;
 window.addEventListener('hashchange', route);
 route();

@@ -11,14 +11,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, watch, checkPage } from './browser.mjs';
 
 const medvault = process.env.MEDVAULT_BINARY;
 const artifacts = process.env.MEDVAULT_ARTIFACTS ?? join(tmpdir(), 'medvault-portal-artifacts');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 // Long enough for the page's own check, refused by the server's policy (it contains the login).
 const weakPassword = 'helene.d forever 2026';
 const password = 'violet tram ledger quietly orbits 7';
@@ -55,47 +53,13 @@ async function openVault(t, name) {
     { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   const activationCode = demo.match(/activation code ([0-9A-Z-]{19})/)[1];
   const server = await startServer(vault);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     server.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   });
   return { browser, activationCode, base: `http://localhost:${server.port}`, dir };
-}
-
-// Console errors and CSP violations of a page; `expect(n)` takes n expected resource errors
-// (a refused request the journey provokes on purpose).
-function watch(page) {
-  const problems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.exposeBinding('medvaultReportCsp', (_, text) => problems.push(`CSP violation: ${text}`));
-  page.addInitScript(() => document.addEventListener('securitypolicyviolation',
-    (e) => window.medvaultReportCsp(`${e.violatedDirective} ${e.blockedURI}`)));
-  return {
-    problems,
-    expectRefused(status) {
-      const index = problems.findIndex((p) => p.includes(`status of ${status}`));
-      assert.ok(index >= 0, `a refused request (${status}) was shown in the console`);
-      problems.splice(index, 1);
-    },
-  };
-}
-
-async function checkPage(page, name, shots) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`), [],
-    `axe-core on ${name}`);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
 async function journey(t, { name, viewport, locale, heading }) {
