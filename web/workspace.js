@@ -74,7 +74,8 @@ export function breakGlassDialog(nir = '') {
         { name: 'text', valueString: values.text.trim() },
       ] };
       const granted = await withStepUp(() => api.post('/fhir/Patient/$break-glass', body));
-      const patient = granted.parameter.find((p) => p.name === 'patient')?.valueString;
+      const named = granted.parameter.find((p) => p.name === 'patient')?.valueReference?.reference ?? '';
+      const patient = named.replace(/^Patient\//, '');
       element.close();
       location.hash = `#/chart/${encodeURIComponent(patient)}`;
     }),

@@ -87,6 +87,12 @@ fhir::FhirResult<policy::PatientScope> ScopeOf(const Context& context,
 std::string TakenIntoCare(const Context& context, const policy::Principal& principal,
                           const boost::json::object& resource, std::string_view resource_type);
 
+// The patient whose care team an administrator writes: administrators keep care teams
+// without reading clinical data, so the team's subject resolves without their reading it.
+// "" for every other write.
+std::string KeptCareTeamPatient(const policy::Principal& principal,
+                                const boost::json::object& resource, std::string_view resource_type);
+
 // A decrypted version as the API returns it: meta.versionId and meta.lastUpdated set.
 fhir::FhirResult<StoredResource> ToStored(const Resource& resource);
 
@@ -120,7 +126,8 @@ struct Target {
 using Resolver =
     std::function<fhir::FhirResult<std::optional<Target>>(std::string_view, std::string_view)>;
 // The resolver over the store, for `principal`. `taken_into_care` (may be empty): a patient
-// the write takes into the caller's care (TakenIntoCare), whose Patient resolves as well.
+// the write takes into the caller's care (TakenIntoCare), or whose care team an
+// administrator keeps (KeptCareTeamPatient), whose Patient resolves as well.
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
                        std::string_view taken_into_care = {});
 

@@ -166,6 +166,16 @@ std::string TakenIntoCare(const Context& context, const policy::Principal& princ
   return *patient;
 }
 
+std::string KeptCareTeamPatient(const policy::Principal& principal,
+                                const boost::json::object& resource, std::string_view resource_type) {
+  if (principal.role != audit::Role::kAdministrator || resource_type != "CareTeam") return {};
+  auto patient = fhir::PatientReferenceOf(resource);
+  if (!patient || patient->find('/') != std::string::npos || patient->starts_with("urn:")) {
+    return {};
+  }
+  return *patient;
+}
+
 fhir::FhirResult<StoredResource> ToStored(const Resource& resource) {
   StoredResource out =
       MakeStored(resource.resource_type, resource.id, resource.version, resource.recorded_at,
@@ -479,7 +489,9 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   StripServerMeta(resource);
   resource["id"] = NewResourceId();
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, type);
-  auto patient = ResolveWrite(resource, StoreResolver(context, principal, taken_into_care));
+  const std::string unseen =
+      taken_into_care.empty() ? KeptCareTeamPatient(principal, resource, type) : taken_into_care;
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
 
   std::vector<PreparedWrite> writes;
@@ -734,7 +746,10 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
   // Only a PUT that creates may take a patient into care (the Decider allows it on kCreate).
   const std::string taken_into_care =
       exists ? std::string() : TakenIntoCare(context, principal, resource, resource_type);
-  auto patient = ResolveWrite(resource, StoreResolver(context, principal, taken_into_care));
+  const std::string unseen = taken_into_care.empty()
+                                 ? KeptCareTeamPatient(principal, resource, resource_type)
+                                 : taken_into_care;
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
   if (exists && row->version.patient_id != *patient) {
     return fhir::Refuse(Failure::kBusinessRule, IssueType::kBusinessRule, "",

@@ -4,7 +4,7 @@
 // care; Dr Camille Martin (demo) enrolls, searches that patient's NIR and finds nothing she
 // may open, is offered emergency access, reads the warning, gives a reason and a
 // justification, and the patient's chart opens. axe-core on the dialog, no console error, no
-// CSP violation. Not registered with ctest until the endpoint is merged (the lead registers it).
+// CSP violation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
