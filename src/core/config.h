@@ -108,6 +108,14 @@ struct LabConfig {
   std::chrono::milliseconds idle_timeout{300'000};
 };
 
+// Bulk export jobs (issue 8): how long a request waits for its approval, how long the sealed
+// file is kept, and how many canary patients watermark each file.
+struct ExportConfig {
+  std::chrono::milliseconds request_ttl{24LL * 3600 * 1000};
+  std::chrono::milliseconds file_ttl{24LL * 3600 * 1000};
+  std::size_t canaries = 3;
+};
+
 struct Config {
   std::filesystem::path vault_dir;
   ServerConfig server;
@@ -117,6 +125,7 @@ struct Config {
   AuditConfig audit;
   AuthConfig auth;
   LabConfig lab;
+  ExportConfig export_jobs;  // [export]
 };
 
 // Environment lookup, injectable so tests do not touch the process environment.
