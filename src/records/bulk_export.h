@@ -39,6 +39,9 @@
 
 namespace medvault::records {
 
+// The `client` of the principal an approved export runs as (audit entries, the guard).
+inline constexpr std::string_view kExportClient = "bulk_export";
+
 inline constexpr std::string_view kExportRequested = "requested";
 inline constexpr std::string_view kExportRefused = "refused";
 inline constexpr std::string_view kExportApproved = "approved";
