@@ -1,6 +1,7 @@
 // The HL7 side of the lab feed alone, without the store: parsing a 20-OBX ORU^R01, mapping it
 // to its transaction Bundle, reading that as the FHIR API does, and building the ACK
-// (bench/run-lab compares it with the end-to-end figure).
+// (bench/run-lab compares it with the end-to-end figure). And the PDF report of a 60-result
+// DiagnosticReport (two pages, tests/lab/report_pdf_fixture.h), made in memory with libharu.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -10,6 +11,8 @@
 #include "lab/ack.h"
 #include "lab/hl7.h"
 #include "lab/oru.h"
+#include "lab/report_pdf.h"
+#include "report_pdf_fixture.h"
 
 namespace {
 
@@ -43,6 +46,23 @@ void BM_ParseMapAck(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseMapAck);
+
+void BM_RenderTwoPageReport(benchmark::State& state) {
+  const testing::TwoPageReport fixture;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    auto pdf = RenderReportPdf(fixture.Content());
+    if (!pdf) {
+      state.SkipWithError(pdf.error().message().c_str());
+      return;
+    }
+    bytes = pdf->size();
+    benchmark::DoNotOptimize(pdf);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["pdf_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_RenderTwoPageReport)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -129,6 +129,23 @@ Result<std::string> Authenticator::OrganizationOf(const std::string& client_id) 
   return organization;
 }
 
+Result<store::AccountLink> Authenticator::LinkOf(const std::string& account_id) {
+  store::AccountLink link;
+  medvault::Status read = store_.Transact(
+      [&](store::Transaction& tx) -> medvault::Status {
+        auto found = tx.GetAccountLink(account_id);
+        if (!found) {
+          if (found.error().code() == ErrorCode::kNotFound) return {};  // not linked
+          return std::unexpected(found.error());
+        }
+        link = std::move(*found);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return link;
+}
+
 FhirResult<Caller> Authenticator::Authenticate(const Request& request,
                                                const RequestContext& context) {
   const auto unauthenticated = [](std::string_view why) {
@@ -186,6 +203,15 @@ FhirResult<Caller> Authenticator::Authenticate(const Request& request,
   if (session->kind == identity::AccountKind::kPatient) {
     principal.patient_id = session->account.patient_id;
   }
+  if (session->kind == identity::AccountKind::kClinician ||
+      session->kind == identity::AccountKind::kLabTechnician) {
+    // Read at each request: `medvault user link` may change it while the server runs.
+    auto link = LinkOf(session->account.id);
+    if (!link) return std::unexpected(fhir::OutcomeOf(link.error()));
+    principal.practitioner_id = std::move(link->practitioner_id);
+    principal.organization = std::move(link->organization_id);
+  }
+  principal.second_factor_at = session->record.second_factor_at;
   caller.session = std::move(*session);
   return caller;
 }

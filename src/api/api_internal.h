@@ -72,6 +72,8 @@ class Authenticator {
 
  private:
   Result<std::string> OrganizationOf(const std::string& client_id);
+  // A staff account's Practitioner and Organization; empty ones when it is not linked.
+  Result<store::AccountLink> LinkOf(const std::string& account_id);
 
   identity::Sessions& sessions_;
   identity::ApiClients& clients_;

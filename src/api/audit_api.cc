@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <charconv>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -174,6 +176,8 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
   FhirResult<Response> Proof(const Request& request, const RequestContext& context);
   FhirResult<Response> ExportCsv(const Request& request, const RequestContext& context);
   FhirResult<Response> Scope(const Request& request, const RequestContext& context);
+  // GET /security/alerts: the security console's list (exfiltration guard, stuffing, ...).
+  FhirResult<Response> Alerts(const Request& request, const RequestContext& context);
 
   // The Decider's answer; a denial is 403 with the policy's reason.
   FhirResult<policy::PhiAccess> Authorize(const policy::Principal& principal,
@@ -456,6 +460,52 @@ FhirResult<Response> AuditRoutes::Scope(const Request& request, const RequestCon
   return JsonResponse(body, request.version());
 }
 
+FhirResult<Response> AuditRoutes::Alerts(const Request& request, const RequestContext& context) {
+  constexpr std::size_t kMaxAlerts = 1000;
+  auto params = ParamsOf(request, {"after", "_count"});
+  if (!params) return std::unexpected(params.error());
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  const audit::Role role = caller->principal.role;
+  if (role != audit::Role::kAdministrator && role != audit::Role::kAuditor) {
+    return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "",
+                        "Security alerts are for administrators and auditors.");
+  }
+  const auto number = [&](std::string_view name, std::int64_t otherwise,
+                          std::int64_t most) -> FhirResult<std::int64_t> {
+    auto it = params->find(name);
+    if (it == params->end()) return otherwise;
+    std::int64_t value = -1;
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > most) {
+      return Invalid(std::string(name), fmt::format("{} is a whole number from 0 to {}.", name, most));
+    }
+    return value;
+  };
+  auto after = number("after", 0, std::numeric_limits<std::int64_t>::max());
+  if (!after) return std::unexpected(after.error());
+  auto count = number("_count", 100, kMaxAlerts);
+  if (!count) return std::unexpected(count.error());
+  json::array alerts;
+  if (*count > 0) {
+    auto listed = store_.ListAlerts(*after, static_cast<std::size_t>(*count));
+    if (!listed) return std::unexpected(fhir::OutcomeOf(listed.error()));
+    for (const store::Alert& alert : *listed) {
+      json::object row;
+      row["id"] = alert.id;
+      row["raised_at"] = Instant(alert.raised_at);
+      row["kind"] = alert.kind;
+      row["subject"] = alert.subject;
+      row["detail"] = alert.detail;
+      alerts.push_back(std::move(row));
+    }
+  }
+  json::object body;
+  body["alerts"] = std::move(alerts);
+  return JsonResponse(body, request.version());
+}
+
 medvault::Status AuditRoutes::Add(http::Router& router) {
   const struct {
     std::string_view path;
@@ -464,6 +514,7 @@ medvault::Status AuditRoutes::Add(http::Router& router) {
       {"/audit/proof/{index}", &AuditRoutes::Proof},
       {"/audit/entries.csv", &AuditRoutes::ExportCsv},
       {"/audit/scope", &AuditRoutes::Scope},
+      {"/security/alerts", &AuditRoutes::Alerts},
   };
   for (const auto& route : routes) {
     if (auto s = router.AddAsync(Verb::get, route.path, OnWorker(route.work)); !s) return s;

@@ -11,7 +11,12 @@
 //   GET /audit/scope           auditors with a second factor of the last 5 minutes: the
 //                              breach scope of one account over a window (audit/scope.h), as
 //                              JSON or (format=csv) the CLI's scope.csv; audited as export.
-// Every access is decided by the policy::Decider and written to the log before anything is
+//   GET /security/alerts       administrators and auditors: the security console's alerts
+//                              (exfiltration guard, credential stuffing, integrity), oldest
+//                              first after id `after`, at most `_count` (100; up to 1000).
+//                              Ids and counts only; not routed through the Decider (no
+//                              health data), refused (403) for every other role.
+// Every access to the log is decided by the policy::Decider and written to the log before anything is
 // answered. Other roles get 403; unauthenticated requests 401. Failures are
 // OperationOutcomes; nothing of a query is logged. Work runs on a bounded worker pool.
 //

@@ -202,6 +202,7 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
                                http::Respond respond);
   Response AdminCreate(const Request& request);
   Response AdminReset(const Request& request);
+  Response AdminReinstate(const Request& request);
   // Four eyes: pending role grants, and a second administrator's decision on one.
   Response AdminListGrants(const Request& request);
   enum class Verdict { kApprove, kRefuse };
@@ -620,6 +621,35 @@ Response AuthRoutes::AdminDecideGrant(const Request& request, const RequestConte
   return Json(Status::ok, GrantJson(*decided), request.version());
 }
 
+// The exfiltration guard's suspension lifted by an administrator (`medvault user reinstate`
+// at the console): the account logs in anew with both factors.
+Response AuthRoutes::AdminReinstate(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"login", kMaxLogin}};
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto reinstated = accounts_.Reinstate((*fields)["login"], admin->account.id);
+  if (!reinstated) {
+    switch (reinstated.error().code()) {
+      case ErrorCode::kNotFound:
+        return Problem(Status::not_found, "not-found", "No account has this login.",
+                       request.version());
+      case ErrorCode::kPermissionDenied:
+        return Problem(Status::forbidden, "forbidden",
+                       "An administrator cannot reinstate their own account: another one must.",
+                       request.version());
+      default:
+        return FromError(reinstated.error(), request.version());
+    }
+  }
+  boost::json::object body;
+  body["account_id"] = reinstated->id;
+  body["login"] = reinstated->login;
+  body["status"] = reinstated->status;
+  return Json(Status::ok, body, request.version());
+}
+
 Response AuthRoutes::AdminReset(const Request& request) {
   static constexpr FieldRule kRules[] = {{"login", kMaxLogin}};
   std::optional<identity::ActiveSession> admin;
@@ -867,6 +897,10 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
       {Verb::post, "/auth/admin/accounts/reset",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return AdminReset(r);
+       }},
+      {Verb::post, "/auth/admin/accounts/reinstate",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminReinstate(r);
        }},
       {Verb::get, "/auth/admin/grants",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {

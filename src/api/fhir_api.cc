@@ -122,6 +122,8 @@ class FhirRoutes : public std::enable_shared_from_this<FhirRoutes> {
                               std::string_view type, std::string_view query);
   FhirResult<Response> AnswerRead(const Request& request,
                                   const FhirResult<records::StoredResource>& stored);
+  // An answer with health data, once the exfiltration guard admits its size.
+  FhirResult<Response> Guarded(const policy::Principal& principal, FhirResult<Response> answer);
 
   records::ClinicalRecords& records_;
   FhirApiOptions options_;
@@ -158,6 +160,15 @@ Response FhirRoutes::Metadata(const Request& request) {
                   request.version());
 }
 
+FhirResult<Response> FhirRoutes::Guarded(const policy::Principal& principal,
+                                         FhirResult<Response> answer) {
+  if (!answer) return answer;
+  if (auto admitted = records_.AdmitAnswer(principal, answer->body().size()); !admitted) {
+    return std::unexpected(admitted.error());
+  }
+  return answer;
+}
+
 FhirResult<Response> FhirRoutes::AnswerRead(const Request& request,
                                             const FhirResult<records::StoredResource>& stored) {
   if (!stored) return std::unexpected(stored.error());
@@ -176,7 +187,7 @@ FhirResult<Response> FhirRoutes::Read(const Request& request, const RequestConte
   if (!IsValidId(id)) return NoSuchResource();
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
-  return AnswerRead(request, records_.Read(*principal, type, id));
+  return Guarded(*principal, AnswerRead(request, records_.Read(*principal, type, id)));
 }
 
 FhirResult<Response> FhirRoutes::VRead(const Request& request, const RequestContext& context) {
@@ -188,7 +199,7 @@ FhirResult<Response> FhirRoutes::VRead(const Request& request, const RequestCont
   if (!IsValidId(id) || !version) return NoSuchResource();
   auto principal = Authenticate(request, context);
   if (!principal) return std::unexpected(principal.error());
-  return AnswerRead(request, records_.VRead(*principal, type, id, *version));
+  return Guarded(*principal, AnswerRead(request, records_.VRead(*principal, type, id, *version)));
 }
 
 FhirResult<Response> FhirRoutes::InstanceHistory(const Request& request,
@@ -209,8 +220,8 @@ FhirResult<Response> FhirRoutes::InstanceHistory(const Request& request,
   auto page = records_.History(*principal, type, id);
   if (!page) return std::unexpected(page.error());
   const std::string self = base() + "/" + std::string(type) + "/" + std::string(id) + "/_history";
-  return FhirJson(Status::ok, HistoryBundle(base(), *page, self, "", clock_.Now()),
-                  request.version());
+  return Guarded(*principal, FhirJson(Status::ok, HistoryBundle(base(), *page, self, "", clock_.Now()),
+                                      request.version()));
 }
 
 FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
@@ -233,10 +244,12 @@ FhirResult<Response> FhirRoutes::TypeHistory(const Request& request,
     if (!cursor.empty()) out += "&_page=" + EncodeQueryValue(cursor);
     return out;
   };
-  return FhirJson(Status::ok,
-                  HistoryBundle(base(), *page, url(parsed->page),
-                                page->next_page.empty() ? "" : url(page->next_page), clock_.Now()),
-                  request.version());
+  return Guarded(*principal,
+                 FhirJson(Status::ok,
+                          HistoryBundle(base(), *page, url(parsed->page),
+                                        page->next_page.empty() ? "" : url(page->next_page),
+                                        clock_.Now()),
+                          request.version()));
 }
 
 FhirResult<Response> FhirRoutes::Search(const Request& request, const RequestContext& context,
@@ -253,8 +266,8 @@ FhirResult<Response> FhirRoutes::Search(const Request& request, const RequestCon
   }
   auto page = records_.Search(*principal, *search);
   if (!page) return std::unexpected(page.error());
-  return FhirJson(Status::ok, SearchBundle(base(), *search, *page, clock_.Now()),
-                  request.version());
+  return Guarded(*principal, FhirJson(Status::ok, SearchBundle(base(), *search, *page, clock_.Now()),
+                                      request.version()));
 }
 
 FhirResult<Response> FhirRoutes::SearchGet(const Request& request, const RequestContext& context) {

@@ -5,6 +5,9 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,29 @@ std::vector<DemoPerson> NamedPatients() {
       {"Ly", "Anh", 1, 1971, 7, 4, "13", 208},
       {"Müller", "Zoé", 2, 2015, 2, 11, "67", 33},
   };
+}
+
+// Names the canaries in the vault's medvault.toml (guard.canaries), in place of the empty
+// value a new vault has.
+Status SetCanaries(const std::filesystem::path& vault_dir, const std::vector<std::string>& ids) {
+  const std::filesystem::path path = vault_dir / "medvault.toml";
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  constexpr std::string_view kEmpty = "\ncanaries = ''";
+  const std::size_t at = toml.find(kEmpty);
+  if (!in || at == std::string::npos) {
+    return Fail(ErrorCode::kInternal, "demo: medvault.toml has no empty guard.canaries to set");
+  }
+  std::string joined;
+  for (const std::string& id : ids) joined += (joined.empty() ? "" : " ") + id;
+  toml.replace(at, kEmpty.size(), fmt::format("\ncanaries = '{}'", joined));
+  std::ofstream out(path, std::ios::trunc);
+  out << toml;
+  out.close();
+  if (!out) return Fail(ErrorCode::kUnavailable, "demo: medvault.toml cannot be written");
+  return {};
 }
 
 }  // namespace
@@ -121,6 +147,32 @@ Result<DemoSummary> AddDemoPatients(OpenedVault& vault, std::size_t generated) {
     if (auto ok = write(record, patient_id); !ok) return std::unexpected(ok.error());
     ++summary.patients;
   }
+
+  // Canaries (honeytokens) for the exfiltration guard: made-up patients with the commonest
+  // family names and ids spread through the id order, so that a broad search or an
+  // enumeration by id meets one early; the guard suspends whoever touches one. They are on
+  // Dr Martin's care team (a ward's list holds such records too): a clinician reaches only
+  // the patients of their care relations, so a canary outside every team would catch no
+  // stolen clinician session.
+  constexpr std::array kCanaryFamilies = {"Martin", "Bernard", "Dubois", "Thomas"};
+  constexpr std::string_view kCanaryIdStarts = "15ae";
+  for (std::size_t c = 0; c < kCanaryFamilies.size(); ++c) {
+    DemoPerson person;
+    person.family = kCanaryFamilies[c];
+    person.given = kGivens[(7 * c) % kGivens.size()];
+    person.sex = 1 + static_cast<int>(c % 2);
+    person.year = 1950 + static_cast<int>(11 * c);
+    person.serial = static_cast<int>(900 + c);
+    const std::uint64_t seed = 0x63616e6100000000ULL + c;
+    std::string patient_id = DemoSequence(~seed).Uuid();
+    patient_id[0] = kCanaryIdStarts[c];
+    auto record = MakeDemoPatientRecord(directory, person, patient_id, 0, seed);
+    if (auto ok = write(record, patient_id); !ok) return std::unexpected(ok.error());
+    summary.canary_ids.push_back(patient_id);
+  }
+  if (auto ok = SetCanaries(vault.config.vault_dir, summary.canary_ids); !ok) {
+    return std::unexpected(ok.error());
+  }
   return summary;
 }
 
@@ -130,16 +182,23 @@ Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
   if (!audit_log) return std::unexpected(audit_log.error());
   AuditAuthEvents events(**audit_log, "cli");
   identity::Accounts accounts(*vault.store, clock, events, {});
+  // Dr Martin acts as her Practitioner (the GP of the demo patients' care teams that name
+  // her), Léa Bernard for the demo lab.
+  const DemoDirectory directory = MakeDemoDirectory();
   struct Staff {
     const char* login;
     identity::AccountKind kind;
     const char* name;
+    std::string practitioner_id;
+    std::string organization_id;
   };
-  static constexpr Staff kStaff[] = {
-      {"dr.martin", identity::AccountKind::kClinician, "Dr Camille Martin"},
-      {"lab.bernard", identity::AccountKind::kLabTechnician, "Léa Bernard"},
-      {"admin.petit", identity::AccountKind::kAdministrator, "Hugo Petit"},
-      {"audit.moreau", identity::AccountKind::kAuditor, "Inès Moreau"},
+  const Staff kStaff[] = {
+      {"dr.martin", identity::AccountKind::kClinician, "Dr Camille Martin",
+       directory.general_practitioner_ids.front(), ""},
+      {"lab.bernard", identity::AccountKind::kLabTechnician, "Léa Bernard",
+       "", directory.lab_id},
+      {"admin.petit", identity::AccountKind::kAdministrator, "Hugo Petit", "", ""},
+      {"audit.moreau", identity::AccountKind::kAuditor, "Inès Moreau", "", ""},
   };
   std::printf(
       "demo accounts (enroll at POST /auth/enroll with the code, then a second factor;\n"
@@ -148,6 +207,17 @@ Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
     auto created = accounts.CreateStaff(staff.login, staff.kind, staff.name, "demo",
                                         identity::RoleApproval::kOperatorBootstrap);
     if (!created) return std::unexpected(created.error());
+    if (!staff.practitioner_id.empty() || !staff.organization_id.empty()) {
+      const store::AccountLink link{.account_id = created->account.id,
+                                    .practitioner_id = staff.practitioner_id,
+                                    .organization_id = staff.organization_id,
+                                    .updated_at = clock.Now()};
+      if (auto linked = vault.store->Transact(
+              [&](store::Transaction& tx) { return tx.PutAccountLink(link); });
+          !linked) {
+        return linked;
+      }
+    }
     std::printf("  %-13s %-15s enrollment code %s\n", staff.login,
                 std::string(identity::AccountKindName(staff.kind)).c_str(),
                 std::string(created->enrollment_code.view()).c_str());

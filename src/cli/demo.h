@@ -23,13 +23,16 @@ struct DemoSummary {
   std::size_t patients = 0;
   std::string first_patient_id;      // the first named patient (Hélène Dupont)
   std::vector<DemoWritten> written;  // every resource, in the order written
+  std::vector<std::string> canary_ids;  // the canary patients (guard.canaries)
 };
 
 // Writes the demo directory (cli/demo_records.h: the lab, the clinic, their staff), then the
 // named demo patients and `generated` more, made up from a fixed seed (so two demo vaults hold
 // the same people and records), each patient with their whole record in one transaction
 // (SealedStore::PutAll). Each batch is first recorded in the audit log as the operator's
-// (Role::kOperator, Action::kCreate, the patient's id). Stops at the first failure.
+// (Role::kOperator, Action::kCreate, the patient's id). Then four canary patients for the
+// exfiltration guard (common family names, ids spread through the id order) with records like
+// the others, named in the vault's guard.canaries. Stops at the first failure.
 Result<DemoSummary> AddDemoPatients(OpenedVault& vault, std::size_t generated);
 
 // The demo accounts: a clinician, a lab technician, an administrator and an auditor (each

@@ -142,10 +142,27 @@ int Run(int argc, char** argv) {
       "reset", "Remove an account's factors and sessions; prints a new enrollment code");
   user_reset->add_option("--dir", user_dir, "Directory of the vault")->required();
   user_reset->add_option("--login", user_login, "Login of the account")->required();
+  std::string user_reference;
+  auto* user_link = user->add_subcommand(
+      "link", "Link a clinician to their Practitioner, a lab technician to their Organization");
+  user_link->add_option("--dir", user_dir, "Directory of the vault")->required();
+  user_link->add_option("login", user_login, "Login of the account")->required();
+  user_link
+      ->add_option("reference", user_reference, "Practitioner/<id> or Organization/<id>")
+      ->required();
   auto* user_activation = user->add_subcommand(
       "activation-code", "Print a one-time activation code for a patient's own account");
   user_activation->add_option("--dir", user_dir, "Directory of the vault")->required();
   user_activation->add_option("--patient", user_patient, "Patient id")->required();
+  // exfiltration guard:
+  std::string reinstate_client;
+  auto* user_reinstate = user->add_subcommand(
+      "reinstate", "Lift the exfiltration guard's suspension of an account or API client");
+  user_reinstate->add_option("--dir", user_dir, "Directory of the vault")->required();
+  auto* reinstate_login = user_reinstate->add_option("--login", user_login, "Login of the account");
+  user_reinstate->add_option("--client", reinstate_client, "Id of the API client")
+      ->excludes(reinstate_login);
+  // approvals (four eyes):
   std::string grant_id;
   std::string grant_by;
   auto* user_approve = user->add_subcommand(
@@ -286,8 +303,14 @@ int Run(int argc, char** argv) {
   if (audit_scope->parsed()) return Report(medvault::cli::AuditScope(audit_dir, scope_options));
   if (user_add->parsed()) return Report(medvault::cli::AddUser(user_add_options));
   if (user_reset->parsed()) return Report(medvault::cli::ResetUser(user_dir, user_login));
+  if (user_link->parsed()) {
+    return Report(medvault::cli::LinkUser(user_dir, user_login, user_reference));
+  }
   if (user_activation->parsed()) {
     return Report(medvault::cli::IssueActivationCode(user_dir, user_patient));
+  }
+  if (user_reinstate->parsed()) {
+    return Report(medvault::cli::ReinstateUser(user_dir, user_login, reinstate_client));
   }
   if (user_approve->parsed() || user_refuse->parsed()) {
     return Report(medvault::cli::DecideGrant(user_dir, grant_id, grant_by,

@@ -30,8 +30,12 @@
 #include "http/health.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "http/tls.h"
+#include "policy/care_relations.h"
+#include "policy/alert_webhook.h"
 #include "policy/decider.h"
+#include "policy/guard.h"
 #include "records/bulk_export.h"
 #include "records/clinical_records.h"
 
@@ -118,8 +122,27 @@ Status Serve(const ServeOptions& options) {
       !ok) {
     return ok;
   }
+  // The exfiltration guard (guard.*): every access the policy allows is counted; its alerts
+  // go to the log and, when set, to the operators' webhook.
+  std::unique_ptr<policy::AlertWebhook> webhook;
+  if (!config->guard.webhook_url.empty()) {
+    auto target = policy::ParseWebhookUrl(config->guard.webhook_url);
+    if (!target) return std::unexpected(target.error());
+    webhook = std::make_unique<policy::AlertWebhook>(std::move(*target));
+  }
+  std::unique_ptr<policy::ExfiltrationGuard> guard;
+  if (config->guard.enabled) {
+    auto guard_options = policy::ExfiltrationGuard::OptionsFrom(config->guard);
+    if (!guard_options) return std::unexpected(guard_options.error());
+    guard = std::make_unique<policy::ExfiltrationGuard>(
+        store, clock, std::move(*guard_options), [hook = webhook.get()](const store::Alert& alert) {
+          if (hook != nullptr) hook->Post(alert);
+        });
+  }
   // The FHIR API: every access decided by the policy and written to the audit log first.
-  policy::Decider decider(**audit_log, clock);
+  policy::StoreCareRelations care_relations(store);
+  policy::Decider decider(**audit_log, clock,
+                          {.gate = guard.get(), .relations = &care_relations});
   records::ClinicalRecords clinical(*vault->records, store, **audit_log, decider, clock, {});
   auto fhir_base = std::make_shared<std::string>();
   if (auto ok = api::AddFhirRoutes(router,
@@ -164,6 +187,8 @@ Status Serve(const ServeOptions& options) {
       wake.wait_for(lock, stop, std::chrono::seconds(60), [] { return false; });
     }
   });
+  // The web portal: static files only; it talks to the server through the API above.
+  if (auto ok = http::AddStaticRoutes(router, http::WebAssets(), "index.html"); !ok) return ok;
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));
   auto server = http::Server::Open(config->server, std::move(tls), dispatcher);
   if (!server) return std::unexpected(server.error());

@@ -10,9 +10,11 @@
 
 #include "cli/identity_services.h"
 #include "cli/vault.h"
+#include "fhir/primitives.h"
 #include "identity/accounts.h"
 #include "identity/api_clients.h"
 #include "identity/auth_events.h"
+#include "policy/guard.h"
 
 namespace medvault::cli {
 namespace {
@@ -135,6 +137,102 @@ Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::st
   auto code = accounts.IssueActivationCode(patient_id, kCliActor);
   if (!code) return std::unexpected(code.error());
   std::printf("activation code (one use, 30 days): %s\n", std::string(code->view()).c_str());
+  return {};
+}
+
+namespace {
+
+// The operator's change to an account, recorded in the audit log before it is made.
+Status RecordUserChange(OperatorVault& op, const store::Account& account) {
+  audit::Entry entry;
+  entry.account = "operator";
+  entry.role = audit::Role::kOperator;
+  entry.client = std::string(kCliActor);
+  entry.action = audit::Action::kUserChange;
+  entry.purpose = audit::Purpose::kAdministration;
+  entry.resource_ids = {account.id};
+  auto appended = op.audit_log->Append(std::move(entry));
+  if (!appended) return std::unexpected(appended.error());
+  return {};
+}
+
+}  // namespace
+
+Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login,
+                const std::string& reference) {
+  const auto slash = reference.find('/');
+  const std::string type = reference.substr(0, slash == std::string::npos ? 0 : slash);
+  const std::string id = slash == std::string::npos ? std::string() : reference.substr(slash + 1);
+  if ((type != "Practitioner" && type != "Organization") || !fhir::primitives::IsId(id)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab technician's "
+                "lab)");
+  }
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  auto account = accounts.FindByLogin(login);
+  if (!account) return std::unexpected(account.error());
+  const bool clinician = account->kind == identity::AccountKindName(identity::AccountKind::kClinician);
+  const bool technician =
+      account->kind == identity::AccountKindName(identity::AccountKind::kLabTechnician);
+  if ((type == "Practitioner" && !clinician) || (type == "Organization" && !technician)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a clinician links to a Practitioner, a lab technician to an Organization");
+  }
+  store::Store& store = *(*op)->vault.store;
+  if (auto found = store.Get(type, id); !found || found->state == store::VersionState::kDeleted) {
+    if (!found && found.error().code() != ErrorCode::kNotFound) return std::unexpected(found.error());
+    return Fail(ErrorCode::kNotFound, "no " + type + " has this id in the vault");
+  }
+  if (auto recorded = RecordUserChange(**op, *account); !recorded) return recorded;
+  store::AccountLink link{.account_id = account->id,
+                          .practitioner_id = type == "Practitioner" ? id : std::string(),
+                          .organization_id = type == "Organization" ? id : std::string(),
+                          .updated_at = (*op)->clock.Now()};
+  if (auto put = store.Transact([&](store::Transaction& tx) { return tx.PutAccountLink(link); });
+      !put) {
+    return put;
+  }
+  std::printf("account %s linked to %s\n", account->login.c_str(), reference.c_str());
+  return {};
+}
+
+Status ReinstateUser(const std::filesystem::path& vault_dir, const std::string& login,
+                     const std::string& client_id) {
+  if (login.empty() == client_id.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "give --login LOGIN or --client ID");
+  }
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  store::Store& store = *(*op)->vault.store;
+  const std::string& named = login.empty() ? client_id : login;
+  if (!login.empty()) {
+    identity::Accounts accounts(store, (*op)->clock, *(*op)->events, {});
+    if (auto reinstated = accounts.Reinstate(login, kCliActor); !reinstated) {
+      if (reinstated.error().code() != ErrorCode::kConflict) {
+        return std::unexpected(reinstated.error());
+      }
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("{} is not suspended: nothing to reinstate", named));
+    }
+  } else {
+    identity::AuthEvent event;
+    event.at = (*op)->clock.Now();
+    event.event = "account_reinstated";
+    event.actor_id = std::string(kCliActor);
+    event.account_id = client_id;
+    auto reinstated = policy::ExfiltrationGuard::Reinstate(store, client_id, event.at);
+    if (!reinstated) return std::unexpected(reinstated.error());
+    if (!*reinstated) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("{} is not suspended: nothing to reinstate", named));
+    }
+    event.outcome = "success";
+    if (auto recorded = (*op)->events->Record(event); !recorded) return recorded;
+  }
+  std::printf("%s reinstated: the guard's counts are reset; it logs in again with both factors\n",
+              named.c_str());
   return {};
 }
 

@@ -57,6 +57,18 @@ Status ResetUser(const std::filesystem::path& vault_dir, const std::string& logi
 // Prints a one-time activation code for a patient.
 Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::string& patient_id);
 
+// Links a staff account to whom it acts as in the record: a clinician to their Practitioner
+// (whose care relations open patients to them), a lab technician to their lab's Organization.
+// `reference` is "Practitioner/<id>" or "Organization/<id>" of an existing resource. Audited
+// (kUserChange) before it is stored; replaces an earlier link.
+Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login,
+                const std::string& reference);
+// Lifts the exfiltration guard's suspension of the account `login` (or of the API client
+// `client_id` when login is empty): its guard counts are forgotten and the account is active
+// again; its owner logs in anew with both factors. Audited as the operator's.
+Status ReinstateUser(const std::filesystem::path& vault_dir, const std::string& login,
+                     const std::string& client_id);
+
 struct ClientAddOptions {
   std::filesystem::path vault_dir;
   std::string client_id;

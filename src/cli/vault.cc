@@ -163,7 +163,11 @@ Result<OpenedVault> OpenVault(const fs::path& dir, const VaultOverrides& overrid
   auto store = store::Store::Open(vault.config.store.url, store_options);
   if (!store) return std::unexpected(store.error());
   vault.store = std::move(*store);
-  auto records = records::SealedStore::Open(*vault.store, *vault.keys, {});
+  records::SealedStore::Options records_options;
+  records_options.care_relations = {
+      .after_end = std::chrono::days(vault.config.policy.relation_grace_days),
+      .after_encounter = std::chrono::hours(vault.config.policy.encounter_grace_hours)};
+  auto records = records::SealedStore::Open(*vault.store, *vault.keys, records_options);
   if (!records) {
     // Keys that load but do not open the vault (another vault's): say which keys they were.
     if (records.error().code() != ErrorCode::kDataLoss) return std::unexpected(records.error());

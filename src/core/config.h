@@ -108,6 +108,42 @@ struct LabConfig {
   std::chrono::milliseconds idle_timeout{300'000};
 };
 
+// Access policy (issue 8): how long care relations outlast their source, and break-the-glass.
+struct PolicyConfig {
+  std::size_t relation_grace_days = 30;    // a CareTeam or order relation, after it ends
+  std::size_t encounter_grace_hours = 72;  // an Encounter relation, after it closes
+  std::size_t break_glass_hours = 4;       // a break-the-glass grant
+};
+
+// The exfiltration guard (policy/guard.h). Budgets per role are "METRIC MINUTE/HOUR/DAY"
+// items (patients, records, bytes, searches) and "breadth N", comma-separated; a metric not
+// named keeps its default; 0 means not limited.
+inline constexpr const char* kGuardClinicianDefault =
+    "patients 30/60/150, records 600/4000/12000, bytes 16M/128M/512M, searches 60/600/3000, "
+    "breadth 30";
+inline constexpr const char* kGuardLabTechnicianDefault =
+    "patients 60/300/1500, records 1200/10000/50000, bytes 32M/256M/1G, searches 120/1200/6000, "
+    "breadth 60";
+// A patient opens only their own record (later the ones they are proxy for): the portal reads
+// years of results and their trends at once, so only patients and searches are limited.
+inline constexpr const char* kGuardPatientDefault =
+    "patients 5/5/5, records 0/0/0, bytes 0/0/0, searches 600/6000/30000, breadth 5";
+// API clients write in bulk (the lab feed matches a patient for every message it takes, at
+// hundreds a second), so only the patients they read are limited by default.
+inline constexpr const char* kGuardIntegrationDefault =
+    "patients 20000/100000/500000, records 0/0/0, bytes 0/0/0, searches 0/0/0, breadth 1000";
+
+struct GuardConfig {
+  bool enabled = true;
+  std::size_t step_up_percent = 80;  // 0: no step-up, suspension only
+  std::string clinician = kGuardClinicianDefault;
+  std::string lab_technician = kGuardLabTechnicianDefault;
+  std::string patient = kGuardPatientDefault;
+  std::string integration = kGuardIntegrationDefault;
+  std::string canaries;     // patient ids, space-separated
+  std::string webhook_url;  // http://HOST:PORT/PATH on loopback; empty: no webhook
+};
+
 // Bulk export jobs (issue 8): how long a request waits for its approval, how long the sealed
 // file is kept, and how many canary patients watermark each file.
 struct ExportConfig {
@@ -125,6 +161,8 @@ struct Config {
   AuditConfig audit;
   AuthConfig auth;
   LabConfig lab;
+  PolicyConfig policy;
+  GuardConfig guard;  // exfiltration guard
   ExportConfig export_jobs;  // [export]
 };
 

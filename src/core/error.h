@@ -19,6 +19,7 @@ enum class ErrorCode {
   kUnavailable,       // a dependency (store, audit log, port) cannot be used now
   kDataLoss,          // integrity check failed: ciphertext or file altered
   kInternal,          // a bug or an unexpected library failure
+  kUnauthenticated,   // a fresher credential is needed first: a step-up (second factor)
 };
 
 // Stable lower-case name of a code, for logs and JSON.

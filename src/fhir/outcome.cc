@@ -157,6 +157,11 @@ Outcome OutcomeOf(const Error& error) {
       code = IssueType::kForbidden;
       diagnostics = "the request is not allowed";
       break;
+    case ErrorCode::kUnauthenticated:
+      failure = Failure::kUnauthenticated;
+      code = IssueType::kLogin;
+      diagnostics = error.message();
+      break;
     case ErrorCode::kUnavailable:
       failure = Failure::kUnavailable;
       code = IssueType::kTransient;

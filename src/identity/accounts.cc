@@ -332,4 +332,52 @@ Result<store::Account> Accounts::FindByLogin(std::string_view login) {
   return std::move(*found);
 }
 
+Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_view actor_id) {
+  auto account = FindByLogin(login);
+  if (!account) {
+    if (account.error().code() == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "no account has this login");
+    }
+    return std::unexpected(account.error());
+  }
+  const Timestamp now = clock_.Now();
+  AuthEvent event{now, account->id, account->kind, "", "account_reinstated", "success",
+                  std::string(actor_id)};
+  if (account->id == actor_id) {
+    event.outcome = "refused";
+    if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
+    return Fail(ErrorCode::kPermissionDenied,
+                "an administrator cannot reinstate their own account: another one must");
+  }
+  auto lifted = LiftSuspension(store_, account->id, now);
+  if (!lifted) return std::unexpected(lifted.error());
+  if (!*lifted) {
+    return Fail(ErrorCode::kConflict, "this account is not suspended: nothing to reinstate");
+  }
+  if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
+  account->status = std::string(kStatusActive);
+  return std::move(*account);
+}
+
+Result<bool> Accounts::LiftSuspension(store::Store& store, std::string_view id, Timestamp now) {
+  bool was_suspended = false;
+  Status s = store.Transact([&](store::Transaction& tx) -> Status {
+    auto state = tx.GetGuardState(id);
+    if (!state) return std::unexpected(state.error());
+    was_suspended = state->suspended_at != Timestamp{};
+    auto account = tx.GetAccount(id);
+    if (account && account->status == kStatusSuspended) {
+      was_suspended = true;
+      if (auto r = tx.SetAccountStatus(id, kStatusActive, now); !r) return r;
+    } else if (!account && account.error().code() != ErrorCode::kNotFound) {
+      return std::unexpected(account.error());
+    }
+    auto reset = tx.ResetGuardAccount(id);
+    if (!reset) return std::unexpected(reset.error());
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  return was_suspended;
+}
+
 }  // namespace medvault::identity

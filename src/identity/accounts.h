@@ -42,6 +42,9 @@ inline bool IsStaff(AccountKind kind) { return kind != AccountKind::kPatient; }
 inline constexpr std::string_view kStatusPendingEnrollment = "pending_enrollment";
 inline constexpr std::string_view kStatusActive = "active";
 inline constexpr std::string_view kStatusDisabled = "disabled";
+// Set by the exfiltration guard (policy/guard.h): sessions and logins are refused until an
+// administrator reinstates the account (`medvault user reinstate`).
+inline constexpr std::string_view kStatusSuspended = "suspended";
 inline constexpr std::string_view kStatusPendingApproval = "pending_approval";
 
 inline constexpr std::string_view kGrantPending = "pending";
@@ -122,6 +125,17 @@ class Accounts {
   Result<crypto::WipedText> ResetEnrollment(std::string_view login, std::string_view actor_id);
 
   Result<store::Account> FindByLogin(std::string_view login);
+
+  // Lifts the exfiltration guard's suspension of the account with this login (its guard
+  // counts are forgotten and it is active again, with no session left: its owner logs in
+  // anew with both factors). `actor_id`: the reinstating administrator's account id, or the
+  // console's word ("cli"). kPermissionDenied for an administrator reinstating themselves,
+  // kNotFound for no such login, kConflict when the account is not suspended. Audited
+  // ("account_reinstated", the actor named).
+  Result<store::Account> Reinstate(std::string_view login, std::string_view actor_id);
+  // The reinstatement alone, of an account or an API client id, unaudited: whether it was
+  // suspended (policy::ExfiltrationGuard::Reinstate).
+  static Result<bool> LiftSuspension(store::Store& store, std::string_view id, Timestamp now);
 
  private:
   enum class Decision { kApprove, kRefuse };

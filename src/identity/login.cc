@@ -20,6 +20,9 @@ constexpr std::string_view kTotp = "totp";
 constexpr std::string_view kPasskey = "passkey";
 constexpr std::string_view kRecoveryCode = "recovery_code";
 constexpr std::string_view kTotpSealLabel = "medvault.identity.totp.v1:";
+constexpr std::string_view kSuspendedAccount =
+    "This account is suspended: the exfiltration guard stopped it. An administrator must "
+    "reinstate it (medvault user reinstate LOGIN) before it can log in again.";
 
 std::span<const std::uint8_t> AsBytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -228,6 +231,12 @@ void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
   }
   const std::string stuffing_key =
       attempt->folded_login.empty() ? std::string("-") : attempt->folded_login;
+  if (attempt->real_check && verdict->match && account != nullptr &&
+      account->status == kStatusSuspended) {
+    // Only the holder of the password learns why: the guard stopped this account.
+    Event(account, client, "login_password", "suspended");
+    return done(Fail(ErrorCode::kPermissionDenied, std::string(kSuspendedAccount)));
+  }
   const bool ok = attempt->real_check && verdict->match && account != nullptr &&
                   account->status == kStatusActive;
   if (!ok) {

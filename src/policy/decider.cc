@@ -59,6 +59,24 @@ Status DecidePatient(const Principal& principal, const AccessRequest& request) {
   return {};
 }
 
+Status DecideClinician(const AccessRequest& request, const PatientScope& scope) {
+  const std::string_view type = request.resource_type;
+  if (type == "AuditEvent") return Deny("the clinician role may not read the audit log");
+  if (IsDirectory(type)) return {};
+  if (request.operation == Operation::kCreate && (type == "Patient" || request.takes_into_care)) {
+    return {};  // registering a patient; taking one into care, which makes the relation
+  }
+  for (const std::string& patient : request.patient_ids) {
+    if (!patient.empty() && !scope.Covers(patient)) {
+      // The same answer whether or not the patient exists.
+      return Deny(
+          "no care relation with this patient: join their care team, or in an emergency use "
+          "$break-glass");
+    }
+  }
+  return {};
+}
+
 Status DecideLabTechnician(const AccessRequest& request) {
   static constexpr std::string_view kTypes[] = {
       "Patient", "DiagnosticReport", "Observation",  "DocumentReference",
@@ -126,8 +144,9 @@ audit::Purpose PurposeOf(Role role) {
     case Role::kPatient:
       return audit::Purpose::kPatientSelf;
     case Role::kClinician:
+      return audit::Purpose::kCareRelation;  // or kBreakTheGlass: Authorize says which
     case Role::kLabTechnician:
-      return audit::Purpose::kCareRelation;  // interim: every staff member is in every team
+      return audit::Purpose::kCareRelation;  // the lab's own reports and results
     case Role::kAdministrator:
       return audit::Purpose::kAdministration;
     case Role::kAuditor:
@@ -165,6 +184,18 @@ audit::Entry EntryOf(const Principal& principal, audit::Action action,
   return entry;
 }
 
+// An entry naming a patient opened under a break-the-glass grant says so, with the grant's
+// reason: the patient's access history shows it.
+void MarkBreakGlass(const PatientScope& scope, audit::Entry& entry) {
+  for (const std::string& patient : entry.patient_ids) {
+    if (auto grant = scope.break_glass.find(patient); grant != scope.break_glass.end()) {
+      entry.purpose = audit::Purpose::kBreakTheGlass;
+      entry.reason = grant->second;
+      return;
+    }
+  }
+}
+
 // Appends and waits until durable. An entry the log cannot hold (an id outside its alphabet)
 // is the caller's mistake; the log failing is kUnavailable.
 Result<std::uint64_t> Record(audit::AuditLog& log, audit::Entry entry) {
@@ -183,7 +214,8 @@ Result<std::uint64_t> Record(audit::AuditLog& log, audit::Entry entry) {
 
 }  // namespace
 
-Status Decider::Decide(const Principal& principal, const AccessRequest& request) {
+Status Decider::Decide(const Principal& principal, const AccessRequest& request,
+                       const PatientScope& scope) {
   const std::string_view type = request.resource_type;
   if (!IsServed(type)) return Deny("not a served resource type");
   if (type == "AuditEvent" && request.operation != Operation::kRead &&
@@ -202,8 +234,7 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request)
     case Role::kPatient:
       return DecidePatient(principal, request);
     case Role::kClinician:
-      if (type == "AuditEvent") return Deny("the clinician role may not read the audit log");
-      return {};
+      return DecideClinician(request, scope);
     case Role::kLabTechnician:
       return DecideLabTechnician(request);
     case Role::kAdministrator:
@@ -224,13 +255,29 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request)
   return Deny("this role has no access to health data");
 }
 
+Result<PatientScope> Decider::ScopeOf(const Principal& principal) {
+  if (principal.role != Role::kClinician || extensions_.relations == nullptr) {
+    return PatientScope{};
+  }
+  auto scope = extensions_.relations->ScopeOf(principal, clock_.Now());
+  if (!scope) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("policy: the care relations cannot be read: {}",
+                            scope.error().message()));
+  }
+  return scope;
+}
+
 Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessRequest& request) {
-  Status decision = Decide(principal, request);
+  auto scope = ScopeOf(principal);
+  if (!scope) return std::unexpected(scope.error());
+  Status decision = Decide(principal, request, *scope);
   if (decision && extensions_.gate != nullptr)
     decision = extensions_.gate->Admit(principal, request);
   audit::Entry entry =
       EntryOf(principal, ActionOf(request.operation), request.resource_type, request.resource_ids,
               request.patient_ids, decision ? audit::Outcome::kSuccess : audit::Outcome::kDenied);
+  MarkBreakGlass(*scope, entry);
   entry.time = clock_.Now();  // the log stamps it again with its own clock
   auto recorded = Record(log_, std::move(entry));
   if (!recorded) return std::unexpected(recorded.error());
@@ -249,10 +296,20 @@ Status Decider::RecordResults(const Principal& principal, std::string_view resou
   audit::Entry entry =
       EntryOf(principal, audit::Action::kSearch, resource_type, resource_ids, patient_ids,
               admitted ? audit::Outcome::kSuccess : audit::Outcome::kDenied);
+  if (!entry.patient_ids.empty()) {
+    auto scope = ScopeOf(principal);
+    if (!scope) return std::unexpected(scope.error());
+    MarkBreakGlass(*scope, entry);
+  }
   entry.time = clock_.Now();
   auto recorded = Record(log_, std::move(entry));
   if (!recorded) return std::unexpected(recorded.error());
   return admitted;
+}
+
+Status Decider::AdmitBytes(const Principal& principal, std::size_t bytes) {
+  if (extensions_.gate == nullptr) return {};
+  return extensions_.gate->AdmitBytes(principal, bytes);
 }
 
 }  // namespace medvault::policy

@@ -2,13 +2,20 @@
 // decision is written to the audit log before anything is decrypted (fail-closed), and an
 // allowed decision mints the PhiAccess that decryption needs (policy/phi_access.h).
 //
-// Rules today (interim, until the access-policy issue 8 adds care relations, sensitive
-// categories, break-the-glass and the exfiltration guard; every rule is in Decide(), so that
-// issue changes one function):
+// The rules (every one is in Decide()):
 //   patient         their own compartment (resources whose patient is principal.patient_id),
 //                   read, search and history only; Organization, Practitioner and
 //                   PractitionerRole read and search; AuditEvent of their own record.
-//   clinician       every type but AuditEvent: read, search, history, create, update, delete.
+//   clinician       every type but AuditEvent: read, search, history, create, update, delete,
+//                   of the patients in their PatientScope only: care relations of their
+//                   Practitioner (policy/care_relations.h), or a break-the-glass grant in
+//                   force. A search not confined to a patient is allowed and returns only
+//                   what the scope covers (records filter on the stored patient id before
+//                   decrypting). Creating a Patient is allowed (it relates no one); a write
+//                   that itself takes the patient into the clinician's care (an Encounter or
+//                   CareTeam naming their Practitioner: AccessRequest::takes_into_care) is
+//                   allowed. The directory types are shared. Without a CareRelations
+//                   extension the scope is empty: no rule configured means deny.
 //   lab technician  Patient, DiagnosticReport, Observation, DocumentReference, Binary,
 //                   Organization, Practitioner, PractitionerRole: read, search, history,
 //                   create, update; nothing else (no notes, no prescriptions). The only role
@@ -26,6 +33,9 @@
 // Thread-safe; the audit log and clock must outlive the Decider.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,7 +58,29 @@ struct Principal {
   std::string source_address;                // IP literal, for the audit log
   std::string patient_id;                    // a patient account's own patient id
   std::vector<identity::SmartScope> scopes;  // integration clients
-  std::string organization;                  // integration clients: their Organization id
+  std::string organization;  // integration clients, lab technicians: their Organization id
+  std::string practitioner_id;  // a clinician's linked Practitioner, if any
+  Timestamp second_factor_at;   // sessions: when the second factor was last checked (else epoch)
+};
+
+// The patients a clinician may open at one instant: those of their care relations, and those
+// of their break-the-glass grants in force (the latter without a relation).
+struct PatientScope {
+  std::set<std::string, std::less<>> related;
+  std::map<std::string, audit::BreakGlassReason, std::less<>> break_glass;  // -> its reason
+
+  bool Covers(std::string_view patient_id) const {
+    return related.contains(patient_id) || break_glass.contains(patient_id);
+  }
+};
+
+// Where a clinician's PatientScope comes from (policy/care_relations.h keeps it in the
+// store). Thread-safe; a failure refuses the access (kUnavailable).
+class CareRelations {
+ public:
+  virtual ~CareRelations() = default;
+  // The scope of `principal` at `now`: empty for every role but clinicians.
+  virtual Result<PatientScope> ScopeOf(const Principal& principal, Timestamp now) = 0;
 };
 
 // kExport: the audit log leaving in bulk (CSV, breach scope); audited as Action::kExport.
@@ -64,12 +96,16 @@ struct AccessRequest {
   std::string_view resource_type;
   std::span<const std::string> resource_ids;
   std::span<const std::string> patient_ids;
+  // A create or update whose resource names the caller's Practitioner as a participant that
+  // relates them to its patient (policy/care_relations.h): taking the patient into care.
+  bool takes_into_care = false;
 };
 
 // The exfiltration guard's place in every decision (issue 8): it sees each access the rules
-// allowed before the PhiAccess is minted, and each search's results before they leave. An
-// error refuses the access and is recorded as a denial (kPermissionDenied: the account is
-// suspended or a canary was touched; kUnauthenticated: a fresh second factor is needed).
+// allowed before the PhiAccess is minted, each search's results before they leave, and the
+// size of each answer before it is sent. An error refuses the access and is recorded as a
+// denial (kPermissionDenied: the account is suspended or a canary was touched;
+// kUnauthenticated: a fresh second factor is needed).
 class AccessGate {
  public:
   virtual ~AccessGate() = default;
@@ -77,6 +113,8 @@ class AccessGate {
   virtual Status AdmitResults(const Principal& principal, std::string_view resource_type,
                               std::span<const std::string> resource_ids,
                               std::span<const std::string> patient_ids) = 0;
+  // The bytes of health data about to leave in one answer (its body).
+  virtual Status AdmitBytes(const Principal& principal, std::size_t bytes) = 0;
 };
 
 class Decider {
@@ -85,6 +123,8 @@ class Decider {
   // given, must outlive the Decider.
   struct Extensions {
     AccessGate* gate = nullptr;
+    // Care relations and break-the-glass grants (policy, issue 8).
+    CareRelations* relations = nullptr;
   };
 
   Decider(audit::AuditLog& log, const Clock& clock, Extensions extensions)
@@ -106,8 +146,21 @@ class Decider {
                        std::span<const std::string> resource_ids,
                        std::span<const std::string> patient_ids);
 
+  // The clinician's PatientScope now (empty for other roles, and without a CareRelations
+  // extension). kUnavailable when it cannot be read.
+  Result<PatientScope> ScopeOf(const Principal& principal);
+
+  // Before an answer with health data is sent: the gate's verdict on its size (nothing is
+  // recorded; the accesses it answers were). An error: nothing of the answer may leave.
+  Status AdmitBytes(const Principal& principal, std::size_t bytes);
+
   // The rule alone, for tests and for the access matrix: whether it would allow, and why not.
-  static Status Decide(const Principal& principal, const AccessRequest& request);
+  // Without a scope, a clinician is related to no one.
+  static Status Decide(const Principal& principal, const AccessRequest& request,
+                       const PatientScope& scope);
+  static Status Decide(const Principal& principal, const AccessRequest& request) {
+    return Decide(principal, request, PatientScope{});
+  }
 
  private:
   audit::AuditLog& log_;

@@ -58,17 +58,28 @@ std::vector<std::string> SplitTypes(std::string_view text) {
   return types;
 }
 
+// The id that the Reference in `field` names as `type`/ID; empty for none.
+std::string ReferencedId(const json::object& resource, std::string_view field,
+                         std::string_view type) {
+  const json::value* value = resource.if_contains(field);
+  if (value == nullptr || !value->is_object()) return {};
+  const json::value* reference = value->as_object().if_contains("reference");
+  if (reference == nullptr || !reference->is_string()) return {};
+  std::string_view text = reference->as_string();
+  if (text.size() <= type.size() + 1 || !text.starts_with(type) || text[type.size()] != '/') {
+    return {};
+  }
+  return std::string(text.substr(type.size() + 1));
+}
+
 // The patient a resource belongs to, from its id (Patient) or its subject or patient
 // reference; empty for none.
 std::string PatientOf(std::string_view type, std::string_view id, const json::object& resource) {
   if (type == "Patient") return std::string(id);
   for (const char* field : {"subject", "patient"}) {
-    const json::value* value = resource.if_contains(field);
-    if (value == nullptr || !value->is_object()) continue;
-    const json::value* reference = value->as_object().if_contains("reference");
-    if (reference == nullptr || !reference->is_string()) continue;
-    std::string_view text = reference->as_string();
-    if (text.starts_with("Patient/")) return std::string(text.substr(8));
+    if (std::string patient = ReferencedId(resource, field, "Patient"); !patient.empty()) {
+      return patient;
+    }
   }
   return {};
 }
@@ -516,6 +527,13 @@ fhir::FhirResult<store::ExportJobRecord> BulkExports::Run(const policy::Principa
           auto read = clinical_.Read(principal, "Patient", id);
           if (!read) return fail(read.error());
           if (!read->resource) continue;
+          // A client of one organization exports the patients it manages only, and so only
+          // their compartments.
+          if (!principal.organization.empty() &&
+              ReferencedId(*read->resource, "managingOrganization", "Organization") !=
+                  principal.organization) {
+            continue;
+          }
           compartments.push_back(id);
           patients.insert(id);
           if (auto s = (*writer)->Add(json::serialize(*read->resource)); !s) {

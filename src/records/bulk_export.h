@@ -8,8 +8,11 @@
 //   refused    an administrator said no.
 //   approved   an active administrator account (never the requester) said yes; the job runs
 //              (running) at the requester's next status poll, as the requester: every page
-//              is authorized and recorded by the Decider like any search, then kExport
-//              entries name every patient included.
+//              is authorized and recorded by the Decider like any search (so only what
+//              the client's SMART scopes allow; a client of an organization gets only the
+//              patients whose managingOrganization it is, and their compartments), then
+//              kExport entries name every patient included. The exfiltration guard does
+//              not count these reads (kExportClient).
 //   ready      the file exists under the export directory, sealed for the recipient
 //              (crypto/sealed_file.h): NDJSON per resource type, with synthetic canary
 //              patients shuffled among the real ones, recorded with the job (the watermark:
@@ -33,14 +36,16 @@
 #include "audit/audit_log.h"
 #include "core/clock.h"
 #include "fhir/outcome.h"
+#include "identity/api_clients.h"
 #include "policy/decider.h"
 #include "records/clinical_records.h"
 #include "store/store.h"
 
 namespace medvault::records {
 
-// The `client` of the principal an approved export runs as (audit entries, the guard).
-inline constexpr std::string_view kExportClient = "bulk_export";
+// The `client` of the principal an approved export runs as (audit entries; the guard does
+// not count its reads: a second person approved them).
+inline constexpr std::string_view kExportClient = identity::kBulkExportClient;
 
 inline constexpr std::string_view kExportRequested = "requested";
 inline constexpr std::string_view kExportRefused = "refused";

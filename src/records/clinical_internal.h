@@ -44,6 +44,10 @@ std::unexpected<fhir::Outcome> NotFound(std::string_view resource_type);
 std::unexpected<fhir::Outcome> Gone(std::string_view resource_type);
 // A store or crypto Error as a FHIR failure (fhir::OutcomeOf).
 std::unexpected<fhir::Outcome> Failed(const Error& error);
+// A refusal of the Decider (its rules or the exfiltration guard) as the caller sees it:
+// kPermissionDenied 403 with its reason, kUnauthenticated 401 (a step-up first), kUnavailable
+// 503 (the audit log or the guard's counters cannot be written).
+std::unexpected<fhir::Outcome> Refusal(const Error& error);
 // A row the store does not have, or an id it cannot hold: both read as absent.
 bool IsMissing(const Error& error);
 
@@ -53,10 +57,11 @@ enum class Denial { kNotFound, kForbidden };
 // The Decider's Authorize: an allowed decision's PhiAccess, once the audit entry is durable.
 // A denial is answered as `denial` says (kForbidden carries the policy's reason); the log
 // refusing the entry is kUnavailable.
+// `takes_into_care`: the write relates the caller to its patient (policy::AccessRequest).
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial);
+    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care = false);
 
 // Whether the caller may do `operation` on `resource_type` at all (for a patient: in their
 // own compartment). Refused: the denial is logged and kForbidden says which rule refused.
@@ -64,10 +69,23 @@ fhir::FhirResult<policy::PhiAccess> Authorize(
 fhir::FhirStatus CheckTypeAllowed(const Context& context, const policy::Principal& principal,
                                   policy::Operation operation, std::string_view resource_type);
 
-// Whether the rule would let the caller read a resource of `patient_id` (no audit entry: used
-// to skip what the caller may not know about without touching it).
-bool MayRead(const policy::Principal& principal, std::string_view resource_type,
-             std::string_view resource_id, std::string_view patient_id);
+// Whether the rule would let the caller read a resource of `patient_id`, the caller's patient
+// scope being `scope` (Decider::ScopeOf; no audit entry: used to skip what the caller may not
+// know about without touching it, so that a search across patients filters on the stored
+// patient id before anything is decrypted).
+bool MayRead(const policy::Principal& principal, const policy::PatientScope& scope,
+             std::string_view resource_type, std::string_view resource_id,
+             std::string_view patient_id);
+
+// The caller's patient scope, as the API answers its failure (kUnavailable).
+fhir::FhirResult<policy::PatientScope> ScopeOf(const Context& context,
+                                               const policy::Principal& principal);
+
+// The patient `resource` (of `resource_type`, about to be created) takes into the caller's
+// care: its patient when the resource names the caller's Practitioner as a participant that
+// relates them (policy/care_relations.h); "" otherwise.
+std::string TakenIntoCare(const Context& context, const policy::Principal& principal,
+                          const boost::json::object& resource, std::string_view resource_type);
 
 // A decrypted version as the API returns it: meta.versionId and meta.lastUpdated set.
 fhir::FhirResult<StoredResource> ToStored(const Resource& resource);
@@ -91,8 +109,10 @@ struct Target {
 // there is none (or the caller may not know of it: the same answer).
 using Resolver =
     std::function<fhir::FhirResult<std::optional<Target>>(std::string_view, std::string_view)>;
-// The resolver over the store, for `principal`.
-Resolver StoreResolver(const Context& context, const policy::Principal& principal);
+// The resolver over the store, for `principal`. `taken_into_care` (may be empty): a patient
+// the write takes into the caller's care (TakenIntoCare), whose Patient resolves as well.
+Resolver StoreResolver(const Context& context, const policy::Principal& principal,
+                       std::string_view taken_into_care = {});
 
 // Every reference of `resource` resolves (kInvalid "Observation.subject does not resolve"
 // otherwise), and returns the patient the resource belongs to ("" for a type outside the
@@ -160,6 +180,7 @@ struct AccessGroup {
   std::vector<std::string> resource_ids;
   std::vector<std::string> patient_ids;  // distinct, without ""
   std::size_t first_entry = 0;           // in a Bundle: the first entry of the group
+  bool takes_into_care = false;          // policy::AccessRequest::takes_into_care
 };
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial);

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <memory>
 
 #include "core/base64.h"
 #include "core/ids.h"
@@ -57,6 +58,20 @@ std::unexpected<fhir::Outcome> Failed(const Error& error) {
   return std::unexpected(fhir::OutcomeOf(error));
 }
 
+std::unexpected<fhir::Outcome> Refusal(const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kPermissionDenied:
+      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", error.message());
+    case ErrorCode::kUnauthenticated:
+      return fhir::Refuse(Failure::kUnauthenticated, IssueType::kLogin, "", error.message());
+    case ErrorCode::kUnavailable:
+      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                          "the audit log cannot record this access now: try again later");
+    default:
+      return Failed(error);
+  }
+}
+
 bool IsMissing(const Error& error) {
   return error.code() == ErrorCode::kNotFound || error.code() == ErrorCode::kInvalidArgument;
 }
@@ -64,23 +79,22 @@ bool IsMissing(const Error& error) {
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial) {
+    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care) {
   policy::AccessRequest request{.operation = operation,
                                 .resource_type = resource_type,
                                 .resource_ids = resource_ids,
-                                .patient_ids = patient_ids};
+                                .patient_ids = patient_ids,
+                                .takes_into_care = takes_into_care};
   auto access = context.decider.Authorize(principal, request);
   if (access) return std::move(*access);
-  switch (access.error().code()) {
-    case ErrorCode::kPermissionDenied:
-      if (denial == Denial::kNotFound) return NotFound(resource_type);
-      return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", access.error().message());
-    case ErrorCode::kUnavailable:
-      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                          "the audit log cannot record this access now: try again later");
-    default:
-      return Failed(access.error());
+  // Hiding the resource is for the rules' refusals; the guard's is about the account (the
+  // rules, with the caller's care relations, allowed what the guard refused).
+  if (access.error().code() == ErrorCode::kPermissionDenied && denial == Denial::kNotFound) {
+    auto scope = context.decider.ScopeOf(principal);
+    if (!scope) return Refusal(scope.error());
+    if (!policy::Decider::Decide(principal, request, *scope)) return NotFound(resource_type);
   }
+  return Refusal(access.error());
 }
 
 namespace {
@@ -111,8 +125,9 @@ fhir::FhirStatus CheckTypeAllowed(const Context& context, const policy::Principa
   return {};
 }
 
-bool MayRead(const policy::Principal& principal, std::string_view resource_type,
-             std::string_view resource_id, std::string_view patient_id) {
+bool MayRead(const policy::Principal& principal, const policy::PatientScope& scope,
+             std::string_view resource_type, std::string_view resource_id,
+             std::string_view patient_id) {
   const std::string ids[] = {std::string(resource_id)};
   const std::string patients[] = {std::string(patient_id)};
   policy::AccessRequest request{
@@ -120,7 +135,34 @@ bool MayRead(const policy::Principal& principal, std::string_view resource_type,
       .resource_type = resource_type,
       .resource_ids = ids,
       .patient_ids = patient_id.empty() ? std::span<const std::string>() : patients};
-  return policy::Decider::Decide(principal, request).has_value();
+  return policy::Decider::Decide(principal, request, scope).has_value();
+}
+
+fhir::FhirResult<policy::PatientScope> ScopeOf(const Context& context,
+                                               const policy::Principal& principal) {
+  auto scope = context.decider.ScopeOf(principal);
+  if (scope) return std::move(*scope);
+  return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                      "the care relations cannot be read now: try again later");
+}
+
+std::string TakenIntoCare(const Context& context, const policy::Principal& principal,
+                          const boost::json::object& resource, std::string_view resource_type) {
+  if (principal.role != audit::Role::kClinician || principal.practitioner_id.empty() ||
+      !policy::IsCareRelationSource(resource_type)) {
+    return {};
+  }
+  const std::vector<std::string> practitioners = policy::RelatedPractitioners(
+      resource, resource_type, context.clock.Now(), context.sealed.care_relation_terms());
+  if (std::find(practitioners.begin(), practitioners.end(), principal.practitioner_id) ==
+      practitioners.end()) {
+    return {};
+  }
+  auto patient = fhir::PatientReferenceOf(resource);
+  if (!patient || patient->find('/') != std::string::npos || patient->starts_with("urn:")) {
+    return {};
+  }
+  return *patient;
 }
 
 fhir::FhirResult<StoredResource> ToStored(const Resource& resource) {
@@ -171,9 +213,13 @@ std::optional<std::pair<std::string, std::string>> SplitReference(std::string_vi
   return std::pair{std::string(type), std::string(id)};
 }
 
-Resolver StoreResolver(const Context& context, const policy::Principal& principal) {
-  return [&context, &principal](std::string_view type,
-                                std::string_view id) -> fhir::FhirResult<std::optional<Target>> {
+Resolver StoreResolver(const Context& context, const policy::Principal& principal,
+                       std::string_view taken_into_care) {
+  // The scope is read once, at the first reference that needs it.
+  auto scope = std::make_shared<std::optional<policy::PatientScope>>();
+  return [&context, &principal, scope, taken_into_care = std::string(taken_into_care)](
+             std::string_view type,
+             std::string_view id) -> fhir::FhirResult<std::optional<Target>> {
     if (type == "AuditEvent") return std::nullopt;  // not a stored resource
     auto row = context.sealed.Fetch(type, id);
     if (!row) {
@@ -184,7 +230,15 @@ Resolver StoreResolver(const Context& context, const policy::Principal& principa
       return Failed(row.error());
     }
     if (row->version.state == store::VersionState::kDeleted) return std::nullopt;
-    if (!MayRead(principal, type, id, row->version.patient_id)) return std::nullopt;
+    if (type == "Patient" && !taken_into_care.empty() && id == taken_into_care) {
+      return Target{row->version.patient_id};
+    }
+    if (!*scope) {
+      auto read = ScopeOf(context, principal);
+      if (!read) return std::unexpected(read.error());
+      *scope = std::move(*read);
+    }
+    if (!MayRead(principal, **scope, type, id, row->version.patient_id)) return std::nullopt;
     return Target{row->version.patient_id};
   };
 }
@@ -359,7 +413,7 @@ fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal
                                  std::vector<AccessGroup> groups, Denial denial) {
   for (const AccessGroup& group : groups) {
     auto access = Authorize(context, principal, group.operation, group.resource_type,
-                            group.resource_ids, group.patient_ids, denial);
+                            group.resource_ids, group.patient_ids, denial, group.takes_into_care);
     if (!access) return std::unexpected(access.error());
   }
   return {};
@@ -400,7 +454,8 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   }
   StripServerMeta(resource);
   resource["id"] = NewResourceId();
-  auto patient = ResolveWrite(resource, StoreResolver(context, principal));
+  const std::string taken_into_care = TakenIntoCare(context, principal, resource, type);
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal, taken_into_care));
   if (!patient) return std::unexpected(patient.error());
 
   std::vector<PreparedWrite> writes;
@@ -414,6 +469,7 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   writes.push_back(MakeWrite(type, id, 0, *patient, std::move(resource)));
   std::vector<AccessGroup> groups;
   AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient);
+  groups.front().takes_into_care = !taken_into_care.empty() && taken_into_care == *patient;
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
     std::string binary_id = IdOf(binary);
@@ -437,6 +493,13 @@ using fhir::Failure;
 using fhir::IssueType;
 using internal::Context;
 using internal::Denial;
+
+fhir::FhirStatus ClinicalRecords::AdmitAnswer(const policy::Principal& principal,
+                                              std::size_t bytes) {
+  auto admitted = decider_.AdmitBytes(principal, bytes);
+  if (admitted) return {};
+  return internal::Refusal(admitted.error());
+}
 
 ClinicalRecords::ClinicalRecords(SealedStore& sealed, store::Store& store, audit::AuditLog& log,
                                  policy::Decider& decider, const Clock& clock, Options options)
@@ -628,7 +691,10 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
     return fhir::Refuse(Failure::kPreconditionFailed, IssueType::kConflict, "",
                         "If-Match does not name the current version: read it again");
   }
-  auto patient = ResolveWrite(resource, StoreResolver(context, principal));
+  // Only a PUT that creates may take a patient into care (the Decider allows it on kCreate).
+  const std::string taken_into_care =
+      exists ? std::string() : TakenIntoCare(context, principal, resource, resource_type);
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal, taken_into_care));
   if (!patient) return std::unexpected(patient.error());
   if (exists && row->version.patient_id != *patient) {
     return fhir::Refuse(Failure::kBusinessRule, IssueType::kBusinessRule, "",
@@ -644,6 +710,7 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
       exists ? policy::Operation::kUpdate : policy::Operation::kCreate;
   std::vector<AccessGroup> groups;
   AddToGroups(groups, operation, resource_type, id, *patient);
+  groups.front().takes_into_care = !taken_into_care.empty() && taken_into_care == *patient;
   std::vector<PreparedWrite> writes;
   writes.push_back(MakeWrite(std::string(resource_type), std::string(id), current, *patient,
                              std::move(resource), !exists));

@@ -147,6 +147,11 @@ class ClinicalRecords {
   fhir::FhirResult<Released> Release(const policy::Principal& principal,
                                      std::string_view report_id);
 
+  // Before an answer of `bytes` with health data is sent (reads, histories, searches): the
+  // exfiltration guard counts them. Refused: kForbidden (suspended) or kUnauthenticated (a
+  // step-up first), and nothing of the answer may leave.
+  fhir::FhirStatus AdmitAnswer(const policy::Principal& principal, std::size_t bytes);
+
  private:
   SealedStore& sealed_;
   store::Store& store_;

@@ -179,6 +179,8 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
                         "this search needs a patient: narrow it to a patient with patient=");
   }
   Collector collector{principal, request, result};
+  auto scope = ScopeOf(context, principal);
+  if (!scope) return std::unexpected(scope.error());
   std::string after = window.after;
   std::size_t examined = 0;
   for (bool done = false; !done && result.matches.size() < window.want;) {
@@ -199,7 +201,9 @@ fhir::FhirStatus SearchAcrossPatients(const Context& context, const policy::Prin
         return Failed(row.error());
       }
       if (row->version.state == store::VersionState::kDeleted) continue;
-      if (!MayRead(principal, request.resource_type, id, row->version.patient_id)) continue;
+      if (!MayRead(principal, *scope, request.resource_type, id, row->version.patient_id)) {
+        continue;
+      }
       AddDistinct(patients, row->version.patient_id);
       rows.push_back(std::move(*row));
     }
@@ -398,6 +402,8 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
                          SearchResult& result) {
   std::set<std::string> seen;
   for (const StoredResource& match : page) seen.insert(match.resource_type + "/" + match.id);
+  auto scope = ScopeOf(context, principal);
+  if (!scope) return std::unexpected(scope.error());
   // By type: the rows the caller may see.
   std::map<std::string, std::vector<store::VersionWithKey>> rows;
   for (const StoredResource& match : page) {
@@ -413,7 +419,9 @@ fhir::FhirStatus Include(const Context& context, const policy::Principal& princi
           return Failed(row.error());
         }
         if (row->version.state == store::VersionState::kDeleted) continue;
-        if (!MayRead(principal, split->first, split->second, row->version.patient_id)) continue;
+        if (!MayRead(principal, *scope, split->first, split->second, row->version.patient_id)) {
+          continue;
+        }
         rows[split->first].push_back(std::move(*row));
       }
     }
@@ -556,13 +564,7 @@ fhir::FhirStatus RecordReturned(const Context& context, const policy::Principal&
   for (const StoredResource& resource : resources) ids.push_back(resource.id);
   for (const std::string& patient : patients_of_resources) AddDistinct(patients, patient);
   auto recorded = context.decider.RecordResults(principal, resource_type, ids, patients);
-  if (!recorded) {
-    if (recorded.error().code() == ErrorCode::kUnavailable) {
-      return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
-                          "the audit log cannot record this access now: try again later");
-    }
-    return Failed(recorded.error());
-  }
+  if (!recorded) return Refusal(recorded.error());
   return {};
 }
 

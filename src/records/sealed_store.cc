@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <charconv>
 #include <set>
 
@@ -285,6 +286,14 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
     if (!index) return std::unexpected(index.error());
     indexes.push_back(std::move(*index));
   }
+  // So are the care relations of the sources: ids and expiries only.
+  std::vector<std::optional<std::vector<store::CareRelation>>> relations;
+  relations.reserve(writes.size());
+  for (const SealedWrite& write : writes) {
+    auto of_write = CareRelationsOf(write);
+    if (!of_write) return std::unexpected(of_write.error());
+    relations.push_back(std::move(*of_write));
+  }
   for (;;) {
     WriteKeys keys;
     keys.set = CurrentKeySet();
@@ -294,6 +303,12 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
       for (const store::ResourceDelete& removal : deletes) {
         if (auto deleted = transaction.Delete(removal); !deleted) {
           return std::unexpected(deleted.error());
+        }
+        if (policy::IsCareRelationSource(removal.resource_type)) {
+          if (auto ended = transaction.ReplaceCareRelations(removal.resource_type, removal.id, {});
+              !ended) {
+            return ended;
+          }
         }
       }
       for (std::size_t i = 0; i < writes.size(); ++i) {
@@ -314,6 +329,13 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
                                     .index = indexes[i],
                                     .recorded_at = write.recorded_at});
         if (!put) return std::unexpected(put.error());
+        if (relations[i]) {
+          if (auto related =
+                  transaction.ReplaceCareRelations(write.resource_type, write.id, *relations[i]);
+              !related) {
+            return related;
+          }
+        }
       }
       return {};
     });
@@ -327,8 +349,25 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
 Result<std::int64_t> SealedStore::Delete(std::string_view resource_type, std::string_view id,
                                          std::int64_t expected_version,
                                          store::Timestamp recorded_at) {
-  return store_.Delete(
-      {std::string(resource_type), std::string(id), expected_version, recorded_at});
+  const store::ResourceDelete removal{std::string(resource_type), std::string(id),
+                                      expected_version, recorded_at};
+  if (!policy::IsCareRelationSource(resource_type)) return store_.Delete(removal);
+  if (auto deleted = PutAll({}, std::span(&removal, 1)); !deleted) {
+    return std::unexpected(deleted.error());
+  }
+  return expected_version + 1;  // the deletion marker follows the version it replaced
+}
+
+Result<std::optional<std::vector<store::CareRelation>>> SealedStore::CareRelationsOf(
+    const SealedWrite& write) const {
+  if (!policy::IsCareRelationSource(write.resource_type)) return std::nullopt;
+  boost::system::error_code error;
+  boost::json::value parsed = boost::json::parse(write.json, error);
+  if (error || !parsed.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "records: a care relation source is not JSON");
+  }
+  return policy::CareRelationsOf(parsed.as_object(), write.resource_type, write.id,
+                                 write.patient_id, write.recorded_at, options_.care_relations);
 }
 
 Result<Resource> SealedStore::Decrypt(const store::ResourceVersion& version,
@@ -544,33 +583,44 @@ Result<std::vector<Resource>> SealedStore::Search(const policy::PhiAccess& acces
   if (!prepared) return std::unexpected(prepared.error());
   const crypto::ValueKind kind = prepared->kind;
   const bool whole_name = prepared->whole_name;
-  auto candidates =
-      store_.Lookup(resource_type, field, prepared->token, "", options_.max_search_candidates + 1);
-  if (!candidates) return std::unexpected(candidates.error());
-  const bool capped = candidates->size() > options_.max_search_candidates;
-  if (capped) candidates->pop_back();
+  // Candidates are read a few more at a time than the matches still missing: almost every
+  // candidate matches, so a search reads about `limit` index rows, not its whole budget.
+  constexpr std::size_t kSlack = 4;
+  const std::size_t budget = options_.max_search_candidates;
   std::vector<Resource> matches;
-  for (const std::string& id : *candidates) {
-    if (matches.size() >= limit) break;
-    auto resource = Get(access, resource_type, id);
-    if (!resource) {
-      // Erased since the lookup, or deleted in between: not a match. Anything else fails.
-      if (resource.error().code() == ErrorCode::kNotFound) continue;
-      return std::unexpected(resource.error());
+  std::string after;
+  std::size_t examined = 0;
+  bool more = true;  // candidates may be left after `after`
+  while (more && matches.size() < limit && examined < budget) {
+    const std::size_t wanted = std::min(limit - matches.size() + kSlack, budget - examined);
+    auto candidates = store_.Lookup(resource_type, field, prepared->token, after, wanted + 1);
+    if (!candidates) return std::unexpected(candidates.error());
+    more = candidates->size() > wanted;
+    if (more) candidates->pop_back();
+    for (const std::string& id : *candidates) {
+      if (matches.size() >= limit) break;
+      ++examined;
+      after = id;
+      auto resource = Get(access, resource_type, id);
+      if (!resource) {
+        // Erased since the lookup, or deleted in between: not a match. Anything else fails.
+        if (resource.error().code() == ErrorCode::kNotFound) continue;
+        return std::unexpected(resource.error());
+      }
+      if (resource->state == store::VersionState::kDeleted) continue;
+      auto values = ExtractIndexedValues(resource_type, resource->json.view());
+      if (!values) return std::unexpected(values.error());
+      bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
+        return value.field == field &&
+               Matches(kind, value.value, prepared->normalized.view(), whole_name);
+      });
+      for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
+      if (match) matches.push_back(std::move(*resource));
     }
-    if (resource->state == store::VersionState::kDeleted) continue;
-    auto values = ExtractIndexedValues(resource_type, resource->json.view());
-    if (!values) return std::unexpected(values.error());
-    bool match = std::any_of(values->begin(), values->end(), [&](const IndexedValue& value) {
-      return value.field == field &&
-             Matches(kind, value.value, prepared->normalized.view(), whole_name);
-    });
-    for (IndexedValue& value : *values) crypto::WipedText wipe(std::move(value.value));
-    if (match) matches.push_back(std::move(*resource));
   }
   // Candidates come in id order, so `limit` matches among the first ones are the right
   // answer; fewer, with candidates left unexamined, would silently miss some.
-  if (matches.size() < limit && capped) {
+  if (matches.size() < limit && more) {
     return Fail(ErrorCode::kUnavailable, "the search matches too many records: narrow it");
   }
   return matches;

@@ -43,6 +43,7 @@
 #include "crypto/envelope.h"
 #include "crypto/keyring.h"
 #include "crypto/wiped_text.h"
+#include "policy/care_relations.h"
 #include "policy/phi_access.h"
 #include "store/store.h"
 
@@ -103,6 +104,9 @@ class SealedStore {
     std::size_t max_search_candidates = 1000;
     // Called for every record or key that does not open; the default is RaiseIntegrityAlert.
     std::function<void(const IntegrityFailure&)> on_integrity_failure;
+    // How long the care relations of a written CareTeam, Encounter or order last after it
+    // ends (policy/care_relations.h).
+    policy::RelationTerms care_relations;
   };
 
   // Loads the master keys from `keys` and the vault's derivation root from `store`, creating
@@ -115,7 +119,8 @@ class SealedStore {
   Result<std::int64_t> Put(const SealedWrite& write);
   // Writes several versions in one transaction: all of them or none; with `deletes` (applied
   // first, each kConflict when its expected version is stale), a FHIR transaction's deletions
-  // in the same store transaction.
+  // in the same store transaction. The care relations of every source written or deleted
+  // (policy/care_relations.h) are replaced in that transaction too (Put and Delete likewise).
   Status PutAll(std::span<const SealedWrite> writes,
                 std::span<const store::ResourceDelete> deletes = {});
   Result<std::int64_t> Delete(std::string_view resource_type, std::string_view id,
@@ -197,6 +202,7 @@ class SealedStore {
   Result<KeyStatus> Keys();
 
   const crypto::DerivedKeys& derived_keys() const { return *derived_keys_; }
+  const policy::RelationTerms& care_relation_terms() const { return options_.care_relations; }
 
  private:
   // The loaded master keys and the data-key cache that goes with them; replaced whole when
@@ -244,6 +250,10 @@ class SealedStore {
   Result<std::vector<store::IndexToken>> IndexTokens(std::string_view resource_type,
                                                      std::string_view json) const;
   void ReportIntegrityFailure(const IntegrityFailure& failure) const;
+  // The care relations a write gives (policy/care_relations.h); nullopt for a type that gives
+  // none.
+  Result<std::optional<std::vector<store::CareRelation>>> CareRelationsOf(
+      const SealedWrite& write) const;
 
   store::Store& store_;
   const crypto::KekSource& source_;

@@ -22,7 +22,7 @@ struct Account {
   std::string id;
   std::string login;
   std::string kind;    // patient | clinician | lab_technician | administrator | auditor
-  std::string status;  // pending_enrollment | active | disabled
+  std::string status;  // pending_enrollment | active | disabled | suspended
   std::string display_name;
   std::string patient_id;  // the patient's id for a patient account, else empty
   Timestamp created_at;

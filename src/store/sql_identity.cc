@@ -9,16 +9,6 @@ namespace {
 
 constexpr std::size_t kHashBytes = 32;
 
-Status CheckName(std::string_view value, std::string_view what, bool may_be_empty = false) {
-  if (value.empty() && !may_be_empty) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is empty");
-  }
-  if (value.size() > kMaxNameBytes) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is too long");
-  }
-  return {};
-}
-
 Status CheckHash(std::span<const std::uint8_t> hash) {
   if (hash.size() != kHashBytes) {
     return Fail(ErrorCode::kInvalidArgument, "store: a token hash must be 32 bytes");

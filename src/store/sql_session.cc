@@ -28,6 +28,16 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     // lab feed:
     "insert_lab_message", "select_lab_message", "insert_quarantine", "select_quarantine",
     "list_quarantine", "update_quarantine",
+    // access policy:
+    "delete_care_relations", "insert_care_relation", "list_care_relations", "upsert_account_link",
+    "select_account_link", "insert_sensitive_grant", "list_sensitive_grants", "insert_break_glass",
+    "select_break_glass", "list_active_break_glass", "list_break_glass_to_review",
+    "review_break_glass",
+    // exfiltration guard:
+    "lock_guard_account", "select_guard_account", "upsert_guard_patient", "add_guard_counts",
+    "count_guard_patients", "sum_guard_counts", "suspend_guard_account", "set_guard_challenge",
+    "delete_guard_account", "delete_guard_patients_of", "delete_guard_counts_of",
+    "prune_guard_patients", "prune_guard_counts", "delete_access_tokens",
     // approvals:
     "insert_role_grant", "select_role_grant", "list_role_grants", "decide_role_grant",
     "count_accounts", "insert_export_job", "select_export_job", "list_export_jobs",

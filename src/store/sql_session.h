@@ -109,6 +109,42 @@ enum class Query {
                         //  (received_at, id)
   kUpdateQuarantine,    // (id, updated_at, state, condition, error, version, sealed,
                         //  expected_version)
+  // access policy (migration 007_policy):
+  kDeleteCareRelations,   // (source_type, source_id)
+  kInsertCareRelation,    // (practitioner_id, patient_id, source_type, source_id, expires_at):
+                          //  no row if it exists
+  kListCareRelations,     // (practitioner_id, now) -> patient_id, source_type, source_id,
+                          //  expires_at; expires_at > now, by patient_id
+  kUpsertAccountLink,     // (account_id, practitioner_id, organization_id, updated_at)
+  kSelectAccountLink,     // (account_id) -> practitioner_id, organization_id, updated_at
+  kInsertSensitiveGrant,  // (account_id, category, granted_at, granted_by): no row if it exists
+  kListSensitiveGrants,   // (account_id) -> category, granted_at, granted_by; by category
+  kInsertBreakGlass,      // (id, account_id, patient_id, reason, sealed_reason, granted_at,
+                          //  expires_at, sealed_note): not reviewed; no row if the id exists
+  kSelectBreakGlass,      // (id) -> the break-glass columns (id, account_id, patient_id, reason,
+                          //  sealed_reason, granted_at, expires_at, reviewed_at, reviewer,
+                          //  sealed_note)
+  kListActiveBreakGlass,  // (account_id, now) -> the break-glass columns; expires_at > now
+  kListBreakGlassToReview,  // (after_granted_at, after_id, limit) -> the break-glass columns;
+                            //  reviewed_at = 0, by (granted_at, id)
+  kReviewBreakGlass,      // (id, reviewed_at, reviewer, sealed_note): only if reviewed_at = 0
+  // exfiltration guard (migration 008_guard):
+  kLockGuardAccount,    // (account_id): creates or takes the row -> suspended_at, reason,
+                        //  challenged_at
+  kSelectGuardAccount,  // (account_id) -> suspended_at, reason, challenged_at
+  kUpsertGuardPatient,  // (account_id, patient_id, at): last_seen moves to at, never back
+  kAddGuardCounts,      // (account_id, window, bucket_start, records, bytes, searches): added
+  kCountGuardPatients,  // (account_id, since_minute, since_hour, since_day) -> three counts
+  kSumGuardCounts,      // (account_id, since_minute, since_hour, since_day) -> window,
+                        //  records, bytes, searches; one row per window that has buckets
+  kSuspendGuardAccount,  // (account_id, at, reason): creates or updates the row
+  kSetGuardChallenge,   // (account_id, challenged_at): creates or updates the row
+  kDeleteGuardAccount,  // (account_id)
+  kDeleteGuardPatientsOf,  // (account_id)
+  kDeleteGuardCountsOf,    // (account_id)
+  kPruneGuardPatients,  // (before)
+  kPruneGuardCounts,    // (before)
+  kDeleteAccessTokens,  // (client_id)
   // approvals (migration 010_approvals):
   kInsertRoleGrant,     // (id, account_id, kind, state, requested_by, requested_at,
                         //  expires_at, decided_by, decided_at): no row if the id exists

@@ -4,12 +4,8 @@
 #include <utility>
 
 namespace medvault::store {
-namespace {
 
-constexpr std::int64_t kLive = 0;
-constexpr std::int64_t kDeleted = 1;
-
-Status CheckName(std::string_view value, std::string_view what, bool may_be_empty = false) {
+Status CheckName(std::string_view value, std::string_view what, bool may_be_empty) {
   if (value.empty() && !may_be_empty) {
     return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is empty");
   }
@@ -18,6 +14,11 @@ Status CheckName(std::string_view value, std::string_view what, bool may_be_empt
   }
   return {};
 }
+
+namespace {
+
+constexpr std::int64_t kLive = 0;
+constexpr std::int64_t kDeleted = 1;
 
 Status CheckKey(std::string_view resource_type, std::string_view id) {
   if (auto s = CheckName(resource_type, "resource type"); !s) return s;

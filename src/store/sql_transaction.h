@@ -10,6 +10,10 @@
 
 namespace medvault::store {
 
+// kInvalidArgument ("<what> is empty" / "is too long") unless `value` is a name the store
+// holds: at most kMaxNameBytes, and not empty unless `may_be_empty`.
+Status CheckName(std::string_view value, std::string_view what, bool may_be_empty = false);
+
 // A Transaction over one session that is already inside BEGIN. The owner commits only if
 // Failure() is empty.
 class SqlTransaction final : public Transaction {
@@ -113,6 +117,33 @@ class SqlTransaction final : public Transaction {
   Status UpdateQuarantined(const QuarantinedMessage& message,
                            std::int64_t expected_version) override;
 
+  // Access policy tables: sql_policy.cc.
+  Status ReplaceCareRelations(std::string_view source_type, std::string_view source_id,
+                              std::span<const CareRelation> relations) override;
+  Result<std::vector<CareRelation>> ListCareRelations(std::string_view practitioner_id,
+                                                      Timestamp now) override;
+  Status PutAccountLink(const AccountLink& link) override;
+  Result<AccountLink> GetAccountLink(std::string_view account_id) override;
+  Status InsertSensitiveGrant(const SensitiveGrant& grant) override;
+  Result<std::vector<SensitiveGrant>> ListSensitiveGrants(std::string_view account_id) override;
+  Status InsertBreakGlass(const BreakGlassGrant& grant) override;
+  Result<BreakGlassGrant> GetBreakGlass(std::string_view id) override;
+  Result<std::vector<BreakGlassGrant>> ListActiveBreakGlass(std::string_view account_id,
+                                                            Timestamp now) override;
+  Result<std::vector<BreakGlassGrant>> ListBreakGlassToReview(Timestamp after_granted_at,
+                                                              std::string_view after_id,
+                                                              std::size_t limit) override;
+  Status ReviewBreakGlass(const BreakGlassGrant& review) override;
+  // Exfiltration guard tables: sql_guard.cc.
+  Result<GuardTally> RecordGuardAccess(const GuardAccess& access) override;
+  Status SuspendGuardAccount(std::string_view account_id, Timestamp at,
+                             std::string_view reason) override;
+  Status SetGuardChallenge(std::string_view account_id, Timestamp challenged_at) override;
+  Result<GuardState> GetGuardState(std::string_view account_id) override;
+  Result<bool> ResetGuardAccount(std::string_view account_id) override;
+  Result<std::int64_t> PruneGuardCounters(Timestamp buckets_before,
+                                          Timestamp patients_before) override;
+  Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) override;
   // Approval tables: sql_approvals.cc.
   Status InsertRoleGrant(const RoleGrant& grant) override;
   Result<RoleGrant> GetRoleGrant(std::string_view id) override;

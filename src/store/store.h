@@ -33,8 +33,10 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/approval_records.h"
+#include "store/guard_records.h"
 #include "store/identity_records.h"
 #include "store/lab_records.h"
+#include "store/policy_records.h"
 
 namespace medvault::store {
 
@@ -371,6 +373,63 @@ class Transaction {
   // (kConflict otherwise, kNotFound when there is no such message).
   virtual Status UpdateQuarantined(const QuarantinedMessage& message,
                                    std::int64_t expected_version) = 0;
+
+  // Access policy (migration 007_policy, rows in store/policy_records.h). Ids and categories
+  // are at most kMaxNameBytes.
+
+  // Replaces every care relation whose source is (source_type, source_id) with `relations`
+  // (which must all name that source; none: the source gives no relation any more).
+  virtual Status ReplaceCareRelations(std::string_view source_type, std::string_view source_id,
+                                      std::span<const CareRelation> relations) = 0;
+  // A practitioner's relations that still hold at `now` (expires_at > now), by patient id.
+  virtual Result<std::vector<CareRelation>> ListCareRelations(std::string_view practitioner_id,
+                                                              Timestamp now) = 0;
+  // Inserts or replaces the account's link.
+  virtual Status PutAccountLink(const AccountLink& link) = 0;
+  virtual Result<AccountLink> GetAccountLink(std::string_view account_id) = 0;  // kNotFound
+  // Inserts the grant, or keeps the one already there (kAlreadyExists).
+  virtual Status InsertSensitiveGrant(const SensitiveGrant& grant) = 0;
+  // An account's grants, by category.
+  virtual Result<std::vector<SensitiveGrant>> ListSensitiveGrants(
+      std::string_view account_id) = 0;
+  virtual Status InsertBreakGlass(const BreakGlassGrant& grant) = 0;  // kAlreadyExists
+  virtual Result<BreakGlassGrant> GetBreakGlass(std::string_view id) = 0;  // kNotFound
+  // An account's grants that still hold at `now`, by patient id.
+  virtual Result<std::vector<BreakGlassGrant>> ListActiveBreakGlass(std::string_view account_id,
+                                                                    Timestamp now) = 0;
+  // Grants not reviewed yet, oldest first by (granted_at, id), strictly after the cursor, at
+  // most `limit`.
+  virtual Result<std::vector<BreakGlassGrant>> ListBreakGlassToReview(Timestamp after_granted_at,
+                                                                      std::string_view after_id,
+                                                                      std::size_t limit) = 0;
+  // Records the review (reviewed_at, reviewer, sealed_note of `review`) of a grant not
+  // reviewed yet: kConflict when it was reviewed already, kNotFound.
+  virtual Status ReviewBreakGlass(const BreakGlassGrant& review) = 0;
+  // Exfiltration guard (migration 008_guard, rows in store/guard_records.h). Account and
+  // patient ids are at most kMaxNameBytes. Several processes sharing a database share the
+  // counters: RecordGuardAccess first takes the account's guard row (PostgreSQL: a row lock
+  // held to the end of the transaction; SQLite: the write lock), so concurrent accesses of one
+  // account are counted one after the other and none is lost.
+
+  // One round of the guard (see GuardAccess); the account's row is created when missing.
+  virtual Result<GuardTally> RecordGuardAccess(const GuardAccess& access) = 0;
+  // Suspends the account (kept until ResetGuardAccount) with a fixed reason.
+  virtual Status SuspendGuardAccount(std::string_view account_id, Timestamp at,
+                                     std::string_view reason) = 0;
+  // Sets (or, with the epoch, clears) the time after which a second factor is asked for.
+  virtual Status SetGuardChallenge(std::string_view account_id, Timestamp challenged_at) = 0;
+  // The account's state; the zero state when it has no row.
+  virtual Result<GuardState> GetGuardState(std::string_view account_id) = 0;
+  // Forgets the account's guard row, counters and patients seen (an administrator's
+  // reinstatement); returns whether it had a row.
+  virtual Result<bool> ResetGuardAccount(std::string_view account_id) = 0;
+  // Forgets counters in buckets that started before `buckets_before` and patients last seen
+  // before `patients_before`, for every account; returns how many rows went.
+  virtual Result<std::int64_t> PruneGuardCounters(Timestamp buckets_before,
+                                                  Timestamp patients_before) = 0;
+  // Ends every access token of an API client; returns how many.
+  virtual Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) = 0;
+
   // Approvals (migration 010_approvals, rows in store/approval_records.h): four eyes on staff
   // roles and bulk export jobs. Ids, kinds, states and account ids are at most kMaxNameBytes.
   virtual Status InsertRoleGrant(const RoleGrant& grant) = 0;             // kAlreadyExists

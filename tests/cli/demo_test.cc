@@ -22,6 +22,7 @@
 #include "cli/vault.h"
 #include "core/base64.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/french_ids.h"
 #include "fhir/resource.h"
 #include "records/phi_access_for_testing.h"
@@ -406,8 +407,10 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
     ++types[written.resource_type];
     if (!written.patient_id.empty()) patients.insert(written.patient_id);
   }
-  EXPECT_EQ(patients.size(), 12u);
-  EXPECT_EQ(types["Patient"], 12u);
+  // The 12 patients and the guard's canaries.
+  ASSERT_EQ(summary->canary_ids.size(), 4u);
+  EXPECT_EQ(patients.size(), 16u);
+  EXPECT_EQ(types["Patient"], 16u);
   EXPECT_EQ(types["Organization"], 2u);
   EXPECT_EQ(types["Practitioner"], 8u);
   EXPECT_EQ(types["PractitionerRole"], 8u);
@@ -443,7 +446,7 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
   search.key = "create";
   auto entries = (*log)->Find(search);
   ASSERT_TRUE(entries.has_value());
-  ASSERT_EQ(entries->size(), 13u);
+  ASSERT_EQ(entries->size(), 17u);
   std::set<std::string> audited;
   for (const audit::Entry& entry : *entries) {
     EXPECT_EQ(entry.role, audit::Role::kOperator);
@@ -457,6 +460,35 @@ TEST_F(DemoVaultTest, EveryWrittenResourceReadsBackAsWrittenAndEachPatientBatchI
     audited.insert(entry.patient_ids[0]);
   }
   EXPECT_EQ(audited, patients);
+}
+
+TEST_F(DemoVaultTest, CanariesHaveCommonNamesIdsSpreadThroughTheIdOrderAndAreConfigured) {
+  auto summary = AddDemoPatients(vault_, 3);
+  ASSERT_TRUE(summary.has_value()) << summary.error().message();
+  ASSERT_EQ(summary->canary_ids.size(), 4u);
+  std::set<char> first_characters;
+  auto access = policy::PhiAccessForTesting::Grant("demo test");
+  for (const std::string& id : summary->canary_ids) {
+    first_characters.insert(id[0]);
+    auto patient = vault_.records->Get(access, "Patient", id);
+    ASSERT_TRUE(patient.has_value()) << id;
+    const std::string family(json::parse(std::string_view(patient->json.view()))
+                                 .at("name")
+                                 .at(0)
+                                 .at("family")
+                                 .as_string());
+    EXPECT_TRUE(family == "Martin" || family == "Bernard" || family == "Dubois" ||
+                family == "Thomas")
+        << family;
+    EXPECT_NE(id, summary->first_patient_id);
+  }
+  EXPECT_EQ(first_characters.size(), 4u);
+  // The vault's configuration names them for the guard.
+  auto config = LoadConfig(dir_ / "vault", [](const char*) -> const char* { return nullptr; });
+  ASSERT_TRUE(config.has_value()) << config.error().message();
+  std::string expected;
+  for (const std::string& id : summary->canary_ids) expected += (expected.empty() ? "" : " ") + id;
+  EXPECT_EQ(config->guard.canaries, expected);
 }
 
 TEST_F(DemoVaultTest, NothingReadableReachesTheStore) {

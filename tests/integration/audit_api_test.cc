@@ -151,7 +151,10 @@ class AuditApi : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician"));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
+    ASSERT_TRUE(LinkClinician(port(), vault_.path(), clinician_.session, "c.martin", kPractitioner));
   }
+
+  static constexpr const char* kPractitioner = "pr-c-martin";
 
   unsigned short port() const { return server_->port(); }
 
@@ -165,6 +168,11 @@ class AuditApi : public ::testing::Test {
   std::string Create(std::string_view type, const std::string& body) {
     auto created = As(clinician_.session, "POST", "/fhir/" + std::string(type), body);
     EXPECT_EQ(created.status, 201u) << created.body;
+    // A patient the clinician registers is then taken into their care.
+    if (type == "Patient") {
+      EXPECT_NE(TakeIntoCare(port(), clinician_.session, kPractitioner, Str(created.json, "id")),
+                "");
+    }
     return Str(created.json, "id");
   }
 
@@ -389,7 +397,7 @@ TEST_F(AuditApi, AnAuditorExportsTheLogAndGetsTheBreachScope) {
   auto cli = RunMedvault({"audit", "scope", "--dir", vault_.path().string(), "--account",
                           clinician_id, "--from", "2020-01-01", "--to", "2100-01-01"});
   EXPECT_EQ(cli.exit_code, 0) << cli.err;
-  EXPECT_THAT(cli.out, HasSubstr("patient " + first + ": Observation x4"));
+  EXPECT_THAT(cli.out, HasSubstr("patient " + first + ": CareTeam x1 Observation x4"));
 
   // The auditor's second factor grows stale: the scope (a list of patients) is refused, the
   // CSV export is not.

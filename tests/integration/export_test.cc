@@ -40,7 +40,8 @@ class ExportJob : public ::testing::Test {
  protected:
   void SetUp() override {
     vault_ = dir_.path() / "vault";
-    // The demo: five named patients and three more, and its staff (admin.petit among them).
+    // The demo: five named patients and three more, four canary patients for the guard, and
+    // its staff (admin.petit among them).
     auto demo = RunMedvault({"demo", "--dir", vault_.string(), "--patients", "3"}, {},
                             std::chrono::seconds(240));
     ASSERT_EQ(demo.exit_code, 0) << demo.err;
@@ -51,6 +52,7 @@ class ExportJob : public ::testing::Test {
         << demo.out;
     env_ = WithRelaxedAuth({{"MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR", "passkey_or_totp"},
                             {"MEDVAULT_EXPORT_FILE_TTL_SECONDS", std::to_string(kFileTtlSeconds)}});
+    env_.insert(extra_env_.begin(), extra_env_.end());
     server_ = ServerProcess::Start(vault_, env_);
     ASSERT_NE(server_, nullptr);
     admin_ = EnrollWithTotp(port(), match[1].str());
@@ -72,6 +74,41 @@ class ExportJob : public ::testing::Test {
     headers.push_back("Authorization: Bearer " + token_);
     return Send(port(), "GET", target, "", headers);
   }
+  // Kicks off an export of `types`; the job id, empty on failure.
+  std::string KickOff(std::string_view types) {
+    auto kicked = AsClient("/fhir/$export?_type=" + std::string(types) + "&recipient=" + recipient_,
+                           {"Prefer: respond-async"});
+    EXPECT_EQ(kicked.status, 202u) << kicked.body;
+    const std::string url = kicked.Header("Content-Location");
+    return url.empty() ? std::string() : url.substr(url.rfind('/') + 1);
+  }
+  // The sealed file of a ready job, opened with the recipient key into dir/opened-JOB.
+  fs::path DownloadAndOpen(const std::string& job) {
+    auto download = AsClient("/fhir/$export-file/" + job);
+    EXPECT_EQ(download.status, 200u) << download.body;
+    const fs::path sealed = dir_.path() / (job + ".mvx");
+    {
+      std::ofstream out(sealed, std::ios::binary);
+      out << download.body;
+    }
+    const fs::path opened = dir_.path() / ("opened-" + job);
+    auto open = RunMedvault({"export", "open", "--key", (dir_.path() / "recipient.key").string(),
+                             "--in", sealed.string(), "--out", opened.string()});
+    EXPECT_EQ(open.exit_code, 0) << open.err;
+    return opened;
+  }
+  // The guard's canary patients `medvault demo` named in the vault's medvault.toml.
+  std::vector<std::string> GuardCanaries() const {
+    std::smatch match;
+    const std::string toml = ReadAll(vault_ / "medvault.toml");
+    if (!std::regex_search(toml, match, std::regex("\ncanaries = '([^']*)'"))) return {};
+    std::vector<std::string> ids;
+    std::istringstream words(match[1].str());
+    for (std::string id; words >> id;) ids.push_back(id);
+    return ids;
+  }
+
+  Env extra_env_;  // set by a derived fixture before SetUp
 
   TempDir dir_;
   fs::path vault_;
@@ -119,7 +156,7 @@ TEST_F(ExportJob, RunsOnlyAfterApprovalSealedForTheRecipientWatermarkedAndExpire
 
   auto ready = AsClient(status_path);
   ASSERT_EQ(ready.status, 200u) << ready.body;
-  EXPECT_EQ(ready.json.at("patients").as_int64(), 8);
+  EXPECT_EQ(ready.json.at("patients").as_int64(), 8 + 4) << "the demo's patients and canaries";
   auto download = AsClient(file_path);
   ASSERT_EQ(download.status, 200u) << download.body;
   EXPECT_EQ(download.Header("Content-Type"), "application/octet-stream");
@@ -145,7 +182,8 @@ TEST_F(ExportJob, RunsOnlyAfterApprovalSealedForTheRecipientWatermarkedAndExpire
   ASSERT_EQ(open.exit_code, 0) << open.err;
   const std::string patients = ReadAll(opened / "Patient.ndjson");
   EXPECT_THAT(patients, HasSubstr("Dupont"));
-  EXPECT_EQ(Lines(patients), 8u + 3u) << "eight patients and three canaries";
+  EXPECT_EQ(Lines(patients), 8u + 4u + 3u)
+      << "eight patients, the guard's four canaries and the export's three";
   EXPECT_GT(Lines(ReadAll(opened / "Observation.ndjson")), 0u);
 
   auto traced = RunMedvault({"export", "trace", "--dir", vault_.string(),
@@ -193,6 +231,110 @@ TEST_F(ExportJob, ARefusedJobNeverRuns) {
   EXPECT_EQ(AsClient("/fhir/$export-status/" + job).status, 403u);
   EXPECT_EQ(AsClient("/fhir/$export-file/" + job).status, 403u);
   EXPECT_FALSE(fs::exists(vault_ / "data" / "exports" / (job + ".mvx")));
+}
+
+// An export reads as its requester: a client of an organization gets the patients that
+// organization manages (managingOrganization) and their records, nothing of the others.
+TEST_F(ExportJob, AClientOfAnOrganizationExportsItsPatientsOnly) {
+  const std::string all = KickOff("Patient,Observation");
+  ASSERT_FALSE(all.empty());
+  ASSERT_EQ(SendAs(port(), admin_.session, "POST", "/admin/exports/" + all + "/approve").status,
+            200u);
+  ASSERT_EQ(AsClient("/fhir/$export-status/" + all).status, 200u);
+  std::string clinic;
+  {
+    std::istringstream lines(ReadAll(DownloadAndOpen(all) / "Patient.ndjson"));
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line));
+    const boost::json::value parsed = boost::json::parse(line);
+    const boost::json::object& patient = parsed.as_object();
+    const std::string reference(patient.at("managingOrganization").at("reference").as_string());
+    clinic = reference.substr(reference.find('/') + 1);
+  }
+  ASSERT_FALSE(clinic.empty());
+
+  const auto export_as = [&](const std::string& client, const std::string& organization) {
+    token_ = ApiClientToken(port(), vault_, client, "system/Patient.rs system/Observation.rs",
+                            env_, organization);
+    EXPECT_FALSE(token_.empty());
+    const std::string job = KickOff("Patient,Observation");
+    EXPECT_EQ(SendAs(port(), admin_.session, "POST", "/admin/exports/" + job + "/approve").status,
+              200u);
+    auto ready = AsClient("/fhir/$export-status/" + job);
+    EXPECT_EQ(ready.status, 200u) << ready.body;
+    const fs::path opened = DownloadAndOpen(job);
+    return std::pair(ready.json.at("patients").as_int64(),
+                     Lines(ReadAll(opened / "Observation.ndjson")));
+  };
+  const auto [clinic_patients, clinic_observations] = export_as("clinic-feed", clinic);
+  EXPECT_EQ(clinic_patients, 8 + 4) << "the clinic manages every demo patient";
+  EXPECT_GT(clinic_observations, 0u);
+  const auto [other_patients, other_observations] = export_as("other-feed", "elsewhere");
+  EXPECT_EQ(other_patients, 0);
+  EXPECT_EQ(other_observations, 0u);
+}
+
+// The exfiltration guard does not count an approved export's reads (a second person approved
+// them; client bulk_export), even of more patients than any budget and of its canaries; the
+// same client reading the same patients one by one through the FHIR API is stopped.
+class ExportJobUnderTightBudgets : public ExportJob {
+ protected:
+  static constexpr int kPatientBudget = 4;
+  void SetUp() override {
+    const std::string budget = std::to_string(kPatientBudget);
+    extra_env_ = {{"MEDVAULT_GUARD_INTEGRATION",
+                   "patients " + budget + "/" + budget + "/" + budget + ", breadth " + budget}};
+    ExportJob::SetUp();
+  }
+};
+
+TEST_F(ExportJobUnderTightBudgets, AnApprovedExportIsNotCountedPlainReadsAre) {
+  const std::vector<std::string> canaries = GuardCanaries();
+  ASSERT_EQ(canaries.size(), 4u) << "medvault demo plants four canaries";
+  const std::string job = KickOff("Patient,Observation");
+  ASSERT_FALSE(job.empty());
+  auto approved = SendAs(port(), admin_.session, "POST", "/admin/exports/" + job + "/approve");
+  ASSERT_EQ(approved.status, 200u) << approved.body;
+
+  auto ready = AsClient("/fhir/$export-status/" + job);
+  ASSERT_EQ(ready.status, 200u) << ready.body;
+  EXPECT_EQ(ready.json.at("patients").as_int64(), 8 + 4) << "the demo's patients and canaries";
+  EXPECT_GT(ready.json.at("patients").as_int64(), kPatientBudget);
+  EXPECT_EQ(AsClient("/fhir/$export-status/" + job).status, 200u) << "the client is not suspended";
+  const fs::path opened = DownloadAndOpen(job);
+  const std::string patients = ReadAll(opened / "Patient.ndjson");
+  for (const std::string& canary : canaries) EXPECT_THAT(patients, HasSubstr(canary));
+  auto alerts = SendAs(port(), admin_.session, "GET", "/security/alerts");
+  ASSERT_EQ(alerts.status, 200u) << alerts.body;
+  EXPECT_THAT(alerts.body, Not(HasSubstr("account/registry"))) << "no alert about the export";
+
+  // The same patients (the stored ones, canaries aside), read one by one.
+  std::vector<std::string> ids;
+  {
+    std::istringstream lines(patients);
+    for (std::string line; std::getline(lines, line);) {
+      auto parsed = boost::json::parse(line).as_object();
+      std::string id(parsed.at("id").as_string());
+      if (std::ranges::find(canaries, id) == canaries.end()) ids.push_back(std::move(id));
+    }
+  }
+  std::size_t read = 0;
+  unsigned refused = 0;
+  for (const std::string& id : ids) {
+    auto got = AsClient("/fhir/Patient/" + id);
+    if (got.status == 404) continue;  // one of the export's own canaries, never stored
+    if (got.status != 200) {
+      refused = got.status;
+      break;
+    }
+    ++read;
+  }
+  EXPECT_EQ(refused, 403u) << "stopped by the patients budget";
+  EXPECT_LE(read, static_cast<std::size_t>(kPatientBudget));
+  EXPECT_EQ(AsClient("/fhir/$export-status/" + job).status, 401u)
+      << "the suspended client's tokens are gone";
+  alerts = SendAs(port(), admin_.session, "GET", "/security/alerts");
+  EXPECT_THAT(alerts.body, HasSubstr("account/registry"));
 }
 
 }  // namespace

@@ -87,6 +87,14 @@ class FhirApi : public ::testing::Test {
     origin_ = "https://127.0.0.1:" + std::to_string(server_->port());
     clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician", env_));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
+    ASSERT_TRUE(LinkClinician(port(), vault_.path(), clinician_.session, "c.martin",
+                              kPractitioner, env_));
+  }
+
+  // The clinician's Practitioner: the patients they create are taken into its care.
+  static constexpr const char* kPractitioner = "pr-c-martin";
+  void TakeIntoCare(const std::string& patient) {
+    EXPECT_NE(testing::TakeIntoCare(port(), clinician_.session, kPractitioner, patient), "");
   }
 
   unsigned short port() const { return server_->port(); }
@@ -110,6 +118,7 @@ class FhirApi : public ::testing::Test {
   std::string CreatePatient(std::string_view family, std::string_view mrn) {
     auto created = Clinician("POST", "/fhir/Patient", PatientJson(family, mrn));
     EXPECT_EQ(created.status, 201u) << created.body;
+    TakeIntoCare(Str(created.json, "id"));
     return Str(created.json, "id");
   }
   std::string CreateObservation(const std::string& patient, std::string_view loinc = "2345-7",
@@ -403,6 +412,8 @@ TEST_F(FhirApi, ConditionalCreateTwiceGivesOneResource) {
   const std::string header = "If-None-Exist: identifier=" + std::string(kMrnSystem) + "|MRN-77";
   auto first = Clinician("POST", "/fhir/Patient", PatientJson("Müller", "MRN-77"), {header});
   ASSERT_EQ(first.status, 201u) << first.body;
+  // The condition is searched among the patients the clinician may see: theirs.
+  TakeIntoCare(Str(first.json, "id"));
   auto second = Clinician("POST", "/fhir/Patient", PatientJson("Müller", "MRN-77"), {header});
   ASSERT_EQ(second.status, 200u) << second.body;
   EXPECT_EQ(Str(second.json, "id"), Str(first.json, "id"));

@@ -382,6 +382,41 @@ Http SendAs(unsigned short port, const WebSession& session, std::string_view met
   return Send(port, method, target, body, headers, content_type);
 }
 
+bool LinkClinician(unsigned short port, const fs::path& vault, const WebSession& session,
+                   const std::string& login, const std::string& practitioner_id,
+                   const Env& env) {
+  const std::string practitioner = R"({"resourceType":"Practitioner","id":")" + practitioner_id +
+                                   R"(","name":[{"family":"Martin","given":["Camille"]}]})";
+  auto written =
+      SendAs(port, session, "PUT", "/fhir/Practitioner/" + practitioner_id, practitioner);
+  if (written.status != 200 && written.status != 201) {
+    std::cerr << "harness: the Practitioner was not written: " << written.body << "\n";
+    return false;
+  }
+  auto linked = RunMedvault(
+      {"user", "link", "--dir", vault.string(), login, "Practitioner/" + practitioner_id}, env);
+  if (linked.exit_code != 0) {
+    std::cerr << "harness: medvault user link failed: " << linked.out << linked.err << "\n";
+    return false;
+  }
+  return true;
+}
+
+std::string TakeIntoCare(unsigned short port, const WebSession& session,
+                         const std::string& practitioner_id, const std::string& patient_id) {
+  const std::string team =
+      R"({"resourceType":"CareTeam","status":"active","subject":{"reference":"Patient/)" +
+      patient_id + R"("},"participant":[{"member":{"reference":"Practitioner/)" +
+      practitioner_id + R"("}}]})";
+  auto created = SendAs(port, session, "POST", "/fhir/CareTeam", team);
+  if (created.status != 201) {
+    std::cerr << "harness: the CareTeam was not created: " << created.body << "\n";
+    return {};
+  }
+  const auto* id = created.json.if_contains("id");
+  return id != nullptr && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
 std::string AddStaff(const fs::path& vault, const std::string& login, const std::string& kind,
                      const Env& env) {
   auto added = RunMedvault({"user", "add", "--dir", vault.string(), "--login", login, "--kind",
@@ -441,7 +476,8 @@ std::string SignClientAssertion(const fs::path& dir, const std::string& client_i
 }
 
 std::string ApiClientToken(unsigned short port, const fs::path& vault, const std::string& client_id,
-                           const std::string& scopes, const Env& env) {
+                           const std::string& scopes, const Env& env,
+                           const std::string& organization) {
   TempDir keys;
   const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/auth/token";
   const std::string jwt = SignClientAssertion(keys.path(), client_id, endpoint, client_id + "-1");
@@ -449,9 +485,15 @@ std::string ApiClientToken(unsigned short port, const fs::path& vault, const std
     std::cerr << "harness: node could not sign an assertion (install nodejs)\n";
     return {};
   }
-  auto added = RunMedvault({"client", "add", "--dir", vault.string(), "--client-id", client_id,
-                            "--jwks", (keys.path() / "jwks.json").string(), "--scopes", scopes},
-                           env);
+  std::vector<std::string> add = {"client",  "add",    "--dir",
+                                   vault.string(), "--client-id", client_id,
+                                   "--jwks",  (keys.path() / "jwks.json").string(),
+                                   "--scopes", scopes};
+  if (!organization.empty()) {
+    add.push_back("--organization");
+    add.push_back(organization);
+  }
+  auto added = RunMedvault(add, env);
   if (added.exit_code != 0) {
     std::cerr << "harness: medvault client add failed: " << added.err << "\n";
     return {};

@@ -179,6 +179,18 @@ Http SendAs(unsigned short port, const WebSession& session, std::string_view met
 // `medvault user add`: a staff account; returns its enrollment code.
 std::string AddStaff(const std::filesystem::path& vault, const std::string& login,
                      const std::string& kind = "clinician", const Env& env = {});
+// Care relations (a clinician opens only the patients in their care): writes the Practitioner
+// `practitioner_id` through the API in `session` and links the clinician `login` to it with
+// `medvault user link`. False (and why on stderr) when either fails.
+bool LinkClinician(unsigned short port, const std::filesystem::path& vault,
+                   const WebSession& session, const std::string& login,
+                   const std::string& practitioner_id, const Env& env = {});
+// Takes `patient_id` into the care of `practitioner_id`: an active CareTeam naming them, POSTed
+// in `session` (the linked clinician's own, or an integration client's). Returns its id, or ""
+// (and why on stderr).
+std::string TakeIntoCare(unsigned short port, const WebSession& session,
+                         const std::string& practitioner_id, const std::string& patient_id);
+
 // The password and a TOTP second factor computed by oathtool, from an enrollment code: the
 // session the confirmation opened.
 Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code);
@@ -207,10 +219,10 @@ process.stdout.write(input + '.' + sig.toString('base64url'));
 // Signs an assertion with kNodeSigner in `dir` (which then holds jwks.json); "" on failure.
 std::string SignClientAssertion(const std::filesystem::path& dir, const std::string& client_id,
                                 const std::string& audience, const std::string& jti);
-// Registers an API client with `medvault client add` and gets an access token for `scopes` at
-// /auth/token; "" on failure (the test's expectations say why).
+// Registers an API client with `medvault client add` (of `organization`, when given) and gets
+// an access token for `scopes` at /auth/token; "" on failure (the test's expectations say why).
 std::string ApiClientToken(unsigned short port, const std::filesystem::path& vault,
                            const std::string& client_id, const std::string& scopes,
-                           const Env& env = {});
+                           const Env& env = {}, const std::string& organization = "");
 
 }  // namespace medvault::testing

@@ -25,7 +25,10 @@ class ReleaseApi : public ::testing::Test {
     ASSERT_FALSE(lab_.session.csrf.empty()) << "the lab technician could not enroll";
     clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician"));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
+    ASSERT_TRUE(LinkClinician(port(), vault_.path(), clinician_.session, "c.martin", kPractitioner));
   }
+
+  static constexpr const char* kPractitioner = "pr-c-martin";
 
   unsigned short port() const { return server_->port(); }
 
@@ -64,6 +67,7 @@ TEST_F(ReleaseApi, APreliminaryReportReachesThePatientOnlyOnceReleased) {
          R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
          R"("subject":{"reference":"Patient/)" +
              patient + R"("},"result":[{"reference":"Observation/)" + observation + R"("}]})"));
+  ASSERT_NE(TakeIntoCare(port(), clinician_.session, kPractitioner, patient), "");
   Enrolled self = ActivatePatient(port(), vault_.path(), patient, "h.dupont");
   ASSERT_FALSE(self.session.csrf.empty());
 

@@ -102,10 +102,15 @@ class ServeCrash : public ::testing::Test {
     const std::string vault = vault_.path().string();
     ASSERT_EQ(RunMedvault({"init", "--dir", vault}, env_).exit_code, 0);
     server_env_ = WithRelaxedAuth(env_);
+    // Durability, not budgets: the writer reads back every patient it wrote, far more than a
+    // lab technician's budget (the guard has its own tests in tests/redteam).
+    server_env_["MEDVAULT_GUARD_ENABLED"] = "false";
     Restart();
     ASSERT_NE(server_, nullptr);
-    clinician_ =
-        EnrollWithTotp(server_->port(), AddStaff(vault_.path(), "c.crash", "clinician", env_));
+    // The writer is a lab technician: a lab registers patients and writes their results without
+    // a care relation (a clinician would need one with each new patient).
+    clinician_ = EnrollWithTotp(server_->port(),
+                                AddStaff(vault_.path(), "c.crash", "lab_technician", env_));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
     auto anchor = Post("/fhir/Patient", json::serialize(PatientObject("ANCHOR")));
     ASSERT_EQ(anchor.status, 201u) << anchor.body;

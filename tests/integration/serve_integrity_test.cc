@@ -228,7 +228,9 @@ class ServeIntegrity : public ::testing::Test {
     ASSERT_EQ(RunMedvault({"init", "--dir", vault_.path().string()}, env_).exit_code, 0);
     server_ = ServerProcess::Start(vault_.path(), WithRelaxedAuth(env_));
     ASSERT_NE(server_, nullptr);
-    clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.integrity", "clinician", env_));
+    // A lab technician: patients and their results, without care relations to set up.
+    clinician_ =
+        EnrollWithTotp(port(), AddStaff(vault_.path(), "c.integrity", "lab_technician", env_));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
   }
   unsigned short port() const { return server_->port(); }

@@ -70,7 +70,8 @@ TEST_F(StoreCliTest, KeysRotateWhileTheServerServesAndTheServerRestartsOnTheNewK
   fs::path vault = Demo("vault", "30");
   auto before = RunMedvault({"keys", "status", "--dir", vault.string()});
   ASSERT_EQ(before.exit_code, 0) << before.err;
-  EXPECT_THAT(before.out, HasSubstr("wrapped under kek-1: 37"));
+  // 35 demo patients, the 4 canaries and 2 more keys of the demo's directory and accounts.
+  EXPECT_THAT(before.out, HasSubstr("wrapped under kek-1: 41"));
   EXPECT_THAT(before.out, HasSubstr("rotation: none under way"));
 
   auto server = ServerProcess::Start(vault);
@@ -86,7 +87,7 @@ TEST_F(StoreCliTest, KeysRotateWhileTheServerServesAndTheServerRestartsOnTheNewK
   EXPECT_EQ(std::count(key_file.begin(), key_file.end(), '\n'), 1);
   auto after = RunMedvault({"keys", "status", "--dir", vault.string()});
   EXPECT_THAT(after.out, HasSubstr("loaded versions: 2 (active 2)"));
-  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 37"));
+  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 41"));
 
   server->Signal(SIGTERM);
   ASSERT_EQ(server->Wait(std::chrono::seconds(15)), 0);
@@ -101,7 +102,8 @@ TEST_F(StoreCliTest, AnInterruptedRotationResumes) {
   ASSERT_EQ(crypto::AddMasterKeyVersion(vault / "keys" / "master.key").value(), 2u);
   auto status = RunMedvault({"keys", "status", "--dir", vault.string()});
   EXPECT_THAT(status.out, HasSubstr("loaded versions: 1, 2 (active 2)"));
-  EXPECT_THAT(status.out, HasSubstr("rotation: under way, 17 keys still to rewrap"));
+  // 15 demo patients and the 4 canaries, plus the 2 other keys.
+  EXPECT_THAT(status.out, HasSubstr("rotation: under way, 21 keys still to rewrap"));
 
   auto rotate = RunMedvault({"keys", "rotate", "--dir", vault.string()});
   ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
@@ -109,7 +111,7 @@ TEST_F(StoreCliTest, AnInterruptedRotationResumes) {
   EXPECT_THAT(rotate.out, ::testing::Not(HasSubstr("added master key version")));
   auto after = RunMedvault({"keys", "status", "--dir", vault.string()});
   EXPECT_THAT(after.out, HasSubstr("loaded versions: 2 (active 2)"));
-  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 17"));
+  EXPECT_THAT(after.out, HasSubstr("wrapped under kek-2: 21"));
 }
 
 TEST_F(StoreCliTest, AMasterKeyThatDoesNotMatchTheStoreRefusesToStart) {

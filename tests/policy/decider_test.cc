@@ -16,6 +16,7 @@
 
 #include "audit/audit_log.h"
 #include "core/manual_clock.h"
+#include "policy/care_relations.h"
 #include "identity/smart_scopes.h"
 #include "store/store.h"
 #include "store/test_cluster.h"
@@ -103,7 +104,19 @@ Principal PrincipalOf(Role role) {
   p.client = "portal";
   p.source_address = "192.0.2.7";
   if (role == Role::kPatient) p.patient_id = "pat-self";
+  if (role == Role::kClinician) p.practitioner_id = "pr-1";
   return p;
+}
+
+// A clinician's scope with `related` patients and, by break-the-glass, `glass` ones.
+PatientScope ScopeWith(std::initializer_list<std::string> related,
+                       std::initializer_list<std::string> glass = {}) {
+  PatientScope scope;
+  scope.related.insert(related.begin(), related.end());
+  for (const std::string& patient : glass) {
+    scope.break_glass.emplace(patient, audit::BreakGlassReason::kEmergency);
+  }
+  return scope;
 }
 
 // A request about one resource of `patient` (none for the directory types).
@@ -130,7 +143,8 @@ TEST(DeciderRules, EveryRoleOverEveryServedTypeAndOperation) {
     for (const std::string& type : kServedTypes) {
       for (Operation op : kOperations) {
         const Request request = About(type, op, "pat-self");
-        Status decision = Decider::Decide(principal, request.view());
+        // A clinician related to the patient; the scope means nothing to the other roles.
+        Status decision = Decider::Decide(principal, request.view(), ScopeWith({"pat-self"}));
         EXPECT_EQ(decision.has_value(), Expected(role, type, op))
             << audit::RoleName(role) << " " << OperationName(op) << " " << type;
         if (!decision) {
@@ -178,13 +192,59 @@ TEST(DeciderRules, APatientSeesOnlyTheirOwnCompartment) {
   EXPECT_TRUE(Decider::Decide(unlinked, About("Practitioner", Operation::kRead, "").view()));
 }
 
-TEST(DeciderRules, StaffRulesDoNotDependOnThePatient) {
-  for (Role role : {Role::kClinician, Role::kLabTechnician}) {
-    for (std::string patient : {"pat-1", "pat-2", ""}) {
-      EXPECT_TRUE(Decider::Decide(PrincipalOf(role),
-                                  About("Observation", Operation::kRead, patient).view()));
+TEST(DeciderRules, LabTechnicianRulesDoNotDependOnThePatient) {
+  for (std::string patient : {"pat-1", "pat-2", ""}) {
+    EXPECT_TRUE(Decider::Decide(PrincipalOf(Role::kLabTechnician),
+                                About("Observation", Operation::kRead, patient).view()));
+  }
+}
+
+TEST(DeciderRules, AClinicianOpensOnlyThePatientsOfTheirScope) {
+  const Principal clinician = PrincipalOf(Role::kClinician);
+  const PatientScope scope = ScopeWith({"pat-1"}, {"pat-2"});
+  for (const std::string& type : kServedTypes) {
+    if (IsDirectory(type) || type == "AuditEvent") continue;
+    for (Operation op : kOperations) {
+      EXPECT_TRUE(Decider::Decide(clinician, About(type, op, "pat-1").view(), scope)) << type;
+      EXPECT_TRUE(Decider::Decide(clinician, About(type, op, "pat-2").view(), scope)) << type;
+      if (op == Operation::kCreate && type == "Patient") continue;  // registering relates no one
+      Status refused = Decider::Decide(clinician, About(type, op, "pat-3").view(), scope);
+      ASSERT_FALSE(refused) << type << " " << OperationName(op);
+      EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+      // The same words for a patient who does not exist: nothing tells them apart.
+      EXPECT_EQ(refused.error().message(),
+                Decider::Decide(clinician, About(type, op, "no-such").view(), scope)
+                    .error()
+                    .message());
+      EXPECT_THAT(refused.error().message(), Not(HasSubstr("pat-3")));
+      Request mixed = About(type, op, "pat-1");
+      mixed.patients.push_back("pat-3");
+      EXPECT_FALSE(Decider::Decide(clinician, mixed.view(), scope)) << type;
     }
   }
+  // A search across patients is allowed: the records layer keeps only what the scope covers.
+  Request across = About("Observation", Operation::kSearch, "");
+  across.patients.clear();
+  EXPECT_TRUE(Decider::Decide(clinician, across.view(), scope));
+  // Without a scope (no relations configured, or none recorded) nobody's data opens.
+  EXPECT_FALSE(Decider::Decide(clinician, About("Observation", Operation::kRead, "pat-1").view()));
+  EXPECT_TRUE(Decider::Decide(clinician, About("Practitioner", Operation::kUpdate, "").view()));
+}
+
+TEST(DeciderRules, OnlyACreateThatTakesThePatientIntoCareNeedsNoRelation) {
+  const Principal clinician = PrincipalOf(Role::kClinician);
+  const std::vector<std::string> ids = {"enc-1"};
+  const std::vector<std::string> patients = {"pat-3"};
+  AccessRequest create{Operation::kCreate, "Encounter", ids, patients};
+  EXPECT_FALSE(Decider::Decide(clinician, create, PatientScope{}));
+  create.takes_into_care = true;
+  EXPECT_TRUE(Decider::Decide(clinician, create, PatientScope{}));
+  AccessRequest update{Operation::kUpdate, "Encounter", ids, patients};
+  update.takes_into_care = true;  // changing what exists is not taking into care
+  EXPECT_FALSE(Decider::Decide(clinician, update, PatientScope{}));
+  // The flag means nothing to other roles.
+  AccessRequest by_patient{Operation::kCreate, "Encounter", ids, patients, true};
+  EXPECT_FALSE(Decider::Decide(PrincipalOf(Role::kPatient), by_patient, PatientScope{}));
 }
 
 TEST(DeciderRules, AnIntegrationClientGetsWhatItsSystemScopesAllow) {
@@ -256,7 +316,18 @@ class DeciderTest : public store::StoreBackendTest {
     auto log = audit::AuditLog::Open(*store_, clock_, options);
     ASSERT_TRUE(log) << log.error().message();
     log_ = std::move(*log);
-    decider_ = std::make_unique<Decider>(*log_, clock_);
+    relations_ = std::make_unique<StoreCareRelations>(*store_);
+    decider_ = std::make_unique<Decider>(*log_, clock_,
+                                         Decider::Extensions{.relations = relations_.get()});
+  }
+
+  // A care relation of the test clinician's Practitioner to `patient`, until `expires_at`.
+  void Relate(const std::string& patient, Timestamp expires_at = kNoEnd) {
+    const std::vector<store::CareRelation> relation = {
+        {"pr-1", patient, "CareTeam", "team-" + patient, expires_at}};
+    ASSERT_TRUE(store_->Transact([&](store::Transaction& tx) {
+      return tx.ReplaceCareRelations("CareTeam", "team-" + patient, relation);
+    }));
   }
 
   std::vector<audit::Entry> Logged() {
@@ -268,11 +339,14 @@ class DeciderTest : public store::StoreBackendTest {
 
   ::medvault::testing::ManualClock clock_;
   std::unique_ptr<audit::AuditLog> log_;
+  std::unique_ptr<StoreCareRelations> relations_;
   std::unique_ptr<Decider> decider_;
 };
 
 TEST_P(DeciderTest, AnAllowedRequestIsLoggedBeforeThePhiAccessIsMinted) {
   Principal clinician = PrincipalOf(Role::kClinician);
+  Relate("pat-1");
+  Relate("pat-2");
   const std::vector<std::string> ids = {"obs-1", "obs-2"};
   const std::vector<std::string> patients = {"pat-1", "", "pat-2", "pat-1"};
   auto access = decider_->Authorize(clinician, {Operation::kRead, "Observation", ids, patients});
@@ -326,6 +400,7 @@ TEST_P(DeciderTest, EachOperationAndRoleIsLoggedWithItsActionAndPurpose) {
       {Role::kAuditor, Operation::kSearch, "AuditEvent", audit::Action::kSearch,
        audit::Purpose::kAudit},
   };
+  Relate("pat-self");
   for (const Case& c : cases) {
     Request request = About(c.type, c.op, "pat-self");
     ASSERT_TRUE(decider_->Authorize(PrincipalOf(c.role), request.view())) << c.type;
@@ -400,6 +475,7 @@ TEST_P(DeciderTest, SearchResultsAreRecordedInOneEntry) {
 }
 
 TEST_P(DeciderTest, ALogThatRefusesGivesUnavailableAndNoPhiAccess) {
+  Relate("p");
   // The store refuses every new audit entry from now on (a constraint no entry can meet).
   if (GetParam() == "sqlite") {
     sqlite3* other = nullptr;
@@ -467,6 +543,59 @@ TEST_P(DeciderTest, OnlyAnAuditorExportsAndOnlyTheAuditLogAsAnExportEntry) {
   }
 }
 
+TEST_P(DeciderTest, AClinicianIsAllowedWhileTheirRelationHoldsAndRefusedAfter) {
+  const Principal clinician = PrincipalOf(Role::kClinician);
+  Relate("pat-1", clock_.Now() + std::chrono::hours(1));
+  const Request read = About("Observation", Operation::kRead, "pat-1");
+  EXPECT_TRUE(decider_->Authorize(clinician, read.view()));
+  // Another clinician, linked to no Practitioner or to another one, is refused.
+  Principal other = clinician;
+  other.account_id = "acc-other";
+  other.practitioner_id = "pr-2";
+  EXPECT_FALSE(decider_->Authorize(other, read.view()));
+  other.practitioner_id.clear();
+  EXPECT_FALSE(decider_->Authorize(other, read.view()));
+  clock_.Advance(std::chrono::hours(1));
+  auto expired = decider_->Authorize(clinician, read.view());
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().code(), ErrorCode::kPermissionDenied);
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), 4u);
+  EXPECT_EQ(logged[0].outcome, audit::Outcome::kSuccess);
+  EXPECT_EQ(logged[0].purpose, audit::Purpose::kCareRelation);
+  for (std::size_t i = 1; i < logged.size(); ++i) {
+    EXPECT_EQ(logged[i].outcome, audit::Outcome::kDenied) << i;
+  }
+}
+
+TEST_P(DeciderTest, ABreakTheGlassGrantOpensItsPatientAndIsLoggedWithItsReason) {
+  const Principal clinician = PrincipalOf(Role::kClinician);
+  store::BreakGlassGrant grant;
+  grant.id = "bg-1";
+  grant.account_id = clinician.account_id;
+  grant.patient_id = "pat-9";
+  grant.reason = static_cast<std::int64_t>(audit::BreakGlassReason::kEmergency);
+  grant.granted_at = clock_.Now();
+  grant.expires_at = clock_.Now() + std::chrono::hours(4);
+  ASSERT_TRUE(store_->Transact([&](store::Transaction& tx) { return tx.InsertBreakGlass(grant); }));
+  Relate("pat-1");
+  ASSERT_TRUE(decider_->Authorize(clinician, About("Condition", Operation::kRead, "pat-9").view()));
+  ASSERT_TRUE(decider_->Authorize(clinician, About("Condition", Operation::kRead, "pat-1").view()));
+  const std::vector<std::string> ids = {"c-1", "c-2"};
+  const std::vector<std::string> patients = {"pat-1", "pat-9"};
+  ASSERT_TRUE(decider_->RecordResults(clinician, "Condition", ids, patients));
+  clock_.Advance(std::chrono::hours(4));
+  EXPECT_FALSE(decider_->Authorize(clinician, About("Condition", Operation::kRead, "pat-9").view()));
+  auto logged = Logged();
+  ASSERT_EQ(logged.size(), 4u);
+  EXPECT_EQ(logged[0].purpose, audit::Purpose::kBreakTheGlass);
+  EXPECT_EQ(logged[0].reason, audit::BreakGlassReason::kEmergency);
+  EXPECT_EQ(logged[1].purpose, audit::Purpose::kCareRelation);
+  EXPECT_EQ(logged[1].reason, audit::BreakGlassReason::kNone);
+  EXPECT_EQ(logged[2].purpose, audit::Purpose::kBreakTheGlass);  // the results name pat-9
+  EXPECT_EQ(logged[3].outcome, audit::Outcome::kDenied);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DeciderTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
@@ -483,7 +612,7 @@ TEST(DeciderOnAFailingStore, AStoreThatCannotWriteGivesUnavailable) {
     auto log = audit::AuditLog::Open(**store, clock);
     ASSERT_TRUE(log);
     Decider decider(**log, clock);
-    const Principal clinician = PrincipalOf(Role::kClinician);
+    const Principal clinician = PrincipalOf(Role::kLabTechnician);
     ASSERT_TRUE(decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view()));
 
     sqlite3* other = nullptr;

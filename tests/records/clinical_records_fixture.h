@@ -19,6 +19,7 @@
 #include "crypto/kek.h"
 #include "crypto/master_key_file.h"
 #include "fhir/search.h"
+#include "policy/care_relations.h"
 #include "policy/decider.h"
 #include "records/clinical_records.h"
 #include "records/sealed_store.h"
@@ -46,13 +47,16 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
     auto log = audit::AuditLog::Open(*store_, clock_);
     ASSERT_TRUE(log) << log.error().message();
     log_ = std::move(*log);
-    decider_ = std::make_unique<policy::Decider>(*log_, clock_);
+    relations_ = std::make_unique<policy::StoreCareRelations>(*store_);
+    decider_ = std::make_unique<policy::Decider>(
+        *log_, clock_, policy::Decider::Extensions{.relations = relations_.get()});
     records_ = std::make_unique<ClinicalRecords>(*sealed_, *store_, *log_, *decider_, clock_,
                                                  ClinicalRecords::Options{});
     clinician_.account_id = "clin-1";
     clinician_.role = audit::Role::kClinician;
     clinician_.client = "portal";
     clinician_.source_address = "192.0.2.10";
+    clinician_.practitioner_id = "pr-clin-1";
     lab_.account_id = "lab-1";
     lab_.role = audit::Role::kLabTechnician;
     lab_.client = "portal";
@@ -62,6 +66,7 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
   void TearDown() override {
     records_.reset();
     decider_.reset();
+    relations_.reset();
     log_.reset();
     sealed_.reset();
     source_.reset();
@@ -90,8 +95,26 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
   }
   std::string Create(std::string_view json) { return CreateAs(clinician_, json); }
 
+  // A care relation of the clinician to `patient` (as a CareTeam naming their Practitioner
+  // would write it), without a resource or an audit entry of its own.
+  void Relate(const std::string& patient) {
+    const std::vector<store::CareRelation> relation = {{clinician_.practitioner_id, patient,
+                                                        "CareTeam", "fixture-" + patient,
+                                                        policy::kNoEnd}};
+    ASSERT_TRUE(store_->Transact([&](store::Transaction& tx) {
+      return tx.ReplaceCareRelations("CareTeam", "fixture-" + patient, relation);
+    }));
+  }
+
+  // A new patient, in the clinician's care.
   std::string NewPatient(std::string_view family, std::string_view given = "Jeanne",
                          std::string_view birth_date = "1980-04-12") {
+    std::string id = NewUnrelatedPatient(family, given, birth_date);
+    if (!id.empty()) Relate(id);
+    return id;
+  }
+  std::string NewUnrelatedPatient(std::string_view family, std::string_view given = "Jeanne",
+                                  std::string_view birth_date = "1980-04-12") {
     return Create(
         fmt::format(R"({{"resourceType":"Patient","name":[{{"family":"{}","given":["{}"]}}],)"
                     R"("gender":"female","birthDate":"{}"}})",
@@ -135,6 +158,7 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
   std::unique_ptr<SealedStore> sealed_;
   ::medvault::testing::ManualClock clock_;
   std::unique_ptr<audit::AuditLog> log_;
+  std::unique_ptr<policy::StoreCareRelations> relations_;
   std::unique_ptr<policy::Decider> decider_;
   std::unique_ptr<ClinicalRecords> records_;
   policy::Principal clinician_;

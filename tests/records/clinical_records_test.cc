@@ -243,6 +243,7 @@ TEST_P(ClinicalRecordsTest, ConditionalCreateDoesNotDuplicate) {
   auto first = records_->Create(clinician_, Json(body), "identifier=IPP-778899");
   ASSERT_TRUE(first) << first.error().issues.front().diagnostics;
   EXPECT_TRUE(first->created);
+  Relate(first->stored.id);  // registering a patient relates no one
   auto second = records_->Create(clinician_, Json(body), "identifier=IPP-778899");
   ASSERT_TRUE(second) << second.error().issues.front().diagnostics;
   EXPECT_FALSE(second->created);
@@ -255,7 +256,9 @@ TEST_P(ClinicalRecordsTest, ConditionalCreateDoesNotDuplicate) {
   const std::string body2 =
       R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.250.1.71.4.2.1","value":"IPP-778899"}],)"
       R"("name":[{"family":"Lefebvre","given":["Marie"]}]})";
-  ASSERT_TRUE(records_->Create(clinician_, Json(body2), ""));
+  auto marie = records_->Create(clinician_, Json(body2), "");
+  ASSERT_TRUE(marie);
+  Relate(marie->stored.id);
   auto third = records_->Create(clinician_, Json(body), "identifier=IPP-778899");
   ASSERT_FALSE(third);
   EXPECT_EQ(third.error().failure, Failure::kPreconditionFailed);
@@ -852,6 +855,7 @@ TEST_P(ClinicalRecordsTest, TransactionOfAReportAndTwentyObservations) {
   ASSERT_EQ(processed->size(), 22u);
   for (const EntryResult& entry : *processed) EXPECT_EQ(entry.status, 201);
   const std::string patient = (*processed)[0].stored->id;
+  Relate(patient);
 
   auto stored_report = records_->Read(clinician_, "DiagnosticReport", processed->back().stored->id);
   ASSERT_TRUE(stored_report);
@@ -910,9 +914,17 @@ TEST_P(ClinicalRecordsTest, TransactionDeletesAndConditionalCreates) {
   removal.url = "Observation/" + old;
   bundle.entries.push_back(removal);
 
-  auto first = records_->Process(clinician_, bundle);
+  // Registered and written by a system client (a clinician's writes need a care relation with
+  // the patient, which a new patient has with no one).
+  policy::Principal system = clinician_;
+  system.account_id = "ehr-feed";
+  system.role = audit::Role::kIntegration;
+  system.client = "ehr-feed";
+  system.scopes = identity::ParseSmartScopes("system/*.cruds").value();
+  auto first = records_->Process(system, bundle);
   ASSERT_TRUE(first) << first.error().issues.front().expression << ": "
                      << first.error().issues.front().diagnostics;
+  Relate((*first)[0].stored->id);
   EXPECT_EQ((*first)[0].status, 201);
   EXPECT_EQ((*first)[2].status, 204);
   auto gone = records_->Read(clinician_, "Observation", old);
@@ -920,7 +932,7 @@ TEST_P(ClinicalRecordsTest, TransactionDeletesAndConditionalCreates) {
   EXPECT_EQ(gone.error().failure, Failure::kGone);
 
   // Again: the Patient is found, not created twice; the new Observation names it.
-  auto second = records_->Process(clinician_, bundle);
+  auto second = records_->Process(system, bundle);
   ASSERT_TRUE(second) << second.error().issues.front().diagnostics;
   EXPECT_EQ((*second)[0].status, 200);
   EXPECT_EQ((*second)[0].stored->id, (*first)[0].stored->id);

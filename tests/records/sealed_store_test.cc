@@ -93,6 +93,31 @@ TEST_P(SealedStoreTest, ASearchNeedsOnlyAsManyCandidatesAsItTakesToFindItsLimit)
   EXPECT_EQ(uncapped->size(), 3u);
 }
 
+TEST_P(SealedStoreTest, ASearchReadsMoreCandidatesWhileTheFirstOnesDoNotMatch) {
+  // A query longer than the index's prefix is looked up by its first kMaxNamePrefix letters:
+  // the eight "Montgolfieronade" candidates before the one "Montgolfieronus" all fail the filter,
+  // more than one batch of candidates for a limit of 1.
+  auto patient = [](std::string_view family) {
+    return std::string(R"({"resourceType":"Patient","name":[{"family":")") + std::string(family) +
+           R"("}]})";
+  };
+  for (std::string id : {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"}) {
+    ASSERT_TRUE(PutPatient(id, patient("Montgolfieronade")));
+  }
+  ASSERT_TRUE(PutPatient("p9", patient("Montgolfieronus")));
+  auto found = sealed_->Search(access_, "Patient", "patient.family.prefix", "montgolfieronu", 1);
+  ASSERT_TRUE(found) << found.error().message();
+  EXPECT_THAT(Ids(*found), ElementsAre("p9"));
+  // With a budget smaller than the candidates before it: refused, not an empty answer.
+  SealedStore::Options options;
+  options.max_search_candidates = 5;
+  auto capped = SealedStore::Open(*store_, *source_, options);
+  ASSERT_TRUE(capped);
+  auto refused = (*capped)->Search(access_, "Patient", "patient.family.prefix", "montgolfieronu", 1);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+}
+
 TEST_P(SealedStoreTest, SearchesShortNamesWhole) {
   ASSERT_TRUE(PutPatient("p3", kLy));
   ASSERT_TRUE(PutPatient("p2", kDupond));

@@ -57,22 +57,7 @@ SessionRecord MakeSession(std::uint8_t fill, std::string id, std::string account
   return s;
 }
 
-class IdentityStore : public StoreBackendTest {
- protected:
-  // Runs one body in a transaction and returns its status.
-  Status Tx(const Store::TransactionBody& body) { return store_->Transact(body); }
-
-  template <typename T, typename Op>
-  Result<T> One(Op op) {
-    std::optional<Result<T>> out;
-    Status s = store_->Transact([&](Transaction& tx) -> Status {
-      out = op(tx);
-      return {};
-    });
-    if (!s) return std::unexpected(s.error());
-    return std::move(*out);
-  }
-};
+class IdentityStore : public StoreBackendTest {};
 
 TEST_P(IdentityStore, MigrationFourIsRecorded) {
   auto applied = store_->AppliedMigrations();

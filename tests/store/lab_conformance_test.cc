@@ -28,20 +28,7 @@ QuarantinedMessage Held(std::string id, std::int64_t received) {
   return message;
 }
 
-class LabStore : public StoreBackendTest {
- protected:
-  template <typename T, typename Op>
-  Result<T> One(Op op) {
-    std::optional<Result<T>> out;
-    Status s = store_->Transact([&](Transaction& tx) -> Status {
-      out = op(tx);
-      return {};
-    });
-    if (!s) return std::unexpected(s.error());
-    return std::move(*out);
-  }
-  Status Tx(const Store::TransactionBody& body) { return store_->Transact(body); }
-};
+class LabStore : public StoreBackendTest {};
 
 TEST_P(LabStore, MigrationSixIsRecorded) {
   auto applied = store_->AppliedMigrations();

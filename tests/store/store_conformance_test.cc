@@ -967,6 +967,46 @@ TEST(SqliteStore, MappedAndCachedReadsSeeEveryWriteOfAnotherConnection) {
   std::filesystem::remove_all(pattern);
 }
 
+// The WAL is copied back into the database file beside the writer: while the store stays open
+// and no commit checkpoints by itself, the file grows to hold what was written and the WAL
+// stops growing once it was copied (the next writer starts it over).
+TEST(SqliteStore, TheWalIsCheckpointedInTheBackground) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "medvault-store-XXXXXX");
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path path = std::filesystem::path(pattern) / "store.db";
+  auto store = Store::Open("sqlite:" + path.string());
+  ASSERT_TRUE(store.has_value()) << store.error().message();
+  const auto file_at_start = std::filesystem::file_size(path);
+
+  constexpr int kResources = 1200;  // payloads of 3 KiB: past the checkpoint threshold
+  for (int n = 0; n < kResources; ++n) {
+    ASSERT_TRUE((*store)->Put(Write("Patient", "p" + std::to_string(n), 0,
+                                    std::string(3000, static_cast<char>('a' + n % 26)))));
+  }
+  // The checkpointer runs on its own thread: give it time, on a loaded machine too.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::filesystem::file_size(path) < file_at_start + kResources * 3000 / 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(std::filesystem::file_size(path), file_at_start + kResources * 3000 / 2);
+  // Writing on after a completed checkpoint reuses the WAL instead of growing it for ever.
+  const auto wal = std::filesystem::path(path.string() + "-wal");
+  for (int n = 0; n < kResources; ++n) {
+    ASSERT_TRUE((*store)->Put(Write("Patient", "q" + std::to_string(n), 0,
+                                    std::string(3000, static_cast<char>('a' + n % 26)))));
+  }
+  // The writer starts the WAL over by 4,000 frames (pages of 4 KiB); without that it would hold
+  // every frame of both rounds, several per write (over 16,000 here).
+  EXPECT_LT(std::filesystem::file_size(wal), std::uintmax_t{6000} * 4096);
+  for (int n = 0; n < kResources; n += 97) {
+    auto got = (*store)->Get("Patient", "p" + std::to_string(n));
+    ASSERT_TRUE(got.has_value()) << got.error().message();
+  }
+  store->reset();
+  std::filesystem::remove_all(pattern);
+}
+
 TEST(PostgresStore, ReconnectsAfterTheServerDropsItsConnections) {
   auto url = CreatePostgresDatabase();
   ASSERT_TRUE(url.has_value()) << url.error().message();

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -109,6 +110,21 @@ class StoreBackendTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     store_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Runs one body in a transaction and returns its status.
+  Status Tx(const Store::TransactionBody& body) { return store_->Transact(body); }
+
+  // Runs one read in a transaction and returns what it read.
+  template <typename T, typename Op>
+  Result<T> One(Op op) {
+    std::optional<Result<T>> out;
+    Status s = store_->Transact([&](Transaction& tx) -> Status {
+      out = op(tx);
+      return {};
+    });
+    if (!s) return std::unexpected(s.error());
+    return std::move(*out);
   }
 
   std::filesystem::path dir_;

@@ -233,6 +233,82 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kUpdateQuarantine,
      "UPDATE lab_quarantine SET updated_at = ?2, state = ?3, error_condition = ?4, "
      "error = ?5, version = ?6, sealed = ?7 WHERE id = ?1 AND version = ?8"},
+    // access policy:
+    {Query::kDeleteCareRelations,
+     "DELETE FROM care_relations WHERE source_type = ?1 AND source_id = ?2"},
+    {Query::kInsertCareRelation,
+     "INSERT INTO care_relations (practitioner_id, patient_id, source_type, source_id, "
+     "expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"},
+    {Query::kListCareRelations,
+     "SELECT patient_id, source_type, source_id, expires_at FROM care_relations "
+     "WHERE practitioner_id = ?1 AND expires_at > ?2 ORDER BY patient_id, source_type, source_id"},
+    {Query::kUpsertAccountLink,
+     "INSERT INTO account_links (account_id, practitioner_id, organization_id, updated_at) "
+     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id) DO UPDATE SET "
+     "practitioner_id = excluded.practitioner_id, organization_id = excluded.organization_id, "
+     "updated_at = excluded.updated_at"},
+    {Query::kSelectAccountLink,
+     "SELECT practitioner_id, organization_id, updated_at FROM account_links WHERE account_id = ?1"},
+    {Query::kInsertSensitiveGrant,
+     "INSERT INTO sensitive_grants (account_id, category, granted_at, granted_by) "
+     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"},
+    {Query::kListSensitiveGrants,
+     "SELECT category, granted_at, granted_by FROM sensitive_grants WHERE account_id = ?1 "
+     "ORDER BY category"},
+    {Query::kInsertBreakGlass,
+     "INSERT INTO break_glass (id, account_id, patient_id, reason, sealed_reason, granted_at, "
+     "expires_at, reviewed_at, reviewer, sealed_note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, '', ?8) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kSelectBreakGlass,
+     "SELECT id, account_id, patient_id, reason, sealed_reason, granted_at, expires_at, reviewed_at, reviewer, sealed_note FROM break_glass WHERE id = ?1"},
+    {Query::kListActiveBreakGlass,
+     "SELECT id, account_id, patient_id, reason, sealed_reason, granted_at, expires_at, reviewed_at, reviewer, sealed_note FROM break_glass WHERE account_id = ?1 AND expires_at > ?2 "
+     "ORDER BY patient_id, id"},
+    {Query::kListBreakGlassToReview,
+     "SELECT id, account_id, patient_id, reason, sealed_reason, granted_at, expires_at, reviewed_at, reviewer, sealed_note FROM break_glass WHERE reviewed_at = 0 AND (granted_at, id) > (?1, ?2) "
+     "ORDER BY granted_at, id LIMIT ?3"},
+    {Query::kReviewBreakGlass,
+     "UPDATE break_glass SET reviewed_at = ?2, reviewer = ?3, sealed_note = ?4 "
+     "WHERE id = ?1 AND reviewed_at = 0"},
+    // exfiltration guard:
+    {Query::kLockGuardAccount,
+     "INSERT INTO guard_accounts (account_id, suspended_at, reason, challenged_at) "
+     "VALUES (?1, 0, '', 0) ON CONFLICT (account_id) DO UPDATE SET account_id = "
+     "excluded.account_id RETURNING suspended_at, reason, challenged_at"},
+    {Query::kSelectGuardAccount,
+     "SELECT suspended_at, reason, challenged_at FROM guard_accounts WHERE account_id = ?1"},
+    {Query::kUpsertGuardPatient,
+     "INSERT INTO guard_patients (account_id, patient_id, last_seen) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT (account_id, patient_id) DO UPDATE SET last_seen = "
+     "MAX(last_seen, excluded.last_seen)"},
+    {Query::kAddGuardCounts,
+     "INSERT INTO guard_counts (account_id, window_index, bucket_start, records, bytes, "
+     "searches) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (account_id, window_index, "
+     "bucket_start) DO UPDATE SET records = records + excluded.records, bytes = bytes + "
+     "excluded.bytes, searches = searches + excluded.searches"},
+    {Query::kCountGuardPatients,
+     "SELECT COUNT(*) FILTER (WHERE last_seen >= ?2), COUNT(*) FILTER (WHERE last_seen >= ?3), "
+     "COUNT(*) FILTER (WHERE last_seen >= ?4) FROM guard_patients WHERE account_id = ?1 "
+     "AND last_seen >= MIN(?2, ?3, ?4)"},
+    {Query::kSumGuardCounts,
+     "SELECT window_index, SUM(records), SUM(bytes), SUM(searches) FROM guard_counts "
+     "WHERE account_id = ?1 AND ((window_index = 0 AND bucket_start >= ?2) OR "
+     "(window_index = 1 AND bucket_start >= ?3) OR (window_index = 2 AND bucket_start >= ?4)) "
+     "GROUP BY window_index"},
+    {Query::kSuspendGuardAccount,
+     "INSERT INTO guard_accounts (account_id, suspended_at, reason, challenged_at) "
+     "VALUES (?1, ?2, ?3, 0) ON CONFLICT (account_id) DO UPDATE SET suspended_at = "
+     "excluded.suspended_at, reason = excluded.reason"},
+    {Query::kSetGuardChallenge,
+     "INSERT INTO guard_accounts (account_id, suspended_at, reason, challenged_at) "
+     "VALUES (?1, 0, '', ?2) ON CONFLICT (account_id) DO UPDATE SET challenged_at = "
+     "excluded.challenged_at"},
+    {Query::kDeleteGuardAccount, "DELETE FROM guard_accounts WHERE account_id = ?1"},
+    {Query::kDeleteGuardPatientsOf, "DELETE FROM guard_patients WHERE account_id = ?1"},
+    {Query::kDeleteGuardCountsOf, "DELETE FROM guard_counts WHERE account_id = ?1"},
+    {Query::kPruneGuardPatients, "DELETE FROM guard_patients WHERE last_seen < ?1"},
+    {Query::kPruneGuardCounts, "DELETE FROM guard_counts WHERE bucket_start < ?1"},
+    {Query::kDeleteAccessTokens, "DELETE FROM access_tokens WHERE client_id = ?1"},
     // approvals:
     {Query::kInsertRoleGrant,
      "INSERT INTO role_grants (id, account_id, kind, state, requested_by, requested_at, "
@@ -471,6 +547,75 @@ CREATE TABLE lab_quarantine (
   sealed BLOB NOT NULL
 ) WITHOUT ROWID, STRICT;
 CREATE INDEX lab_quarantine_by_time ON lab_quarantine (received_at, id);
+)sql"},
+    {7, "007_policy", R"sql(
+CREATE TABLE care_relations (
+  practitioner_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (practitioner_id, patient_id, source_type, source_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX care_relations_by_source ON care_relations (source_type, source_id);
+
+CREATE TABLE account_links (
+  account_id TEXT NOT NULL PRIMARY KEY,
+  practitioner_id TEXT NOT NULL,
+  organization_id TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE sensitive_grants (
+  account_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  granted_at INTEGER NOT NULL,
+  granted_by TEXT NOT NULL,
+  PRIMARY KEY (account_id, category)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE break_glass (
+  id TEXT NOT NULL PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  reason INTEGER NOT NULL,
+  sealed_reason BLOB NOT NULL,
+  granted_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  reviewed_at INTEGER NOT NULL,
+  reviewer TEXT NOT NULL,
+  sealed_note BLOB NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX break_glass_by_account ON break_glass (account_id, expires_at);
+CREATE INDEX break_glass_to_review ON break_glass (reviewed_at, granted_at, id);
+)sql"},
+    {8, "008_guard", R"sql(
+CREATE TABLE guard_accounts (
+  account_id TEXT NOT NULL PRIMARY KEY,
+  suspended_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  challenged_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE guard_patients (
+  account_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (account_id, patient_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX guard_patients_by_time ON guard_patients (account_id, last_seen);
+CREATE INDEX guard_patients_by_age ON guard_patients (last_seen);
+
+CREATE TABLE guard_counts (
+  account_id TEXT NOT NULL,
+  window_index INTEGER NOT NULL,
+  bucket_start INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  searches INTEGER NOT NULL,
+  PRIMARY KEY (account_id, window_index, bucket_start)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX guard_counts_by_age ON guard_counts (bucket_start);
 )sql"},
     {10, "010_approvals", R"sql(
 CREATE TABLE role_grants (

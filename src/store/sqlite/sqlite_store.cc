@@ -200,6 +200,13 @@ namespace {
 // its own (Options::sqlite_cache_mib).
 constexpr std::size_t kReaders = 4;
 
+// WAL frames (pages) after a commit that wake the checkpointer: SQLite's own autocheckpoint
+// default. A passive checkpoint beside a busy writer never quite catches up, and the WAL only
+// starts over once one has copied every frame; so past kWriterCheckpointFrames the writer
+// checkpoints itself, copying only what the checkpointer left (the WAL then starts over).
+constexpr int kCheckpointFrames = 1000;
+constexpr int kWriterCheckpointFrames = 4 * kCheckpointFrames;
+
 // Opens one connection to the file and applies what every connection needs: extended result
 // codes, the busy timeout, the page cache and memory map sizes, temporary data in memory and
 // no trust in the schema's functions.
@@ -263,6 +270,14 @@ SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Session> session)
     : db_(db), session_(std::move(session)) {}
 
 SqliteStore::~SqliteStore() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      stopping_ = true;
+    }
+    checkpoint_wanted_.notify_one();
+    checkpointer_.join();
+  }
   idle_readers_.clear();
   readers_.clear();
   session_.reset();  // statements first: sqlite3_close refuses while any is alive
@@ -313,7 +328,48 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, const 
     }
     store->idle_readers_.push_back(store->readers_.back().get());
   }
+  auto checkpointer = OpenConnection(path, options);
+  if (!checkpointer) return std::unexpected(checkpointer.error());
+  sqlite3_wal_hook(db, &SqliteStore::OnWalCommit, store.get());  // replaces the autocheckpoint
+  store->checkpointer_ = std::thread([raw = store.get(), checkpointer = *checkpointer] {
+    raw->RunCheckpointer(checkpointer);
+  });
   return std::unique_ptr<Store>(std::move(store));
+}
+
+int SqliteStore::OnWalCommit(void* opaque, sqlite3* db, const char* schema, int frames) {
+  auto* store = static_cast<SqliteStore*>(opaque);
+  if (frames >= kWriterCheckpointFrames) {
+    // Copies the rest while no commit adds frames, so the WAL can start over.
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (frames >= kCheckpointFrames) {
+    {
+      std::lock_guard lock(store->checkpoint_mutex_);
+      store->checkpoint_due_ = true;
+    }
+    store->checkpoint_wanted_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::RunCheckpointer(sqlite3* db) {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (true) {
+    checkpoint_wanted_.wait(lock, [&] { return checkpoint_due_ || stopping_; });
+    if (stopping_) break;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // Passive: takes no lock that a writer or reader waits for; what readers still use stays.
+    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                             nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      log::Warning("store_checkpoint_failed",
+                   {{"backend", std::string_view("sqlite")}, {"code", std::int64_t{rc}}});
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  sqlite3_close(db);
 }
 
 Status SqliteStore::Migrate() {

@@ -10,6 +10,12 @@
 // durable by one commit (one sync). Each still sees the ones before it and fails or succeeds on
 // its own: a body's error rolls back its savepoint only. None returns before the commit is
 // durable; a failed commit fails them all.
+//
+// Checkpoints run beside the writer: a thread with a connection of its own copies the WAL back
+// into the database file (a passive checkpoint) once a commit leaves 1,000 frames in it, so
+// commits rarely wait for that copy and its sync. The writer checkpoints itself at 4,000
+// frames, copying what the checkpointer has not, so that the WAL starts over, and after a key
+// is shredded (the WAL is truncated so that secure_delete reaches the file).
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +24,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -48,6 +55,9 @@ class SqliteStore final : public Store {
   Status RunReadOnly(const TransactionBody& body);
   Status RunWrite(const TransactionBody& body);
   void CommitGroup(std::span<PendingWrite* const> group);
+  // The writer's WAL hook (sqlite3_wal_hook) after each commit; `frames` are in the WAL now.
+  static int OnWalCommit(void* store, sqlite3* db, const char* schema, int frames);
+  void RunCheckpointer(sqlite3* db);
 
   std::mutex mutex_;  // the writer connection
   sqlite3* db_;
@@ -62,6 +72,12 @@ class SqliteStore final : public Store {
   std::condition_variable writes_done_;
   std::deque<PendingWrite*> pending_writes_;
   bool committing_ = false;  // a thread is running a group
+
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_due_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;  // owns its connection; joined first in the destructor
 };
 
 }  // namespace medvault::store::sqlite
