@@ -55,6 +55,8 @@ Response FromError(const Error& error, unsigned version) {
       return Problem(Status::unauthorized, "security", error.message(), version);
     case ErrorCode::kAlreadyExists:
       return Problem(Status::conflict, "duplicate", error.message(), version);
+    case ErrorCode::kConflict:
+      return Problem(Status::conflict, "conflict", error.message(), version);
     case ErrorCode::kUnavailable:
       return Problem(Status::service_unavailable, "transient",
                      "The service is busy or its store is unreachable: retry shortly.", version);
@@ -85,6 +87,35 @@ std::string ClearCookieHeader() {
 
 std::int64_t UnixSeconds(Timestamp at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+}
+
+// Pending grants listed at once; more wait until these are decided.
+constexpr std::size_t kMaxListedGrants = 500;
+
+boost::json::object GrantJson(const store::RoleGrant& grant) {
+  boost::json::object body;
+  body["id"] = grant.id;
+  body["account_id"] = grant.account_id;
+  body["kind"] = grant.kind;
+  body["state"] = grant.state;
+  body["requested_by"] = grant.requested_by;
+  body["requested_at"] = UnixSeconds(grant.requested_at);
+  body["expires_at"] = UnixSeconds(grant.expires_at);
+  if (!grant.decided_by.empty()) body["decided_by"] = grant.decided_by;
+  return body;
+}
+
+// A refused decision: a second administrator is needed (403), or the grant is unknown (404).
+Response GrantDecisionFailure(const Error& error, unsigned version) {
+  switch (error.code()) {
+    case ErrorCode::kNotFound:
+      return Problem(Status::not_found, "not-found",
+                     "No role grant has this id: list them with GET /auth/admin/grants.", version);
+    case ErrorCode::kPermissionDenied:
+      return Problem(Status::forbidden, "forbidden", error.message(), version);
+    default:
+      return FromError(error, version);
+  }
 }
 
 boost::json::array Strings(const std::vector<std::string>& values) {
@@ -171,6 +202,12 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
                                http::Respond respond);
   Response AdminCreate(const Request& request);
   Response AdminReset(const Request& request);
+  Response AdminReinstate(const Request& request);
+  // Four eyes: pending role grants, and a second administrator's decision on one.
+  Response AdminListGrants(const Request& request);
+  enum class Verdict { kApprove, kRefuse };
+  Response AdminDecideGrant(const Request& request, const RequestContext& context,
+                            Verdict verdict);
   Response Me(const Request& request);
   Response ListSessions(const Request& request);
   Response EndSession(const Request& request, const RequestContext& context);
@@ -546,16 +583,71 @@ Response AuthRoutes::AdminCreate(const Request& request) {
   if (!fields) return FromError(fields.error(), request.version());
   auto kind = identity::ParseAccountKind((*fields)["kind"]);
   if (!kind) return FromError(kind.error(), request.version());
-  auto created =
-      accounts_.CreateStaff((*fields)["login"], *kind, (*fields)["name"], admin->account.id);
+  auto created = accounts_.CreateStaff((*fields)["login"], *kind, (*fields)["name"],
+                                       admin->account.id,
+                                       identity::RoleApproval::kSecondAdministrator);
   if (!created) return FromError(created.error(), request.version());
   boost::json::object body;
   body["account_id"] = created->account.id;
   body["login"] = created->account.login;
   body["kind"] = created->account.kind;
   body["status"] = created->account.status;
+  // Usable once a second administrator approves the role (four eyes).
   body["enrollment_code"] = created->enrollment_code.view();
+  if (created->pending_grant) body["grant"] = GrantJson(*created->pending_grant);
   return Json(Status::created, body, request.version());
+}
+
+Response AuthRoutes::AdminListGrants(const Request& request) {
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto pending = accounts_.ListPendingRoleGrants(kMaxListedGrants);
+  if (!pending) return FromError(pending.error(), request.version());
+  boost::json::array grants;
+  for (const store::RoleGrant& grant : *pending) grants.push_back(GrantJson(grant));
+  boost::json::object body;
+  body["grants"] = std::move(grants);
+  return Json(Status::ok, body, request.version());
+}
+
+Response AuthRoutes::AdminDecideGrant(const Request& request, const RequestContext& context,
+                                      Verdict verdict) {
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  const std::string_view id = context.params.Get("id");
+  auto decided = verdict == Verdict::kApprove ? accounts_.ApproveRoleGrant(id, admin->account.id)
+                                              : accounts_.RefuseRoleGrant(id, admin->account.id);
+  if (!decided) return GrantDecisionFailure(decided.error(), request.version());
+  return Json(Status::ok, GrantJson(*decided), request.version());
+}
+
+// The exfiltration guard's suspension lifted by an administrator (`medvault user reinstate`
+// at the console): the account logs in anew with both factors.
+Response AuthRoutes::AdminReinstate(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"login", kMaxLogin}};
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto reinstated = accounts_.Reinstate((*fields)["login"], admin->account.id);
+  if (!reinstated) {
+    switch (reinstated.error().code()) {
+      case ErrorCode::kNotFound:
+        return Problem(Status::not_found, "not-found", "No account has this login.",
+                       request.version());
+      case ErrorCode::kPermissionDenied:
+        return Problem(Status::forbidden, "forbidden",
+                       "An administrator cannot reinstate their own account: another one must.",
+                       request.version());
+      default:
+        return FromError(reinstated.error(), request.version());
+    }
+  }
+  boost::json::object body;
+  body["account_id"] = reinstated->id;
+  body["login"] = reinstated->login;
+  body["status"] = reinstated->status;
+  return Json(Status::ok, body, request.version());
 }
 
 Response AuthRoutes::AdminReset(const Request& request) {
@@ -805,6 +897,22 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
       {Verb::post, "/auth/admin/accounts/reset",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return AdminReset(r);
+       }},
+      {Verb::post, "/auth/admin/accounts/reinstate",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminReinstate(r);
+       }},
+      {Verb::get, "/auth/admin/grants",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminListGrants(r);
+       }},
+      {Verb::post, "/auth/admin/grants/{id}/approve",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return AdminDecideGrant(r, c, Verdict::kApprove);
+       }},
+      {Verb::post, "/auth/admin/grants/{id}/refuse",
+       [this, self = shared_from_this()](const Request& r, const RequestContext& c) {
+         return AdminDecideGrant(r, c, Verdict::kRefuse);
        }},
       {Verb::get, "/auth/me",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {

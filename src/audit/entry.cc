@@ -13,7 +13,7 @@ struct ActionInfo {
   std::string_view name;
 };
 
-constexpr std::array<ActionInfo, 22> kActions{{
+constexpr std::array<ActionInfo, 26> kActions{{
     {Action::kLogin, "login"},
     {Action::kSecondFactor, "second_factor"},
     {Action::kEnrollFactor, "enroll_factor"},
@@ -36,6 +36,10 @@ constexpr std::array<ActionInfo, 22> kActions{{
     {Action::kUserAdd, "user_add"},
     {Action::kUserChange, "user_change"},
     {Action::kConfigChange, "config_change"},
+    {Action::kApprovalRequest, "approval_request"},
+    {Action::kApprove, "approve"},
+    {Action::kRefuse, "refuse"},
+    {Action::kDownload, "download"},
 }};
 
 constexpr std::array<std::string_view, 8> kRoles{"none",           "patient",       "clinician",

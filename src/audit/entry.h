@@ -54,6 +54,12 @@ enum class Action : std::uint8_t {
   kUserAdd = 42,
   kUserChange = 43,
   kConfigChange = 44,
+  // Four eyes (issue 8): a staff role or a bulk export asked for, and a second person's
+  // decision on it; an export file fetched by its requester.
+  kApprovalRequest = 60,
+  kApprove = 61,
+  kRefuse = 62,
+  kDownload = 63,
 };
 
 enum class Role : std::uint8_t {

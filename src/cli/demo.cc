@@ -235,7 +235,8 @@ Status AddDemoAccounts(OpenedVault& vault, const std::string& patient_id) {
       "demo accounts (enroll at POST /auth/enroll with the code, then a second factor;\n"
       "administrators and auditors need a passkey):\n");
   for (const Staff& staff : kStaff) {
-    auto created = accounts.CreateStaff(staff.login, staff.kind, staff.name, "demo");
+    auto created = accounts.CreateStaff(staff.login, staff.kind, staff.name, "demo",
+                                        identity::RoleApproval::kOperatorBootstrap);
     if (!created) return std::unexpected(created.error());
     if (!staff.practitioner_id.empty() || !staff.organization_id.empty()) {
       const store::AccountLink link{.account_id = created->account.id,

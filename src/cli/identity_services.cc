@@ -32,6 +32,9 @@ audit::Action ActionOf(std::string_view event) {
   if (event == "account_locked") return Action::kLockout;
   if (event == "account_created" || event == "client_registered") return Action::kUserAdd;
   if (event == "token") return Action::kTokenIssue;
+  if (event == "role_requested") return Action::kApprovalRequest;
+  if (event == "role_approved") return Action::kApprove;
+  if (event == "role_refused") return Action::kRefuse;
   if (event.starts_with("logout") || event.starts_with("session")) return Action::kSessionEnd;
   return Action::kUserChange;  // resets, activation codes and other account changes
 }
@@ -56,7 +59,10 @@ audit::Entry AuditEntryOf(const identity::AuthEvent& event, std::string_view cli
   entry.source_address = event.source;
   entry.action = ActionOf(event.event);
   entry.outcome = event.outcome == "success" ? audit::Outcome::kSuccess : audit::Outcome::kDenied;
-  const bool by_operator = client == "cli";
+  // At the console the operator acts, unless an administrator named themselves (`user approve
+  // --by`): four eyes must show both people.
+  const bool by_operator = client == "cli" && (event.actor_id.empty() || event.actor_id == "cli" ||
+                                                event.actor_id == "demo");
   if (by_operator || !event.actor_id.empty()) {
     // Someone acted on the account: the actor is who, the account is what.
     entry.account = by_operator ? "" : event.actor_id;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/audit.h"
 #include "cli/demo.h"
+#include "cli/export.h"
 #include "cli/keys.h"
 #include "cli/patients.h"
 #include "cli/serve.h"
@@ -121,7 +123,8 @@ int Run(int argc, char** argv) {
   std::string user_login;
   std::string user_patient;
   auto* user =
-      app.add_subcommand("user", "Accounts: add staff, reset an enrollment, activation codes");
+      app.add_subcommand("user", "Accounts: add staff, approve their roles, reset an "
+                                 "enrollment, activation codes");
   user->require_subcommand(1);
   auto* user_add = user->add_subcommand(
       "add", "Create a staff account; prints a one-time enrollment code (never a password)");
@@ -133,6 +136,8 @@ int Run(int argc, char** argv) {
                    "clinician, lab_technician, administrator or auditor")
       ->required();
   user_add->add_option("--name", user_add_options.name, "Display name")->required();
+  user_add->add_option("--by", user_add_options.requested_by,
+                       "Login of the administrator requesting the role (default: the operator)");
   auto* user_reset = user->add_subcommand(
       "reset", "Remove an account's factors and sessions; prints a new enrollment code");
   user_reset->add_option("--dir", user_dir, "Directory of the vault")->required();
@@ -173,6 +178,23 @@ int Run(int argc, char** argv) {
       "show", "Print an account: kind, status, link and sensitive categories");
   user_show->add_option("--dir", user_dir, "Directory of the vault")->required();
   user_show->add_option("login", user_login, "Login of the account")->required();
+  // approvals (four eyes):
+  std::string grant_id;
+  std::string grant_by;
+  auto* user_approve = user->add_subcommand(
+      "approve", "Four eyes: a second administrator approves a pending staff role");
+  auto* user_refuse =
+      user->add_subcommand("refuse", "An administrator refuses a pending staff role");
+  for (auto* decide : {user_approve, user_refuse}) {
+    decide->add_option("--dir", user_dir, "Directory of the vault")->required();
+    decide->add_option("--grant", grant_id, "Id of the role grant (`medvault user grants`)")
+        ->required();
+    decide->add_option("--by", grant_by, "Login of the deciding administrator (active)")
+        ->required();
+  }
+  auto* user_grants =
+      user->add_subcommand("grants", "List the staff roles waiting for a second administrator");
+  user_grants->add_option("--dir", user_dir, "Directory of the vault")->required();
 
   medvault::cli::ClientAddOptions client_options;
   auto* client = app.add_subcommand("client", "API clients (SMART Backend Services)");
@@ -201,6 +223,41 @@ int Run(int argc, char** argv) {
   patient_erase->add_option("--dir", patient_dir, "Directory of the vault")->required();
   patient_erase->add_option("--id", patient_id, "Patient id")->required();
   patient_erase->add_option("--confirm", patient_confirm, "The same patient id again")
+      ->required();
+
+  fs::path export_dir;
+  fs::path export_key;
+  fs::path export_in;
+  fs::path export_out;
+  std::string export_job;
+  std::string export_by;
+  std::vector<fs::path> export_files;
+  auto* export_command = app.add_subcommand(
+      "export", "Bulk export as approved jobs: recipient keys, decisions, opening, tracing");
+  export_command->require_subcommand(1);
+  auto* export_keygen = export_command->add_subcommand(
+      "keygen", "Make a recipient key pair: FILE (secret, 0600) and FILE.pub");
+  export_keygen->add_option("--out", export_key, "File for the secret key")->required();
+  auto* export_open = export_command->add_subcommand(
+      "open", "Open a sealed export with the recipient's secret key into NDJSON files");
+  export_open->add_option("--key", export_key, "The recipient's secret key file")->required();
+  export_open->add_option("--in", export_in, "The sealed export file")->required();
+  export_open->add_option("--out", export_out, "Directory for the NDJSON files")->required();
+  auto* export_approve = export_command->add_subcommand(
+      "approve", "Four eyes: an administrator other than the requester approves a job");
+  auto* export_refuse = export_command->add_subcommand("refuse", "An administrator refuses a job");
+  for (auto* decide : {export_approve, export_refuse}) {
+    decide->add_option("--dir", export_dir, "Directory of the vault")->required();
+    decide->add_option("--job", export_job, "Id of the export job")->required();
+    decide->add_option("--by", export_by, "Login of the deciding administrator (active)")
+        ->required();
+  }
+  auto* export_list = export_command->add_subcommand("list", "List the export jobs");
+  export_list->add_option("--dir", export_dir, "Directory of the vault")->required();
+  auto* export_trace = export_command->add_subcommand(
+      "trace", "Name the export job a leaked file came from (its canary patients)");
+  export_trace->add_option("--dir", export_dir, "Directory of the vault")->required();
+  export_trace->add_option("files", export_files, "NDJSON files or directories of them")
       ->required();
 
   app.add_subcommand("version", "Print medvault's version");
@@ -276,7 +333,30 @@ int Run(int argc, char** argv) {
         medvault::cli::GrantSensitive(user_dir, user_login, grant_category, grant_revoke));
   }
   if (user_show->parsed()) return Report(medvault::cli::ShowUser(user_dir, user_login));
+  if (user_approve->parsed() || user_refuse->parsed()) {
+    return Report(medvault::cli::DecideGrant(user_dir, grant_id, grant_by,
+                                             user_approve->parsed()
+                                                 ? medvault::cli::GrantDecision::kApprove
+                                                 : medvault::cli::GrantDecision::kRefuse));
+  }
+  if (user_grants->parsed()) return Report(medvault::cli::ListGrants(user_dir));
   if (client_add->parsed()) return Report(medvault::cli::AddClient(client_options));
+  if (export_keygen->parsed()) return Report(medvault::cli::ExportKeygen(export_key));
+  if (export_open->parsed()) {
+    return Report(medvault::cli::ExportOpen(export_key, export_in, export_out));
+  }
+  if (export_approve->parsed() || export_refuse->parsed()) {
+    return Report(medvault::cli::ExportDecide(export_dir, export_job, export_by,
+                                              export_approve->parsed()
+                                                  ? medvault::cli::ExportDecision::kApprove
+                                                  : medvault::cli::ExportDecision::kRefuse));
+  }
+  if (export_list->parsed()) return Report(medvault::cli::ExportList(export_dir));
+  if (export_trace->parsed()) {
+    auto found = medvault::cli::ExportTrace(export_dir, export_files);
+    if (!found) return Report(std::unexpected(found.error()));
+    return *found ? kExitOk : kExitFailure;
+  }
   if (keys_status->parsed()) return Report(medvault::cli::PrintKeyStatus(keys_dir));
   if (keys_rotate->parsed()) return Report(medvault::cli::RotateKeys(keys_dir));
   if (patient_erase->parsed()) {

@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "api/audit_api.h"
 #include "api/auth_api.h"
+#include "api/export_api.h"
 #include "api/fhir_api.h"
 #include "api/lab_api.h"
 #include "audit/audit_log.h"
@@ -32,6 +36,7 @@
 #include "policy/alert_webhook.h"
 #include "policy/decider.h"
 #include "policy/guard.h"
+#include "records/bulk_export.h"
 #include "records/clinical_records.h"
 #include "records/emergency_access.h"
 
@@ -169,6 +174,30 @@ Status Serve(const ServeOptions& options) {
       !ok) {
     return ok;
   }
+  // Bulk export (issue 8): jobs a second person approves, sealed files under data/exports,
+  // swept when their time passes.
+  records::BulkExports exports(clinical, store, **audit_log, clock,
+                               {.directory = config->vault_dir / "data" / "exports",
+                                .request_ttl = config->export_jobs.request_ttl,
+                                .file_ttl = config->export_jobs.file_ttl,
+                                .canaries = config->export_jobs.canaries});
+  if (auto ok = api::AddExportRoutes(
+          router, {exports, *(*identity)->sessions, *(*identity)->clients, store},
+          {.base_url = fhir_base});
+      !ok) {
+    return ok;
+  }
+  std::jthread export_sweeper([&exports](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      if (auto swept = exports.ExpireDue(); !swept) {
+        log::Error("export_sweep_failed", {{"error", std::string_view(swept.error().message())}});
+      }
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stop, std::chrono::seconds(60), [] { return false; });
+    }
+  });
   // The web portal: static files only; it talks to the server through the API above.
   if (auto ok = http::AddStaticRoutes(router, http::WebAssets(), "index.html"); !ok) return ok;
   auto dispatcher = std::make_shared<const http::Dispatcher>(std::move(router));

@@ -1,7 +1,9 @@
 #include "cli/users.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -22,14 +24,7 @@ namespace {
 
 constexpr std::string_view kCliActor = "cli";
 
-// What an account or client command works with: the open vault, and its audit log taking the
-// auth events as the operator's. Held in place: the log and the sink refer to the clock.
-struct OperatorVault {
-  OpenedVault vault;
-  SystemClock clock;
-  std::unique_ptr<audit::AuditLog> audit_log;
-  std::unique_ptr<AuditAuthEvents> events;
-};
+}  // namespace
 
 Result<std::unique_ptr<OperatorVault>> OpenForOperator(const std::filesystem::path& dir) {
   auto vault = OpenVault(dir, {});
@@ -43,7 +38,20 @@ Result<std::unique_ptr<OperatorVault>> OpenForOperator(const std::filesystem::pa
   return opened;
 }
 
-}  // namespace
+Result<store::Account> ActiveAdministrator(identity::Accounts& accounts, const std::string& login) {
+  auto account = accounts.FindByLogin(login);
+  if (!account) {
+    if (account.error().code() == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "no account has the login " + login);
+    }
+    return std::unexpected(account.error());
+  }
+  if (account->kind != identity::AccountKindName(identity::AccountKind::kAdministrator) ||
+      account->status != identity::kStatusActive) {
+    return Fail(ErrorCode::kPermissionDenied, login + " is not an active administrator");
+  }
+  return account;
+}
 
 Status AddUser(const UserAddOptions& options) {
   auto kind = identity::ParseAccountKind(options.kind);
@@ -56,12 +64,61 @@ Status AddUser(const UserAddOptions& options) {
                 "patients activate their own account: give them a code from `medvault user "
                 "activation-code --patient ID`");
   }
-  auto created = accounts.CreateStaff(options.login, *kind, options.name, kCliActor);
+  std::string actor(kCliActor);
+  auto approval = identity::RoleApproval::kOperatorBootstrap;
+  if (!options.requested_by.empty()) {
+    auto requester = ActiveAdministrator(accounts, options.requested_by);
+    if (!requester) return std::unexpected(requester.error());
+    actor = requester->id;
+    approval = identity::RoleApproval::kSecondAdministrator;
+  }
+  auto created = accounts.CreateStaff(options.login, *kind, options.name, actor, approval);
   if (!created) return std::unexpected(created.error());
-  std::printf("account %s (%s) created, pending enrollment\n", created->account.login.c_str(),
-              created->account.kind.c_str());
+  if (created->pending_grant) {
+    std::printf(
+        "account %s (%s) created, waiting for a second administrator to approve its role\n",
+        created->account.login.c_str(), created->account.kind.c_str());
+    std::printf("role grant %s (expires in 72 h): medvault user approve --dir DIR --grant %s "
+                "--by ADMINISTRATOR\n",
+                created->pending_grant->id.c_str(), created->pending_grant->id.c_str());
+  } else {
+    std::printf("account %s (%s) created, pending enrollment\n", created->account.login.c_str(),
+                created->account.kind.c_str());
+  }
   std::printf("enrollment code (one use, 72 h): %s\n",
               std::string(created->enrollment_code.view()).c_str());
+  return {};
+}
+
+Status DecideGrant(const std::filesystem::path& vault_dir, const std::string& grant_id,
+                   const std::string& by, GrantDecision decision) {
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  auto decider = ActiveAdministrator(accounts, by);
+  if (!decider) return std::unexpected(decider.error());
+  auto decided = decision == GrantDecision::kApprove
+                     ? accounts.ApproveRoleGrant(grant_id, decider->id)
+                     : accounts.RefuseRoleGrant(grant_id, decider->id);
+  if (!decided) return std::unexpected(decided.error());
+  std::printf("role grant %s %s: account %s (%s)%s\n", decided->id.c_str(),
+              decided->state.c_str(), decided->account_id.c_str(), decided->kind.c_str(),
+              decision == GrantDecision::kApprove ? " may now enroll" : " stays closed");
+  return {};
+}
+
+Status ListGrants(const std::filesystem::path& vault_dir) {
+  auto op = OpenForOperator(vault_dir);
+  if (!op) return std::unexpected(op.error());
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  auto pending = accounts.ListPendingRoleGrants(1000);
+  if (!pending) return std::unexpected(pending.error());
+  std::printf("%zu pending role grant(s)\n", pending->size());
+  for (const store::RoleGrant& grant : *pending) {
+    std::printf("  %s  account %s  %s  requested by %s  expires %s\n", grant.id.c_str(),
+                grant.account_id.c_str(), grant.kind.c_str(), grant.requested_by.c_str(),
+                fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(grant.expires_at)).c_str());
+  }
   return {};
 }
 
@@ -152,30 +209,31 @@ Status ReinstateUser(const std::filesystem::path& vault_dir, const std::string& 
   auto op = OpenForOperator(vault_dir);
   if (!op) return std::unexpected(op.error());
   store::Store& store = *(*op)->vault.store;
-  identity::AuthEvent event;
-  event.at = (*op)->clock.Now();
-  event.event = "account_reinstated";
-  event.actor_id = std::string(kCliActor);
-  std::string subject_id = client_id;
+  const std::string& named = login.empty() ? client_id : login;
   if (!login.empty()) {
     identity::Accounts accounts(store, (*op)->clock, *(*op)->events, {});
-    auto account = accounts.FindByLogin(login);
-    if (!account) return std::unexpected(account.error());
-    subject_id = account->id;
-    event.account_id = account->id;
-    event.account_kind = account->kind;
+    if (auto reinstated = accounts.Reinstate(login, kCliActor); !reinstated) {
+      if (reinstated.error().code() != ErrorCode::kConflict) {
+        return std::unexpected(reinstated.error());
+      }
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("{} is not suspended: nothing to reinstate", named));
+    }
   } else {
+    identity::AuthEvent event;
+    event.at = (*op)->clock.Now();
+    event.event = "account_reinstated";
+    event.actor_id = std::string(kCliActor);
     event.account_id = client_id;
+    auto reinstated = policy::ExfiltrationGuard::Reinstate(store, client_id, event.at);
+    if (!reinstated) return std::unexpected(reinstated.error());
+    if (!*reinstated) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("{} is not suspended: nothing to reinstate", named));
+    }
+    event.outcome = "success";
+    if (auto recorded = (*op)->events->Record(event); !recorded) return recorded;
   }
-  auto reinstated = policy::ExfiltrationGuard::Reinstate(store, subject_id, event.at);
-  if (!reinstated) return std::unexpected(reinstated.error());
-  const std::string& named = login.empty() ? client_id : login;
-  if (!*reinstated) {
-    return Fail(ErrorCode::kNotFound,
-                fmt::format("{} is not suspended: nothing to reinstate", named));
-  }
-  event.outcome = "success";
-  if (auto recorded = (*op)->events->Record(event); !recorded) return recorded;
   std::printf("%s reinstated: the guard's counts are reset; it logs in again with both factors\n",
               named.c_str());
   return {};

@@ -4,20 +4,52 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
+#include "audit/audit_log.h"
+#include "cli/identity_services.h"
+#include "cli/vault.h"
 #include "core/error.h"
+#include "identity/accounts.h"
 
 namespace medvault::cli {
+
+// What an account, client or export command works with: the open vault, and its audit log
+// taking the auth events as the operator's. Held in place: the log and the sink refer to the
+// clock.
+struct OperatorVault {
+  OpenedVault vault;
+  SystemClock clock;
+  std::unique_ptr<audit::AuditLog> audit_log;
+  std::unique_ptr<AuditAuthEvents> events;
+};
+Result<std::unique_ptr<OperatorVault>> OpenForOperator(const std::filesystem::path& dir);
 
 struct UserAddOptions {
   std::filesystem::path vault_dir;
   std::string login;
   std::string kind;
   std::string name;
+  std::string requested_by;  // login of the requesting administrator; empty: the operator
 };
-// Prints the account id and its one-time enrollment code.
+// Prints the account id and its one-time enrollment code. While the vault has no active
+// administrator the operator's account gets its role at once (bootstrap); otherwise the
+// account waits for a second administrator (`medvault user approve`) and the role grant's id
+// is printed.
 Status AddUser(const UserAddOptions& options);
+
+// The account with this login, when it is an active administrator: who may request and
+// decide role grants and exports at the console (kNotFound, kPermissionDenied otherwise).
+Result<store::Account> ActiveAdministrator(identity::Accounts& accounts, const std::string& login);
+
+// A role grant decided at the console by the administrator with login `by` (four eyes:
+// approving, not the requester).
+enum class GrantDecision { kApprove, kRefuse };
+Status DecideGrant(const std::filesystem::path& vault_dir, const std::string& grant_id,
+                   const std::string& by, GrantDecision decision);
+// Lists the pending role grants: id, account login, role, requester, expiry.
+Status ListGrants(const std::filesystem::path& vault_dir);
 
 // Drops the account's factors and sessions; prints a new enrollment code.
 Status ResetUser(const std::filesystem::path& vault_dir, const std::string& login);

@@ -289,6 +289,16 @@ const std::vector<KeySpec>& Keys() {
           [](Config& c) -> auto& { return c.guard.canaries; }),
       Key("guard", "webhook_url", "alerts are POSTed here as JSON (http:// on loopback; empty: off)",
           [](Config& c) -> auto& { return c.guard.webhook_url; }),
+      // approvals (bulk export):
+      Key("export", "request_ttl_seconds",
+          "a bulk export request not approved within this time lapses",
+          [](Config& c) -> auto& { return c.export_jobs.request_ttl; }),
+      Key("export", "file_ttl_seconds",
+          "a sealed export file is deleted this long after it was made (a download then gets 410)",
+          [](Config& c) -> auto& { return c.export_jobs.file_ttl; }),
+      Key("export", "canaries",
+          "synthetic canary patients that watermark each export file (at least 1)",
+          [](Config& c) -> auto& { return c.export_jobs.canaries; }),
   };
   return keys;
 }

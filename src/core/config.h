@@ -144,6 +144,14 @@ struct GuardConfig {
   std::string webhook_url;  // http://HOST:PORT/PATH on loopback; empty: no webhook
 };
 
+// Bulk export jobs (issue 8): how long a request waits for its approval, how long the sealed
+// file is kept, and how many canary patients watermark each file.
+struct ExportConfig {
+  std::chrono::milliseconds request_ttl{24LL * 3600 * 1000};
+  std::chrono::milliseconds file_ttl{24LL * 3600 * 1000};
+  std::size_t canaries = 3;
+};
+
 struct Config {
   std::filesystem::path vault_dir;
   ServerConfig server;
@@ -155,6 +163,7 @@ struct Config {
   LabConfig lab;
   PolicyConfig policy;
   GuardConfig guard;  // exfiltration guard
+  ExportConfig export_jobs;  // [export]
 };
 
 // Environment lookup, injectable so tests do not touch the process environment.

@@ -78,7 +78,7 @@ Result<std::string> NormalizeLogin(std::string_view typed) {
 
 Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountKind kind,
                                                 std::string_view display_name,
-                                                std::string_view actor_id) {
+                                                std::string_view actor_id, RoleApproval approval) {
   if (!IsStaff(kind)) {
     return Fail(ErrorCode::kInvalidArgument,
                 "patient accounts are created by their patient with an activation code");
@@ -94,15 +94,31 @@ Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountK
   store::Account account{NewResourceId(),
                          *folded,
                          std::string(AccountKindName(kind)),
-                         std::string(kStatusPendingEnrollment),
+                         std::string(kStatusPendingApproval),
                          std::string(display_name),
                          "",
                          now,
                          now};
+  store::RoleGrant grant{NewResourceId(), account.id,           account.kind,
+                         "",              std::string(actor_id), now,
+                         now + options_.role_grant_ttl,         "",
+                         Timestamp{}};
   store::OneTimeCode stored{code->hash, std::string(kCodeEnrollment), account.id, now,
                             now + options_.enrollment_code_ttl};
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    bool at_once = false;
+    if (approval == RoleApproval::kOperatorBootstrap) {
+      auto administrators =
+          tx.CountAccounts(AccountKindName(AccountKind::kAdministrator), kStatusActive);
+      if (!administrators) return std::unexpected(administrators.error());
+      at_once = *administrators == 0;
+    }
+    account.status = std::string(at_once ? kStatusPendingEnrollment : kStatusPendingApproval);
+    grant.state = std::string(at_once ? kGrantApproved : kGrantPending);
+    grant.decided_by = at_once ? std::string(actor_id) : std::string();
+    grant.decided_at = at_once ? now : Timestamp{};
     if (auto inserted = tx.InsertAccount(account); !inserted) return inserted;
+    if (auto inserted = tx.InsertRoleGrant(grant); !inserted) return inserted;
     return tx.InsertOneTimeCode(stored);
   });
   if (!s) {
@@ -111,13 +127,132 @@ Result<Accounts::Created> Accounts::CreateStaff(std::string_view login, AccountK
     }
     return std::unexpected(s.error());
   }
+  const bool pending = grant.state == kGrantPending;
   // Fail-closed, as every code handed out: one the audit log has not recorded is not shown.
   if (auto recorded = events_.Record(
           {now, account.id, account.kind, "", "account_created", "success", std::string(actor_id)});
       !recorded) {
     return std::unexpected(recorded.error());
   }
-  return Created{std::move(account), std::move(code->text)};
+  if (pending) {
+    if (auto recorded = events_.Record({now, account.id, account.kind, "", "role_requested",
+                                        "success", std::string(actor_id)});
+        !recorded) {
+      return std::unexpected(recorded.error());
+    }
+  }
+  Created created{std::move(account), std::move(code->text), std::nullopt};
+  if (pending) created.pending_grant = std::move(grant);
+  return created;
+}
+
+Result<store::RoleGrant> Accounts::ApproveRoleGrant(std::string_view grant_id,
+                                                    std::string_view approver_id) {
+  return Decide(grant_id, approver_id, Decision::kApprove);
+}
+
+Result<store::RoleGrant> Accounts::RefuseRoleGrant(std::string_view grant_id,
+                                                   std::string_view refuser_id) {
+  return Decide(grant_id, refuser_id, Decision::kRefuse);
+}
+
+Result<store::RoleGrant> Accounts::Decide(std::string_view grant_id, std::string_view decider_id,
+                                          Decision decision) {
+  enum class Outcome { kDecided, kNotAdministrator, kOwnRequest, kNotPending, kExpired };
+  const Timestamp now = clock_.Now();
+  store::RoleGrant grant;
+  Outcome outcome = Outcome::kDecided;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    auto found = tx.GetRoleGrant(grant_id);
+    if (!found) return std::unexpected(found.error());
+    grant = std::move(*found);
+    auto decider = tx.GetAccount(decider_id);
+    if (!decider && decider.error().code() != ErrorCode::kNotFound) {
+      return std::unexpected(decider.error());
+    }
+    if (!decider || decider->kind != AccountKindName(AccountKind::kAdministrator) ||
+        decider->status != kStatusActive) {
+      outcome = Outcome::kNotAdministrator;
+      return {};
+    }
+    if (grant.state != kGrantPending) {
+      outcome = Outcome::kNotPending;
+      return {};
+    }
+    if (now >= grant.expires_at) {
+      grant.state = std::string(kGrantExpired);
+      grant.decided_at = now;
+      outcome = Outcome::kExpired;
+      return tx.DecideRoleGrant(grant, kGrantPending);
+    }
+    if (decision == Decision::kApprove &&
+        (decider_id == grant.requested_by || decider_id == grant.account_id)) {
+      outcome = Outcome::kOwnRequest;
+      return {};
+    }
+    grant.state = std::string(decision == Decision::kApprove ? kGrantApproved : kGrantRefused);
+    grant.decided_by = std::string(decider_id);
+    grant.decided_at = now;
+    if (auto decided = tx.DecideRoleGrant(grant, kGrantPending); !decided) return decided;
+    outcome = Outcome::kDecided;
+    if (decision == Decision::kRefuse) return {};
+    auto account = tx.GetAccount(grant.account_id);
+    if (!account) return std::unexpected(account.error());
+    if (account->status != kStatusPendingApproval) return {};
+    return tx.SetAccountStatus(grant.account_id, kStatusPendingEnrollment, now);
+  });
+  if (!s) {
+    if (s.error().code() == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "no role grant has this id");
+    }
+    if (s.error().code() == ErrorCode::kConflict) {
+      return Fail(ErrorCode::kConflict, "the grant was decided meanwhile");
+    }
+    return std::unexpected(s.error());
+  }
+  const std::string_view event =
+      decision == Decision::kApprove ? "role_approved" : "role_refused";
+  const bool decided = outcome == Outcome::kDecided;
+  if (auto recorded = events_.Record({now, grant.account_id, grant.kind, "", std::string(event),
+                                      decided ? "success" : "refused", std::string(decider_id)});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  switch (outcome) {
+    case Outcome::kDecided:
+      return grant;
+    case Outcome::kNotAdministrator:
+      return Fail(ErrorCode::kPermissionDenied,
+                  "only an active administrator account decides a role grant");
+    case Outcome::kOwnRequest:
+      return Fail(ErrorCode::kPermissionDenied,
+                  "four eyes: a second administrator, not the requester or the account itself, "
+                  "approves a role");
+    case Outcome::kNotPending:
+      return Fail(ErrorCode::kConflict, "this grant is " + grant.state + " already");
+    case Outcome::kExpired:
+      return Fail(ErrorCode::kConflict,
+                  "this grant expired before anyone approved it: create the account again");
+  }
+  return Fail(ErrorCode::kInternal, "unknown grant outcome");
+}
+
+Result<std::vector<store::RoleGrant>> Accounts::ListPendingRoleGrants(std::size_t limit) {
+  const Timestamp now = clock_.Now();
+  std::vector<store::RoleGrant> pending;
+  Status s = store_.Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto listed = tx.ListRoleGrants(kGrantPending, "", limit);
+        if (!listed) return std::unexpected(listed.error());
+        pending.clear();
+        for (store::RoleGrant& grant : *listed) {
+          if (now < grant.expires_at) pending.push_back(std::move(grant));
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!s) return std::unexpected(s.error());
+  return pending;
 }
 
 Result<crypto::WipedText> Accounts::IssueActivationCode(std::string_view patient_id,
@@ -152,6 +287,11 @@ Result<crypto::WipedText> Accounts::ResetEnrollment(std::string_view login,
     auto found = tx.GetAccountByLogin(*folded);
     if (!found) return std::unexpected(found.error());
     account = *found;
+    if (account.status == kStatusPendingApproval) {
+      // A reset must not open an account whose role no second administrator approved.
+      return Fail(ErrorCode::kConflict,
+                  "this account waits for a second administrator to approve its role");
+    }
     if (auto r = tx.DeleteCredentials(account.id, ""); !r) return std::unexpected(r.error());
     if (auto r = tx.DeleteSessions(account.id); !r) return std::unexpected(r.error());
     if (auto r = tx.DeleteOneTimeCodes(account.id, kCodeEnrollment); !r) {
@@ -190,6 +330,54 @@ Result<store::Account> Accounts::FindByLogin(std::string_view login) {
       store::Access::kReadOnly);
   if (!s) return std::unexpected(s.error());
   return std::move(*found);
+}
+
+Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_view actor_id) {
+  auto account = FindByLogin(login);
+  if (!account) {
+    if (account.error().code() == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "no account has this login");
+    }
+    return std::unexpected(account.error());
+  }
+  const Timestamp now = clock_.Now();
+  AuthEvent event{now, account->id, account->kind, "", "account_reinstated", "success",
+                  std::string(actor_id)};
+  if (account->id == actor_id) {
+    event.outcome = "refused";
+    if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
+    return Fail(ErrorCode::kPermissionDenied,
+                "an administrator cannot reinstate their own account: another one must");
+  }
+  auto lifted = LiftSuspension(store_, account->id, now);
+  if (!lifted) return std::unexpected(lifted.error());
+  if (!*lifted) {
+    return Fail(ErrorCode::kConflict, "this account is not suspended: nothing to reinstate");
+  }
+  if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
+  account->status = std::string(kStatusActive);
+  return std::move(*account);
+}
+
+Result<bool> Accounts::LiftSuspension(store::Store& store, std::string_view id, Timestamp now) {
+  bool was_suspended = false;
+  Status s = store.Transact([&](store::Transaction& tx) -> Status {
+    auto state = tx.GetGuardState(id);
+    if (!state) return std::unexpected(state.error());
+    was_suspended = state->suspended_at != Timestamp{};
+    auto account = tx.GetAccount(id);
+    if (account && account->status == kStatusSuspended) {
+      was_suspended = true;
+      if (auto r = tx.SetAccountStatus(id, kStatusActive, now); !r) return r;
+    } else if (!account && account.error().code() != ErrorCode::kNotFound) {
+      return std::unexpected(account.error());
+    }
+    auto reset = tx.ResetGuardAccount(id);
+    if (!reset) return std::unexpected(reset.error());
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  return was_suspended;
 }
 
 }  // namespace medvault::identity

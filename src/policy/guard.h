@@ -24,7 +24,10 @@
 //
 // Counted: reads, histories and exports of the clinical types, and each search by its results
 // (the patients, records and breadth of what it returns); not writes, not the directory types
-// Organization, Practitioner, PractitionerRole, not AuditEvent.
+// Organization, Practitioner, PractitionerRole, not AuditEvent. Nor the reads of an approved
+// bulk export (client identity::kBulkExportClient): a second person approved them and the
+// file is sealed and watermarked (records/bulk_export.h); they touch every patient, canaries
+// included. A suspended account's export is still refused.
 //
 // Thread-safe; the store and clock must outlive the guard. A store failure refuses the access
 // (kUnavailable): no answer leaves uncounted.

@@ -94,7 +94,12 @@ EventKind KindOf(Action action) {
     case Action::kUserAdd:
       return {kApplicationActivity, std::nullopt, "C"};
     case Action::kUserChange:
+    case Action::kApprovalRequest:
+    case Action::kApprove:
+    case Action::kRefuse:
       return {kApplicationActivity, std::nullopt, "U"};
+    case Action::kDownload:
+      return {kExport, std::nullopt, "R"};
     case Action::kKeyRotate:
     case Action::kConfigChange:
       return {kApplicationActivity, std::nullopt, "E"};

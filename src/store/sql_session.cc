@@ -40,6 +40,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "prune_guard_patients", "prune_guard_counts", "delete_access_tokens",
     // sensitive categories (glass):
     "delete_sensitive_grant",
+    // approvals:
+    "insert_role_grant", "select_role_grant", "list_role_grants", "decide_role_grant",
+    "count_accounts", "insert_export_job", "select_export_job", "list_export_jobs",
+    "update_export_job", "list_patient_ids",
 };
 
 // A Query added without a name would leave a null at the end of the table.

@@ -147,6 +147,21 @@ enum class Query {
   kDeleteAccessTokens,  // (client_id)
   // sensitive categories (glass):
   kDeleteSensitiveGrant,  // (account_id, category)
+  // approvals (migration 010_approvals):
+  kInsertRoleGrant,     // (id, account_id, kind, state, requested_by, requested_at,
+                        //  expires_at, decided_by, decided_at): no row if the id exists
+  kSelectRoleGrant,     // (id) -> the grant columns in that order
+  kListRoleGrants,      // (state, after_id, limit) -> the grant columns, by id
+  kDecideRoleGrant,     // (id, state, decided_by, decided_at, expected_state)
+  kCountAccounts,       // (kind, status) -> count
+  kInsertExportJob,     // (id, state, requested_by, requester_role, types, recipient_key,
+                        //  requested_at, expires_at, decided_by, decided_at, file,
+                        //  file_bytes, patients, watermark): no row if the id exists
+  kSelectExportJob,     // (id) -> the export job columns in that order
+  kListExportJobs,      // (after_id, limit) -> the export job columns, by id
+  kUpdateExportJob,     // (id, state, expires_at, decided_by, decided_at, file, file_bytes,
+                        //  patients, watermark, expected_state)
+  kListPatientIds,      // (after_id, limit) -> id of live Patient resources, by id
   kCount,
 };
 

@@ -146,6 +146,20 @@ class SqlTransaction final : public Transaction {
   Result<std::int64_t> DeleteAccessTokens(std::string_view client_id) override;
   // sensitive categories (glass):
   Status DeleteSensitiveGrant(std::string_view account_id, std::string_view category) override;
+  // Approval tables: sql_approvals.cc.
+  Status InsertRoleGrant(const RoleGrant& grant) override;
+  Result<RoleGrant> GetRoleGrant(std::string_view id) override;
+  Result<std::vector<RoleGrant>> ListRoleGrants(std::string_view state, std::string_view after_id,
+                                                std::size_t limit) override;
+  Status DecideRoleGrant(const RoleGrant& grant, std::string_view expected_state) override;
+  Result<std::int64_t> CountAccounts(std::string_view kind, std::string_view status) override;
+  Status InsertExportJob(const ExportJobRecord& job) override;
+  Result<ExportJobRecord> GetExportJob(std::string_view id) override;
+  Result<std::vector<ExportJobRecord>> ListExportJobs(std::string_view after_id,
+                                                      std::size_t limit) override;
+  Status UpdateExportJob(const ExportJobRecord& job, std::string_view expected_state) override;
+  Result<std::vector<std::string>> ListPatientIds(std::string_view after_id,
+                                                  std::size_t limit) override;
 
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }

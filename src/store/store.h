@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/approval_records.h"
 #include "store/guard_records.h"
 #include "store/identity_records.h"
 #include "store/lab_records.h"
@@ -431,6 +432,34 @@ class Transaction {
   // Sensitive categories (glass): revokes an account's permission for one category
   // (kNotFound when it had none).
   virtual Status DeleteSensitiveGrant(std::string_view account_id, std::string_view category) = 0;
+
+  // Approvals (migration 010_approvals, rows in store/approval_records.h): four eyes on staff
+  // roles and bulk export jobs. Ids, kinds, states and account ids are at most kMaxNameBytes.
+  virtual Status InsertRoleGrant(const RoleGrant& grant) = 0;             // kAlreadyExists
+  virtual Result<RoleGrant> GetRoleGrant(std::string_view id) = 0;        // kNotFound
+  // Grants in `state` with id > after_id, in id order, at most `limit`.
+  virtual Result<std::vector<RoleGrant>> ListRoleGrants(std::string_view state,
+                                                        std::string_view after_id,
+                                                        std::size_t limit) = 0;
+  // Writes state, decided_by and decided_at only if the stored state is still
+  // `expected_state` (kConflict otherwise, kNotFound when there is no such grant): two
+  // administrators deciding at once cannot both win.
+  virtual Status DecideRoleGrant(const RoleGrant& grant, std::string_view expected_state) = 0;
+  // How many accounts have this kind and status.
+  virtual Result<std::int64_t> CountAccounts(std::string_view kind, std::string_view status) = 0;
+  virtual Status InsertExportJob(const ExportJobRecord& job) = 0;         // kAlreadyExists
+  virtual Result<ExportJobRecord> GetExportJob(std::string_view id) = 0;  // kNotFound
+  // Jobs with id > after_id, in id order, at most `limit`.
+  virtual Result<std::vector<ExportJobRecord>> ListExportJobs(std::string_view after_id,
+                                                              std::size_t limit) = 0;
+  // Writes every column but id, requested_by, requester_role, types, recipient_key and
+  // requested_at, only if the stored state is `expected_state` (kConflict otherwise,
+  // kNotFound when there is no such job).
+  virtual Status UpdateExportJob(const ExportJobRecord& job, std::string_view expected_state) = 0;
+  // Ids of the current, not deleted Patient resources with id > after_id, in id order, at
+  // most `limit`: the compartments an approved bulk export walks (ids only, nothing opened).
+  virtual Result<std::vector<std::string>> ListPatientIds(std::string_view after_id,
+                                                          std::size_t limit) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered

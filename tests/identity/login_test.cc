@@ -122,7 +122,8 @@ class LoginFlow : public store::StoreBackendTest {
 
   // Creates a staff account and enrolls it with a password and a TOTP, as a user would.
   Enrolled EnrollStaff(std::string_view login, AccountKind kind = AccountKind::kClinician) {
-    auto created = accounts_->CreateStaff(login, kind, "Camille Martin", "admin-1");
+    auto created = accounts_->CreateStaff(login, kind, "Camille Martin", "admin-1",
+                                          RoleApproval::kOperatorBootstrap);
     EXPECT_TRUE(created.has_value()) << created.error().message();
     const std::string code(created->enrollment_code.view());
     auto started = Wait<PasswordOutcome>([&](auto done) {
@@ -348,7 +349,8 @@ TEST_P(LoginFlow, UsersListAndEndTheirSessionsAndLogOutEverywhere) {
 }
 
 TEST_P(LoginFlow, AdministratorsMustEnrollAPasskeyNotATotp) {
-  auto created = accounts_->CreateStaff("root.admin", AccountKind::kAdministrator, "Ada", "cli");
+  auto created = accounts_->CreateStaff("root.admin", AccountKind::kAdministrator, "Ada", "cli",
+                                        RoleApproval::kOperatorBootstrap);
   ASSERT_TRUE(created.has_value());
   auto started = Wait<PasswordOutcome>([&](auto done) {
     login_->StartEnrollment(created->enrollment_code.view(), SecretText(kStrongPassword),
@@ -364,7 +366,8 @@ TEST_P(LoginFlow, AdministratorsMustEnrollAPasskeyNotATotp) {
 }
 
 TEST_P(LoginFlow, EnrollmentRefusesAWeakPasswordAndCodesAreSingleUse) {
-  auto created = accounts_->CreateStaff("l.bernard", AccountKind::kLabTechnician, "Léa", "cli");
+  auto created = accounts_->CreateStaff("l.bernard", AccountKind::kLabTechnician, "Léa", "cli",
+                                        RoleApproval::kOperatorBootstrap);
   ASSERT_TRUE(created.has_value());
   const std::string code(created->enrollment_code.view());
   auto weak = Wait<PasswordOutcome>([&](auto done) {

@@ -345,8 +345,11 @@ TEST_F(AuthApi, UsersListTheirSessionsAndLogOutEverywhere) {
 
 TEST_F(AuthApi, AdministratorsCreateAndResetAccountsWithAFreshSecondFactor) {
   StartServer({{"MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR", "passkey_or_totp"}});
-  Enrolled admin = Enroll(AddUser("root.admin", "administrator"));
-  Enrolled clinician = Enroll(AddUser("c.martin"));
+  // Both before any administrator is active: the operator's bootstrap gives the roles at once.
+  const std::string admin_code = AddUser("root.admin", "administrator");
+  const std::string clinician_code = AddUser("c.martin");
+  Enrolled admin = Enroll(admin_code);
+  Enrolled clinician = Enroll(clinician_code);
   const std::string create = R"({"login":"l.bernard","kind":"lab_technician","name":"Lea B"})";
 
   auto not_admin =
@@ -361,7 +364,7 @@ TEST_F(AuthApi, AdministratorsCreateAndResetAccountsWithAFreshSecondFactor) {
   auto created = Send(server_->port(), "POST", "/auth/admin/accounts", create,
                       {"Cookie: " + admin.session.cookie, "X-CSRF-Token: " + admin.session.csrf});
   ASSERT_EQ(created.status, 201u) << created.body;
-  EXPECT_EQ(Str(created.json, "status"), "pending_enrollment");
+  EXPECT_EQ(Str(created.json, "status"), "pending_approval") << "four eyes";
   EXPECT_EQ(Str(created.json, "enrollment_code").size(), 19u);
   EXPECT_EQ(created.json.if_contains("password"), nullptr);
 
@@ -372,6 +375,70 @@ TEST_F(AuthApi, AdministratorsCreateAndResetAccountsWithAFreshSecondFactor) {
   EXPECT_EQ(Me(clinician.session).status, 401u) << "a reset ends the account's sessions";
   Enrolled again = Enroll(Str(reset.json, "enrollment_code"));
   EXPECT_EQ(Me(again.session).status, 200u);
+}
+
+TEST_F(AuthApi, AStaffRoleWaitsForASecondAdministratorWhoIsNotTheRequester) {
+  StartServer({{"MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR", "passkey_or_totp"}});
+  const std::string first_code = AddUser("root.admin", "administrator");
+  const std::string second_code = AddUser("second.admin", "administrator");
+  Enrolled first = Enroll(first_code);
+  Enrolled second = Enroll(second_code);
+  const auto as = [&](const Enrolled& who) {
+    return std::vector<std::string>{"Cookie: " + who.session.cookie,
+                                    "X-CSRF-Token: " + who.session.csrf};
+  };
+  auto created =
+      Send(server_->port(), "POST", "/auth/admin/accounts",
+           R"({"login":"c.dubois","kind":"clinician","name":"Claire D"})", as(first));
+  ASSERT_EQ(created.status, 201u) << created.body;
+  const std::string code = Str(created.json, "enrollment_code");
+  const std::string grant = Str(created.json.at("grant").as_object(), "id");
+  EXPECT_EQ(Str(created.json.at("grant").as_object(), "state"), "pending");
+
+  auto early = Send(server_->port(), "POST", "/auth/enroll",
+                    "{\"code\":" + Quoted(code) + ",\"password\":" + Quoted(kPassword) + "}");
+  EXPECT_NE(early.status, 200u) << "no enrollment, so no clinical role, before the approval";
+  auto reset = Send(server_->port(), "POST", "/auth/admin/accounts/reset",
+                    R"({"login":"c.dubois"})", as(first));
+  EXPECT_EQ(reset.status, 409u) << "a reset does not open an account awaiting approval";
+
+  auto listed = Send(server_->port(), "GET", "/auth/admin/grants", "", as(second));
+  ASSERT_EQ(listed.status, 200u) << listed.body;
+  ASSERT_EQ(listed.json.at("grants").as_array().size(), 1u);
+  EXPECT_EQ(Str(listed.json.at("grants").as_array()[0].as_object(), "id"), grant);
+
+  auto own = Send(server_->port(), "POST", "/auth/admin/grants/" + grant + "/approve", "",
+                  as(first));
+  EXPECT_EQ(own.status, 403u) << own.body;
+  auto no_csrf = Send(server_->port(), "POST", "/auth/admin/grants/" + grant + "/approve", "",
+                      {"Cookie: " + second.session.cookie});
+  EXPECT_EQ(no_csrf.status, 401u);
+  auto approved = Send(server_->port(), "POST", "/auth/admin/grants/" + grant + "/approve", "",
+                       as(second));
+  ASSERT_EQ(approved.status, 200u) << approved.body;
+  EXPECT_EQ(Str(approved.json, "state"), "approved");
+  EXPECT_EQ(Str(approved.json, "decided_by"), Str(Me(second.session).json, "account_id"));
+  auto again = Send(server_->port(), "POST", "/auth/admin/grants/" + grant + "/refuse", "",
+                    as(second));
+  EXPECT_EQ(again.status, 409u) << "decided once";
+
+  Enrolled clinician = Enroll(code);
+  EXPECT_EQ(Str(Me(clinician.session).json, "kind"), "clinician");
+
+  // The operator at the console now needs a second administrator too.
+  auto console = RunMedvault({"user", "add", "--dir", vault_.path().string(), "--login",
+                              "l.roux", "--kind", "lab_technician", "--name", "Lou Roux"});
+  ASSERT_EQ(console.exit_code, 0) << console.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(console.out, match, std::regex("role grant ([0-9a-f-]+) ")))
+      << console.out;
+  auto refused = RunMedvault({"user", "refuse", "--dir", vault_.path().string(), "--grant",
+                              match[1].str(), "--by", "c.martin"});
+  EXPECT_EQ(refused.exit_code, 2) << "c.martin is no administrator (and does not exist)";
+  auto by_console = RunMedvault({"user", "approve", "--dir", vault_.path().string(), "--grant",
+                                 match[1].str(), "--by", "second.admin"});
+  EXPECT_EQ(by_console.exit_code, 0) << by_console.err;
+  EXPECT_THAT(by_console.out, HasSubstr("approved"));
 }
 
 TEST_F(AuthApi, TokenEndpointTakesANodeSignedAssertionOnceAndAdvertisesItself) {

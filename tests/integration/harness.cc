@@ -476,7 +476,8 @@ std::string SignClientAssertion(const fs::path& dir, const std::string& client_i
 }
 
 std::string ApiClientToken(unsigned short port, const fs::path& vault, const std::string& client_id,
-                           const std::string& scopes, const Env& env) {
+                           const std::string& scopes, const Env& env,
+                           const std::string& organization) {
   TempDir keys;
   const std::string endpoint = "https://127.0.0.1:" + std::to_string(port) + "/auth/token";
   const std::string jwt = SignClientAssertion(keys.path(), client_id, endpoint, client_id + "-1");
@@ -484,9 +485,15 @@ std::string ApiClientToken(unsigned short port, const fs::path& vault, const std
     std::cerr << "harness: node could not sign an assertion (install nodejs)\n";
     return {};
   }
-  auto added = RunMedvault({"client", "add", "--dir", vault.string(), "--client-id", client_id,
-                            "--jwks", (keys.path() / "jwks.json").string(), "--scopes", scopes},
-                           env);
+  std::vector<std::string> add = {"client",  "add",    "--dir",
+                                   vault.string(), "--client-id", client_id,
+                                   "--jwks",  (keys.path() / "jwks.json").string(),
+                                   "--scopes", scopes};
+  if (!organization.empty()) {
+    add.push_back("--organization");
+    add.push_back(organization);
+  }
+  auto added = RunMedvault(add, env);
   if (added.exit_code != 0) {
     std::cerr << "harness: medvault client add failed: " << added.err << "\n";
     return {};

@@ -219,10 +219,10 @@ process.stdout.write(input + '.' + sig.toString('base64url'));
 // Signs an assertion with kNodeSigner in `dir` (which then holds jwks.json); "" on failure.
 std::string SignClientAssertion(const std::filesystem::path& dir, const std::string& client_id,
                                 const std::string& audience, const std::string& jti);
-// Registers an API client with `medvault client add` and gets an access token for `scopes` at
-// /auth/token; "" on failure (the test's expectations say why).
+// Registers an API client with `medvault client add` (of `organization`, when given) and gets
+// an access token for `scopes` at /auth/token; "" on failure (the test's expectations say why).
 std::string ApiClientToken(unsigned short port, const std::filesystem::path& vault,
                            const std::string& client_id, const std::string& scopes,
-                           const Env& env = {});
+                           const Env& env = {}, const std::string& organization = "");
 
 }  // namespace medvault::testing

@@ -337,5 +337,75 @@ TEST(CanaryPatients, TheDemoPlantsCanariesAndASearchTouchingOneSuspendsOnTheFirs
   EXPECT_THAT(server->Output(), HasSubstr("\"event\":\"canary_touched\""));
 }
 
+// An administrator lifts the suspension through the API (as `medvault user reinstate` does):
+// with a fresh second factor, never their own; the account then logs in anew with both
+// factors, its old session gone.
+TEST(CanaryPatients, AnAdministratorReinstatesASuspendedAccountThroughTheApi) {
+  TempDir dir;
+  const std::filesystem::path vault = dir.path() / "demo";
+  auto demo = RunMedvault({"demo", "--dir", vault.string(), "--patients", "3"}, {},
+                          std::chrono::seconds(300));
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  const auto code_of = [&](const std::string& login, const std::string& kind) {
+    std::smatch match;
+    std::regex_search(demo.out, match,
+                      std::regex(login + " +" + kind + " +enrollment code ([0-9A-Z-]+)"));
+    return match.size() > 1 ? match[1].str() : std::string();
+  };
+  auto server = ServerProcess::Start(
+      vault, WithRelaxedAuth({{"MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR", "passkey_or_totp"}}));
+  ASSERT_NE(server, nullptr);
+  const unsigned short port = server->port();
+  Enrolled clinician = EnrollWithTotp(port, code_of("dr\\.martin", "clinician"));
+  Enrolled admin = EnrollWithTotp(port, code_of("admin\\.petit", "administrator"));
+  ASSERT_FALSE(clinician.session.csrf.empty());
+  ASSERT_FALSE(admin.session.csrf.empty());
+  const std::string dr_martin = R"({"login":"dr.martin"})";
+
+  auto not_suspended = SendAs(port, admin.session, "POST", "/auth/admin/accounts/reinstate",
+                              dr_martin);
+  EXPECT_EQ(not_suspended.status, 409u) << not_suspended.body;
+  auto search = SendAs(port, clinician.session, "GET", "/fhir/Patient?family=Martin");
+  ASSERT_EQ(search.status, 403u) << search.body;
+  auto refused = Send(port, "POST", "/auth/login",
+                      R"({"login":"dr.martin","password":)" + Quoted(kTestPassword) + "}");
+  EXPECT_EQ(refused.status, 401u) << "a suspended account does not log in";
+
+  auto by_clinician = SendAs(port, clinician.session, "POST", "/auth/admin/accounts/reinstate",
+                             dr_martin);
+  EXPECT_EQ(by_clinician.status, 401u) << "the suspended session is gone";
+  auto no_csrf = Send(port, "POST", "/auth/admin/accounts/reinstate", dr_martin,
+                      {"Cookie: " + admin.session.cookie});
+  EXPECT_EQ(no_csrf.status, 401u);
+  auto self = SendAs(port, admin.session, "POST", "/auth/admin/accounts/reinstate",
+                     R"({"login":"admin.petit"})");
+  EXPECT_EQ(self.status, 403u) << self.body;
+  auto unknown = SendAs(port, admin.session, "POST", "/auth/admin/accounts/reinstate",
+                        R"({"login":"no.one"})");
+  EXPECT_EQ(unknown.status, 404u);
+  auto reinstated = SendAs(port, admin.session, "POST", "/auth/admin/accounts/reinstate",
+                           dr_martin);
+  ASSERT_EQ(reinstated.status, 200u) << reinstated.body;
+  EXPECT_EQ(Str(reinstated.json, "status"), "active");
+  EXPECT_EQ(SendAs(port, admin.session, "POST", "/auth/admin/accounts/reinstate", dr_martin).status,
+            409u)
+      << "once is enough";
+
+  EXPECT_EQ(SendAs(port, clinician.session, "GET", "/auth/me").status, 401u)
+      << "no old session comes back";
+  auto pending = Send(port, "POST", "/auth/login",
+                      R"({"login":"dr.martin","password":)" + Quoted(kTestPassword) + "}");
+  ASSERT_EQ(pending.status, 200u) << pending.body;
+  const std::string next_code = Oathtool(clinician.secret, std::chrono::seconds(30));
+  auto logged_in = Send(port, "POST", "/auth/login/totp",
+                        "{\"pending_token\":" + Quoted(Str(pending.json, "pending_token")) +
+                            ",\"code\":" + Quoted(next_code) + "}");
+  ASSERT_EQ(logged_in.status, 200u) << logged_in.body;
+  const WebSession fresh = SessionOf(logged_in);
+  EXPECT_EQ(SendAs(port, fresh, "GET", "/auth/me").status, 200u);
+  EXPECT_EQ(SendAs(port, fresh, "GET", "/fhir/Patient?family=Dupont").status, 200u)
+      << "the guard starts afresh";
+}
+
 }  // namespace
 }  // namespace medvault::testing

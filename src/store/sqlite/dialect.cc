@@ -312,6 +312,41 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     // sensitive categories (glass):
     {Query::kDeleteSensitiveGrant,
      "DELETE FROM sensitive_grants WHERE account_id = ?1 AND category = ?2"},
+    // approvals:
+    {Query::kInsertRoleGrant,
+     "INSERT INTO role_grants (id, account_id, kind, state, requested_by, requested_at, "
+     "expires_at, decided_by, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kSelectRoleGrant,
+     "SELECT id, account_id, kind, state, requested_by, requested_at, expires_at, decided_by, "
+     "decided_at FROM role_grants WHERE id = ?1"},
+    {Query::kListRoleGrants,
+     "SELECT id, account_id, kind, state, requested_by, requested_at, expires_at, decided_by, "
+     "decided_at FROM role_grants WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+    {Query::kDecideRoleGrant,
+     "UPDATE role_grants SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1 "
+     "AND state = ?5"},
+    {Query::kCountAccounts,
+     "SELECT COUNT(*) FROM accounts WHERE kind = ?1 AND status = ?2"},
+    {Query::kInsertExportJob,
+     "INSERT INTO export_jobs (id, state, requested_by, requester_role, types, recipient_key, "
+     "requested_at, expires_at, decided_by, decided_at, file, file_bytes, patients, watermark) "
+     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kSelectExportJob,
+     "SELECT id, state, requested_by, requester_role, types, recipient_key, requested_at, "
+     "expires_at, decided_by, decided_at, file, file_bytes, patients, watermark FROM export_jobs "
+     "WHERE id = ?1"},
+    {Query::kListExportJobs,
+     "SELECT id, state, requested_by, requester_role, types, recipient_key, requested_at, "
+     "expires_at, decided_by, decided_at, file, file_bytes, patients, watermark FROM export_jobs "
+     "WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    {Query::kUpdateExportJob,
+     "UPDATE export_jobs SET state = ?2, expires_at = ?3, decided_by = ?4, decided_at = ?5, "
+     "file = ?6, file_bytes = ?7, patients = ?8, watermark = ?9 WHERE id = ?1 AND state = ?10"},
+    {Query::kListPatientIds,
+     "SELECT id FROM resources WHERE resource_type = 'Patient' AND deleted = 0 AND id > ?1 "
+     "ORDER BY id LIMIT ?2"},
 }};
 
 static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
@@ -584,6 +619,38 @@ CREATE TABLE guard_counts (
   PRIMARY KEY (account_id, window_index, bucket_start)
 ) WITHOUT ROWID, STRICT;
 CREATE INDEX guard_counts_by_age ON guard_counts (bucket_start);
+)sql"},
+    {10, "010_approvals", R"sql(
+CREATE TABLE role_grants (
+  id TEXT NOT NULL PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  decided_by TEXT NOT NULL,
+  decided_at INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX role_grants_by_state ON role_grants (state, id);
+CREATE INDEX role_grants_by_account ON role_grants (account_id);
+
+CREATE TABLE export_jobs (
+  id TEXT NOT NULL PRIMARY KEY,
+  state TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requester_role TEXT NOT NULL,
+  types TEXT NOT NULL,
+  recipient_key BLOB NOT NULL,
+  requested_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  decided_by TEXT NOT NULL,
+  decided_at INTEGER NOT NULL,
+  file TEXT NOT NULL,
+  file_bytes INTEGER NOT NULL,
+  patients INTEGER NOT NULL,
+  watermark TEXT NOT NULL
+) WITHOUT ROWID, STRICT;
 )sql"},
 };
 
