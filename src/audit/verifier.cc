@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
+#include <optional>
+#include <span>
 #include <map>
 #include <vector>
 
@@ -42,6 +45,105 @@ Result<std::vector<store::AuditCheckpoint>> StoredCheckpoints(store::Store& stor
   if (!status) return std::unexpected(status.error());
   return all;
 }
+
+// One page of entries from `from` on, their stored leaves and the log head, read together.
+struct Page {
+  store::AuditHead head;
+  std::vector<store::AuditRecord> records;
+  std::vector<store::AuditNode> leaves;
+};
+
+Result<Page> ReadPage(store::Store& store, std::uint64_t from) {
+  Page page;
+  Status read = store.Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto head = tx.GetAuditHead();
+        if (!head) return std::unexpected(head.error());
+        page.head = std::move(*head);
+        auto records = tx.ListAuditEntries(static_cast<std::int64_t>(from), kPage);
+        if (!records) return std::unexpected(records.error());
+        page.records = std::move(*records);
+        auto leaves = tx.ListAuditNodes(0, static_cast<std::int64_t>(from), kPage);
+        if (!leaves) return std::unexpected(leaves.error());
+        page.leaves = std::move(*leaves);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return page;
+}
+
+// Checks the stored interior nodes (level 1 and up) against the subtrees the entries' tree
+// closed, as it closes them: a level's nodes are compared a page at a time, so each stored
+// node is read once and no hash is computed twice.
+class StoredNodeCheck {
+ public:
+  explicit StoredNodeCheck(store::Store& store) : store_(store) {}
+
+  // Takes the subtrees one append closed (its leaf, level 0, is checked with the entry).
+  Status Add(std::span<const TreeBuilder::Node> closed) {
+    for (const TreeBuilder::Node& node : closed) {
+      if (node.level == 0) continue;
+      const auto level = static_cast<std::size_t>(node.level);
+      if (pending_.size() < level) pending_.resize(level);
+      pending_[level - 1].push_back(node);
+      if (pending_[level - 1].size() >= kPage) {
+        if (auto s = Flush(level); !s) return s;
+      }
+    }
+    return {};
+  }
+  // Compares what is left.
+  Status Finish() {
+    for (std::size_t level = 1; level <= pending_.size(); ++level) {
+      if (auto s = Flush(level); !s) return s;
+    }
+    return {};
+  }
+  // The first node found missing or wrong, at the lowest level that has one.
+  const std::optional<TreeBuilder::Node>& first_bad() const { return first_bad_; }
+
+ private:
+  Status Flush(std::size_t level) {
+    std::vector<TreeBuilder::Node>& pending = pending_[level - 1];
+    if (pending.empty()) return {};
+    // Closed in order, so a level's pending nodes have consecutive indexes.
+    const bool wanted = !first_bad_ || static_cast<std::size_t>(first_bad_->level) > level;
+    if (wanted) {
+      auto stored = ReadNodes(static_cast<int>(level), pending.front().index, pending.size());
+      if (!stored) return std::unexpected(stored.error());
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (i >= stored->size() ||
+            (*stored)[i].index != static_cast<std::int64_t>(pending[i].index) ||
+            !SameHash(pending[i].hash, (*stored)[i].hash)) {
+          first_bad_ = pending[i];
+          break;
+        }
+      }
+    }
+    pending.clear();
+    return {};
+  }
+
+  Result<std::vector<store::AuditNode>> ReadNodes(int level, std::uint64_t from,
+                                                  std::size_t count) {
+    std::vector<store::AuditNode> nodes;
+    Status read = store_.Transact(
+        [&](store::Transaction& tx) -> Status {
+          auto page = tx.ListAuditNodes(level, static_cast<std::int64_t>(from), count);
+          if (!page) return std::unexpected(page.error());
+          nodes = std::move(*page);
+          return {};
+        },
+        store::Access::kReadOnly);
+    if (!read) return std::unexpected(read.error());
+    return nodes;
+  }
+
+  store::Store& store_;
+  std::vector<std::vector<TreeBuilder::Node>> pending_;  // by level - 1
+  std::optional<TreeBuilder::Node> first_bad_;
+};
 
 class Verification {
  public:
@@ -112,26 +214,20 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
   };
   if (!check.failed()) check_checkpoints_at(0);
 
+  // Pages are read one ahead, on another thread, while this one checks the current page.
+  auto fetch = [&store](std::uint64_t from) { return ReadPage(store, from); };
+  std::future<Result<Page>> next = std::async(std::launch::async, fetch, 0);
+  StoredNodeCheck nodes(store);
+  std::vector<TreeBuilder::Node> closed;
   std::uint64_t index = 0;
   while (!check.failed()) {
-    std::vector<store::AuditRecord> records;
-    std::vector<store::AuditNode> leaves;
-    Status read = store.Transact(
-        [&](store::Transaction& tx) -> Status {
-          auto stored_head = tx.GetAuditHead();
-          if (!stored_head) return std::unexpected(stored_head.error());
-          head = std::move(*stored_head);
-          auto page = tx.ListAuditEntries(static_cast<std::int64_t>(index), kPage);
-          if (!page) return std::unexpected(page.error());
-          records = std::move(*page);
-          auto nodes = tx.ListAuditNodes(0, static_cast<std::int64_t>(index), kPage);
-          if (!nodes) return std::unexpected(nodes.error());
-          leaves = std::move(*nodes);
-          return {};
-        },
-        store::Access::kReadOnly);
-    if (!read) return std::unexpected(read.error());
-    if (records.empty()) break;
+    auto page = next.get();
+    if (!page) return std::unexpected(page.error());
+    if (page->records.empty()) break;
+    head = std::move(page->head);
+    next = std::async(std::launch::async, fetch, index + page->records.size());
+    const std::vector<store::AuditRecord>& records = page->records;
+    const std::vector<store::AuditNode>& leaves = page->leaves;
 
     std::size_t leaf = 0;
     std::vector<std::string> patients;
@@ -176,13 +272,17 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
                                      index));
         break;
       }
-      builder.Append(leaf_hash);
+      closed.clear();
+      builder.Append(leaf_hash, &closed);
+      if (auto s = nodes.Add(closed); !s) return std::unexpected(s.error());
       ++index;
       ++report.entries;
       check_checkpoints_at(index);
       if (check.failed()) break;
     }
   }
+  // A prefetch still in flight is waited for here, before anything it uses goes away.
+  if (next.valid()) next.wait();
   report.root = builder.Root();
   if (check.failed()) return report;
 
@@ -206,54 +306,13 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
     return report;
   }
   // The interior of the stored tree, which inclusion and consistency proofs are built from:
-  // level by level, every complete subtree must be the hash of its two children (level 0 was
-  // checked against the entries above).
-  for (int level = 1; (count >> level) != 0 && !check.failed(); ++level) {
-    const std::uint64_t nodes = count >> level;
-    for (std::uint64_t first = 0; first < nodes && !check.failed(); first += kPage) {
-      std::vector<store::AuditNode> parents;
-      std::vector<store::AuditNode> children;
-      Status read = store.Transact(
-          [&](store::Transaction& tx) -> Status {
-            auto upper = tx.ListAuditNodes(level, static_cast<std::int64_t>(first), kPage);
-            if (!upper) return std::unexpected(upper.error());
-            parents = std::move(*upper);
-            auto lower =
-                tx.ListAuditNodes(level - 1, static_cast<std::int64_t>(2 * first), 2 * kPage);
-            if (!lower) return std::unexpected(lower.error());
-            children = std::move(*lower);
-            return {};
-          },
-          store::Access::kReadOnly);
-      if (!read) return std::unexpected(read.error());
-      const std::uint64_t last = std::min<std::uint64_t>(nodes, first + kPage);
-      for (std::uint64_t i = first; i < last; ++i) {
-        const std::size_t p = static_cast<std::size_t>(i - first);
-        const std::size_t c = static_cast<std::size_t>(2 * (i - first));
-        const bool present =
-            p < parents.size() && parents[p].index == static_cast<std::int64_t>(i) &&
-            c + 1 < children.size() && children[c].index == static_cast<std::int64_t>(2 * i) &&
-            children[c + 1].index == static_cast<std::int64_t>(2 * i + 1);
-        bool matches = false;
-        if (present) {
-          auto left = children[c].hash;
-          auto right = children[c + 1].hash;
-          if (left.size() == kHashBytes && right.size() == kHashBytes) {
-            Hash l{}, r{};
-            std::copy(left.begin(), left.end(), l.begin());
-            std::copy(right.begin(), right.end(), r.begin());
-            matches = SameHash(NodeHash(l, r), parents[p].hash);
-          }
-        }
-        if (!matches) {
-          const std::uint64_t start = i << level;
-          check.Bad(start, fmt::format("the stored tree node over entries {} to {} is missing or "
-                                       "wrong: proofs for them would not verify",
-                                       start, ((i + 1) << level) - 1));
-          break;
-        }
-      }
-    }
+  // every complete subtree must be the one the entries make (level 0 was checked above).
+  if (auto s = nodes.Finish(); !s) return std::unexpected(s.error());
+  if (const auto& bad = nodes.first_bad()) {
+    const std::uint64_t start = bad->index << bad->level;
+    check.Bad(start, fmt::format("the stored tree node over entries {} to {} is missing or "
+                                 "wrong: proofs for them would not verify",
+                                 start, ((bad->index + 1) << bad->level) - 1));
   }
   return report;
 }

@@ -7,8 +7,8 @@
 // reordered), an entry beyond the log head (inserted), or an entry whose hash differs from the
 // one stored at append time. When the entries and the stored tree were rewritten together, only
 // a signed checkpoint can tell; the report then names the first index the failing checkpoint
-// covers beyond the last one that matched. Reads in pages; memory stays O(log n) in the log's
-// size. Thread-safe (it only reads the store).
+// covers beyond the last one that matched. Reads in pages, the next one on a second thread while
+// the current one is checked; memory stays O(page size x log n). Thread-safe (it only reads the store).
 #pragma once
 
 #include <cstdint>
