@@ -268,12 +268,16 @@ Result<PatientScope> Decider::ScopeOf(const Principal& principal) {
   return scope;
 }
 
-Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessRequest& request) {
+Result<PhiAccess> Decider::Authorize(const Principal& principal, const AccessRequest& request,
+                                     RefusedBy* refused_by) {
   auto scope = ScopeOf(principal);
   if (!scope) return std::unexpected(scope.error());
   Status decision = Decide(principal, request, *scope);
-  if (decision && extensions_.gate != nullptr)
+  if (refused_by != nullptr) *refused_by = RefusedBy::kRules;
+  if (decision && extensions_.gate != nullptr) {
     decision = extensions_.gate->Admit(principal, request);
+    if (refused_by != nullptr) *refused_by = RefusedBy::kGate;
+  }
   audit::Entry entry =
       EntryOf(principal, ActionOf(request.operation), request.resource_type, request.resource_ids,
               request.patient_ids, decision ? audit::Outcome::kSuccess : audit::Outcome::kDenied);

@@ -143,7 +143,12 @@ class Decider {
   // the entry: kUnavailable, and nothing may be returned to the caller. A request naming an id
   // the log cannot record (outside audit/entry.h's id alphabet): kInvalidArgument, nothing
   // logged, nothing allowed.
-  Result<PhiAccess> Authorize(const Principal& principal, const AccessRequest& request);
+  // `refused_by`, when given and the answer is kPermissionDenied, says whether the rules or the
+  // gate refused (callers hide a resource only for the rules' refusals, without reading the
+  // care relations a second time).
+  enum class RefusedBy { kRules, kGate };
+  Result<PhiAccess> Authorize(const Principal& principal, const AccessRequest& request,
+                              RefusedBy* refused_by = nullptr);
 
   // For a search: after the results are known and before they leave, records every resource
   // and patient in them (one audit entry, Action::kSearch). kUnavailable when the log refuses;

@@ -86,14 +86,14 @@ fhir::FhirResult<policy::PhiAccess> Authorize(
                                 .resource_ids = resource_ids,
                                 .patient_ids = patient_ids,
                                 .takes_into_care = takes_into_care};
-  auto access = context.decider.Authorize(principal, request);
+  auto refused_by = policy::Decider::RefusedBy::kRules;
+  auto access = context.decider.Authorize(principal, request, &refused_by);
   if (access) return std::move(*access);
   // Hiding the resource is for the rules' refusals; the guard's is about the account (the
   // rules, with the caller's care relations, allowed what the guard refused).
-  if (access.error().code() == ErrorCode::kPermissionDenied && denial == Denial::kNotFound) {
-    auto scope = context.decider.ScopeOf(principal);
-    if (!scope) return Refusal(scope.error());
-    if (!policy::Decider::Decide(principal, request, *scope)) return NotFound(resource_type);
+  if (access.error().code() == ErrorCode::kPermissionDenied && denial == Denial::kNotFound &&
+      refused_by == policy::Decider::RefusedBy::kRules) {
+    return NotFound(resource_type);
   }
   return Refusal(access.error());
 }

@@ -17,6 +17,7 @@
 #include "audit/audit_log.h"
 #include "core/manual_clock.h"
 #include "policy/care_relations.h"
+#include "policy/guard.h"
 #include "identity/smart_scopes.h"
 #include "store/store.h"
 #include "store/test_cluster.h"
@@ -594,6 +595,35 @@ TEST_P(DeciderTest, ABreakTheGlassGrantOpensItsPatientAndIsLoggedWithItsReason) 
   EXPECT_EQ(logged[1].reason, audit::BreakGlassReason::kNone);
   EXPECT_EQ(logged[2].purpose, audit::Purpose::kBreakTheGlass);  // the results name pat-9
   EXPECT_EQ(logged[3].outcome, audit::Outcome::kDenied);
+}
+
+// Which part refused is told with the refusal, so records need not read the care relations a
+// second time to choose between 404 (the rules) and 403 (the gate).
+TEST_P(DeciderTest, TheRefusalSaysWhetherTheRulesOrTheGateRefused) {
+  ExfiltrationGuard::Options options;
+  options.canaries = {"canary-1"};
+  ExfiltrationGuard guard(*store_, clock_, options, [](const store::Alert&) {});
+  Decider gated(*log_, clock_, Decider::Extensions{.gate = &guard, .relations = relations_.get()});
+  Relate("canary-1");
+  const Principal clinician = PrincipalOf(Role::kClinician);
+
+  const std::vector<std::string> unrelated = {"pat-unrelated"};
+  auto refused_by = Decider::RefusedBy::kGate;
+  auto by_rules = gated.Authorize(
+      clinician, {Operation::kRead, "Observation", std::vector<std::string>{"obs-1"}, unrelated},
+      &refused_by);
+  ASSERT_FALSE(by_rules);
+  EXPECT_EQ(by_rules.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused_by, Decider::RefusedBy::kRules);
+
+  const std::vector<std::string> canary = {"canary-1"};
+  refused_by = Decider::RefusedBy::kRules;
+  auto by_gate = gated.Authorize(
+      clinician, {Operation::kRead, "Observation", std::vector<std::string>{"obs-2"}, canary},
+      &refused_by);
+  ASSERT_FALSE(by_gate);
+  EXPECT_EQ(by_gate.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused_by, Decider::RefusedBy::kGate);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DeciderTest, ::testing::Values("sqlite", "postgres"),
