@@ -8,7 +8,8 @@
 // one stored at append time. When the entries and the stored tree were rewritten together, only
 // a signed checkpoint can tell; the report then names the first index the failing checkpoint
 // covers beyond the last one that matched. Reads in pages, the next one on a second thread while
-// the current one is checked; memory stays O(page size x log n). Thread-safe (it only reads the store).
+// the current one is checked; memory stays O(page size x log n). Thread-safe (it only reads the
+// store).
 #pragma once
 
 #include <cstdint>

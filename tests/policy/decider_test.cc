@@ -607,23 +607,22 @@ TEST_P(DeciderTest, TheRefusalSaysWhetherTheRulesOrTheGateRefused) {
   Relate("canary-1");
   const Principal clinician = PrincipalOf(Role::kClinician);
 
-  const std::vector<std::string> unrelated = {"pat-unrelated"};
-  auto refused_by = Decider::RefusedBy::kGate;
-  auto by_rules = gated.Authorize(
-      clinician, {Operation::kRead, "Observation", std::vector<std::string>{"obs-1"}, unrelated},
-      &refused_by);
-  ASSERT_FALSE(by_rules);
-  EXPECT_EQ(by_rules.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_EQ(refused_by, Decider::RefusedBy::kRules);
-
-  const std::vector<std::string> canary = {"canary-1"};
-  refused_by = Decider::RefusedBy::kRules;
-  auto by_gate = gated.Authorize(
-      clinician, {Operation::kRead, "Observation", std::vector<std::string>{"obs-2"}, canary},
-      &refused_by);
-  ASSERT_FALSE(by_gate);
-  EXPECT_EQ(by_gate.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_EQ(refused_by, Decider::RefusedBy::kGate);
+  // A clinician's read of an Observation of `patient` is refused, by `expected`; the variable
+  // starts at the other value, so that an untold refusal fails.
+  auto expect_refused_by = [&](const std::string& patient, const std::string& id,
+                               Decider::RefusedBy expected) {
+    auto refused_by = expected == Decider::RefusedBy::kRules ? Decider::RefusedBy::kGate
+                                                             : Decider::RefusedBy::kRules;
+    const std::vector<std::string> ids = {id};
+    const std::vector<std::string> patients = {patient};
+    auto access = gated.Authorize(clinician, {Operation::kRead, "Observation", ids, patients},
+                                  &refused_by);
+    ASSERT_FALSE(access) << patient;
+    EXPECT_EQ(access.error().code(), ErrorCode::kPermissionDenied) << patient;
+    EXPECT_EQ(refused_by, expected) << patient;
+  };
+  expect_refused_by("pat-unrelated", "obs-1", Decider::RefusedBy::kRules);
+  expect_refused_by("canary-1", "obs-2", Decider::RefusedBy::kGate);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DeciderTest, ::testing::Values("sqlite", "postgres"),
