@@ -63,15 +63,23 @@ Status DecideClinician(const AccessRequest& request, const PatientScope& scope) 
   const std::string_view type = request.resource_type;
   if (type == "AuditEvent") return Deny("the clinician role may not read the audit log");
   if (IsDirectory(type)) return {};
-  if (request.operation == Operation::kCreate && (type == "Patient" || request.takes_into_care)) {
-    return {};  // registering a patient; taking one into care, which makes the relation
-  }
+  const bool creates = request.operation == Operation::kCreate;
+  if (creates && type == "Patient") return {};  // registering a patient relates no one
   for (const std::string& patient : request.patient_ids) {
-    if (!patient.empty() && !scope.Covers(patient)) {
+    if (patient.empty() || (creates && std::ranges::find(request.new_patients, patient) !=
+                                           request.new_patients.end())) {
+      continue;
+    }
+    if (!scope.Covers(patient)) {
       // The same answer whether or not the patient exists.
       return Deny(
-          "no care relation with this patient: join their care team, or in an emergency use "
-          "$break-glass");
+          "no care relation with this patient: ask an administrator to add you to their care "
+          "team, or in an emergency use $break-glass");
+    }
+    if (request.takes_into_care && !scope.related.contains(patient)) {
+      return Deny(
+          "a break-the-glass grant does not take the patient into your care: ask an "
+          "administrator to add you to their care team");
     }
   }
   return {};

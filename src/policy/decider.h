@@ -11,11 +11,16 @@
 //                   Practitioner (policy/care_relations.h), or a break-the-glass grant in
 //                   force. A search not confined to a patient is allowed and returns only
 //                   what the scope covers (records filter on the stored patient id before
-//                   decrypting). Creating a Patient is allowed (it relates no one); a write
-//                   that itself takes the patient into the clinician's care (an Encounter or
-//                   CareTeam naming their Practitioner: AccessRequest::takes_into_care) is
-//                   allowed. The directory types are shared. Without a CareRelations
-//                   extension the scope is empty: no rule configured means deny.
+//                   decrypting). Creating a Patient is allowed (it relates no one), and so
+//                   is every create for a patient the same request registers
+//                   (AccessRequest::new_patients: a transaction with the new Patient and its
+//                   first Encounter), who has nothing yet to see. Nobody takes a patient
+//                   into care by themselves: a write naming the clinician's Practitioner
+//                   (AccessRequest::takes_into_care) is judged like any other write, and is
+//                   refused for a patient whom only a break-the-glass grant opens (the grant
+//                   stays a grant; an administrator keeps the care teams). The directory
+//                   types are shared. Without a CareRelations extension the scope is empty:
+//                   no rule configured means deny.
 //   lab technician  Patient, DiagnosticReport, Observation, DocumentReference, Binary,
 //                   Organization, Practitioner, PractitionerRole: read, search, history,
 //                   create, update; nothing else (no notes, no prescriptions). The only role
@@ -104,8 +109,12 @@ struct AccessRequest {
   std::span<const std::string> resource_ids;
   std::span<const std::string> patient_ids;
   // A create or update whose resource names the caller's Practitioner as a participant that
-  // relates them to its patient (policy/care_relations.h): taking the patient into care.
+  // relates them to its patient (policy/care_relations.h). It gives no right: it is refused
+  // where only a break-the-glass grant covers the patient.
   bool takes_into_care = false;
+  // Patients the same request creates (a transaction's new Patient resources): creates for
+  // them need no care relation, since nothing of theirs exists yet.
+  std::span<const std::string> new_patients = {};
 };
 
 // The exfiltration guard's place in every decision (issue 8): it sees each access the rules

@@ -74,15 +74,31 @@ std::vector<SensitiveCategory> SensitiveCategoriesOf(const boost::json::object& 
   return categories;
 }
 
+namespace {
+
+bool Holds(const Principal& principal, SensitiveCategory category) {
+  return std::ranges::find(principal.sensitive_categories, SensitiveCategoryName(category)) !=
+         principal.sensitive_categories.end();
+}
+
+}  // namespace
+
+std::vector<SensitiveCategory> MissingPermissions(const Principal& principal,
+                                                  const boost::json::object& resource) {
+  if (principal.role == audit::Role::kPatient) return {};
+  std::vector<SensitiveCategory> missing = SensitiveCategoriesOf(resource);
+  std::erase_if(missing, [&](SensitiveCategory category) { return Holds(principal, category); });
+  return missing;
+}
+
 bool MayViewSensitive(const Principal& principal, const boost::json::object& resource) {
-  if (principal.role == audit::Role::kPatient) return true;
-  for (SensitiveCategory category : SensitiveCategoriesOf(resource)) {
-    if (std::ranges::find(principal.sensitive_categories, SensitiveCategoryName(category)) ==
-        principal.sensitive_categories.end()) {
-      return false;
-    }
-  }
-  return true;
+  return MissingPermissions(principal, resource).empty();
+}
+
+bool HoldsEveryCategory(const Principal& principal) {
+  return principal.role == audit::Role::kPatient ||
+         std::ranges::all_of(kSensitiveCategories,
+                             [&](SensitiveCategory category) { return Holds(principal, category); });
 }
 
 }  // namespace medvault::policy

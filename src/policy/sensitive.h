@@ -56,9 +56,18 @@ std::optional<SensitiveCategory> CategoryOfLabel(std::string_view system, std::s
 // order.
 std::vector<SensitiveCategory> SensitiveCategoriesOf(const boost::json::object& resource);
 
-// Whether the principal may see `resource`: patients (their own record: the Decider decided
-// that) always; anyone else only with a permission (Principal::sensitive_categories) for each
-// of its categories.
+// The categories of `resource` the principal has no permission for
+// (Principal::sensitive_categories), in kSensitiveCategories order; none for a patient (their
+// own record: the Decider decided that).
+std::vector<SensitiveCategory> MissingPermissions(const Principal& principal,
+                                                  const boost::json::object& resource);
+
+// Whether the principal may see `resource`: no category of it is missing. The same rule
+// governs writes: nobody changes, deletes or labels what they could not see.
 bool MayViewSensitive(const Principal& principal, const boost::json::object& resource);
+
+// Whether the principal holds every category (a patient, or staff granted all four): then no
+// resource is withheld from them and its content need not be opened to know it.
+bool HoldsEveryCategory(const Principal& principal);
 
 }  // namespace medvault::policy

@@ -421,6 +421,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   std::vector<AccessGroup> groups;
   std::vector<AccessGroup> delete_groups;
   std::vector<store::ResourceDelete> deletes;
+  std::vector<std::string> new_patients;  // the Patients the bundle creates
   for (std::size_t i : order) {
     Planned& planned = plan[i];
     const fhir::IncomingEntry& entry = bundle.entries[i];
@@ -482,8 +483,18 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
       binaries = std::move(*split);
     }
     const bool creates = !planned.row;
+    if (auto held = CheckLabelsHeld(
+            context, principal, creates ? policy::Operation::kCreate : policy::Operation::kUpdate,
+            planned.resource, *patient);
+        !held) {
+      return std::unexpected(InEntry(std::move(held.error()), i, planned.type));
+    }
+    if (creates && planned.type == "Patient") new_patients.push_back(planned.id);
+    const std::string taken_into_care =
+        TakenIntoCare(context, principal, planned.resource, planned.type);
     AddToGroups(groups, creates ? policy::Operation::kCreate : policy::Operation::kUpdate,
-                planned.type, planned.id, *patient, i);
+                planned.type, planned.id, *patient, i,
+                !taken_into_care.empty() && taken_into_care == *patient);
     planned.first_write = writes.size();
     writes.push_back(
         MakeWrite(planned.type, planned.id, expected, *patient, std::move(planned.resource),
@@ -500,11 +511,26 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
        {std::pair{&delete_groups, Denial::kNotFound}, std::pair{&groups, Denial::kForbidden}}) {
     for (const AccessGroup& group : *of) {
       auto access = Authorize(context, principal, group.operation, group.resource_type,
-                              group.resource_ids, group.patient_ids, denial);
+                              group.resource_ids, group.patient_ids, denial,
+                              group.takes_into_care, new_patients);
       if (!access) {
         return std::unexpected(
             InEntry(std::move(access.error()), group.first_entry, group.resource_type));
       }
+    }
+  }
+  // What changes or goes must be what the caller may see; a released result is corrected.
+  for (std::size_t i : order) {
+    Planned& planned = plan[i];
+    if (!planned.row || (planned.method != EntryMethod::kDelete && !planned.write)) continue;
+    const bool deleting = planned.method == EntryMethod::kDelete;
+    auto current = OpenForChange(
+        context, principal, deleting ? policy::Operation::kDelete : policy::Operation::kUpdate,
+        *planned.row);
+    if (!current) return std::unexpected(InEntry(std::move(current.error()), i, planned.type));
+    if (deleting) continue;
+    if (auto marked = MarkCorrection(*current, writes[planned.first_write].resource); !marked) {
+      return std::unexpected(InEntry(std::move(marked.error()), i, planned.type));
     }
   }
 

@@ -57,11 +57,13 @@ enum class Denial { kNotFound, kForbidden };
 // The Decider's Authorize: an allowed decision's PhiAccess, once the audit entry is durable.
 // A denial is answered as `denial` says (kForbidden carries the policy's reason); the log
 // refusing the entry is kUnavailable.
-// `takes_into_care`: the write relates the caller to its patient (policy::AccessRequest).
+// `takes_into_care`: the write relates the caller to its patient; `new_patients`: the
+// patients the same request creates (both as policy::AccessRequest says).
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care = false);
+    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care = false,
+    std::span<const std::string> new_patients = {});
 
 // Whether the caller may do `operation` on `resource_type` at all (for a patient: in their
 // own compartment). Refused: the denial is logged and kForbidden says which rule refused.
@@ -81,8 +83,8 @@ bool MayRead(const policy::Principal& principal, const policy::PatientScope& sco
 fhir::FhirResult<policy::PatientScope> ScopeOf(const Context& context,
                                                const policy::Principal& principal);
 
-// The patient `resource` (of `resource_type`, about to be created) takes into the caller's
-// care: its patient when the resource names the caller's Practitioner as a participant that
+// The patient `resource` (of `resource_type`, about to be written) would take into the
+// caller's care: its patient when the resource names the caller's Practitioner as a participant that
 // relates them (policy/care_relations.h); "" otherwise.
 std::string TakenIntoCare(const Context& context, const policy::Principal& principal,
                           const boost::json::object& resource, std::string_view resource_type);
@@ -111,6 +113,25 @@ fhir::FhirStatus RecordWithheld(const Context& context, const policy::Principal&
                                 std::span<const std::string> resource_ids,
                                 std::span<const std::string> patient_ids);
 
+// Nobody labels what they could not see: a write of `resource` carrying a sensitive category
+// the principal has no permission for is refused (kForbidden naming the permissions missing,
+// the refusal audited as `operation` on `patient_id`). It depends on the request only, so it
+// tells nothing of what is stored.
+fhir::FhirStatus CheckLabelsHeld(const Context& context, const policy::Principal& principal,
+                                 policy::Operation operation, const boost::json::object& resource,
+                                 std::string_view patient_id);
+
+// The current version `current` of a resource about to be updated or deleted, opened (a read,
+// audited) when a check needs its content: nobody changes or deletes what is withheld from
+// them (kNotFound, as for a read, the withholding audited as `operation`), and an update of a
+// released result is a correction (MarkCorrection). nullopt when no check needs it (a
+// deletion marker, or a caller who holds every category writing a type release does not
+// govern).
+fhir::FhirResult<std::optional<StoredResource>> OpenForChange(const Context& context,
+                                                              const policy::Principal& principal,
+                                                              policy::Operation operation,
+                                                              const store::VersionWithKey& current);
+
 // Removes what only the server sets (meta.versionId, meta.lastUpdated).
 void StripServerMeta(boost::json::object& resource);
 
@@ -125,11 +146,13 @@ struct Target {
 // there is none (or the caller may not know of it: the same answer).
 using Resolver =
     std::function<fhir::FhirResult<std::optional<Target>>(std::string_view, std::string_view)>;
-// The resolver over the store, for `principal`. `taken_into_care` (may be empty): a patient
-// the write takes into the caller's care (TakenIntoCare), or whose care team an
-// administrator keeps (KeptCareTeamPatient), whose Patient resolves as well.
+// The resolver over the store, for `principal`. `care_team_patient` (may be empty): a
+// patient whose care team an administrator keeps (KeptCareTeamPatient), whose Patient
+// resolves as well. For a clinician, a Patient they may not open resolves as itself whether
+// or not it exists, so that the Decider refuses the write (audited, 403) with the same answer
+// for both.
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
-                       std::string_view taken_into_care = {});
+                       std::string_view care_team_patient = {});
 
 // Every reference of `resource` resolves (kInvalid "Observation.subject does not resolve"
 // otherwise), and returns the patient the resource belongs to ("" for a type outside the
@@ -190,7 +213,8 @@ fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> write
                           Timestamp recorded_at,
                           std::span<const store::ResourceDelete> deletes = {});
 
-// Groups ids and patients per (operation, type) and authorizes each group once.
+// Groups ids and patients per (operation, type, whether the writes take their patients into
+// the caller's care) and authorizes each group once.
 struct AccessGroup {
   policy::Operation operation = policy::Operation::kCreate;
   std::string resource_type;
@@ -203,7 +227,7 @@ fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal
                                  std::vector<AccessGroup> groups, Denial denial);
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
                  std::string_view resource_type, std::string_view id, std::string_view patient_id,
-                 std::size_t entry = 0);
+                 std::size_t entry = 0, bool takes_into_care = false);
 
 // The search behind Search, Count and conditional creates: every match, in the requested
 // order, with the patients each belongs to (RunSearch leaves `included` empty: Search adds the
@@ -257,11 +281,10 @@ fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
                                                 std::string_view resource_type,
                                                 std::string_view id);
 
-// An update of a released DiagnosticReport or Observation (report_release.cc): the current
-// version `current` is opened (a read, audited); if it was released, a new status "final"
+// An update of a released DiagnosticReport or Observation (report_release.cc), given its
+// current version as OpenForChange opened it: if that was released, a new status "final"
 // becomes "corrected", and a pending status is refused (a released result stays visible).
-fhir::FhirStatus MarkCorrection(const Context& context, const policy::Principal& principal,
-                                const store::VersionWithKey& current,
+fhir::FhirStatus MarkCorrection(const std::optional<StoredResource>& current,
                                 boost::json::object& resource);
 
 // AuditEvent/<leaf index>, from the audit log, through the Decider like every read.

@@ -80,12 +80,14 @@ bool IsMissing(const Error& error) {
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care) {
+    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care,
+    std::span<const std::string> new_patients) {
   policy::AccessRequest request{.operation = operation,
                                 .resource_type = resource_type,
                                 .resource_ids = resource_ids,
                                 .patient_ids = patient_ids,
-                                .takes_into_care = takes_into_care};
+                                .takes_into_care = takes_into_care,
+                                .new_patients = new_patients};
   auto refused_by = policy::Decider::RefusedBy::kRules;
   auto access = context.decider.Authorize(principal, request, &refused_by);
   if (access) return std::move(*access);
@@ -222,6 +224,61 @@ fhir::FhirStatus RecordWithheld(const Context& context, const policy::Principal&
   return {};
 }
 
+fhir::FhirStatus CheckLabelsHeld(const Context& context, const policy::Principal& principal,
+                                 policy::Operation operation, const boost::json::object& resource,
+                                 std::string_view patient_id) {
+  const std::vector<policy::SensitiveCategory> missing =
+      policy::MissingPermissions(principal, resource);
+  if (missing.empty()) return {};
+  const std::string ids[] = {IdOf(resource)};
+  const std::string patients[] = {std::string(patient_id)};
+  if (auto recorded =
+          RecordWithheld(context, principal, operation, TypeOf(resource), ids,
+                         patient_id.empty() ? std::span<const std::string>() : patients);
+      !recorded) {
+    return recorded;
+  }
+  std::string names;
+  for (policy::SensitiveCategory category : missing) {
+    if (!names.empty()) names += ", ";
+    names += policy::SensitiveCategoryName(category);
+  }
+  return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "meta.security",
+                      fmt::format("writing a resource labelled {0} needs the permission for {0} "
+                                  "(an administrator grants it: medvault user grant --sensitive)",
+                                  names));
+}
+
+fhir::FhirResult<std::optional<StoredResource>> OpenForChange(const Context& context,
+                                                              const policy::Principal& principal,
+                                                              policy::Operation operation,
+                                                              const store::VersionWithKey& current) {
+  const std::string& type = current.version.resource_type;
+  if (current.version.state == store::VersionState::kDeleted ||
+      (policy::HoldsEveryCategory(principal) && !policy::IsReleaseGoverned(type))) {
+    return std::nullopt;
+  }
+  const std::string ids[] = {current.version.id};
+  const std::vector<std::string> patients =
+      current.version.patient_id.empty() ? std::vector<std::string>{}
+                                         : std::vector<std::string>{current.version.patient_id};
+  auto access = Authorize(context, principal, policy::Operation::kRead, type, ids, patients,
+                          Denial::kNotFound);
+  if (!access) return std::unexpected(access.error());
+  auto opened = context.sealed.Open(*access, current.version, current.key);
+  if (!opened) return Failed(opened.error());
+  auto stored = ToStored(*opened);
+  if (!stored) return std::unexpected(stored.error());
+  if (Withheld(principal, *stored)) {
+    if (auto recorded = RecordWithheld(context, principal, operation, type, ids, patients);
+        !recorded) {
+      return std::unexpected(recorded.error());
+    }
+    return NotFound(type);
+  }
+  return std::optional<StoredResource>(std::move(*stored));
+}
+
 void StripServerMeta(boost::json::object& resource) {
   auto* meta = resource.if_contains("meta");
   if (meta == nullptr || !meta->is_object()) return;
@@ -242,23 +299,28 @@ std::optional<std::pair<std::string, std::string>> SplitReference(std::string_vi
 }
 
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
-                       std::string_view taken_into_care) {
+                       std::string_view care_team_patient) {
   // The scope is read once, at the first reference that needs it.
   auto scope = std::make_shared<std::optional<policy::PatientScope>>();
-  return [&context, &principal, scope, taken_into_care = std::string(taken_into_care)](
+  return [&context, &principal, scope, care_team_patient = std::string(care_team_patient)](
              std::string_view type,
              std::string_view id) -> fhir::FhirResult<std::optional<Target>> {
     if (type == "AuditEvent") return std::nullopt;  // not a stored resource
+    // A clinician's write for a patient outside their care: the Decider refuses it.
+    const auto unseen = [&]() -> std::optional<Target> {
+      if (principal.role != audit::Role::kClinician || type != "Patient" || id.empty()) {
+        return std::nullopt;
+      }
+      return Target{std::string(id)};
+    };
     auto row = context.sealed.Fetch(type, id);
     if (!row) {
       const ErrorCode code = row.error().code();
-      if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) {
-        return std::nullopt;
-      }
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) return unseen();
       return Failed(row.error());
     }
-    if (row->version.state == store::VersionState::kDeleted) return std::nullopt;
-    if (type == "Patient" && !taken_into_care.empty() && id == taken_into_care) {
+    if (type == "Patient" && !care_team_patient.empty() && id == care_team_patient &&
+        row->version.state != store::VersionState::kDeleted) {
       return Target{row->version.patient_id};
     }
     if (!*scope) {
@@ -266,7 +328,8 @@ Resolver StoreResolver(const Context& context, const policy::Principal& principa
       if (!read) return std::unexpected(read.error());
       *scope = std::move(*read);
     }
-    if (!MayRead(principal, **scope, type, id, row->version.patient_id)) return std::nullopt;
+    if (!MayRead(principal, **scope, type, id, row->version.patient_id)) return unseen();
+    if (row->version.state == store::VersionState::kDeleted) return std::nullopt;
     return Target{row->version.patient_id};
   };
 }
@@ -424,16 +487,18 @@ fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> write
 
 void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
                  std::string_view resource_type, std::string_view id, std::string_view patient_id,
-                 std::size_t entry) {
+                 std::size_t entry, bool takes_into_care) {
   auto group = std::find_if(groups.begin(), groups.end(), [&](const AccessGroup& candidate) {
-    return candidate.operation == operation && candidate.resource_type == resource_type;
+    return candidate.operation == operation && candidate.resource_type == resource_type &&
+           candidate.takes_into_care == takes_into_care;
   });
   if (group == groups.end()) {
     groups.push_back({.operation = operation,
                       .resource_type = std::string(resource_type),
                       .resource_ids = {},
                       .patient_ids = {},
-                      .first_entry = entry});
+                      .first_entry = entry,
+                      .takes_into_care = takes_into_care});
     group = std::prev(groups.end());
   }
   if (!id.empty()) group->resource_ids.emplace_back(id);
@@ -489,9 +554,8 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   StripServerMeta(resource);
   resource["id"] = NewResourceId();
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, type);
-  const std::string unseen =
-      taken_into_care.empty() ? KeptCareTeamPatient(principal, resource, type) : taken_into_care;
-  auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
+  auto patient = ResolveWrite(
+      resource, StoreResolver(context, principal, KeptCareTeamPatient(principal, resource, type)));
   if (!patient) return std::unexpected(patient.error());
 
   std::vector<PreparedWrite> writes;
@@ -503,9 +567,14 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   }
   const std::string id = IdOf(resource);
   writes.push_back(MakeWrite(type, id, 0, *patient, std::move(resource)));
+  if (auto held = CheckLabelsHeld(context, principal, policy::Operation::kCreate,
+                                  writes.front().resource, *patient);
+      !held) {
+    return std::unexpected(held.error());
+  }
   std::vector<AccessGroup> groups;
-  AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient);
-  groups.front().takes_into_care = !taken_into_care.empty() && taken_into_care == *patient;
+  AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient, 0,
+              !taken_into_care.empty() && taken_into_care == *patient);
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
     std::string binary_id = IdOf(binary);
@@ -743,13 +812,10 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
     return fhir::Refuse(Failure::kPreconditionFailed, IssueType::kConflict, "",
                         "If-Match does not name the current version: read it again");
   }
-  // Only a PUT that creates may take a patient into care (the Decider allows it on kCreate).
-  const std::string taken_into_care =
-      exists ? std::string() : TakenIntoCare(context, principal, resource, resource_type);
-  const std::string unseen = taken_into_care.empty()
-                                 ? KeptCareTeamPatient(principal, resource, resource_type)
-                                 : taken_into_care;
-  auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
+  const std::string taken_into_care = TakenIntoCare(context, principal, resource, resource_type);
+  auto patient = ResolveWrite(
+      resource,
+      StoreResolver(context, principal, KeptCareTeamPatient(principal, resource, resource_type)));
   if (!patient) return std::unexpected(patient.error());
   if (exists && row->version.patient_id != *patient) {
     return fhir::Refuse(Failure::kBusinessRule, IssueType::kBusinessRule, "",
@@ -763,9 +829,12 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
   }
   const policy::Operation operation =
       exists ? policy::Operation::kUpdate : policy::Operation::kCreate;
+  if (auto held = CheckLabelsHeld(context, principal, operation, resource, *patient); !held) {
+    return std::unexpected(held.error());
+  }
   std::vector<AccessGroup> groups;
-  AddToGroups(groups, operation, resource_type, id, *patient);
-  groups.front().takes_into_care = !taken_into_care.empty() && taken_into_care == *patient;
+  AddToGroups(groups, operation, resource_type, id, *patient, 0,
+              !taken_into_care.empty() && taken_into_care == *patient);
   std::vector<PreparedWrite> writes;
   writes.push_back(MakeWrite(std::string(resource_type), std::string(id), current, *patient,
                              std::move(resource), !exists));
@@ -779,7 +848,9 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
     return std::unexpected(allowed.error());
   }
   if (exists) {
-    if (auto marked = MarkCorrection(context, principal, *row, writes.front().resource); !marked) {
+    auto current = OpenForChange(context, principal, operation, *row);
+    if (!current) return std::unexpected(current.error());
+    if (auto marked = MarkCorrection(*current, writes.front().resource); !marked) {
       return std::unexpected(marked.error());
     }
   }
@@ -818,6 +889,10 @@ fhir::FhirResult<StoredResource> DeleteResource(const Context& context,
   auto access = Authorize(context, principal, policy::Operation::kDelete, resource_type, ids,
                           patients, Denial::kNotFound);
   if (!access) return std::unexpected(access.error());
+  if (auto current = OpenForChange(context, principal, policy::Operation::kDelete, *row);
+      !current) {
+    return std::unexpected(current.error());
+  }
   StoredResource marker = MakeStored(std::string(resource_type), std::string(id),
                                      row->version.version, row->version.recorded_at, true);
   if (row->version.state == store::VersionState::kDeleted) return marker;  // idempotent

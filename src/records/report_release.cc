@@ -295,29 +295,17 @@ void TellThePatient(Notifier* notifier, const boost::json::object& patient) {
 
 }  // namespace
 
-fhir::FhirStatus MarkCorrection(const Context& context, const policy::Principal& principal,
-                                const store::VersionWithKey& current,
+fhir::FhirStatus MarkCorrection(const std::optional<StoredResource>& current,
                                 boost::json::object& resource) {
-  if (current.version.state == store::VersionState::kDeleted ||
-      !policy::IsReleaseGoverned(current.version.resource_type)) {
+  if (!current || current->deleted || !current->resource ||
+      !policy::IsReleaseGoverned(current->resource_type)) {
     return {};
   }
-  const std::string ids[] = {current.version.id};
-  const std::vector<std::string> patients =
-      current.version.patient_id.empty() ? std::vector<std::string>{}
-                                         : std::vector<std::string>{current.version.patient_id};
-  auto access = Authorize(context, principal, policy::Operation::kRead,
-                          current.version.resource_type, ids, patients, Denial::kForbidden);
-  if (!access) return std::unexpected(access.error());
-  auto opened = context.sealed.Open(*access, current.version, current.key);
-  if (!opened) return Failed(opened.error());
-  auto stored = ToStored(*opened);
-  if (!stored) return std::unexpected(stored.error());
-  if (!policy::PatientMayView(*stored->resource)) return {};  // not released yet
+  if (!policy::PatientMayView(*current->resource)) return {};  // not released yet
   const std::string_view status = StatusOf(resource);
   if (IsPending(status)) {
     return fhir::Refuse(Failure::kBusinessRule, IssueType::kBusinessRule,
-                        fmt::format("{}.status", current.version.resource_type),
+                        fmt::format("{}.status", current->resource_type),
                         "a released result cannot become pending again: correct it, or mark it "
                         "entered-in-error");
   }

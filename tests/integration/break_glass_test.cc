@@ -101,10 +101,12 @@ class BreakGlass : public ::testing::TestWithParam<std::string> {
     ASSERT_FALSE(urgent_.session.csrf.empty()) << "the emergency doctor could not enroll";
     ASSERT_TRUE(LinkClinician(port(), vault_.path(), urgent_.session, "e.urgent", "pr-urgent",
                               env_));
+    admin_ = EnrollCareAdministrator(port(), vault_.path(), env_);
+    ASSERT_FALSE(admin_.session.csrf.empty()) << "the administrator could not enroll";
     auto created = SendAs(port(), martin_.session, "POST", "/fhir/Patient", PatientJson("MRN-77"));
     ASSERT_EQ(created.status, 201u) << created.body;
     patient_ = Str(created.json, "id");
-    ASSERT_NE(TakeIntoCare(port(), martin_.session, "pr-martin", patient_), "");
+    ASSERT_NE(TakeIntoCare(port(), admin_.session, "pr-martin", patient_), "");
     auto observation =
         SendAs(port(), martin_.session, "POST", "/fhir/Observation", ObservationJson(patient_));
     ASSERT_EQ(observation.status, 201u) << observation.body;
@@ -156,6 +158,7 @@ class BreakGlass : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<ServerProcess> server_;
   Enrolled martin_;
   Enrolled urgent_;
+  Enrolled admin_;  // keeps the care teams
   std::string patient_;
   std::string observation_;
 };
@@ -225,6 +228,13 @@ TEST_P(BreakGlass, AnEmergencyAccessIsAskedForAStepUpAlertedShownToThePatientAnd
   auto results = Urgent("GET", "/fhir/Observation?patient=" + patient_);
   ASSERT_EQ(results.status, 200u) << results.body;
   EXPECT_THAT(ResourceIds(results.json), ::testing::Contains(observation_));
+  // The grant stays a grant: it does not let its holder join the care team for good.
+  auto joined = Urgent("POST", "/fhir/CareTeam",
+                       R"({"resourceType":"CareTeam","status":"active","subject":{"reference":)"
+                       R"("Patient/)" + patient_ +
+                           R"("},"participant":[{"member":{"reference":"Practitioner/pr-urgent"}}]})");
+  EXPECT_EQ(joined.status, 403u) << joined.body;
+  EXPECT_THAT(joined.body, HasSubstr("does not take the patient into your care"));
 
   // The alert, ids only.
   auto alerts = SendAs(port(), auditor.session, "GET", "/security/alerts");
@@ -344,10 +354,23 @@ TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlas
   ASSERT_FALSE(patient.session.csrf.empty());
   Enrolled auditor = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.udit", "auditor", env_));
   ASSERT_FALSE(auditor.session.csrf.empty());
+  const auto grant_martin = [&](bool revoke) {
+    std::vector<std::string> args = {"user", "grant", "--dir", vault_.path().string(),
+                                     "c.martin", "--sensitive", "mental_health"};
+    if (revoke) args.emplace_back("--revoke");
+    return RunMedvault(args, env_);
+  };
+  // Nobody labels what they could not see: without the permission, the note is refused.
+  auto unlabelled_writer = SendAs(port(), martin_.session, "POST", "/fhir/DocumentReference",
+                                  SensitiveNoteJson(patient_));
+  EXPECT_EQ(unlabelled_writer.status, 403u) << unlabelled_writer.body;
+  EXPECT_THAT(unlabelled_writer.body, HasSubstr("needs the permission for mental_health"));
+  ASSERT_EQ(grant_martin(false).exit_code, 0);
   auto created = SendAs(port(), martin_.session, "POST", "/fhir/DocumentReference",
                         SensitiveNoteJson(patient_));
   ASSERT_EQ(created.status, 201u) << created.body;
   const std::string note = Str(created.json, "id");
+  ASSERT_EQ(grant_martin(true).exit_code, 0);
   const std::string binary_url = Str(created.json.at("content")
                                          .as_array()[0]
                                          .as_object()
@@ -372,6 +395,17 @@ TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlas
   EXPECT_EQ(counted.json.at("total").as_int64(), 0);
   // The rest of the record stays open.
   EXPECT_EQ(martin("/fhir/Observation/" + observation_).status, 200u);
+  // Nor is it changed or deleted: as if absent, whatever the new body says.
+  json::object unlabelled = created.json;
+  unlabelled.erase("meta");
+  const std::string path = "/fhir/DocumentReference/" + note;
+  EXPECT_EQ(SendAs(port(), martin_.session, "PUT", path, json::serialize(unlabelled)).status, 404u);
+  EXPECT_EQ(SendAs(port(), martin_.session, "DELETE", path).status, 404u);
+  auto bundled = SendAs(
+      port(), martin_.session, "POST", "/fhir",
+      R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE",)"
+      R"("url":"DocumentReference/)" + note + R"("}}]})");
+  EXPECT_EQ(bundled.status, 404u) << bundled.body;
 
   // The patient sees their own note.
   auto own = SendAs(port(), patient.session, "GET", "/fhir/DocumentReference/" + note);
@@ -379,6 +413,7 @@ TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlas
   auto own_search = SendAs(port(), patient.session, "GET", search);
   ASSERT_EQ(own_search.status, 200u) << own_search.body;
   EXPECT_THAT(ResourceIds(own_search.json), ::testing::ElementsAre(note));
+  EXPECT_EQ(Str(own.json.at("meta").as_object(), "versionId"), "1") << "nothing changed it";
 
   // Break-the-glass opens the record, not the category.
   auto granted = Urgent("POST", "/fhir/Patient/" + patient_ + "/$break-glass",
@@ -388,9 +423,7 @@ TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlas
   EXPECT_EQ(Urgent("GET", "/fhir/DocumentReference/" + note).status, 404u);
 
   // With the permission (granted by the operator, audited), it shows; revoked, it hides.
-  auto grant = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
-                            "--sensitive", "mental_health"},
-                           env_);
+  auto grant = grant_martin(false);
   ASSERT_EQ(grant.exit_code, 0) << grant.out << grant.err;
   auto twice = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
                             "--sensitive", "mental_health"},
@@ -410,9 +443,7 @@ TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlas
   auto open = martin(search);
   ASSERT_EQ(open.status, 200u) << open.body;
   EXPECT_THAT(ResourceIds(open.json), ::testing::ElementsAre(note));
-  auto revoke = RunMedvault({"user", "grant", "--dir", vault_.path().string(), "c.martin",
-                             "--sensitive", "mental_health", "--revoke"},
-                            env_);
+  auto revoke = grant_martin(true);
   ASSERT_EQ(revoke.exit_code, 0) << revoke.out << revoke.err;
   EXPECT_EQ(martin("/fhir/DocumentReference/" + note).status, 404u);
 
@@ -426,6 +457,18 @@ TEST_P(BreakGlass, ASensitiveNoteNeedsItsCategoryPermissionEvenUnderBreakTheGlas
     if (csv.body.substr(at, end - at).find(",denied") != std::string::npos) ++denied;
   }
   EXPECT_GE(denied, 3) << csv.body;
+  // So is each refused change: the update, and both deletions.
+  for (const auto& [action, at_least] : {std::pair{"update", 1}, std::pair{"delete", 2}}) {
+    auto changes = SendAs(port(), auditor.session, "GET",
+                          "/audit/entries.csv?patient=" + patient_ + "&action=" + action);
+    ASSERT_EQ(changes.status, 200u) << changes.body;
+    int refused = 0;
+    for (std::size_t at = 0; (at = changes.body.find(note, at)) != std::string::npos; ++at) {
+      const std::size_t end = changes.body.find('\n', at);
+      if (changes.body.substr(at, end - at).find(",denied") != std::string::npos) ++refused;
+    }
+    EXPECT_GE(refused, at_least) << action << ": " << changes.body;
+  }
   // Nothing of the note's label is in clear in the database (case 2).
   if (GetParam() == "sqlite") {
     const std::string db = (vault_.path() / "data" / "medvault.db").string();

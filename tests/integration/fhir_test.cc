@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/base64.h"
@@ -89,12 +90,93 @@ class FhirApi : public ::testing::Test {
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
     ASSERT_TRUE(LinkClinician(port(), vault_.path(), clinician_.session, "c.martin",
                               kPractitioner, env_));
+    admin_ = EnrollCareAdministrator(port(), vault_.path(), env_);
+    ASSERT_FALSE(admin_.session.csrf.empty()) << "the administrator could not enroll";
   }
 
-  // The clinician's Practitioner: the patients they create are taken into its care.
+  // The clinician's Practitioner: the administrator takes the patients they create into its
+  // care.
   static constexpr const char* kPractitioner = "pr-c-martin";
   void TakeIntoCare(const std::string& patient) {
-    EXPECT_NE(testing::TakeIntoCare(port(), clinician_.session, kPractitioner, patient), "");
+    EXPECT_NE(testing::TakeIntoCare(port(), admin_.session, kPractitioner, patient), "");
+  }
+
+  // Nobody takes a patient into their own care (THREATS.md case 3): a CareTeam, an Encounter
+  // or an order naming the clinician is refused for a stranger, with the same answer whether
+  // or not the stranger exists, and audited. A clinician admits a new patient by registering
+  // them with their first Encounter in one transaction.
+  void NobodyTakesAPatientIntoTheirOwnCare() {
+    auto stranger = Clinician("POST", "/fhir/Patient", PatientJson("Inconnu", "MRN-90"));
+    ASSERT_EQ(stranger.status, 201u) << stranger.body;
+    const std::string patient = Str(stranger.json, "id");
+    const auto team = [](const std::string& of) {
+      return R"({"resourceType":"CareTeam","status":"active","subject":{"reference":"Patient/)" +
+             of + R"("},"participant":[{"member":{"reference":"Practitioner/)" + kPractitioner +
+             R"("}}]})";
+    };
+    const auto encounter = [](const std::string& of) {
+      return R"({"resourceType":"Encounter","status":"in-progress","class":{"system":)"
+             R"("http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},)"
+             R"("subject":{"reference":")" +
+             of + R"("},"participant":[{"individual":{"reference":"Practitioner/)" +
+             kPractitioner + R"("}}]})";
+    };
+    for (const auto& [type, body, unknown] :
+         {std::tuple{"CareTeam", team(patient), team("no-such-patient")},
+          std::tuple{"Encounter", encounter("Patient/" + patient),
+                     encounter("Patient/no-such-patient")}}) {
+      auto refused = Clinician("POST", "/fhir/" + std::string(type), body);
+      EXPECT_EQ(refused.status, 403u) << type << ": " << refused.body;
+      EXPECT_THAT(IssuesOf(refused), HasSubstr("ask an administrator")) << type;
+      auto absent = Clinician("POST", "/fhir/" + std::string(type), unknown);
+      EXPECT_EQ(absent.status, 403u) << type << ": " << absent.body;
+      EXPECT_EQ(IssuesOf(absent), IssuesOf(refused)) << "the same answer for nobody";
+    }
+    std::string with_id = encounter("Patient/" + patient);
+    with_id.insert(with_id.find(',') + 1, R"("id":"enc-self",)");
+    auto put = Clinician("PUT", "/fhir/Encounter/enc-self", with_id);
+    EXPECT_EQ(put.status, 403u) << put.body;
+    const std::string bundled =
+        R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" +
+        encounter("Patient/" + patient) + R"(,"request":{"method":"POST","url":"Encounter"}}]})";
+    auto in_bundle = Clinician("POST", "/fhir", bundled);
+    EXPECT_EQ(in_bundle.status, 403u) << in_bundle.body;
+    EXPECT_EQ(Clinician("GET", "/fhir/Patient/" + patient).status, 404u)
+        << "nothing written took the stranger into care";
+
+    // Registering a new patient with their first Encounter, in one transaction.
+    const std::string admission =
+        R"({"resourceType":"Bundle","type":"transaction","entry":[)"
+        R"({"fullUrl":"urn:uuid:8a4c5f0e-2d1b-4c3a-9e8f-7a6b5c4d3e2f","resource":)" +
+        PatientJson("Nouveau", "MRN-91") +
+        R"(,"request":{"method":"POST","url":"Patient"}},{"resource":)" +
+        encounter("urn:uuid:8a4c5f0e-2d1b-4c3a-9e8f-7a6b5c4d3e2f") +
+        R"(,"request":{"method":"POST","url":"Encounter"}}]})";
+    auto admitted = Clinician("POST", "/fhir", admission);
+    ASSERT_EQ(admitted.status, 200u) << admitted.body;
+    const std::string location =
+        Str(admitted.json.at("entry").as_array().at(0).at("response").as_object(), "location");
+    const std::string admitted_id = location.substr(8, location.find("/_history") - 8);
+    EXPECT_EQ(Clinician("GET", "/fhir/Patient/" + admitted_id).status, 200u)
+        << "the admission's Encounter relates the clinician";
+
+    // The refusals are in the log, for the auditors.
+    Enrolled auditor = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.audit", "auditor", env_));
+    ASSERT_FALSE(auditor.session.csrf.empty());
+    auto events = As(auditor.session, "GET", "/fhir/AuditEvent?patient=" + patient + "&_count=100");
+    ASSERT_EQ(events.status, 200u) << events.body;
+    const std::string account = Str(Clinician("GET", "/auth/me").json, "account_id");
+    int denied = 0;
+    if (const auto* entries = events.json.if_contains("entry")) {
+      for (const auto& entry : entries->as_array()) {
+        const std::string event = json::serialize(entry.at("resource"));
+        if (event.find(R"("outcome":"4")") != std::string::npos &&
+            event.find(account) != std::string::npos) {
+          ++denied;
+        }
+      }
+    }
+    EXPECT_GE(denied, 4) << "the CareTeam, the Encounter, the PUT and the transaction";
   }
 
   unsigned short port() const { return server_->port(); }
@@ -327,6 +409,7 @@ class FhirApi : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
   std::string origin_;
   Enrolled clinician_;
+  Enrolled admin_;  // keeps the care teams
 };
 
 TEST_F(FhirApi, MetadataNeedsNoAuthenticationAndEverythingElseDoes) {
@@ -570,12 +653,18 @@ TEST_F(FhirApi, ConcurrentReadsAndWritesAllSucceed) {
   EXPECT_EQ(CountOf("Observation?patient=" + patient), 1 + 8 * 2);
 }
 
+TEST_F(FhirApi, NobodyTakesAPatientIntoTheirOwnCare) {
+  Start();
+  NobodyTakesAPatientIntoTheirOwnCare();
+}
+
 TEST_F(FhirApi, TheCoreFlowRunsOnPostgres) {
   auto url = store::CreatePostgresDatabase();
   ASSERT_TRUE(url) << url.error().message();
   Start({{"MEDVAULT_STORE_URL", *url}});
   InstanceLifecycle();
   Transactions();
+  NobodyTakesAPatientIntoTheirOwnCare();
 }
 
 }  // namespace

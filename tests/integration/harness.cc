@@ -371,6 +371,7 @@ Env WithRelaxedAuth(Env env) {
   env.emplace("MEDVAULT_AUTH_SOURCE_BURST", "100000");
   env.emplace("MEDVAULT_AUTH_SOURCE_PER_MINUTE", "100000");
   env.emplace("MEDVAULT_AUTH_SECOND_FACTOR_AUDITOR", "passkey_or_totp");
+  env.emplace("MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR", "passkey_or_totp");
   return env;
 }
 
@@ -428,7 +429,23 @@ std::string AddStaff(const fs::path& vault, const std::string& login, const std:
     std::cerr << "harness: medvault user add failed: " << added.out << added.err << "\n";
     return {};
   }
-  return match[1].str();
+  const std::string code = match[1].str();
+  static const std::regex kGrant("role grant ([0-9a-f-]+) ");
+  if (std::regex_search(added.out, match, kGrant)) {  // an administrator is active: four eyes
+    auto approved = RunMedvault({"user", "approve", "--dir", vault.string(), "--grant",
+                                 match[1].str(), "--by", kCareAdministrator},
+                                env);
+    if (approved.exit_code != 0) {
+      std::cerr << "harness: medvault user approve failed: " << approved.out << approved.err
+                << "\n";
+      return {};
+    }
+  }
+  return code;
+}
+
+Enrolled EnrollCareAdministrator(unsigned short port, const fs::path& vault, const Env& env) {
+  return EnrollWithTotp(port, AddStaff(vault, kCareAdministrator, "administrator", env));
 }
 
 Enrolled EnrollWithTotp(unsigned short port, const std::string& enrollment_code) {

@@ -169,16 +169,26 @@ WebSession SessionOf(const Http& response);
 inline constexpr std::string_view kFhirJson = "application/fhir+json";
 
 // A server environment for tests that log in many times: the auth throttles out of the way
-// (and TOTP accepted as an auditor's second factor); what `env` sets is kept.
+// (and TOTP accepted as an auditor's and an administrator's second factor); what `env` sets
+// is kept.
 Env WithRelaxedAuth(Env env);
 // A request in `session`: its cookie, and its CSRF token on anything but a GET.
 Http SendAs(unsigned short port, const WebSession& session, std::string_view method,
             std::string_view target, std::string_view body = "",
             std::vector<std::string> headers = {}, std::string_view content_type = kFhirJson);
 
-// `medvault user add`: a staff account; returns its enrollment code.
+// The administrator who keeps the care teams in tests (nobody takes a patient into their own
+// care). Once an administrator is active every new staff role needs a second one's approval:
+// AddStaff gives it as this one.
+inline constexpr const char* kCareAdministrator = "care.admin";
+
+// `medvault user add`: a staff account; returns its enrollment code. When the role waits for
+// a second administrator, kCareAdministrator approves it.
 std::string AddStaff(const std::filesystem::path& vault, const std::string& login,
                      const std::string& kind = "clinician", const Env& env = {});
+// kCareAdministrator, enrolled with TOTP (the server needs WithRelaxedAuth's second factors).
+Enrolled EnrollCareAdministrator(unsigned short port, const std::filesystem::path& vault,
+                                 const Env& env = {});
 // Care relations (a clinician opens only the patients in their care): writes the Practitioner
 // `practitioner_id` through the API in `session` and links the clinician `login` to it with
 // `medvault user link`. False (and why on stderr) when either fails.
@@ -186,8 +196,8 @@ bool LinkClinician(unsigned short port, const std::filesystem::path& vault,
                    const WebSession& session, const std::string& login,
                    const std::string& practitioner_id, const Env& env = {});
 // Takes `patient_id` into the care of `practitioner_id`: an active CareTeam naming them, POSTed
-// in `session` (the linked clinician's own, or an integration client's). Returns its id, or ""
-// (and why on stderr).
+// in `session` (an administrator's, EnrollCareAdministrator, or an integration client's; a
+// clinician's own is refused). Returns its id, or "" (and why on stderr).
 std::string TakeIntoCare(unsigned short port, const WebSession& session,
                          const std::string& practitioner_id, const std::string& patient_id);
 

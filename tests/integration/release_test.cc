@@ -26,6 +26,8 @@ class ReleaseApi : public ::testing::Test {
     clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician"));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
     ASSERT_TRUE(LinkClinician(port(), vault_.path(), clinician_.session, "c.martin", kPractitioner));
+    admin_ = EnrollCareAdministrator(port(), vault_.path(), WithRelaxedAuth({}));
+    ASSERT_FALSE(admin_.session.csrf.empty()) << "the administrator could not enroll";
   }
 
   static constexpr const char* kPractitioner = "pr-c-martin";
@@ -46,6 +48,7 @@ class ReleaseApi : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
   Enrolled lab_;
   Enrolled clinician_;
+  Enrolled admin_;  // keeps the care teams
 };
 
 TEST_F(ReleaseApi, APreliminaryReportReachesThePatientOnlyOnceReleased) {
@@ -67,7 +70,7 @@ TEST_F(ReleaseApi, APreliminaryReportReachesThePatientOnlyOnceReleased) {
          R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
          R"("subject":{"reference":"Patient/)" +
              patient + R"("},"result":[{"reference":"Observation/)" + observation + R"("}]})"));
-  ASSERT_NE(TakeIntoCare(port(), clinician_.session, kPractitioner, patient), "");
+  ASSERT_NE(TakeIntoCare(port(), admin_.session, kPractitioner, patient), "");
   Enrolled self = ActivatePatient(port(), vault_.path(), patient, "h.dupont");
   ASSERT_FALSE(self.session.csrf.empty());
 

@@ -232,20 +232,54 @@ TEST(DeciderRules, AClinicianOpensOnlyThePatientsOfTheirScope) {
   EXPECT_TRUE(Decider::Decide(clinician, About("Practitioner", Operation::kUpdate, "").view()));
 }
 
-TEST(DeciderRules, OnlyACreateThatTakesThePatientIntoCareNeedsNoRelation) {
+TEST(DeciderRules, NobodyTakesAPatientIntoTheirOwnCare) {
   const Principal clinician = PrincipalOf(Role::kClinician);
   const std::vector<std::string> ids = {"enc-1"};
   const std::vector<std::string> patients = {"pat-3"};
+  // An Encounter or CareTeam naming the clinician gives them no right to a stranger.
+  for (std::string_view type : {"Encounter", "CareTeam"}) {
+    AccessRequest create{Operation::kCreate, type, ids, patients};
+    create.takes_into_care = true;
+    auto refused = Decider::Decide(clinician, create, PatientScope{});
+    ASSERT_FALSE(refused) << type;
+    EXPECT_THAT(refused.error().message(), HasSubstr("ask an administrator"));
+  }
+  // Nor does a break-the-glass grant become a care relation through such a write.
+  PatientScope glass;
+  glass.break_glass.emplace("pat-3", audit::BreakGlassReason::kEmergency);
+  AccessRequest join{Operation::kCreate, "CareTeam", ids, patients};
+  join.takes_into_care = true;
+  auto refused = Decider::Decide(clinician, join, glass);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("break-the-glass grant does not take"));
+  join.takes_into_care = false;  // a write under the grant that relates nobody
+  EXPECT_TRUE(Decider::Decide(clinician, join, glass));
+  // In care already: writing their Encounter is fine.
+  PatientScope related;
+  related.related.insert("pat-3");
+  join.takes_into_care = true;
+  EXPECT_TRUE(Decider::Decide(clinician, join, related));
+}
+
+TEST(DeciderRules, ACreateForAPatientTheSameRequestRegistersNeedsNoRelation) {
+  const Principal clinician = PrincipalOf(Role::kClinician);
+  const std::vector<std::string> ids = {"enc-1"};
+  const std::vector<std::string> patients = {"pat-new"};
+  const std::vector<std::string> registered = {"pat-new"};
   AccessRequest create{Operation::kCreate, "Encounter", ids, patients};
-  EXPECT_FALSE(Decider::Decide(clinician, create, PatientScope{}));
   create.takes_into_care = true;
+  create.new_patients = registered;
   EXPECT_TRUE(Decider::Decide(clinician, create, PatientScope{}));
-  AccessRequest update{Operation::kUpdate, "Encounter", ids, patients};
-  update.takes_into_care = true;  // changing what exists is not taking into care
+  // Only creates, and only for the patient registered, not for another one beside it.
+  AccessRequest update = create;
+  update.operation = Operation::kUpdate;
   EXPECT_FALSE(Decider::Decide(clinician, update, PatientScope{}));
-  // The flag means nothing to other roles.
-  AccessRequest by_patient{Operation::kCreate, "Encounter", ids, patients, true};
-  EXPECT_FALSE(Decider::Decide(PrincipalOf(Role::kPatient), by_patient, PatientScope{}));
+  const std::vector<std::string> two = {"pat-new", "pat-3"};
+  create.patient_ids = two;
+  EXPECT_FALSE(Decider::Decide(clinician, create, PatientScope{}));
+  // The exception means nothing to other roles.
+  create.patient_ids = patients;
+  EXPECT_FALSE(Decider::Decide(PrincipalOf(Role::kPatient), create, PatientScope{}));
 }
 
 TEST(DeciderRules, AnIntegrationClientGetsWhatItsSystemScopesAllow) {

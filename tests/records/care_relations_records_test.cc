@@ -14,6 +14,15 @@ using ::testing::UnorderedElementsAre;
 
 class CareRelationsRecords : public ClinicalRecordsTest {
  protected:
+  // Administrators keep the care teams; nobody takes a patient into their own care.
+  policy::Principal Administrator() const {
+    policy::Principal admin;
+    admin.account_id = "admin-1";
+    admin.role = audit::Role::kAdministrator;
+    admin.client = "portal";
+    admin.source_address = "127.0.0.1";
+    return admin;
+  }
   std::vector<std::string> RelatedPatients() {
     std::vector<std::string> patients;
     EXPECT_TRUE(store_->Transact([&](store::Transaction& tx) -> Status {
@@ -94,8 +103,9 @@ TEST_P(CareRelationsRecords, ASearchAcrossPatientsReturnsOnlyRelatedOnesAndCount
 TEST_P(CareRelationsRecords, ACareTeamWritesItsRelationsAndTheyEndWithIt) {
   PutPractitioner();
   const std::string patient = NewUnrelatedPatient("Roux");
-  // Taking the patient into care: a CareTeam naming the clinician's own Practitioner.
-  auto team = records_->Create(clinician_, Json(CareTeamJson(patient, "active")), "");
+  // Taking the patient into care: an administrator's CareTeam naming the clinician's
+  // Practitioner.
+  auto team = records_->Create(Administrator(), Json(CareTeamJson(patient, "active")), "");
   ASSERT_TRUE(team) << team.error().issues.front().diagnostics;
   EXPECT_THAT(RelatedPatients(), UnorderedElementsAre(patient));
   ASSERT_TRUE(records_->Read(clinician_, "Patient", patient));
@@ -104,7 +114,8 @@ TEST_P(CareRelationsRecords, ACareTeamWritesItsRelationsAndTheyEndWithIt) {
   // The team made inactive: the relation lasts the grace period from that write.
   boost::json::object inactive = Json(CareTeamJson(patient, "inactive"));
   inactive["id"] = team->stored.id;
-  ASSERT_TRUE(records_->Update(clinician_, "CareTeam", team->stored.id, inactive, std::nullopt));
+  ASSERT_TRUE(
+      records_->Update(Administrator(), "CareTeam", team->stored.id, inactive, std::nullopt));
   EXPECT_THAT(RelatedPatients(), UnorderedElementsAre(patient));
   clock_.Advance(std::chrono::days(31));
   EXPECT_THAT(RelatedPatients(), IsEmpty());
@@ -114,17 +125,28 @@ TEST_P(CareRelationsRecords, ACareTeamWritesItsRelationsAndTheyEndWithIt) {
 TEST_P(CareRelationsRecords, DeletingTheSourceEndsItsRelations) {
   PutPractitioner();
   const std::string patient = NewUnrelatedPatient("Blanc");
-  auto team = records_->Create(clinician_, Json(CareTeamJson(patient, "active")), "");
+  auto team = records_->Create(Administrator(), Json(CareTeamJson(patient, "active")), "");
   ASSERT_TRUE(team);
   EXPECT_THAT(RelatedPatients(), UnorderedElementsAre(patient));
   ASSERT_TRUE(records_->Delete(clinician_, "CareTeam", team->stored.id));
   EXPECT_THAT(RelatedPatients(), IsEmpty());
 }
 
-TEST_P(CareRelationsRecords, AWriteForAnUnrelatedPatientThatRelatesNoOneIsRefused) {
+TEST_P(CareRelationsRecords, NobodyTakesAnUnrelatedPatientIntoTheirOwnCare) {
   PutPractitioner();
   const std::string patient = NewUnrelatedPatient("Giraud");
-  // Someone else's team: it does not take the patient into this clinician's care.
+  // A team naming the clinician, written by the clinician: refused, the same for nobody.
+  auto own_team = records_->Create(clinician_, Json(CareTeamJson(patient, "active")), "");
+  auto nobodys = records_->Create(clinician_, Json(CareTeamJson("no-such-patient", "active")), "");
+  ASSERT_FALSE(own_team);
+  ASSERT_FALSE(nobodys);
+  EXPECT_EQ(own_team.error().failure, fhir::Failure::kForbidden);
+  EXPECT_EQ(own_team.error().issues.front().diagnostics,
+            nobodys.error().issues.front().diagnostics);
+  EXPECT_THAT(own_team.error().issues.front().diagnostics,
+              ::testing::HasSubstr("ask an administrator"));
+  EXPECT_EQ(EntriesOf(clinician_.account_id).back().outcome, audit::Outcome::kDenied);
+  // Someone else's team: it does not take the patient into this clinician's care either.
   auto refused = records_->Create(
       clinician_,
       Json(fmt::format(R"({{"resourceType":"CareTeam","status":"active","subject":{{"reference":"Patient/{}"}}}})",

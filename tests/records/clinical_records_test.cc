@@ -168,11 +168,24 @@ TEST_P(ClinicalRecordsTest, ReferenceToMissingOrHiddenResourceDoesNotResolve) {
   // The clinician may: the same resource resolves.
   EXPECT_TRUE(records_->Create(clinician_, observation_with_encounter(encounter), ""));
 
+  // A patient who does not exist is refused to a clinician as a stranger is: the Decider's
+  // 403, the same words, so that a write does not tell whether the patient exists.
   auto no_patient = records_->Create(
       clinician_, Json(ObservationJson("0b0e5c0e-3333-4333-8333-333333333333", "2345-7", "2026")),
       "");
+  auto stranger = records_->Create(
+      clinician_, Json(ObservationJson(NewUnrelatedPatient("Roux"), "2345-7", "2026")), "");
   ASSERT_FALSE(no_patient);
-  EXPECT_EQ(no_patient.error().issues.front().diagnostics, "Observation.subject does not resolve");
+  ASSERT_FALSE(stranger);
+  EXPECT_EQ(no_patient.error().failure, Failure::kForbidden);
+  EXPECT_EQ(no_patient.error().issues.front().diagnostics,
+            stranger.error().issues.front().diagnostics);
+  // For the lab, which has no care relations, it simply does not resolve.
+  auto lab_no_patient = records_->Create(
+      lab_, Json(ObservationJson("0b0e5c0e-3333-4333-8333-333333333333", "2345-7", "2026")), "");
+  ASSERT_FALSE(lab_no_patient);
+  EXPECT_EQ(lab_no_patient.error().issues.front().diagnostics,
+            "Observation.subject does not resolve");
 }
 
 TEST_P(ClinicalRecordsTest, ReferenceToDeletedResourceDoesNotResolve) {
@@ -880,14 +893,13 @@ TEST_P(ClinicalRecordsTest, TransactionWithOneInvalidEntryStoresNothing) {
                                   Json(ObservationJson(patient, "2345-7", "2026-03-05"))));
   }
   boost::json::object broken = Json(ObservationJson(patient, "2345-7", "2026-03-05"));
-  broken["subject"] =
-      boost::json::object{{"reference", "Patient/0b0e5c0e-5555-4555-8555-555555555555"}};
+  broken["status"] = "not-a-status";
   bundle.entries.push_back(Post("urn:uuid:7a000000-0000-4000-8000-000000000009", broken));
 
   auto processed = records_->Process(clinician_, bundle);
   ASSERT_FALSE(processed);
   EXPECT_EQ(processed.error().failure, Failure::kInvalid);
-  EXPECT_EQ(processed.error().issues.front().expression, "Bundle.entry[3].resource.subject");
+  EXPECT_EQ(processed.error().issues.front().expression, "Bundle.entry[3].resource.status");
   auto count = records_->Count(clinician_, Query("Observation", "patient=" + patient));
   ASSERT_TRUE(count);
   EXPECT_EQ(*count, 0);

@@ -135,10 +135,13 @@ class ScrapeReplay : public ::testing::TestWithParam<std::string> {
       }
     }
     ASSERT_EQ(patient_ids_.size(), static_cast<std::size_t>(kPatients));
-    // The ward: the thief's Practitioner cares for every patient.
+    // The ward: the thief's Practitioner cares for every patient (an administrator keeps the
+    // care teams).
     ASSERT_TRUE(LinkClinician(port(), vault_.path(), thief_.session, "c.martin", kWard, env_));
+    Enrolled admin = EnrollCareAdministrator(port(), vault_.path(), env_);
+    ASSERT_FALSE(admin.session.csrf.empty());
     for (const std::string& patient : patient_ids_) {
-      ASSERT_NE(TakeIntoCare(port(), thief_.session, kWard, patient), "") << patient;
+      ASSERT_NE(TakeIntoCare(port(), admin.session, kWard, patient), "") << patient;
     }
   }
 
