@@ -26,8 +26,11 @@ constexpr std::int64_t kLabelAlg = 3;
 constexpr std::int64_t kLabelCrv = -1;
 constexpr std::int64_t kLabelX = -2;
 constexpr std::int64_t kLabelY = -3;
+constexpr std::int64_t kLabelRsaN = -1;  // RFC 8230 section 4: the labels of a kty 3 key
+constexpr std::int64_t kLabelRsaE = -2;
 constexpr std::int64_t kKtyOkp = 1;
 constexpr std::int64_t kKtyEc2 = 2;
+constexpr std::int64_t kKtyRsa = 3;
 constexpr std::int64_t kCrvP256 = 1;
 constexpr std::int64_t kCrvEd25519 = 6;
 
@@ -117,6 +120,13 @@ Result<CosePublicKey> CosePublicKey::FromEd25519(std::span<const std::uint8_t> p
                        std::vector<std::uint8_t>(public_key.begin(), public_key.end()), nullptr);
 }
 
+Result<CosePublicKey> CosePublicKey::FromRsa(std::span<const std::uint8_t> modulus,
+                                             std::span<const std::uint8_t> exponent) {
+  auto key = crypto::RsaPublicKey::FromModulusAndExponent(modulus, exponent);
+  if (!key) return std::unexpected(key.error());
+  return CosePublicKey(std::move(*key));
+}
+
 Result<CosePublicKey> CosePublicKey::Parse(std::span<const std::uint8_t> cose_key) {
   auto decoded = DecodeCbor(cose_key);
   if (!decoded) return std::unexpected(decoded.error());
@@ -180,8 +190,20 @@ Result<CosePublicKey> CosePublicKey::Parse(std::span<const std::uint8_t> cose_ke
     }
     return FromEd25519(*x);
   }
+  if (*alg == static_cast<int>(CoseAlgorithm::kRs256)) {
+    const auto n = bytes(kLabelRsaN);
+    const auto e = bytes(kLabelRsaE);
+    if (kty != kKtyRsa || !n || !e) {
+      return Fail(ErrorCode::kInvalidArgument, "RS256 key must be an RSA key with n and e");
+    }
+    // Only the public members: a key carrying d, p, q... is not what an authenticator sends.
+    if (!only({kLabelKty, kLabelAlg, kLabelRsaN, kLabelRsaE})) {
+      return Fail(ErrorCode::kInvalidArgument, "COSE key has an unexpected member");
+    }
+    return FromRsa(*n, *e);
+  }
   return Fail(ErrorCode::kInvalidArgument,
-              "COSE algorithm is not supported (only ES256 and EdDSA)");
+              "COSE algorithm is not supported (only ES256, EdDSA and RS256)");
 }
 
 bool CosePublicKey::Verify(std::span<const std::uint8_t> message,
@@ -191,6 +213,8 @@ bool CosePublicKey::Verify(std::span<const std::uint8_t> message,
       return VerifyEs256(es256_key_.get(), message, signature);
     case CoseAlgorithm::kEdDsa:
       return crypto::VerifyEd25519(key_, message, signature);
+    case CoseAlgorithm::kRs256:
+      return rs256_key_ && rs256_key_->Verify(crypto::RsaDigest::kSha256, message, signature);
   }
   return false;
 }
