@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/base64.h"
+#include "crypto/openssl_keys.h"
 
 namespace medvault::identity {
 namespace {
@@ -25,22 +26,6 @@ constexpr std::size_t kEs384CoordinateBytes = 48;
 constexpr std::size_t kEs384SignatureBytes = 2 * kEs384CoordinateBytes;
 // NumericDate values beyond this (year ~36812) are refused, so conversions cannot overflow.
 constexpr double kMaxNumericDate = 1e12;
-
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* bld) const { OSSL_PARAM_BLD_free(bld); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
-};
-struct EcdsaSigFree {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
 
 std::unexpected<Error> Malformed(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
@@ -97,33 +82,6 @@ Result<std::vector<std::uint8_t>> DecodeUInt(const boost::json::object& jwk,
   return std::move(*bytes);
 }
 
-std::shared_ptr<evp_pkey_st> Share(EVP_PKEY* key) {
-  return std::shared_ptr<evp_pkey_st>(key, [](EVP_PKEY* k) { EVP_PKEY_free(k); });
-}
-
-// Builds an EC public key from OSSL_PARAMs, and runs OpenSSL's public key check on it (the
-// point is on the curve and of the right order).
-Result<std::shared_ptr<evp_pkey_st>> EcKeyFromParams(const OSSL_PARAM* params) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
-    return Fail(ErrorCode::kInternal, "OpenSSL cannot build public keys");
-  }
-  EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) !=
-          1 ||
-      raw == nullptr) {
-    return Malformed("JWK is not a valid public key");
-  }
-  std::shared_ptr<evp_pkey_st> key = Share(raw);
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
-    return Malformed("JWK public key fails its validity check");
-  }
-  return key;
-}
-
 Result<crypto::RsaPublicKey> RsaKey(const boost::json::object& jwk) {
   auto n = DecodeUInt(jwk, "n");
   if (!n) return std::unexpected(n.error());
@@ -150,18 +108,18 @@ Result<std::shared_ptr<evp_pkey_st>> Es384Key(const boost::json::object& jwk) {
   point.push_back(0x04);
   point.insert(point.end(), x->begin(), x->end());
   point.insert(point.end(), y->begin(), y->end());
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  crypto::OpenSslPtr<OSSL_PARAM_BLD> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-384", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return Fail(ErrorCode::kInternal, "OpenSSL cannot build EC parameters");
   }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  crypto::OpenSslPtr<OSSL_PARAM> params(OSSL_PARAM_BLD_to_param(bld.get()));
   if (!params) return Fail(ErrorCode::kInternal, "OpenSSL cannot build EC parameters");
-  auto key = EcKeyFromParams(params.get());
+  crypto::OpenSslPtr<EVP_PKEY> key = crypto::CheckedPublicKey("EC", params.get());
   if (!key) return Malformed("JWK EC point is not on P-384");
-  return key;
+  return std::shared_ptr<evp_pkey_st>(key.release(), [](EVP_PKEY* k) { EVP_PKEY_free(k); });
 }
 
 // Private-key members of RFC 7518 §6.3.2 and §6.2.2, and the symmetric key of §6.4.1.
@@ -286,7 +244,7 @@ bool ClientKey::VerifySignature(std::span<const std::uint8_t> signing_input,
   if (rsa_key_) return rsa_key_->Verify(crypto::RsaDigest::kSha384, signing_input, signature);
   // OpenSSL verifies ECDSA signatures in DER: r||s is re-encoded first.
   if (signature.size() != kEs384SignatureBytes) return false;
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(ECDSA_SIG_new());
+  crypto::OpenSslPtr<ECDSA_SIG> sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(signature.data(), kEs384CoordinateBytes, nullptr);
   BIGNUM* s = BN_bin2bn(signature.data() + kEs384CoordinateBytes, kEs384CoordinateBytes, nullptr);
   if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -299,7 +257,7 @@ bool ClientKey::VerifySignature(std::span<const std::uint8_t> signing_input,
   if (length <= 0) return false;
   const std::vector<std::uint8_t> der(out, out + length);
   OPENSSL_free(out);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  crypto::OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, ec_key_.get()) != 1) {
     return false;
   }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/secret.h"
+#include "crypto/openssl_keys.h"
 #include "crypto/signing.h"
 #include "identity/cbor_item.h"
 
@@ -39,23 +40,11 @@ constexpr std::size_t kP256PointBytes = 1 + 2 * kP256CoordinateBytes;
 // A DER ECDSA-Sig-Value on P-256 is at most 72 bytes; anything longer is not one.
 constexpr std::size_t kMaxEs256SignatureBytes = 72;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = crypto::OpenSslPtr<EVP_PKEY>;
 
 // The OpenSSL key for a P-256 uncompressed point; null when the point is not on the curve.
 Pkey P256Key(std::span<const std::uint8_t> point) {
   if (point.size() != kP256PointBytes || point[0] != 0x04) return nullptr;
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
   char group[] = "P-256";
   std::array<std::uint8_t, kP256PointBytes> octets{};
   std::copy(point.begin(), point.end(), octets.begin());
@@ -64,18 +53,7 @@ Pkey P256Key(std::span<const std::uint8_t> point) {
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, octets.data(), octets.size()),
       OSSL_PARAM_construct_end(),
   };
-  EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) !=
-      1) {
-    return nullptr;
-  }
-  Pkey owned(key);
-  // fromdata decodes the point; the public-key check also confirms it lies on the curve and
-  // is not the point at infinity.
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
-  return owned;
+  return crypto::CheckedPublicKey("EC", params);
 }
 
 bool VerifyEs256(const EVP_PKEY* key, std::span<const std::uint8_t> message,
@@ -83,7 +61,7 @@ bool VerifyEs256(const EVP_PKEY* key, std::span<const std::uint8_t> message,
   if (key == nullptr || signature.empty() || signature.size() > kMaxEs256SignatureBytes) {
     return false;
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  crypto::OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   // OpenSSL takes the key as non-const but only reads it here (up_ref for the context).
   if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr,
                                       const_cast<EVP_PKEY*>(key), nullptr) != 1) {

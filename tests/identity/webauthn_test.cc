@@ -556,10 +556,13 @@ RelyingParty ChromiumRp() {
 
 class WebAuthnChromium : public ::testing::TestWithParam<Algorithm> {};
 INSTANTIATE_TEST_SUITE_P(Keys, WebAuthnChromium,
-                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa), AlgorithmName);
+                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa, Algorithm::kRs256),
+                         AlgorithmName);
 
 TEST_P(WebAuthnChromium, RegistrationAndAssertionFromChromiumVerify) {
-  const std::string suffix = GetParam() == Algorithm::kEs256 ? "_es256.json" : "_eddsa.json";
+  const std::string suffix = GetParam() == Algorithm::kEs256   ? "_es256.json"
+                             : GetParam() == Algorithm::kEdDsa ? "_eddsa.json"
+                                                               : "_rs256.json";
   const Bytes registration_challenge(32, 0xc1);
   const Bytes assertion_challenge(32, 0xc2);
   auto credential = VerifyRegistration(ChromiumRp(), registration_challenge,
