@@ -12,8 +12,7 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { makeDemoVault, startServer as startDemoServer } from '../outside/medvault.mjs';
-import { launchChromium, watch } from './browser.mjs';
+import { openDemo, newPage } from './browser.mjs';
 
 const medvault = process.env.MEDVAULT_BINARY;
 const password = 'violet tram ledger quietly orbits 7';
@@ -153,16 +152,8 @@ test('a passkey registers, logs in, and a cloned or tampered one is refused', as
 // passkey (the virtual authenticator), logs out, and logs in with password and passkey.
 test('a staff account enrolls a passkey and logs in with it through the page', async (t) => {
   assert.ok(medvault, 'set MEDVAULT_BINARY to the medvault executable');
-  const demo = makeDemoVault({ patients: 2 });
-  const server = await startDemoServer(demo.vault);
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    server.child.kill('SIGTERM');
-    demo.remove();
-  });
-  const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
-  const watcher = watch(page);
+  const { demo, server, browser } = await openDemo(t);
+  const { page, watcher } = await newPage(browser, { viewport: { width: 1280, height: 720 }, locale: 'en-GB' });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {

@@ -4,17 +4,26 @@
 // with password and passkey, the results; then the security settings: the passkey is listed,
 // a second one (on another authenticator) is added, the first removed, and the last one has no
 // Remove button while the server refuses to remove it (last_second_factor); the new passkey
-// logs in. On a desktop in English and on a 390 px phone in French; axe-core on every page, no
-// console error and no CSP violation. Screenshots go to MEDVAULT_ARTIFACTS.
+// logs in, and confirms with a passkey the step-up the exfiltration guard asks for. On a
+// desktop in English and on a 390 px phone in French; axe-core on every page, no console error
+// and no CSP violation. Screenshots go to MEDVAULT_ARTIFACTS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDemoVault, startServer, password } from '../outside/medvault.mjs';
-import { launchChromium, watch, checkPage } from './browser.mjs';
+import { password } from '../outside/medvault.mjs';
+import { openDemo, newPage, checkPage } from './browser.mjs';
 
 const artifacts = process.env.MEDVAULT_ARTIFACTS ?? join(tmpdir(), 'medvault-patient-passkey-artifacts');
+
+// The guard asks for a step-up from the patient's fourth search of the day (5 % of 80): the
+// results after activation and after each of the two logins are three, the results again the
+// fourth, which the patient confirms with the passkey in the step-up dialog.
+const guardEnv = {
+  MEDVAULT_GUARD_STEP_UP_PERCENT: '5',
+  MEDVAULT_GUARD_PATIENT: 'patients 100/100/100, records 0/0/0, bytes 0/0/0, searches 600/6000/80, breadth 1000',
+};
 
 const virtualAuthenticator = {
   protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
@@ -22,21 +31,11 @@ const virtualAuthenticator = {
 };
 
 async function journey(t, { name, viewport, locale, text }) {
-  const demo = makeDemoVault({ patients: 2 });
+  const { demo, server, browser } = await openDemo(t, { env: guardEnv });
   const activationCode = demo.output.match(/activation code ([0-9A-Z-]{19})/)[1];
-  const server = await startServer(demo.vault);
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    demo.remove();
-  });
   const shots = join(artifacts, name);
   mkdirSync(shots, { recursive: true });
-  const context = await browser.newContext({ viewport, locale,
-    isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
-  const page = await context.newPage();
-  const watcher = watch(page);
+  const { context, page, watcher } = await newPage(browser, { viewport, locale });
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const first = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: virtualAuthenticator });
@@ -133,6 +132,23 @@ async function journey(t, { name, viewport, locale, text }) {
   const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId: second.authenticatorId });
   assert.ok(after.credentials[0].signCount > onSecond.credentials[0].signCount, 'the login used the new passkey');
 
+  // Near the guard's budget the results ask for a fresh second step: the dialog offers the
+  // passkey (this patient has no authenticator app), and the page opens after it.
+  await page.locator('a[href="#/security"]').click();
+  await heading(text.security);
+  await page.locator('a[href="#/results"]').click();
+  const stepUp = page.locator('dialog[open]');
+  await stepUp.waitFor();
+  assert.match(await stepUp.innerText(), text.stepUp);
+  assert.equal(await stepUp.locator('input').count(), 0, 'no TOTP code to type');
+  await checkPage(page, '07-step-up-passkey', shots);
+  await stepUp.locator('button[type=submit]').click();
+  await heading(text.results);
+  await page.locator('.reports li time').first().waitFor();
+  const stepped = await cdp.send('WebAuthn.getCredentials', { authenticatorId: second.authenticatorId });
+  assert.ok(stepped.credentials[0].signCount > after.credentials[0].signCount, 'the step-up used the passkey');
+  watcher.expectRefused(401);
+
   if (viewport.width < 500) {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     assert.equal(overflow, false, 'nothing wider than the phone');
@@ -147,6 +163,7 @@ test('a patient activates with a passkey, logs in with it and manages passkeys, 
       recovery: 'Your recovery codes', results: 'My results', login: 'Log in', secondFactor: 'Second step',
       security: 'Sessions and security', passkeyItem: /^Passkey, added /, addPasskey: 'Add a passkey',
       added: 'The passkey is added.', removed: 'The second step is removed.',
+      stepUp: /Confirm it is you\s+Confirm with your passkey to continue\./,
       codeRefused: 'This code was not accepted: check it, or ask for a new one if it has expired or was used.' },
   }));
 
@@ -157,5 +174,6 @@ test('a patient activates with a passkey, logs in with it and manages passkeys, 
       recovery: 'Vos codes de secours', results: 'Mes résultats', login: 'Connexion', secondFactor: 'Deuxième étape',
       security: 'Sessions et sécurité', passkeyItem: /^Clé d’accès, ajoutée le /, addPasskey: 'Ajouter une clé d’accès',
       added: 'La clé d’accès est ajoutée.', removed: 'La deuxième étape est retirée.',
+      stepUp: /Confirmez que c’est vous\s+Confirmez avec votre clé d’accès pour continuer\./,
       codeRefused: 'Ce code n’a pas été accepté : vérifiez-le, ou demandez-en un nouveau s’il a expiré ou a déjà servi.' },
   }));
