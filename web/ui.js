@@ -47,6 +47,9 @@ export function show(view) {
 
 export function errorText(error) {
   const errors = t('errors');
+  // The browser's passkey ceremony: cancelled or timed out, or this device holds one already.
+  if (error?.name === 'NotAllowedError') return errors.passkeyCancelled;
+  if (error?.name === 'InvalidStateError') return errors.passkeyOnDevice;
   if (!(error instanceof api.ApiError)) return t('errorPrefix');
   if (error.status === 0) return errors.network;
   // The auth API's reason, in the reader's language.

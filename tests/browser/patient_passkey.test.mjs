@@ -2,7 +2,8 @@
 // authenticator: activation with the code, a password and a passkey (first a wrong code, whose
 // refusal is shown in the page's language from the server's stable error code), logout, login
 // with password and passkey, the results; then the security settings: the passkey is listed,
-// a second one (on another authenticator) is added, the first removed, and the last one has no
+// adding one on the same device is refused by the browser (said in the page), a second one
+// (on another authenticator) is added, the first removed, and the last one has no
 // Remove button while the server refuses to remove it (last_second_factor); the new passkey
 // logs in, and confirms with a passkey the step-up the exfiltration guard asks for. On a
 // desktop in English and on a 390 px phone in French; axe-core on every page, no console error
@@ -100,6 +101,14 @@ async function journey(t, { name, viewport, locale, text }) {
   assert.match(await page.locator('.factor').innerText(), text.passkeyItem);
   assert.equal(await page.locator('.factor button').count(), 0, 'the last second step cannot be removed');
 
+  // The same device again: it holds this account's passkey already (the options exclude it),
+  // which the page says in the reader's language.
+  await page.getByRole('button', { name: text.addPasskey }).click();
+  const onDevice = page.getByRole('alert');
+  await onDevice.waitFor();
+  assert.equal(await onDevice.innerText(), text.onDevice);
+  assert.equal(await page.locator('.factor').count(), 1);
+
   // A second passkey, on another device (a second virtual authenticator).
   await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: first.authenticatorId });
   const second = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: virtualAuthenticator });
@@ -163,6 +172,7 @@ test('a patient activates with a passkey, logs in with it and manages passkeys, 
       recovery: 'Your recovery codes', results: 'My results', login: 'Log in', secondFactor: 'Second step',
       security: 'Sessions and security', passkeyItem: /^Passkey, added /, addPasskey: 'Add a passkey',
       added: 'The passkey is added.', removed: 'The second step is removed.',
+      onDevice: 'This device already holds a passkey for your account: use another device, or keep the one you have.',
       stepUp: /Confirm it is you\s+Confirm with your passkey to continue\./,
       codeRefused: 'This code was not accepted: check it, or ask for a new one if it has expired or was used.' },
   }));
@@ -174,6 +184,7 @@ test('a patient activates with a passkey, logs in with it and manages passkeys, 
       recovery: 'Vos codes de secours', results: 'Mes résultats', login: 'Connexion', secondFactor: 'Deuxième étape',
       security: 'Sessions et sécurité', passkeyItem: /^Clé d’accès, ajoutée le /, addPasskey: 'Ajouter une clé d’accès',
       added: 'La clé d’accès est ajoutée.', removed: 'La deuxième étape est retirée.',
+      onDevice: 'Cet appareil a déjà une clé d’accès pour votre compte : utilisez un autre appareil, ou gardez celle que vous avez.',
       stepUp: /Confirmez que c’est vous\s+Confirmez avec votre clé d’accès pour continuer\./,
       codeRefused: 'Ce code n’a pas été accepté : vérifiez-le, ou demandez-en un nouveau s’il a expiré ou a déjà servi.' },
   }));
