@@ -254,6 +254,10 @@ export function setLanguage(next) {
 
 export function t(key) { return STRINGS[language][key]; }
 
+// The generic codes of the auth API (src/api/auth_errors.h): their English diagnostics says
+// more than a sentence could, so the page shows it rather than the translation.
+export const GENERIC_SERVER_ERRORS = new Set(['invalid_request', 'not_allowed', 'not_found', 'already_exists', 'conflict']);
+
 // The sentence for one of the auth API's stable error codes in `lang`, null when none;
 // `retryAfter` fills the throttling one.
 export function serverErrorText(code, lang = language, retryAfter = null) {

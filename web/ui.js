@@ -2,7 +2,7 @@
 // dialog), shared by the patient portal, the clinician workspace and the lab pages.
 import * as api from './api.js';
 import { h } from './dom.js';
-import { t, currentLanguage, setLanguage, serverErrorText } from './i18n.js';
+import { t, currentLanguage, setLanguage, serverErrorText, GENERIC_SERVER_ERRORS } from './i18n.js';
 
 // `me`: GET /auth/me once logged in; `nav`: the links of the account's role; `notice`: a
 // sentence for the next login page (why the session ended); `route`: shows the current hash.
@@ -52,8 +52,9 @@ export function errorText(error) {
   if (error?.name === 'InvalidStateError') return errors.passkeyOnDevice;
   if (!(error instanceof api.ApiError)) return t('errorPrefix');
   if (error.status === 0) return errors.network;
-  // The auth API's reason, in the reader's language.
-  const worded = error.reason ? serverErrorText(error.reason, currentLanguage(), error.retryAfter) : null;
+  // The auth API's precise reason, in the reader's language.
+  const precise = error.reason && !GENERIC_SERVER_ERRORS.has(error.reason);
+  const worded = precise ? serverErrorText(error.reason, currentLanguage(), error.retryAfter) : null;
   if (worded) return worded;
   if (error.status === 429) return errors[429](error.retryAfter);
   if ((error.status === 400 || error.status === 422) && error.diagnostics) return error.diagnostics;

@@ -68,6 +68,17 @@ Response Problem(Status status, std::string_view issue_code, const Refusal& refu
   return AuthProblem(status, issue_code, refusal.code, refusal.message, version);
 }
 
+// A refusal without a precise code of its own gets the generic one of its status, and the
+// portal shows its English sentence; prefer adding a precise code to auth_errors.h.
+[[maybe_unused]] Response Problem(Status status, std::string_view issue_code,
+                                  std::string_view message, unsigned version) {
+  std::string_view code = kErrInvalidRequest;
+  if (status == Status::unauthorized || status == Status::forbidden) code = kErrNotAllowed;
+  if (status == Status::not_found) code = kErrNotFound;
+  if (status == Status::conflict) code = kErrConflict;
+  return AuthProblem(status, issue_code, code, message, version);
+}
+
 Response FromError(const Error& error, unsigned version) {
   const std::string_view code = AuthErrorCodeFor(error);
   switch (error.code()) {

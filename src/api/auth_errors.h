@@ -19,12 +19,14 @@ namespace medvault::api {
 
 inline constexpr std::string_view kAuthErrorSystem = "urn:medvault:auth-error";
 
-// Generic codes, by the kind of failure, for errors no more precise code names.
+// Generic codes, by the kind of failure, for errors no more precise code names: the English
+// diagnostics beside them says more, so the portal shows it (web/i18n.js GENERIC_SERVER_ERRORS).
 inline constexpr std::string_view kErrInvalidRequest = "invalid_request";
 inline constexpr std::string_view kErrNotAllowed = "not_allowed";
 inline constexpr std::string_view kErrNotFound = "not_found";
 inline constexpr std::string_view kErrAlreadyExists = "already_exists";
 inline constexpr std::string_view kErrConflict = "conflict";
+// Answers the server words the same whatever the request.
 inline constexpr std::string_view kErrServiceUnavailable = "service_unavailable";
 inline constexpr std::string_view kErrInternal = "internal_error";
 inline constexpr std::string_view kErrTooManyAttempts = "too_many_attempts";

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { serverErrorText } from '../../web/i18n.js';
+import { serverErrorText, GENERIC_SERVER_ERRORS } from '../../web/i18n.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path) => readFileSync(join(root, path), 'utf8');
@@ -39,6 +39,23 @@ test('every code has an English and a French sentence', () => {
   }
   assert.deepEqual(missing, []);
   assert.match(serverErrorText('too_many_attempts', 'fr', 7), /7 secondes/);
+});
+
+test('the page knows which codes are generic (their diagnostics is shown)', () => {
+  const header = read('src/api/auth_errors.h');
+  const section = header.slice(header.indexOf('// Generic codes'));
+  const lines = section.split('\n').slice(1);
+  const generic = [];
+  for (const line of lines) {
+    if (line.startsWith('//')) {
+      if (generic.length) break;
+      continue;
+    }
+    const match = line.match(/= "([a-z_]+)";/);
+    if (match) generic.push(match[1]);
+  }
+  assert.ok(generic.length >= 3, 'the generic section of the header was not found');
+  assert.deepEqual([...GENERIC_SERVER_ERRORS].sort(), generic.sort());
 });
 
 test('i18n.js words no code the server does not have', () => {
