@@ -151,7 +151,7 @@ async function journey(t, { name, viewport, locale, text }) {
   assert.match(await stepUp.innerText(), text.stepUp);
   assert.equal(await stepUp.locator('input').count(), 0, 'no TOTP code to type');
   await checkPage(page, '07-step-up-passkey', shots);
-  await stepUp.locator('button[type=submit]').click();
+  await stepUp.getByRole('button', { name: text.stepUpButton }).click();
   await heading(text.results);
   await page.locator('.reports li time').first().waitFor();
   const stepped = await cdp.send('WebAuthn.getCredentials', { authenticatorId: second.authenticatorId });
@@ -173,7 +173,7 @@ test('a patient activates with a passkey, logs in with it and manages passkeys, 
       security: 'Sessions and security', passkeyItem: /^Passkey, added /, addPasskey: 'Add a passkey',
       added: 'The passkey is added.', removed: 'The second step is removed.',
       onDevice: 'This device already holds a passkey for your account: use another device, or keep the one you have.',
-      stepUp: /Confirm it is you\s+Confirm with your passkey to continue\./,
+      stepUp: /Confirm it is you\s+Confirm with your passkey to continue\./, stepUpButton: 'Confirm with my passkey',
       codeRefused: 'This code was not accepted: check it, or ask for a new one if it has expired or was used.' },
   }));
 
@@ -186,5 +186,6 @@ test('a patient activates with a passkey, logs in with it and manages passkeys, 
       added: 'La clé d’accès est ajoutée.', removed: 'La deuxième étape est retirée.',
       onDevice: 'Cet appareil a déjà une clé d’accès pour votre compte : utilisez un autre appareil, ou gardez celle que vous avez.',
       stepUp: /Confirmez que c’est vous\s+Confirmez avec votre clé d’accès pour continuer\./,
+      stepUpButton: 'Confirmer avec ma clé d’accès',
       codeRefused: 'Ce code n’a pas été accepté : vérifiez-le, ou demandez-en un nouveau s’il a expiré ou a déjà servi.' },
   }));
