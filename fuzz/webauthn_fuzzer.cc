@@ -52,7 +52,8 @@ void CheckCoseKey(Bytes bytes) {
   auto key = identity::CosePublicKey::Parse(bytes);
   if (!key) return;
   Check(key->algorithm() == identity::CoseAlgorithm::kEs256 ||
-            key->algorithm() == identity::CoseAlgorithm::kEdDsa,
+            key->algorithm() == identity::CoseAlgorithm::kEdDsa ||
+            key->algorithm() == identity::CoseAlgorithm::kRs256,
         "parsed key has an unsupported algorithm");
   Check(!key->Verify(bytes, {}), "an empty signature verified");
 }

@@ -17,15 +17,20 @@ export function hasSession() {
   return sessionStorage.getItem(CSRF_KEY) !== null;
 }
 
-// A refusal from the server: `status`, the OperationOutcome's `code` and its sentence.
+// The code system of the auth API's stable error codes (src/api/auth_errors.h).
+const AUTH_ERRORS = 'urn:medvault:auth-error';
+
+// A refusal from the server: `status`, the OperationOutcome's `code`, its sentence, and for
+// the auth API the stable `reason` (login_failed, password_too_weak...) that i18n.js words.
 export class ApiError extends Error {
-  constructor(status, code, diagnostics, retryAfter, issues = []) {
+  constructor(status, code, diagnostics, retryAfter, issues = [], reason = '') {
     super(diagnostics || `HTTP ${status}`);
     this.status = status;
     this.code = code;
     this.diagnostics = diagnostics;
     this.retryAfter = retryAfter;
     this.issues = issues;  // [{diagnostics, expression: [FHIRPath]}], one per element at fault
+    this.reason = reason;
   }
 }
 
@@ -54,8 +59,9 @@ async function request(method, path, body, accept = 'application/json') {
     // Every issue's sentence: an invalid resource has one per element at fault.
     const issues = (json?.issue ?? []).filter((i) => i.diagnostics)
       .map((i) => ({ diagnostics: i.diagnostics, expression: i.expression ?? [] }));
+    const reason = json?.issue?.[0]?.details?.coding?.find((c) => c.system === AUTH_ERRORS)?.code ?? '';
     throw new ApiError(response.status, json?.issue?.[0]?.code ?? '',
-      issues.map((i) => i.diagnostics).join(' '), response.headers.get('Retry-After'), issues);
+      issues.map((i) => i.diagnostics).join(' '), response.headers.get('Retry-After'), issues, reason);
   }
   return json;
 }

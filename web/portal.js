@@ -6,7 +6,7 @@
 import * as api from './api.js';
 import { h, importSvg } from './dom.js';
 import { t, formatDate, formatDateTime } from './i18n.js';
-import { session, show, field, totpField, form, alertBox, failed, withStepUp } from './ui.js';
+import { session, show, field, totpField, form, alertBox, failed, withStepUp, passkeyGet, passkeyCreate } from './ui.js';
 import { nameOf, codingOf, readReport, reportItem, reportMeta, valuesTable, pdfLink, drawTrends } from './results.js';
 
 // ---- activation, enrollment, login -------------------------------------------------------
@@ -27,13 +27,6 @@ function loginView() {
     h('p', {}, t('noAccount'), ' ', h('a', { href: '#/activate' }, t('activateLink'))),
     h('p', {}, t('staffFirstVisit'), ' ', h('a', { href: '#/enroll' }, t('enrollLink'))));
   show(view);
-}
-
-// The browser's passkey ceremony for `options` (the server's JSON), as the string the server
-// takes back.
-async function passkeyGet(options) {
-  const assertion = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
-  return JSON.stringify(assertion.toJSON());
 }
 
 function secondFactorView(pending, kind) {
@@ -76,9 +69,17 @@ function activateView() {
       const enrollment = await api.post('/auth/activate', {
         code: values.code.trim().toUpperCase(), login: values.login.trim(), name: values.name.trim(), password: values.password,
       });
-      await totpEnrollView(enrollment);
+      await enrollSecondFactor(enrollment);
     }),
     h('p', {}, t('haveAccount'), ' ', h('a', { href: '#/login' }, t('loginLink')))));
+}
+
+// A new account's second factor: the only kind its role allows, or the reader's choice
+// between an authenticator app and a passkey.
+async function enrollSecondFactor(enrollment) {
+  if (!enrollment.factors.includes('passkey')) return totpEnrollView(enrollment);
+  if (!enrollment.factors.includes('totp')) return passkeyEnrollView(enrollment);
+  chooseFactorView(enrollment);
 }
 
 // Staff: the one-time enrollment code from the administrator and a new password, then a
@@ -93,8 +94,7 @@ function enrollView() {
     ], t('continue'), async (values, alert) => {
       if (values.password !== values.password2) return alert(t('passwordsDiffer'));
       const enrollment = await api.post('/auth/enroll', { code: values.code.trim().toUpperCase(), password: values.password });
-      if (enrollment.factors.length === 1 && enrollment.factors[0] === 'passkey') return passkeyEnrollView(enrollment);
-      chooseFactorView(enrollment);
+      await enrollSecondFactor(enrollment);
     }),
     h('p', {}, t('haveAccount'), ' ', h('a', { href: '#/login' }, t('loginLink')))));
 }
@@ -104,9 +104,7 @@ function chooseFactorView(enrollment) {
     h('h1', {}, t('chooseFactorTitle')),
     h('p', {}, t('chooseFactorIntro')),
     h('p', {}, h('button', { type: 'button', class: 'primary', on: { click: () => totpEnrollView(enrollment).catch(showError) } }, t('factorTotp'))),
-    enrollment.factors.includes('passkey')
-      ? h('p', {}, h('button', { type: 'button', class: 'secondary', on: { click: () => passkeyEnrollView(enrollment) } }, t('factorPasskey')))
-      : null));
+    h('p', {}, h('button', { type: 'button', class: 'secondary', on: { click: () => passkeyEnrollView(enrollment) } }, t('factorPasskey')))));
 }
 
 function passkeyEnrollView(enrollment) {
@@ -114,8 +112,8 @@ function passkeyEnrollView(enrollment) {
     h('h1', {}, t('passkeyEnrollTitle')),
     form([h('p', {}, t('passkeyEnrollIntro'))], t('passkeyCreate'), async () => {
       const options = await api.post('/auth/enroll/passkey/options', { enrollment_token: enrollment.enrollment_token });
-      const created = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
-      const answer = await api.post('/auth/enroll/passkey', { enrollment_token: enrollment.enrollment_token, credential: JSON.stringify(created.toJSON()) });
+      const credential = await passkeyCreate(options);
+      const answer = await api.post('/auth/enroll/passkey', { enrollment_token: enrollment.enrollment_token, credential });
       recoveryCodesView(answer.recovery_codes, () => startSession(answer));
     })));
 }
@@ -230,7 +228,33 @@ async function accessView() {
 
 // ---- sessions and security ---------------------------------------------------------------
 
-async function securityView() {
+// The account's second factors: each with its date and, while another one is left, a button
+// that removes it (after a step-up); "Add a passkey" registers one more.
+function factorsPart(factors, box, notice) {
+  const name = (f) => (f.kind === 'totp' ? t('factorTotp') : t('factorPasskey'));
+  const removable = factors.factors.length > 1;
+  const after = (key) => securityView(t(key)).catch((e) => failed(e, box));
+  return [
+    h('ul', { class: 'factors' }, factors.factors.map((f) => h('li', { class: 'factor' },
+      h('span', {}, `${name(f)}, ${t('added')} ${formatDate(f.created_at * 1000)}`),
+      removable ? h('button', { type: 'button', class: 'secondary', 'aria-label': t('removeFactorLabel')(name(f), formatDate(f.created_at * 1000)), on: { click: async () => {
+        try {
+          await withStepUp(() => api.del(`/auth/factors/${encodeURIComponent(f.id)}`));
+          await after('factorRemoved');
+        } catch (error) { failed(error, box); }
+      } } }, t('removeFactor')) : null))),
+    notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+    h('button', { type: 'button', class: 'secondary', on: { click: async () => {
+      try {
+        const options = await withStepUp(() => api.post('/auth/factors/passkey/options'));
+        await api.post('/auth/factors/passkey', { credential: await passkeyCreate(options) });
+        await after('passkeyAdded');
+      } catch (error) { failed(error, box); }
+    } } }, t('addPasskey')),
+  ];
+}
+
+async function securityView(notice) {
   const [{ sessions }, factors] = await Promise.all([api.get('/auth/sessions'), api.get('/auth/factors')]);
   const box = alertBox();
   const codes = h('div');
@@ -253,7 +277,7 @@ async function securityView() {
       session.me = null; api.forgetSession(); location.hash = '#/login';
     } } }, t('logoutEverywhere')),
     h('h2', {}, t('factors')),
-    h('ul', {}, factors.factors.map((f) => h('li', {}, `${f.kind === 'totp' ? t('factorTotp') : t('factorPasskey')}, ${t('added')} ${formatDate(f.created_at * 1000)}`))),
+    factorsPart(factors, box, typeof notice === 'string' ? notice : null),
     h('p', {}, t('recoveryLeft')(factors.recovery_codes_left)),
     h('button', { type: 'button', class: 'secondary', on: { click: async () => {
       try {

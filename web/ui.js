@@ -2,7 +2,7 @@
 // dialog), shared by the patient portal, the clinician workspace and the lab pages.
 import * as api from './api.js';
 import { h } from './dom.js';
-import { t, currentLanguage, setLanguage } from './i18n.js';
+import { t, currentLanguage, setLanguage, serverErrorText, GENERIC_SERVER_ERRORS } from './i18n.js';
 
 // `me`: GET /auth/me once logged in; `nav`: the links of the account's role; `notice`: a
 // sentence for the next login page (why the session ended); `route`: shows the current hash.
@@ -47,8 +47,15 @@ export function show(view) {
 
 export function errorText(error) {
   const errors = t('errors');
+  // The browser's passkey ceremony: cancelled or timed out, or this device holds one already.
+  if (error?.name === 'NotAllowedError') return errors.passkeyCancelled;
+  if (error?.name === 'InvalidStateError') return errors.passkeyOnDevice;
   if (!(error instanceof api.ApiError)) return t('errorPrefix');
   if (error.status === 0) return errors.network;
+  // The auth API's precise reason, in the reader's language.
+  const precise = error.reason && !GENERIC_SERVER_ERRORS.has(error.reason);
+  const worded = precise ? serverErrorText(error.reason, currentLanguage(), error.retryAfter) : null;
+  if (worded) return worded;
   if (error.status === 429) return errors[429](error.retryAfter);
   if ((error.status === 400 || error.status === 422) && error.diagnostics) return error.diagnostics;
   if (error.status in errors) return errors[error.status];
@@ -77,7 +84,8 @@ export const totpField = (id) => field(id, t('totpCode'), { inputmode: 'numeric'
 // A refusal that asks for a fresh second factor: the guard near a budget (401) or a
 // sensitive action (403); both say to step up.
 export const needsStepUp = (error) => error instanceof api.ApiError &&
-  (error.status === 401 || error.status === 403) && /step[ -]?up/i.test(error.diagnostics ?? '');
+  (error.status === 401 || error.status === 403) &&
+  (error.reason === 'step_up_required' || /step[ -]?up/i.test(error.diagnostics ?? ''));
 
 // A form whose submit runs `action(values)`; errors land in its alert box, the button is
 // disabled meanwhile so a double click sends nothing twice. `elements` maps the FHIR elements
@@ -153,22 +161,43 @@ export function dialog(id, title, children, onCancel) {
   return element;
 }
 
-// Runs an action; when the server asks for a fresh second factor, asks for a TOTP code, steps
-// up (a new session token and CSRF token), and runs it again.
+// The browser's passkey ceremonies for the server's options JSON, as the strings the server
+// takes back.
+export async function passkeyGet(options) {
+  const assertion = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+  return JSON.stringify(assertion.toJSON());
+}
+
+export async function passkeyCreate(options) {
+  const created = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+  return JSON.stringify(created.toJSON());
+}
+
+// Runs an action; when the server asks for a fresh second factor, asks for the account's
+// passkey or a TOTP code (whichever it has), steps up (a new session token and CSRF token),
+// and runs it again.
 export async function withStepUp(action) {
   try {
     return await action();
   } catch (error) {
     if (!needsStepUp(error)) throw error;
   }
+  const kinds = new Set((await api.get('/auth/factors')).factors.map((f) => f.kind));
   return new Promise((resolve, reject) => {
+    const stepped = (answer) => {
+      api.rememberSession(answer.csrf_token);
+      stepUp.close();
+      action().then(resolve, reject);
+    };
+    const intro = kinds.has('passkey') ? (kinds.has('totp') ? 'stepUpEitherIntro' : 'stepUpPasskeyIntro') : 'stepUpIntro';
     const stepUp = dialog('step-up', t('stepUpTitle'), [
-      h('p', {}, t('stepUpIntro')),
-      form([totpField('step-up-code')], t('confirm'), async (values) => {
-        const answer = await api.post('/auth/step-up/totp', { code: values['step-up-code'].trim() });
-        api.rememberSession(answer.csrf_token);
-        stepUp.close();
-        action().then(resolve, reject);
-      })], () => reject(null));
+      h('p', {}, t(intro)),
+      kinds.has('passkey') ? form([], t('stepUpPasskey'), async () => {
+        const credential = await passkeyGet(await api.post('/auth/step-up/passkey/options'));
+        stepped(await api.post('/auth/step-up/passkey', { credential }));
+      }) : null,
+      kinds.has('totp') || !kinds.has('passkey') ? form([totpField('step-up-code')], t('confirm'), async (values) => {
+        stepped(await api.post('/auth/step-up/totp', { code: values['step-up-code'].trim() }));
+      }) : null], () => reject(null));
   });
 }

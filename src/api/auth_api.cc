@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "api/auth_errors.h"
 #include "api/auth_request.h"
 #include "api/request_source.h"
 #include "http/dispatcher.h"
@@ -25,14 +26,28 @@ constexpr std::size_t kMaxToken = 128;
 constexpr std::size_t kMaxCode = 64;
 constexpr std::size_t kMaxName = 128;
 
-constexpr std::string_view kLoginFailed =
+// A refusal the API words itself: its stable code (auth_errors.h) and English sentence.
+struct Refusal {
+  std::string_view code;
+  std::string_view message;
+};
+
+constexpr Refusal kLoginFailed{
+    kErrLoginFailed,
     "Login failed: check the login and the password. After several failures, wait a few "
-    "minutes before trying again; if it still fails, ask an administrator.";
-constexpr std::string_view kSecondFactorFailed =
+    "minutes before trying again; if it still fails, ask an administrator."};
+constexpr Refusal kSecondFactorFailed{
+    kErrSecondFactorRefused,
     "The code was not accepted: use the current code of your authenticator (each code works "
-    "once), or log in again if more than 5 minutes have passed.";
-constexpr std::string_view kCodeFailed =
-    "This code was not accepted: check it, or ask for a new one if it has expired or was used.";
+    "once), or log in again if more than 5 minutes have passed."};
+constexpr Refusal kCodeFailed{
+    kErrCodeNotAccepted,
+    "This code was not accepted: check it, or ask for a new one if it has expired or was used."};
+constexpr Refusal kPasskeyFailed{
+    kErrPasskeyRefused,
+    "The passkey was not accepted: ask for new options and try again, or use another factor."};
+constexpr Refusal kPasskeyNotRegistered{
+    kErrPasskeyNotRegistered, "The passkey was not registered: ask for new options and try again."};
 constexpr std::string_view kNoSession = "No valid session: log in again.";
 
 Response Json(Status status, const boost::json::object& body, unsigned version) {
@@ -43,25 +58,43 @@ Response Json(Status status, const boost::json::object& body, unsigned version) 
   return response;
 }
 
-Response Problem(Status status, std::string_view code, std::string_view message, unsigned version) {
-  return http::ErrorResponse(status, code, message, version);
+Response Problem(Status status, std::string_view issue_code, std::string_view code,
+                 std::string_view message, unsigned version) {
+  return AuthProblem(status, issue_code, code, message, version);
+}
+
+Response Problem(Status status, std::string_view issue_code, const Refusal& refusal,
+                 unsigned version) {
+  return AuthProblem(status, issue_code, refusal.code, refusal.message, version);
+}
+
+// A refusal without a precise code of its own gets the generic one of its status, and the
+// portal shows its English sentence; prefer adding a precise code to auth_errors.h.
+[[maybe_unused]] Response Problem(Status status, std::string_view issue_code,
+                                  std::string_view message, unsigned version) {
+  std::string_view code = kErrInvalidRequest;
+  if (status == Status::unauthorized || status == Status::forbidden) code = kErrNotAllowed;
+  if (status == Status::not_found) code = kErrNotFound;
+  if (status == Status::conflict) code = kErrConflict;
+  return AuthProblem(status, issue_code, code, message, version);
 }
 
 Response FromError(const Error& error, unsigned version) {
+  const std::string_view code = AuthErrorCodeFor(error);
   switch (error.code()) {
     case ErrorCode::kInvalidArgument:
-      return Problem(Status::bad_request, "invalid", error.message(), version);
+      return Problem(Status::bad_request, "invalid", code, error.message(), version);
     case ErrorCode::kPermissionDenied:
-      return Problem(Status::unauthorized, "security", error.message(), version);
+      return Problem(Status::unauthorized, "security", code, error.message(), version);
     case ErrorCode::kAlreadyExists:
-      return Problem(Status::conflict, "duplicate", error.message(), version);
+      return Problem(Status::conflict, "duplicate", code, error.message(), version);
     case ErrorCode::kConflict:
-      return Problem(Status::conflict, "conflict", error.message(), version);
+      return Problem(Status::conflict, "conflict", code, error.message(), version);
     case ErrorCode::kUnavailable:
-      return Problem(Status::service_unavailable, "transient",
+      return Problem(Status::service_unavailable, "transient", kErrServiceUnavailable,
                      "The service is busy or its store is unreachable: retry shortly.", version);
     default:
-      return Problem(Status::internal_server_error, "exception",
+      return Problem(Status::internal_server_error, "exception", kErrInternal,
                      "Internal error: the request id in the logs tells the operators more.",
                      version);
   }
@@ -69,7 +102,7 @@ Response FromError(const Error& error, unsigned version) {
 
 Response TooMany(std::chrono::seconds retry_after, unsigned version) {
   Response response =
-      Problem(Status::too_many_requests, "throttled",
+      Problem(Status::too_many_requests, "throttled", kErrTooManyAttempts,
               "Too many attempts: wait for the time in Retry-After, then try again.", version);
   response.set(http::beast_http::field::retry_after,
                std::to_string(std::max<std::int64_t>(1, retry_after.count())));
@@ -109,10 +142,11 @@ boost::json::object GrantJson(const store::RoleGrant& grant) {
 Response GrantDecisionFailure(const Error& error, unsigned version) {
   switch (error.code()) {
     case ErrorCode::kNotFound:
-      return Problem(Status::not_found, "not-found",
+      return Problem(Status::not_found, "not-found", kErrGrantNotFound,
                      "No role grant has this id: list them with GET /auth/admin/grants.", version);
     case ErrorCode::kPermissionDenied:
-      return Problem(Status::forbidden, "forbidden", error.message(), version);
+      return Problem(Status::forbidden, "forbidden", AuthErrorCodeFor(error), error.message(),
+                     version);
     default:
       return FromError(error, version);
   }
@@ -220,9 +254,9 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   // Answers a pending-login or enrollment step.
   static Response PendingResponse(const identity::PasswordOutcome& outcome,
                                   std::string_view token_name, std::string_view status,
-                                  std::string_view failure, unsigned version);
+                                  const Refusal& failure, unsigned version);
   Response SessionOutcomeResponse(const Result<identity::SessionOutcome>& outcome,
-                                  std::string_view failure, unsigned version);
+                                  const Refusal& failure, unsigned version);
 
   identity::LoginService& login_;
   identity::Sessions& sessions_;
@@ -233,7 +267,7 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
 
 Response AuthRoutes::PendingResponse(const identity::PasswordOutcome& outcome,
                                      std::string_view token_name, std::string_view status,
-                                     std::string_view failure, unsigned version) {
+                                     const Refusal& failure, unsigned version) {
   switch (outcome.result) {
     case StepResult::kOk: {
       boost::json::object body;
@@ -253,7 +287,7 @@ Response AuthRoutes::PendingResponse(const identity::PasswordOutcome& outcome,
 }
 
 Response AuthRoutes::SessionOutcomeResponse(const Result<identity::SessionOutcome>& outcome,
-                                            std::string_view failure, unsigned version) {
+                                            const Refusal& failure, unsigned version) {
   if (!outcome) return FromError(outcome.error(), version);
   switch (outcome->result) {
     case StepResult::kOk: {
@@ -392,10 +426,7 @@ Response AuthRoutes::Passkey(const Request& request, const RequestContext& conte
   if (!fields) return FromError(fields.error(), request.version());
   auto outcome = login_.CompleteWithPasskey((*fields)["pending_token"], (*fields)["credential"],
                                             ClientOf(request, context));
-  return SessionOutcomeResponse(outcome,
-                                "The passkey was not accepted: ask for new options and try "
-                                "again, or use another factor.",
-                                request.version());
+  return SessionOutcomeResponse(outcome, kPasskeyFailed, request.version());
 }
 
 Response AuthRoutes::BeginPasskey(const Request& request) {
@@ -417,9 +448,7 @@ void AuthRoutes::ConfirmPasskey(const Request& request, const RequestContext& co
   login_.ConfirmPasskeyEnrollment(
       (*fields)["enrollment_token"], (*fields)["credential"], ClientOf(request, context),
       [this, respond, version](Result<identity::SessionOutcome> outcome) {
-        respond(SessionOutcomeResponse(
-            outcome, "The passkey was not registered: ask for new options and try again.",
-            version));
+        respond(SessionOutcomeResponse(outcome, kPasskeyNotRegistered, version));
       });
 }
 
@@ -439,8 +468,7 @@ Response AuthRoutes::StepUpPasskey(const Request& request, const RequestContext&
   if (!fields) return FromError(fields.error(), request.version());
   auto outcome = login_.StepUpWithPasskey(SessionCookie(request), (*fields)["credential"],
                                           ClientOf(request, context));
-  return SessionOutcomeResponse(outcome, "The passkey was not accepted: ask for new options.",
-                                request.version());
+  return SessionOutcomeResponse(outcome, kPasskeyFailed, request.version());
 }
 
 std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request, bool state_changing,
@@ -448,7 +476,7 @@ std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request, bo
   auto session = Authenticate(request, state_changing);
   if (!session) return FromError(session.error(), request.version());
   if (!sessions_.HasFreshSecondFactor(session->record)) {
-    return Problem(Status::forbidden, "forbidden",
+    return Problem(Status::forbidden, "forbidden", kErrStepUpRequired,
                    "This action needs a second factor from the last 5 minutes: step up first "
                    "(POST /auth/step-up/passkey or /auth/step-up/totp), then retry.",
                    request.version());
@@ -462,8 +490,8 @@ std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
   if (auto refused = RefuseUnlessFresh(request, true, out)) return refused;
   if (out->kind != identity::AccountKind::kAdministrator) {
     out.reset();
-    return Problem(Status::forbidden, "forbidden", "Only administrators manage accounts.",
-                   request.version());
+    return Problem(Status::forbidden, "forbidden", kErrAdministratorsOnly,
+                   "Only administrators manage accounts.", request.version());
   }
   return std::nullopt;
 }
@@ -500,7 +528,7 @@ Response AuthRoutes::BeginTotpChange(const Request& request) {
 }
 
 // The answer to a factor change that has nothing to return.
-Response Changed(const medvault::Status& changed, std::string_view refused, unsigned version) {
+Response Changed(const medvault::Status& changed, const Refusal& refused, unsigned version) {
   if (!changed) {
     if (changed.error().code() == ErrorCode::kPermissionDenied) {
       return Problem(Status::bad_request, "invalid", refused, version);
@@ -520,7 +548,9 @@ Response AuthRoutes::ConfirmTotpChange(const Request& request, const RequestCont
   if (!fields) return FromError(fields.error(), request.version());
   return Changed(login_.ConfirmTotpChange(SessionCookie(request), (*fields)["code"],
                                           ClientOf(request, context)),
-                 "The code was not accepted: type the current code of the new authenticator.",
+                 Refusal{kErrTotpChangeRefused,
+                         "The code was not accepted: type the current code of the new "
+                         "authenticator."},
                  request.version());
 }
 
@@ -540,8 +570,7 @@ Response AuthRoutes::ConfirmPasskeyAddition(const Request& request, const Reques
   if (!fields) return FromError(fields.error(), request.version());
   return Changed(login_.ConfirmPasskeyAddition(SessionCookie(request), (*fields)["credential"],
                                                ClientOf(request, context)),
-                 "The passkey was not registered: ask for new options and try again.",
-                 request.version());
+                 kPasskeyNotRegistered, request.version());
 }
 
 Response AuthRoutes::RemoveFactor(const Request& request, const RequestContext& context) {
@@ -550,15 +579,16 @@ Response AuthRoutes::RemoveFactor(const Request& request, const RequestContext& 
   auto removed = login_.RemoveFactor(SessionCookie(request), context.params.Get("id"),
                                      ClientOf(request, context));
   if (!removed && removed.error().code() == ErrorCode::kNotFound) {
-    return Problem(Status::not_found, "not-found",
+    return Problem(Status::not_found, "not-found", kErrFactorNotFound,
                    "You have no factor with this id: list them with GET /auth/factors.",
                    request.version());
   }
   if (!removed && removed.error().code() == ErrorCode::kInvalidArgument) {
-    return Problem(Status::unprocessable_entity, "business-rule", removed.error().message(),
-                   request.version());
+    return Problem(Status::unprocessable_entity, "business-rule", AuthErrorCodeFor(removed.error()),
+                   removed.error().message(), request.version());
   }
-  return Changed(removed, "", request.version());
+  return Changed(removed, Refusal{kErrNotAllowed, "This factor cannot be removed."},
+                 request.version());
 }
 
 void AuthRoutes::RegenerateRecoveryCodes(const Request& request, const RequestContext& context,
@@ -633,10 +663,10 @@ Response AuthRoutes::AdminReinstate(const Request& request) {
   if (!reinstated) {
     switch (reinstated.error().code()) {
       case ErrorCode::kNotFound:
-        return Problem(Status::not_found, "not-found", "No account has this login.",
-                       request.version());
+        return Problem(Status::not_found, "not-found", kErrAccountNotFound,
+                       "No account has this login.", request.version());
       case ErrorCode::kPermissionDenied:
-        return Problem(Status::forbidden, "forbidden",
+        return Problem(Status::forbidden, "forbidden", kErrOwnAccount,
                        "An administrator cannot reinstate their own account: another one must.",
                        request.version());
       default:
@@ -659,8 +689,8 @@ Response AuthRoutes::AdminReset(const Request& request) {
   auto code = accounts_.ResetEnrollment((*fields)["login"], admin->account.id);
   if (!code) {
     if (code.error().code() == ErrorCode::kNotFound) {
-      return Problem(Status::not_found, "not-found", "No account has this login.",
-                     request.version());
+      return Problem(Status::not_found, "not-found", kErrAccountNotFound,
+                     "No account has this login.", request.version());
     }
     return FromError(code.error(), request.version());
   }
@@ -713,7 +743,7 @@ Response AuthRoutes::EndSession(const Request& request, const RequestContext& co
   if (auto s = sessions_.End(session->account.id, id); !s) {
     if (s.error().code() == ErrorCode::kNotFound ||
         s.error().code() == ErrorCode::kInvalidArgument) {
-      return Problem(Status::not_found, "not-found",
+      return Problem(Status::not_found, "not-found", kErrSessionNotFound,
                      "You have no session with this id: list them with GET /auth/sessions.",
                      request.version());
     }

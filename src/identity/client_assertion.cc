@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/base64.h"
+#include "crypto/openssl_keys.h"
 
 namespace medvault::identity {
 namespace {
@@ -25,25 +26,6 @@ constexpr std::size_t kEs384CoordinateBytes = 48;
 constexpr std::size_t kEs384SignatureBytes = 2 * kEs384CoordinateBytes;
 // NumericDate values beyond this (year ~36812) are refused, so conversions cannot overflow.
 constexpr double kMaxNumericDate = 1e12;
-
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* bld) const { OSSL_PARAM_BLD_free(bld); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
-};
-struct BnFree {
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
-};
-struct EcdsaSigFree {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
 
 std::unexpected<Error> Malformed(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
@@ -100,56 +82,14 @@ Result<std::vector<std::uint8_t>> DecodeUInt(const boost::json::object& jwk,
   return std::move(*bytes);
 }
 
-std::shared_ptr<evp_pkey_st> Share(EVP_PKEY* key) {
-  return std::shared_ptr<evp_pkey_st>(key, [](EVP_PKEY* k) { EVP_PKEY_free(k); });
-}
-
-// Builds a public key of `type` ("RSA" or "EC") from OSSL_PARAMs, and runs OpenSSL's public key
-// check on it (for EC: the point is on the curve and of the right order).
-Result<std::shared_ptr<evp_pkey_st>> KeyFromParams(const char* type, const OSSL_PARAM* params) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
-    return Fail(ErrorCode::kInternal, "OpenSSL cannot build public keys");
-  }
-  EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) !=
-          1 ||
-      raw == nullptr) {
-    return Malformed("JWK is not a valid public key");
-  }
-  std::shared_ptr<evp_pkey_st> key = Share(raw);
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
-    return Malformed("JWK public key fails its validity check");
-  }
-  return key;
-}
-
-Result<std::shared_ptr<evp_pkey_st>> RsaKey(const boost::json::object& jwk) {
+Result<crypto::RsaPublicKey> RsaKey(const boost::json::object& jwk) {
   auto n = DecodeUInt(jwk, "n");
   if (!n) return std::unexpected(n.error());
   auto e = DecodeUInt(jwk, "e");
   if (!e) return std::unexpected(e.error());
-  if ((*n)[0] == 0 || (*e)[0] == 0) return Malformed("JWK n or e has a leading zero octet");
-  const std::size_t bits = n->size() * 8 - static_cast<std::size_t>(__builtin_clz((*n)[0]) - 24);
-  if (bits < kMinRsaModulusBits) return Malformed("JWK RSA modulus is shorter than 2048 bits");
-  if (bits > kMaxRsaModulusBits) return Malformed("JWK RSA modulus is longer than 8192 bits");
-  if (e->size() > 8 || (e->back() & 1) == 0 || (e->size() == 1 && (*e)[0] == 1)) {
-    return Malformed("JWK RSA exponent is not an odd number between 3 and 2^64");
-  }
-  std::unique_ptr<BIGNUM, BnFree> bn_n(BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
-  std::unique_ptr<BIGNUM, BnFree> bn_e(BN_bin2bn(e->data(), static_cast<int>(e->size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
-  if (!bn_n || !bn_e || !bld ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
-    return Fail(ErrorCode::kInternal, "OpenSSL cannot build RSA parameters");
-  }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  if (!params) return Fail(ErrorCode::kInternal, "OpenSSL cannot build RSA parameters");
-  return KeyFromParams("RSA", params.get());
+  auto key = crypto::RsaPublicKey::FromModulusAndExponent(*n, *e);
+  if (!key) return Malformed("JWK " + key.error().message());
+  return std::move(*key);
 }
 
 Result<std::shared_ptr<evp_pkey_st>> Es384Key(const boost::json::object& jwk) {
@@ -168,18 +108,18 @@ Result<std::shared_ptr<evp_pkey_st>> Es384Key(const boost::json::object& jwk) {
   point.push_back(0x04);
   point.insert(point.end(), x->begin(), x->end());
   point.insert(point.end(), y->begin(), y->end());
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  crypto::OpenSslPtr<OSSL_PARAM_BLD> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-384", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return Fail(ErrorCode::kInternal, "OpenSSL cannot build EC parameters");
   }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  crypto::OpenSslPtr<OSSL_PARAM> params(OSSL_PARAM_BLD_to_param(bld.get()));
   if (!params) return Fail(ErrorCode::kInternal, "OpenSSL cannot build EC parameters");
-  auto key = KeyFromParams("EC", params.get());
+  crypto::OpenSslPtr<EVP_PKEY> key = crypto::CheckedPublicKey("EC", params.get());
   if (!key) return Malformed("JWK EC point is not on P-384");
-  return key;
+  return std::shared_ptr<evp_pkey_st>(key.release(), [](EVP_PKEY* k) { EVP_PKEY_free(k); });
 }
 
 // Private-key members of RFC 7518 §6.3.2 and §6.2.2, and the symmetric key of §6.4.1.
@@ -267,9 +207,14 @@ class ClientKeyParser {
     if (alg->has_value() && **alg != JwsAlgorithmName(algorithm)) {
       return Malformed("JWK alg does not match its key type (RS384 for RSA, ES384 for EC P-384)");
     }
-    auto key = rsa ? RsaKey(jwk) : Es384Key(jwk);
+    if (rsa) {
+      auto key = RsaKey(jwk);
+      if (!key) return std::unexpected(key.error());
+      return ClientKey(std::move(*kid), std::move(*key));
+    }
+    auto key = Es384Key(jwk);
     if (!key) return std::unexpected(key.error());
-    return ClientKey(std::move(*kid), algorithm, std::move(*key));
+    return ClientKey(std::move(*kid), std::move(*key));
   }
 };
 
@@ -285,7 +230,9 @@ std::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
 
 std::vector<std::uint8_t> ClientKey::SubjectPublicKeyInfoDer() const {
   unsigned char* der = nullptr;
-  const int length = i2d_PUBKEY(key_.get(), &der);
+  // i2d_PUBKEY only reads the key.
+  EVP_PKEY* key = rsa_key_ ? const_cast<EVP_PKEY*>(rsa_key_->pkey()) : ec_key_.get();
+  const int length = i2d_PUBKEY(key, &der);
   if (length <= 0) return {};
   std::vector<std::uint8_t> out(der, der + length);
   OPENSSL_free(der);
@@ -294,33 +241,27 @@ std::vector<std::uint8_t> ClientKey::SubjectPublicKeyInfoDer() const {
 
 bool ClientKey::VerifySignature(std::span<const std::uint8_t> signing_input,
                                 std::span<const std::uint8_t> signature) const {
-  std::vector<std::uint8_t> der;  // OpenSSL verifies ECDSA signatures in DER
-  std::span<const std::uint8_t> checked = signature;
-  if (algorithm_ == JwsAlgorithm::kEs384) {
-    if (signature.size() != kEs384SignatureBytes) return false;
-    std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(ECDSA_SIG_new());
-    BIGNUM* r = BN_bin2bn(signature.data(), kEs384CoordinateBytes, nullptr);
-    BIGNUM* s = BN_bin2bn(signature.data() + kEs384CoordinateBytes, kEs384CoordinateBytes, nullptr);
-    if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-      BN_free(r);
-      BN_free(s);
-      return false;
-    }
-    unsigned char* out = nullptr;
-    const int length = i2d_ECDSA_SIG(sig.get(), &out);
-    if (length <= 0) return false;
-    der.assign(out, out + length);
-    OPENSSL_free(out);
-    checked = der;
-  } else if (signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {
+  if (rsa_key_) return rsa_key_->Verify(crypto::RsaDigest::kSha384, signing_input, signature);
+  // OpenSSL verifies ECDSA signatures in DER: r||s is re-encoded first.
+  if (signature.size() != kEs384SignatureBytes) return false;
+  crypto::OpenSslPtr<ECDSA_SIG> sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(signature.data(), kEs384CoordinateBytes, nullptr);
+  BIGNUM* s = BN_bin2bn(signature.data() + kEs384CoordinateBytes, kEs384CoordinateBytes, nullptr);
+  if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
     return false;
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, key_.get()) != 1) {
+  unsigned char* out = nullptr;
+  const int length = i2d_ECDSA_SIG(sig.get(), &out);
+  if (length <= 0) return false;
+  const std::vector<std::uint8_t> der(out, out + length);
+  OPENSSL_free(out);
+  crypto::OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, ec_key_.get()) != 1) {
     return false;
   }
-  // RSA keys default to PKCS#1 v1.5 padding, which RS384 is.
-  return EVP_DigestVerify(ctx.get(), checked.data(), checked.size(), signing_input.data(),
+  return EVP_DigestVerify(ctx.get(), der.data(), der.size(), signing_input.data(),
                           signing_input.size()) == 1;
 }
 

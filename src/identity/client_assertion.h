@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "crypto/rsa_signature.h"
 
 struct evp_pkey_st;  // OpenSSL's EVP_PKEY, kept out of this header
 
@@ -41,8 +43,6 @@ inline constexpr std::size_t kMaxJwkBytes = 16 * 1024;
 inline constexpr std::size_t kMaxJwksKeys = 16;
 inline constexpr std::size_t kMaxKidLength = 256;
 inline constexpr std::size_t kMaxJtiLength = 256;
-inline constexpr std::size_t kMinRsaModulusBits = 2048;
-inline constexpr std::size_t kMaxRsaModulusBits = 8192;  // bounds the cost of one verification
 // Tolerated difference between the client's clock and ours, on exp, nbf and iat.
 inline constexpr std::chrono::seconds kAssertionClockSkew{30};
 // The longest an assertion may live: exp at most this far after now (plus the skew).
@@ -54,9 +54,9 @@ enum class JwsAlgorithm { kRs384, kEs384 };
 // "RS384" or "ES384".
 std::string_view JwsAlgorithmName(JwsAlgorithm algorithm);
 
-// A registered client public key, parsed and checked: RSA (n, e; n of 2048 to 8192 bits, e odd
-// and > 1) for RS384, or EC P-384 (x, y on the curve) for ES384. Cheap to copy (shared,
-// immutable OpenSSL key).
+// A registered client public key, parsed and checked: RSA (n, e as crypto::RsaPublicKey
+// requires: n of 2048 to 8192 bits, e odd and > 1) for RS384, or EC P-384 (x, y on the curve) for
+// ES384. Cheap to copy (shared, immutable OpenSSL key).
 class ClientKey {
  public:
   const std::string& kid() const { return kid_; }
@@ -72,12 +72,15 @@ class ClientKey {
 
  private:
   friend class ClientKeyParser;
-  ClientKey(std::string kid, JwsAlgorithm algorithm, std::shared_ptr<evp_pkey_st> key)
-      : kid_(std::move(kid)), algorithm_(algorithm), key_(std::move(key)) {}
+  ClientKey(std::string kid, crypto::RsaPublicKey rsa_key)
+      : kid_(std::move(kid)), algorithm_(JwsAlgorithm::kRs384), rsa_key_(std::move(rsa_key)) {}
+  ClientKey(std::string kid, std::shared_ptr<evp_pkey_st> ec_key)
+      : kid_(std::move(kid)), algorithm_(JwsAlgorithm::kEs384), ec_key_(std::move(ec_key)) {}
 
   std::string kid_;
   JwsAlgorithm algorithm_;
-  std::shared_ptr<evp_pkey_st> key_;
+  std::optional<crypto::RsaPublicKey> rsa_key_;  // RS384
+  std::shared_ptr<evp_pkey_st> ec_key_;          // ES384
 };
 
 // One public JWK (RFC 7517 §4). `kid` is required; `alg`, if present, must be RS384 for an RSA

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/secret.h"
+#include "crypto/openssl_keys.h"
 #include "crypto/signing.h"
 #include "identity/cbor_item.h"
 
@@ -26,8 +27,11 @@ constexpr std::int64_t kLabelAlg = 3;
 constexpr std::int64_t kLabelCrv = -1;
 constexpr std::int64_t kLabelX = -2;
 constexpr std::int64_t kLabelY = -3;
+constexpr std::int64_t kLabelRsaN = -1;  // RFC 8230 section 4: the labels of a kty 3 key
+constexpr std::int64_t kLabelRsaE = -2;
 constexpr std::int64_t kKtyOkp = 1;
 constexpr std::int64_t kKtyEc2 = 2;
+constexpr std::int64_t kKtyRsa = 3;
 constexpr std::int64_t kCrvP256 = 1;
 constexpr std::int64_t kCrvEd25519 = 6;
 
@@ -36,23 +40,11 @@ constexpr std::size_t kP256PointBytes = 1 + 2 * kP256CoordinateBytes;
 // A DER ECDSA-Sig-Value on P-256 is at most 72 bytes; anything longer is not one.
 constexpr std::size_t kMaxEs256SignatureBytes = 72;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = crypto::OpenSslPtr<EVP_PKEY>;
 
 // The OpenSSL key for a P-256 uncompressed point; null when the point is not on the curve.
 Pkey P256Key(std::span<const std::uint8_t> point) {
   if (point.size() != kP256PointBytes || point[0] != 0x04) return nullptr;
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
   char group[] = "P-256";
   std::array<std::uint8_t, kP256PointBytes> octets{};
   std::copy(point.begin(), point.end(), octets.begin());
@@ -61,18 +53,7 @@ Pkey P256Key(std::span<const std::uint8_t> point) {
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, octets.data(), octets.size()),
       OSSL_PARAM_construct_end(),
   };
-  EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) !=
-      1) {
-    return nullptr;
-  }
-  Pkey owned(key);
-  // fromdata decodes the point; the public-key check also confirms it lies on the curve and
-  // is not the point at infinity.
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
-  return owned;
+  return crypto::CheckedPublicKey("EC", params);
 }
 
 bool VerifyEs256(const EVP_PKEY* key, std::span<const std::uint8_t> message,
@@ -80,7 +61,7 @@ bool VerifyEs256(const EVP_PKEY* key, std::span<const std::uint8_t> message,
   if (key == nullptr || signature.empty() || signature.size() > kMaxEs256SignatureBytes) {
     return false;
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  crypto::OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   // OpenSSL takes the key as non-const but only reads it here (up_ref for the context).
   if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr,
                                       const_cast<EVP_PKEY*>(key), nullptr) != 1) {
@@ -115,6 +96,13 @@ Result<CosePublicKey> CosePublicKey::FromEd25519(std::span<const std::uint8_t> p
   }
   return CosePublicKey(CoseAlgorithm::kEdDsa,
                        std::vector<std::uint8_t>(public_key.begin(), public_key.end()), nullptr);
+}
+
+Result<CosePublicKey> CosePublicKey::FromRsa(std::span<const std::uint8_t> modulus,
+                                             std::span<const std::uint8_t> exponent) {
+  auto key = crypto::RsaPublicKey::FromModulusAndExponent(modulus, exponent);
+  if (!key) return std::unexpected(key.error());
+  return CosePublicKey(std::move(*key));
 }
 
 Result<CosePublicKey> CosePublicKey::Parse(std::span<const std::uint8_t> cose_key) {
@@ -180,8 +168,20 @@ Result<CosePublicKey> CosePublicKey::Parse(std::span<const std::uint8_t> cose_ke
     }
     return FromEd25519(*x);
   }
+  if (*alg == static_cast<int>(CoseAlgorithm::kRs256)) {
+    const auto n = bytes(kLabelRsaN);
+    const auto e = bytes(kLabelRsaE);
+    if (kty != kKtyRsa || !n || !e) {
+      return Fail(ErrorCode::kInvalidArgument, "RS256 key must be an RSA key with n and e");
+    }
+    // Only the public members: a key carrying d, p, q... is not what an authenticator sends.
+    if (!only({kLabelKty, kLabelAlg, kLabelRsaN, kLabelRsaE})) {
+      return Fail(ErrorCode::kInvalidArgument, "COSE key has an unexpected member");
+    }
+    return FromRsa(*n, *e);
+  }
   return Fail(ErrorCode::kInvalidArgument,
-              "COSE algorithm is not supported (only ES256 and EdDSA)");
+              "COSE algorithm is not supported (only ES256, EdDSA and RS256)");
 }
 
 bool CosePublicKey::Verify(std::span<const std::uint8_t> message,
@@ -191,6 +191,8 @@ bool CosePublicKey::Verify(std::span<const std::uint8_t> message,
       return VerifyEs256(es256_key_.get(), message, signature);
     case CoseAlgorithm::kEdDsa:
       return crypto::VerifyEd25519(key_, message, signature);
+    case CoseAlgorithm::kRs256:
+      return rs256_key_ && rs256_key_->Verify(crypto::RsaDigest::kSha256, message, signature);
   }
   return false;
 }

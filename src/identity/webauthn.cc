@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/base64.h"
+#include "crypto/rsa_signature.h"
 #include "identity/cbor_item.h"
 #include "identity/cose_key.h"
 #include "identity/webauthn_formats.h"
@@ -22,7 +23,8 @@ using Bytes = std::vector<std::uint8_t>;
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 constexpr std::size_t kMaxResponseJsonBytes = 64 * 1024;
-constexpr std::size_t kMaxSignatureBytes = 256;
+// An RS256 signature is as long as the modulus: up to 8192 bits.
+constexpr std::size_t kMaxSignatureBytes = crypto::kMaxRsaModulusBits / 8;
 constexpr std::size_t kMaxUserHandleBytes = 64;
 
 Sha256Digest Sha256(std::span<const std::uint8_t> bytes) {
@@ -274,6 +276,7 @@ std::string CreationOptionsJson(const RelyingParty& rp, std::span<const std::uin
        json::array{
            json::object{{"type", "public-key"}, {"alg", static_cast<int>(CoseAlgorithm::kEs256)}},
            json::object{{"type", "public-key"}, {"alg", static_cast<int>(CoseAlgorithm::kEdDsa)}},
+           json::object{{"type", "public-key"}, {"alg", static_cast<int>(CoseAlgorithm::kRs256)}},
        }},
       {"timeout", kCeremonyTimeoutMs},
       {"excludeCredentials", CredentialDescriptors(exclude_credential_ids)},

@@ -1,5 +1,5 @@
 // Passkeys: the relying party's side of the WebAuthn level 2 registration and authentication
-// ceremonies (https://www.w3.org/TR/webauthn-2/ sections 7.1 and 7.2), for ES256 and EdDSA
+// ceremonies (https://www.w3.org/TR/webauthn-2/ sections 7.1 and 7.2), for ES256, EdDSA and RS256
 // credentials with attestation "none" (and "packed" self-attestation).
 //
 // Security property: VerifyRegistration returns a credential only when the browser's response
@@ -11,7 +11,7 @@
 // authenticators without one). Challenges are compared in constant time.
 //
 // Errors: kInvalidArgument for a response that is malformed (bad JSON, base64url, CBOR or
-// authenticator data, oversized members) or whose key is not ES256 or EdDSA, and for an
+// authenticator data, oversized members) or whose key is not ES256, EdDSA or RS256, and for an
 // expected challenge shorter than kMinChallengeBytes; kPermissionDenied for a well-formed response
 // that fails a ceremony check; kDataLoss when the signature is valid but the counter did not move
 // forward (possible cloned authenticator: refuse the login and raise an alert). Messages name
@@ -50,7 +50,7 @@ inline constexpr std::size_t kMinChallengeBytes = 16;
 inline constexpr int kCeremonyTimeoutMs = 300000;
 
 // The JSON for `PublicKeyCredential.parseCreationOptionsFromJSON()`: base64url challenge,
-// user.id and excluded ids; ES256 and EdDSA; residentKey "preferred"; attestation "none".
+// user.id and excluded ids; ES256, EdDSA and RS256; residentKey "preferred"; attestation "none".
 std::string CreationOptionsJson(const RelyingParty& rp, std::span<const std::uint8_t> user_handle,
                                 std::string_view user_name, std::string_view display_name,
                                 std::span<const std::uint8_t> challenge,
@@ -67,7 +67,7 @@ std::string RequestOptionsJson(const RelyingParty& rp, std::span<const std::uint
 struct RegisteredCredential {
   std::vector<std::uint8_t> id;
   std::vector<std::uint8_t> cose_public_key;  // the COSE_Key bytes, as the authenticator sent them
-  int algorithm = 0;                          // COSE: -7 (ES256) or -8 (EdDSA)
+  int algorithm = 0;                          // COSE: -7 (ES256), -8 (EdDSA) or -257 (RS256)
   std::uint32_t sign_count = 0;
   bool user_verified = false;
   std::array<std::uint8_t, 16> aaguid{};  // the authenticator model (all zero with "none")

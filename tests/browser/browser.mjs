@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { makeDemoVault, startServer } from '../outside/medvault.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -16,6 +17,29 @@ export function launchChromium() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+// A demo vault of `patients` extra patients served by the real binary (with `env`), and a
+// Chromium; all three go when the test `t` ends.
+export async function openDemo(t, { patients = 2, env = {} } = {}) {
+  const demo = makeDemoVault({ patients });
+  const server = await startServer(demo.vault, env);
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    await server.stop();
+    demo.remove();
+  });
+  return { demo, server, browser };
+}
+
+// A page in a new context of `viewport` and `locale` (a phone with touch under 500 px wide),
+// and the watch on its console.
+export async function newPage(browser, { viewport, locale, ...options }) {
+  const context = await browser.newContext({ viewport, locale, ...options,
+    isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
+  const page = await context.newPage();
+  return { context, page, watcher: watch(page) };
 }
 
 // Console errors and CSP violations of a page; `expectRefused(status)` takes one expected

@@ -1,9 +1,10 @@
 // The patient portal end to end in real Chromium: a fresh demo vault, the real medvault
 // binary over plain HTTP on loopback (reached as http://localhost:PORT, a secure context), and
 // the patient's journey through the page only: activation with the demo activation code (first
-// with a password the server refuses), TOTP enrollment with codes from oathtool, recovery
-// codes, logout, login again, the results list, a report with its values, ranges and trends,
-// the PDF, the access history and the sessions page. On a desktop in English and on a 390 px
+// with a password the server refuses, its reason shown in the page's language from the server's
+// stable error code), the choice of an authenticator app, TOTP enrollment with codes from
+// oathtool, recovery codes, logout, login again, the results list, a report with its values,
+// ranges and trends, the PDF, the access history and the sessions page. On a desktop in English and on a 390 px
 // phone in French. Every page is checked with axe-core (no serious or critical violation), and
 // the run must log no console error and no CSP violation. Screenshots go to MEDVAULT_ARTIFACTS.
 // MEDVAULT_BINARY names the medvault executable (ctest sets both).
@@ -89,12 +90,16 @@ async function journey(t, { name, viewport, locale, heading }) {
   await page.locator('form button[type=submit]').click();
   const refusal = page.getByRole('alert');
   await refusal.waitFor();
-  assert.match(await refusal.innerText(), /contains your name or your login/, 'the server\'s reason is shown');
+  assert.match(await refusal.innerText(), heading.passwordRefused, 'the server\'s reason is shown, in the page\'s language');
   watcher.expectRefused(400);
   await checkPage(page, '02-activation-refused', shots);
   await page.locator('#password').fill(password);
   await page.locator('#password2').fill(password);
   await page.locator('form button[type=submit]').click();
+
+  // The second step: an authenticator app (passkeys: patient_passkey.test.mjs).
+  await page.getByRole('heading', { level: 1, name: heading.choose }).waitFor();
+  await page.locator('main button.primary').click();
 
   // TOTP enrollment: the QR code and the secret; a code computed from the secret confirms.
   await page.getByRole('heading', { level: 1, name: heading.enroll }).waitFor();
@@ -194,7 +199,8 @@ async function journey(t, { name, viewport, locale, heading }) {
 test('the patient journey on a desktop, in English', async (t) => {
   const { page } = await journey(t, {
     name: 'desktop-en', viewport: { width: 1280, height: 900 }, locale: 'en-GB',
-    heading: { login: 'Log in', activate: 'Activate my account', enroll: /second step/,
+    heading: { login: 'Log in', activate: 'Activate my account', choose: 'Choose your second step',
+      passwordRefused: /contains your name or your login/, enroll: 'Protect your account with a second step',
       recovery: 'Your recovery codes', results: 'My results', secondFactor: 'Second step',
       access: 'Who opened my record', security: 'Sessions and security' },
   });
@@ -209,7 +215,9 @@ test('the patient journey on a desktop, in English', async (t) => {
 test('the patient journey on a 390 px phone, in French', async (t) => {
   const { page } = await journey(t, {
     name: 'phone-fr', viewport: { width: 390, height: 844 }, locale: 'fr-FR',
-    heading: { login: 'Connexion', activate: 'Activer mon compte', enroll: /deuxième étape/,
+    heading: { login: 'Connexion', activate: 'Activer mon compte', choose: 'Choisissez votre deuxième étape',
+      passwordRefused: /^Le mot de passe contient votre nom ou votre identifiant\./,
+      enroll: 'Protégez votre compte par une deuxième étape',
       recovery: 'Vos codes de secours', results: 'Mes résultats', secondFactor: 'Deuxième étape',
       access: 'Qui a consulté mon dossier', security: 'Sessions et sécurité' },
   });

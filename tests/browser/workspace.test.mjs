@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDemoVault, startServer, password } from '../outside/medvault.mjs';
-import { launchChromium, watch, checkPage, totpCodes } from './browser.mjs';
+import { password } from '../outside/medvault.mjs';
+import { openDemo, newPage, checkPage, totpCodes } from './browser.mjs';
 
 // The ten recovery codes are hashed with Argon2id before they are shown: slow under ASan on a
 // busy machine.
@@ -29,20 +29,10 @@ const guardEnv = {
 };
 
 async function journey(t, { name, viewport, locale, text }) {
-  const demo = makeDemoVault({ patients: 5 });
-  const server = await startServer(demo.vault, guardEnv);
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    demo.remove();
-  });
+  const { demo, server, browser } = await openDemo(t, { patients: 5, env: guardEnv });
   const shots = join(artifacts, name);
   mkdirSync(shots, { recursive: true });
-  const context = await browser.newContext({ viewport, locale,
-    isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
-  const page = await context.newPage();
-  const watcher = watch(page);
+  const { page, watcher } = await newPage(browser, { viewport, locale });
   const heading = (name) => page.getByRole('heading', { level: 1, name }).waitFor();
   const submit = (scope = page.locator('main')) => scope.locator('button[type=submit]').first().click();
 

@@ -1,10 +1,12 @@
-// COSE key parsing, and the Wycheproof ECDSA P-256/SHA-256 (DER) and Ed25519 vectors run
+// COSE key parsing, and the Wycheproof ECDSA P-256/SHA-256 (DER), Ed25519 and RSA PKCS#1 v1.5
+// 2048-bit SHA-256 vectors run
 // through CosePublicKey::Verify, the exact check VerifyRegistration and VerifyAssertion use.
 // A file that yields no vector fails.
 #include "identity/cose_key.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
@@ -87,6 +89,20 @@ TEST(CoseKeyWycheproof, Ed25519ValidAcceptedInvalidRefused) {
   });
 }
 
+// Wycheproof writes the modulus as an ASN.1 INTEGER's content (a leading 0x00 when the top bit
+// is set); COSE and crypto::RsaPublicKey take the minimal big-endian form.
+Bytes Unsigned(Bytes integer) {
+  const auto first = std::find_if(integer.begin(), integer.end(), [](auto b) { return b != 0; });
+  return Bytes(first, integer.end());
+}
+
+TEST(CoseKeyWycheproof, RsaPkcs1Sha256ValidAcceptedInvalidRefused) {
+  RunSignatureVectors("rsa_signature_2048_sha256_test.json", [](const json::value& key) {
+    return CosePublicKey::FromRsa(Unsigned(Hex(key.at("modulus"))),
+                                  Unsigned(Hex(key.at("publicExponent"))));
+  });
+}
+
 TEST(CoseKey, ParsesTheKeysASoftwareAuthenticatorSends) {
   using testing::SoftAuthenticator;
   auto es256 =
@@ -97,12 +113,16 @@ TEST(CoseKey, ParsesTheKeysASoftwareAuthenticatorSends) {
       CosePublicKey::Parse(SoftAuthenticator(SoftAuthenticator::Algorithm::kEdDsa).CoseKey());
   ASSERT_TRUE(eddsa) << eddsa.error().message();
   EXPECT_EQ(eddsa->algorithm(), CoseAlgorithm::kEdDsa);
+  auto rs256 =
+      CosePublicKey::Parse(SoftAuthenticator(SoftAuthenticator::Algorithm::kRs256).CoseKey());
+  ASSERT_TRUE(rs256) << rs256.error().message();
+  EXPECT_EQ(rs256->algorithm(), CoseAlgorithm::kRs256);
 }
 
 TEST(CoseKey, SignatureFromTheSoftwareAuthenticatorVerifiesOnlyForItsMessage) {
   using testing::SoftAuthenticator;
-  for (auto algorithm :
-       {SoftAuthenticator::Algorithm::kEs256, SoftAuthenticator::Algorithm::kEdDsa}) {
+  for (auto algorithm : {SoftAuthenticator::Algorithm::kEs256, SoftAuthenticator::Algorithm::kEdDsa,
+                         SoftAuthenticator::Algorithm::kRs256}) {
     SoftAuthenticator authenticator(algorithm);
     auto key = CosePublicKey::Parse(authenticator.CoseKey());
     ASSERT_TRUE(key);
@@ -157,6 +177,71 @@ TEST(CoseKey, SmallOrderEd25519KeysAreRefused) {
   EXPECT_FALSE(CosePublicKey::FromEd25519(identity_point));
   EXPECT_FALSE(CosePublicKey::FromEd25519(Bytes(32, 0x00)));  // a point of order 4
   EXPECT_FALSE(CosePublicKey::FromEd25519(Bytes(31, 0x01)));
+}
+
+TEST(CoseKeyRs256, TamperedSignatureIsRefused) {
+  testing::SoftAuthenticator authenticator(testing::SoftAuthenticator::Algorithm::kRs256);
+  auto key = CosePublicKey::Parse(authenticator.CoseKey());
+  ASSERT_TRUE(key) << key.error().message();
+  const Bytes message = testing::BytesOf("authenticator data || client data hash");
+  const Bytes signature = authenticator.Sign(message);
+  ASSERT_EQ(signature.size(), 256u);
+  ASSERT_TRUE(key->Verify(message, signature));
+  for (std::size_t index : {std::size_t{0}, std::size_t{128}, std::size_t{255}}) {
+    Bytes tampered = signature;
+    tampered[index] ^= 0x01;
+    EXPECT_FALSE(key->Verify(message, tampered)) << "byte " << index;
+  }
+  Bytes longer = signature;
+  longer.insert(longer.begin(), 0x00);  // the same number, one byte longer
+  EXPECT_FALSE(key->Verify(message, longer));
+  EXPECT_FALSE(key->Verify(message, Bytes(signature.begin() + 1, signature.end())));
+}
+
+TEST(CoseKeyRs256, KeysOutsideTwoTo8KBitsAreRefused) {
+  using testing::SoftAuthenticator;
+  for (unsigned bits : {1024u, 2040u}) {
+    auto key = CosePublicKey::Parse(
+        SoftAuthenticator(SoftAuthenticator::Algorithm::kRs256, {1}, bits).CoseKey());
+    ASSERT_FALSE(key) << bits << "-bit RSA key accepted";
+    EXPECT_NE(key.error().message().find("shorter than 2048 bits"), std::string::npos)
+        << key.error().message();
+  }
+  // A modulus over 8192 bits is refused before OpenSSL sees it (no key needs generating).
+  Bytes huge(1025, 0xff);
+  auto key = CosePublicKey::Parse(CoseKeyOf(
+      {{1, 3, {}}, {3, -257, {}}, {-1, std::nullopt, huge}, {-2, std::nullopt, {1, 0, 1}}}));
+  ASSERT_FALSE(key);
+  EXPECT_NE(key.error().message().find("longer than 8192 bits"), std::string::npos)
+      << key.error().message();
+}
+
+TEST(CoseKeyRs256, MalformedOrPrivateKeysAreRefused) {
+  using testing::SoftAuthenticator;
+  const SoftAuthenticator authenticator(SoftAuthenticator::Algorithm::kRs256);
+  const Bytes n = authenticator.RsaParam("n");
+  const Bytes e = authenticator.RsaParam("e");
+  Bytes padded_n = n;
+  padded_n.insert(padded_n.begin(), 0x00);
+  const std::vector<Bytes> keys = {
+      CoseKeyOf({{3, -257, {}}, {-1, std::nullopt, n}, {-2, std::nullopt, e}}),  // no kty
+      CoseKeyOf({{1, 2, {}}, {3, -257, {}}, {-1, std::nullopt, n}, {-2, std::nullopt, e}}),
+      CoseKeyOf({{1, 3, {}}, {3, -257, {}}, {-1, std::nullopt, n}}),  // no e
+      CoseKeyOf({{1, 3, {}}, {3, -257, {}}, {-1, std::nullopt, padded_n}, {-2, std::nullopt, e}}),
+      CoseKeyOf({{1, 3, {}}, {3, -257, {}}, {-1, std::nullopt, n}, {-2, std::nullopt, {2}}}),
+      CoseKeyOf({{1, 3, {}}, {3, -257, {}}, {-1, std::nullopt, n}, {-2, std::nullopt, {1}}}),
+      // d (label -3): a private key is never what an authenticator registers.
+      CoseKeyOf({{1, 3, {}},
+                 {3, -257, {}},
+                 {-1, std::nullopt, n},
+                 {-2, std::nullopt, e},
+                 {-3, std::nullopt, n}}),
+  };
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_FALSE(CosePublicKey::Parse(keys[i])) << "key " << i << " accepted";
+  }
+  EXPECT_TRUE(CosePublicKey::Parse(
+      CoseKeyOf({{1, 3, {}}, {3, -257, {}}, {-1, std::nullopt, n}, {-2, std::nullopt, e}})));
 }
 
 }  // namespace

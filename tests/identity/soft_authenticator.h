@@ -1,12 +1,14 @@
-// A software WebAuthn authenticator and browser for the tests: real P-256 and Ed25519 keys
-// from OpenSSL, real CBOR from libcbor, and the JSON a browser's PublicKeyCredential.toJSON()
+// A software WebAuthn authenticator and browser for the tests: real P-256, Ed25519 and RSA
+// keys from OpenSSL, real CBOR from libcbor, and the JSON a browser's PublicKeyCredential.toJSON()
 // produces. Every field a verifier checks can be set wrong on purpose through the Input
 // structs, one at a time.
 #pragma once
 
 #include <cbor.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include <array>
 #include <boost/json.hpp>
@@ -138,19 +140,46 @@ struct AssertionInput {
 
 class SoftAuthenticator {
  public:
-  enum class Algorithm { kEs256 = -7, kEdDsa = -8 };
+  enum class Algorithm { kEs256 = -7, kEdDsa = -8, kRs256 = -257 };
 
-  explicit SoftAuthenticator(Algorithm algorithm, Bytes credential_id = {0xc0, 0xff, 0xee, 0x01})
+  // `rsa_bits` is the RS256 modulus size (a wrong one on purpose, in refusal tests).
+  explicit SoftAuthenticator(Algorithm algorithm, Bytes credential_id = {0xc0, 0xff, 0xee, 0x01},
+                             unsigned rsa_bits = 2048)
       : algorithm_(algorithm), credential_id_(std::move(credential_id)) {
-    key_.reset(algorithm == Algorithm::kEs256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
-                                              : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    switch (algorithm) {
+      case Algorithm::kEs256:
+        key_.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+        break;
+      case Algorithm::kEdDsa:
+        key_.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+        break;
+      case Algorithm::kRs256:
+        key_.reset(EVP_RSA_gen(rsa_bits));
+        break;
+    }
     if (!key_) throw std::runtime_error("key generation failed");
   }
 
   Algorithm algorithm() const { return algorithm_; }
   const Bytes& credential_id() const { return credential_id_; }
 
+  // An RS256 key's modulus and exponent, big-endian without leading zeros.
+  Bytes RsaParam(const char* name) const {
+    BIGNUM* value = nullptr;
+    EVP_PKEY_get_bn_param(key_.get(), name, &value);
+    Bytes out(static_cast<std::size_t>(BN_num_bytes(value)));
+    BN_bn2bin(value, out.data());
+    BN_free(value);
+    return out;
+  }
+
   Bytes CoseKey() const {
+    if (algorithm_ == Algorithm::kRs256) {
+      return CoseKeyOf({{1, 3, {}},
+                        {3, -257, {}},
+                        {-1, std::nullopt, RsaParam(OSSL_PKEY_PARAM_RSA_N)},
+                        {-2, std::nullopt, RsaParam(OSSL_PKEY_PARAM_RSA_E)}});
+    }
     if (algorithm_ == Algorithm::kEdDsa) {
       Bytes raw(32);
       std::size_t length = raw.size();
@@ -168,10 +197,11 @@ class SoftAuthenticator {
                       {-3, std::nullopt, Bytes(point.begin() + 33, point.end())}});
   }
 
-  // ES256: DER ECDSA over SHA-256(message); EdDSA: Ed25519 over the message.
+  // ES256: DER ECDSA over SHA-256(message); EdDSA: Ed25519 over the message; RS256: PKCS#1
+  // v1.5 (OpenSSL's default RSA padding) over SHA-256(message).
   Bytes Sign(std::span<const std::uint8_t> message) const {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestSignInit(ctx.get(), nullptr, algorithm_ == Algorithm::kEs256 ? EVP_sha256() : nullptr,
+    EVP_DigestSignInit(ctx.get(), nullptr, algorithm_ == Algorithm::kEdDsa ? nullptr : EVP_sha256(),
                        nullptr, key_.get());
     std::size_t length = 0;
     EVP_DigestSign(ctx.get(), nullptr, &length, message.data(), message.size());

@@ -74,16 +74,26 @@ void ExpectRefused(const Result<T>& result, ErrorCode code, std::string_view rea
       << "refused for another reason: " << result.error().message();
 }
 
-class WebAuthnBothAlgorithms : public ::testing::TestWithParam<Algorithm> {};
-INSTANTIATE_TEST_SUITE_P(Keys, WebAuthnBothAlgorithms,
-                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa),
-                         [](const auto& info) {
-                           return info.param == Algorithm::kEs256 ? "Es256" : "EdDsa";
-                         });
+std::string AlgorithmName(const ::testing::TestParamInfo<Algorithm>& info) {
+  switch (info.param) {
+    case Algorithm::kEs256:
+      return "Es256";
+    case Algorithm::kEdDsa:
+      return "EdDsa";
+    case Algorithm::kRs256:
+      return "Rs256";
+  }
+  return "Unknown";
+}
+
+class WebAuthnEveryAlgorithm : public ::testing::TestWithParam<Algorithm> {};
+INSTANTIATE_TEST_SUITE_P(Keys, WebAuthnEveryAlgorithm,
+                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa, Algorithm::kRs256),
+                         AlgorithmName);
 
 // ---- Registration ----
 
-TEST_P(WebAuthnBothAlgorithms, RegistrationWithAttestationNoneIsAccepted) {
+TEST_P(WebAuthnEveryAlgorithm, RegistrationWithAttestationNoneIsAccepted) {
   SoftAuthenticator authenticator(GetParam());
   RegistrationInput input = GoodRegistration();
   input.sign_count = 7;
@@ -96,7 +106,7 @@ TEST_P(WebAuthnBothAlgorithms, RegistrationWithAttestationNoneIsAccepted) {
   EXPECT_TRUE(credential->user_verified);
 }
 
-TEST_P(WebAuthnBothAlgorithms, PackedSelfAttestationIsAccepted) {
+TEST_P(WebAuthnEveryAlgorithm, PackedSelfAttestationIsAccepted) {
   SoftAuthenticator authenticator(GetParam());
   RegistrationInput input = GoodRegistration();
   input.format = "packed";
@@ -105,7 +115,7 @@ TEST_P(WebAuthnBothAlgorithms, PackedSelfAttestationIsAccepted) {
   EXPECT_EQ(credential->algorithm, static_cast<int>(GetParam()));
 }
 
-TEST_P(WebAuthnBothAlgorithms, PackedSelfAttestationByAnotherKeyIsRefused) {
+TEST_P(WebAuthnEveryAlgorithm, PackedSelfAttestationByAnotherKeyIsRefused) {
   SoftAuthenticator authenticator(GetParam());
   SoftAuthenticator other(GetParam());
   RegistrationInput input = GoodRegistration();
@@ -192,10 +202,15 @@ TEST(WebAuthnRegistration, UnsupportedAlgorithmsAreRefused) {
   const Bytes coordinate(48, 0x11);
   const std::vector<std::pair<Bytes, std::string_view>> keys = {
       {testing::CoseKeyOf({{1, 3, {}},
+                           {3, -37, {}},
+                           {-1, std::nullopt, Bytes(256, 0xab)},
+                           {-2, std::nullopt, {0x01, 0x00, 0x01}}}),
+       "COSE algorithm is not supported"},  // PS256
+      {testing::CoseKeyOf({{1, 2, {}},
                            {3, -257, {}},
                            {-1, std::nullopt, Bytes(256, 0xab)},
                            {-2, std::nullopt, {0x01, 0x00, 0x01}}}),
-       "COSE algorithm is not supported"},  // RS256
+       "RS256 key must be an RSA key"},  // RS256 claimed with kty EC2
       {testing::CoseKeyOf({{1, 2, {}},
                            {3, -35, {}},
                            {-1, 2, {}},
@@ -216,6 +231,12 @@ TEST(WebAuthnRegistration, UnsupportedAlgorithmsAreRefused) {
     input.cose_key = key;
     ExpectRefused(Register(authenticator, input), ErrorCode::kInvalidArgument, reason);
   }
+}
+
+TEST(WebAuthnRegistration, Rs256KeyUnder2048BitsIsRefused) {
+  SoftAuthenticator authenticator(Algorithm::kRs256, {0xc0, 0xff, 0xee, 0x01}, 1024);
+  ExpectRefused(Register(authenticator, GoodRegistration()), ErrorCode::kInvalidArgument,
+                "shorter than 2048 bits");
 }
 
 TEST(WebAuthnRegistration, Es256PointOffTheCurveIsRefused) {
@@ -363,7 +384,7 @@ TEST(WebAuthnRegistration, MalformedResponsesAreRefused) {
 
 // ---- Authentication ----
 
-TEST_P(WebAuthnBothAlgorithms, AssertionIsAcceptedAndReturnsTheNewCount) {
+TEST_P(WebAuthnEveryAlgorithm, AssertionIsAcceptedAndReturnsTheNewCount) {
   SoftAuthenticator authenticator(GetParam());
   const RegisteredCredential stored = MustRegister(authenticator);
   AssertionInput input = GoodAssertion();
@@ -377,7 +398,7 @@ TEST_P(WebAuthnBothAlgorithms, AssertionIsAcceptedAndReturnsTheNewCount) {
   EXPECT_EQ(outcome->user_handle, kUserHandle);
 }
 
-TEST_P(WebAuthnBothAlgorithms, FlippedSignatureByteIsRefused) {
+TEST_P(WebAuthnEveryAlgorithm, FlippedSignatureByteIsRefused) {
   SoftAuthenticator authenticator(GetParam());
   const RegisteredCredential stored = MustRegister(authenticator);
   for (std::size_t index : {std::size_t{0}, std::size_t{10}, std::size_t{40}}) {
@@ -388,7 +409,7 @@ TEST_P(WebAuthnBothAlgorithms, FlippedSignatureByteIsRefused) {
   }
 }
 
-TEST_P(WebAuthnBothAlgorithms, SignatureByAnotherKeyIsRefused) {
+TEST_P(WebAuthnEveryAlgorithm, SignatureByAnotherKeyIsRefused) {
   SoftAuthenticator authenticator(GetParam());
   SoftAuthenticator impostor(GetParam());  // same credential id, another key
   const RegisteredCredential stored = MustRegister(authenticator);
@@ -535,13 +556,13 @@ RelyingParty ChromiumRp() {
 
 class WebAuthnChromium : public ::testing::TestWithParam<Algorithm> {};
 INSTANTIATE_TEST_SUITE_P(Keys, WebAuthnChromium,
-                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa),
-                         [](const auto& info) {
-                           return info.param == Algorithm::kEs256 ? "Es256" : "EdDsa";
-                         });
+                         ::testing::Values(Algorithm::kEs256, Algorithm::kEdDsa, Algorithm::kRs256),
+                         AlgorithmName);
 
 TEST_P(WebAuthnChromium, RegistrationAndAssertionFromChromiumVerify) {
-  const std::string suffix = GetParam() == Algorithm::kEs256 ? "_es256.json" : "_eddsa.json";
+  const std::string suffix = GetParam() == Algorithm::kEs256   ? "_es256.json"
+                             : GetParam() == Algorithm::kEdDsa ? "_eddsa.json"
+                                                               : "_rs256.json";
   const Bytes registration_challenge(32, 0xc1);
   const Bytes assertion_challenge(32, 0xc2);
   auto credential = VerifyRegistration(ChromiumRp(), registration_challenge,
@@ -588,10 +609,11 @@ TEST(WebAuthnOptions, CreationOptionsHaveTheShapeBrowsersParse) {
   EXPECT_EQ(options.at("user").at("name").as_string(), "nurse\"joy");
   EXPECT_EQ(options.at("user").at("displayName").as_string(), "Joy \xc3\x89lise");
   const auto& params = options.at("pubKeyCredParams").as_array();
-  ASSERT_EQ(params.size(), 2u);
+  ASSERT_EQ(params.size(), 3u);
   EXPECT_EQ(params[0].at("type").as_string(), "public-key");
   EXPECT_EQ(params[0].at("alg").as_int64(), -7);
   EXPECT_EQ(params[1].at("alg").as_int64(), -8);
+  EXPECT_EQ(params[2].at("alg").as_int64(), -257);
   EXPECT_EQ(options.at("timeout").as_int64(), kCeremonyTimeoutMs);
   const auto& excluded = options.at("excludeCredentials").as_array();
   ASSERT_EQ(excluded.size(), 2u);

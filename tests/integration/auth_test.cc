@@ -31,6 +31,17 @@ std::string LoginBody(std::string_view login, std::string_view password) {
   return "{\"login\":" + Quoted(login) + ",\"password\":" + Quoted(password) + "}";
 }
 
+// The stable code of an auth API error body (issue[0].details.coding[0], src/api/auth_errors.h).
+std::string ErrorCodeOf(const Http& answer) {
+  const auto* issue = answer.json.if_contains("issue");
+  if (issue == nullptr || !issue->is_array() || issue->as_array().empty()) return "";
+  const auto* details = issue->as_array()[0].as_object().if_contains("details");
+  if (details == nullptr) return "";
+  const auto& coding = details->at("coding").as_array().at(0).as_object();
+  EXPECT_EQ(coding.at("system").as_string(), "urn:medvault:auth-error");
+  return std::string(coding.at("code").as_string());
+}
+
 class AuthApi : public ::testing::Test {
  protected:
   void StartServer(Env env = {}) {
@@ -130,11 +141,13 @@ TEST_F(AuthApi, EnrollmentAndLoginWithOathtoolCodesAndReplayRefused) {
                          ",\"code\":" + Quoted(code) + "}");
   EXPECT_EQ(replay.status, 401u) << "a TOTP code is accepted once";
   EXPECT_EQ(Str(replay.json, "resourceType"), "OperationOutcome");
+  EXPECT_EQ(ErrorCodeOf(replay), "second_factor_refused") << "a replay is told as any refusal";
 
   // State-changing requests with the cookie need the anti-CSRF header.
   auto no_csrf = Send(server_->port(), "POST", "/auth/logout", "", {"Cookie: " + session.cookie});
   EXPECT_EQ(no_csrf.status, 401u);
   EXPECT_THAT(no_csrf.body, HasSubstr("X-CSRF-Token"));
+  EXPECT_EQ(ErrorCodeOf(no_csrf), "csrf_required");
   auto wrong_csrf = Send(server_->port(), "POST", "/auth/logout", "",
                          {"Cookie: " + session.cookie, "X-CSRF-Token: " + user.session.csrf});
   EXPECT_EQ(wrong_csrf.status, 401u) << "the header is bound to its own session";
@@ -185,6 +198,7 @@ TEST_F(AuthApi, UsersReplaceTheirTotpAndRecoveryCodesButCannotRemoveTheLastFacto
   auto last = Send(port, "DELETE", "/auth/factors/" + id, "", auth);
   EXPECT_EQ(last.status, 422u) << last.body;
   EXPECT_THAT(last.body, HasSubstr("last second factor"));
+  EXPECT_EQ(ErrorCodeOf(last), "last_second_factor");
 
   EXPECT_EQ(Login("c.martin", user.secret, 30s).status, 401u) << "the old secret opens nothing";
   EXPECT_EQ(Login("c.martin", fresh, 30s).status, 200u);
@@ -237,6 +251,7 @@ TEST_F(AuthApi, UnknownLoginAndWrongPasswordGetIdenticalAnswers) {
     }
   }
   EXPECT_EQ(unknown_body, wrong_body);
+  EXPECT_THAT(wrong_body, HasSubstr("\"code\":\"login_failed\""));
   std::ranges::sort(unknown_ms);
   std::ranges::sort(wrong_ms);
   const double median_unknown = unknown_ms[unknown_ms.size() / 2];
