@@ -12,6 +12,7 @@
 #include "core/base64.h"
 #include "core/ids.h"
 #include "fhir/resource.h"
+#include "policy/lab_scope.h"
 #include "policy/release.h"
 #include "policy/sensitive.h"
 #include "records/clinical_internal.h"
@@ -80,12 +81,14 @@ bool IsMissing(const Error& error) {
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care) {
+    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care,
+    bool own_lab_work) {
   policy::AccessRequest request{.operation = operation,
                                 .resource_type = resource_type,
                                 .resource_ids = resource_ids,
                                 .patient_ids = patient_ids,
-                                .takes_into_care = takes_into_care};
+                                .takes_into_care = takes_into_care,
+                                .own_lab_work = own_lab_work};
   auto refused_by = policy::Decider::RefusedBy::kRules;
   auto access = context.decider.Authorize(principal, request, &refused_by);
   if (access) return std::move(*access);
@@ -203,12 +206,14 @@ bool Visible(const policy::Principal& principal, const StoredResource& stored) {
            !policy::IsReleaseGoverned(stored.resource_type);
   }
   return policy::MayViewReleased(principal, *stored.resource) &&
-         policy::MayViewSensitive(principal, *stored.resource);
+         policy::MayViewSensitive(principal, *stored.resource) &&
+         policy::MayViewAsLab(principal, *stored.resource);
 }
 
 bool Withheld(const policy::Principal& principal, const StoredResource& stored) {
   return !stored.deleted && stored.resource &&
-         !policy::MayViewSensitive(principal, *stored.resource);
+         (!policy::MayViewSensitive(principal, *stored.resource) ||
+          !policy::MayViewAsLab(principal, *stored.resource));
 }
 
 fhir::FhirStatus RecordWithheld(const Context& context, const policy::Principal& principal,
@@ -446,8 +451,9 @@ void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial) {
   for (const AccessGroup& group : groups) {
-    auto access = Authorize(context, principal, group.operation, group.resource_type,
-                            group.resource_ids, group.patient_ids, denial, group.takes_into_care);
+    auto access =
+        Authorize(context, principal, group.operation, group.resource_type, group.resource_ids,
+                  group.patient_ids, denial, group.takes_into_care, group.own_lab_work);
     if (!access) return std::unexpected(access.error());
   }
   return {};
@@ -488,9 +494,12 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   }
   StripServerMeta(resource);
   resource["id"] = NewResourceId();
+  auto own_lab_work = CheckLabWrite(context, principal, type, resource, nullptr);
+  if (!own_lab_work) return std::unexpected(own_lab_work.error());
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, type);
-  const std::string unseen =
+  std::string unseen =
       taken_into_care.empty() ? KeptCareTeamPatient(principal, resource, type) : taken_into_care;
+  if (unseen.empty() && *own_lab_work) unseen = LabWorkPatient(resource);
   auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
 
@@ -506,8 +515,10 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   std::vector<AccessGroup> groups;
   AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient);
   groups.front().takes_into_care = !taken_into_care.empty() && taken_into_care == *patient;
+  groups.front().own_lab_work = *own_lab_work;
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
+    groups.back().own_lab_work = *own_lab_work;
     std::string binary_id = IdOf(binary);
     writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
   }
@@ -581,6 +592,18 @@ fhir::FhirResult<StoredResource> OpenForRead(const Context& context,
     }
   }
   if (stored && !internal::Visible(principal, *stored)) return internal::NotFound(resource_type);
+  if (stored) {
+    auto of_lab = internal::LabMayViewBinary(context, principal, *stored);
+    if (!of_lab) return std::unexpected(of_lab.error());
+    if (!*of_lab) {
+      if (auto recorded = internal::RecordWithheld(context, principal, policy::Operation::kRead,
+                                                   resource_type, ids, patients);
+          !recorded) {
+        return std::unexpected(recorded.error());
+      }
+      return internal::NotFound(resource_type);
+    }
+  }
   return stored;
 }
 
@@ -743,12 +766,16 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
     return fhir::Refuse(Failure::kPreconditionFailed, IssueType::kConflict, "",
                         "If-Match does not name the current version: read it again");
   }
+  auto own_lab_work =
+      CheckLabWrite(context, principal, resource_type, resource, exists ? &*row : nullptr);
+  if (!own_lab_work) return std::unexpected(own_lab_work.error());
   // Only a PUT that creates may take a patient into care (the Decider allows it on kCreate).
   const std::string taken_into_care =
       exists ? std::string() : TakenIntoCare(context, principal, resource, resource_type);
-  const std::string unseen = taken_into_care.empty()
-                                 ? KeptCareTeamPatient(principal, resource, resource_type)
-                                 : taken_into_care;
+  std::string unseen = taken_into_care.empty()
+                           ? KeptCareTeamPatient(principal, resource, resource_type)
+                           : taken_into_care;
+  if (unseen.empty() && *own_lab_work) unseen = LabWorkPatient(resource);
   auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
   if (exists && row->version.patient_id != *patient) {
@@ -766,11 +793,13 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
   std::vector<AccessGroup> groups;
   AddToGroups(groups, operation, resource_type, id, *patient);
   groups.front().takes_into_care = !taken_into_care.empty() && taken_into_care == *patient;
+  groups.front().own_lab_work = *own_lab_work;
   std::vector<PreparedWrite> writes;
   writes.push_back(MakeWrite(std::string(resource_type), std::string(id), current, *patient,
                              std::move(resource), !exists));
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
+    groups.back().own_lab_work = *own_lab_work;
     std::string binary_id = IdOf(binary);
     writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
   }

@@ -402,6 +402,25 @@ bool LinkClinician(unsigned short port, const fs::path& vault, const WebSession&
   return true;
 }
 
+bool LinkLab(unsigned short port, const fs::path& vault, const WebSession& session,
+             const std::string& login, const std::string& organization_id, const Env& env) {
+  const std::string organization = R"({"resourceType":"Organization","id":")" + organization_id +
+                                   R"(","name":"Laboratoire )" + organization_id + R"("})";
+  auto written =
+      SendAs(port, session, "PUT", "/fhir/Organization/" + organization_id, organization);
+  if (written.status != 200 && written.status != 201) {
+    std::cerr << "harness: the Organization was not written: " << written.body << "\n";
+    return false;
+  }
+  auto linked = RunMedvault(
+      {"user", "link", "--dir", vault.string(), login, "Organization/" + organization_id}, env);
+  if (linked.exit_code != 0) {
+    std::cerr << "harness: medvault user link failed: " << linked.out << linked.err << "\n";
+    return false;
+  }
+  return true;
+}
+
 std::string TakeIntoCare(unsigned short port, const WebSession& session,
                          const std::string& practitioner_id, const std::string& patient_id) {
   const std::string team =
