@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -226,7 +227,8 @@ TEST_P(LabScope, ATechnicianWithNoLabLinkedSeesNothingAndIsToldWhy) {
   ASSERT_FALSE(alone.session.csrf.empty());
   for (const std::string& target :
        {"/fhir/DiagnosticReport/" + own_report_, "/fhir/Patient/" + own_patient_,
-        std::string("/fhir/DiagnosticReport?status=preliminary"), std::string("/lab/worklist")}) {
+        std::string("/fhir/DiagnosticReport?status=preliminary"), std::string("/lab/worklist"),
+        std::string("/lab/quarantine")}) {
     const auto answer = SendAs(port(), alone.session, "GET", target);
     EXPECT_TRUE(answer.status == 403u || answer.status == 404u) << target << ": " << answer.body;
     EXPECT_THAT(answer.body, Not(HasSubstr("Dupont"))) << target;
@@ -287,6 +289,39 @@ TEST_P(LabScope, TheWorklistListsTheLabsPendingReportsOldestFirstPaged) {
   const auto refused = SendAs(port(), clinician.session, "GET", "/lab/worklist");
   EXPECT_EQ(refused.status, 403u) << refused.body;
   EXPECT_EQ(Send(port(), "GET", "/lab/worklist", "").status, 401u);
+}
+
+TEST_P(LabScope, AnAdministratorLinksATechnicianToTheirLabAtCreation) {
+  const std::string vault = vault_.path().string();
+  // A link that does not suit the kind, or names no Organization: refused, no account made.
+  auto wrong_kind = RunMedvault({"user", "add", "--dir", vault, "--login", "c.lien", "--kind",
+                                 "clinician", "--name", "C L", "--link", "Organization/lab-quais"},
+                                env_);
+  EXPECT_NE(wrong_kind.exit_code, 0);
+  EXPECT_THAT(wrong_kind.err, HasSubstr("a clinician links to a Practitioner"));
+  auto nowhere = RunMedvault({"user", "add", "--dir", vault, "--login", "l.nulle", "--kind",
+                              "lab_technician", "--name", "L N", "--link", "Organization/nowhere"},
+                             env_);
+  EXPECT_NE(nowhere.exit_code, 0);
+  EXPECT_THAT(nowhere.err, HasSubstr("no Organization has this id"));
+  EXPECT_NE(RunMedvault({"user", "show", "--dir", vault, "l.nulle"}, env_).exit_code, 0);
+
+  auto added = RunMedvault({"user", "add", "--dir", vault, "--login", "l.second", "--kind",
+                            "lab_technician", "--name", "L S", "--link", "Organization/lab-quais"},
+                           env_);
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_THAT(added.out, HasSubstr("linked to Organization/lab-quais"));
+  auto shown = RunMedvault({"user", "show", "--dir", vault, "l.second"}, env_);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("linked to Organization/lab-quais"));
+  std::smatch code;
+  ASSERT_TRUE(std::regex_search(added.out, code, std::regex("enrollment code[^:]*: ([0-9A-Z-]{19})")));
+  Enrolled second = EnrollWithTotp(port(), code[1].str());
+  ASSERT_FALSE(second.session.csrf.empty());
+  // The lab's colleague sees its work at once, and nothing of the other lab's.
+  EXPECT_EQ(SendAs(port(), second.session, "GET", "/fhir/DiagnosticReport/" + own_report_).status,
+            200u);
+  EXPECT_EQ(SendAs(port(), second.session, "GET", "/fhir/Patient/" + other_patient_).status, 404u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LabScope, ::testing::Values("sqlite", "postgres"),
