@@ -41,22 +41,29 @@ function worklistItem(entry) {
     h('a', { class: 'button', href, 'aria-label': t('releaseReportLabel')(entry.test.name || entry.test.code, entry.patient_name) }, t('release')));
 }
 
-async function worklistView() {
-  const list = h('ul', { class: 'reports worklist' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('worklistMore'));
+// A list read page by page from `path` (its `key` entries and `next_page` cursor), each entry
+// shown by `item`, `empty` when there is none, and a "more" button while there are more.
+async function pagedView({ title, intro, path, key, listClass, item, empty, moreText }) {
+  const list = h('ul', { class: listClass });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, moreText);
   const box = alertBox();
   let page = null;
   const load = async () => {
-    const answer = await api.get(`/lab/worklist${page ? `?page=${encodeURIComponent(page)}` : ''}`);
-    for (const entry of answer.reports) list.append(worklistItem(entry));
-    if (!list.children.length) list.append(h('li', { class: 'empty' }, t('nothingToValidate')));
+    const answer = await api.get(`${path}${page ? `?page=${encodeURIComponent(page)}` : ''}`);
+    for (const entry of answer[key]) list.append(item(entry));
+    if (!list.children.length) list.append(h('li', { class: 'empty' }, empty));
     page = answer.next_page || null;
     more.hidden = !page;
   };
   more.addEventListener('click', () => load().catch((error) => failed(error, box)));
-  show(h('section', {}, h('h1', {}, t('worklistTitle')), h('p', {}, t('worklistIntro')), box, list, more));
+  show(h('section', {}, h('h1', {}, title), h('p', {}, intro), box, list, more));
   await load();
 }
+
+const worklistView = () => pagedView({
+  title: t('worklistTitle'), intro: t('worklistIntro'), path: '/lab/worklist', key: 'reports',
+  listClass: 'reports worklist', item: worklistItem, empty: t('nothingToValidate'), moreText: t('worklistMore'),
+});
 
 // The reports of a search bundle that wait for validation, with their results.
 function pendingReports(bundle) {
@@ -135,26 +142,14 @@ async function validateView(id) {
 
 const stateText = (state) => t('quarantineStates')[state] ?? state;
 
-async function quarantineView() {
-  const list = h('ul', { class: 'entries' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
-  const box = alertBox();
-  let page = null;
-  const load = async () => {
-    const answer = await api.get(`/lab/quarantine${page ? `?page=${encodeURIComponent(page)}` : ''}`);
-    for (const m of answer.messages) {
-      list.append(h('li', { class: `entry message state-${m.state}` },
-        h('a', { href: `#/message/${encodeURIComponent(m.id)}` }, t('receivedAt')(formatDateTime(m.received_at))),
-        h('p', {}, h('span', { class: m.state === 'held' ? 'badge abnormal' : 'badge normal' }, stateText(m.state)), ' ', m.error)));
-    }
-    if (!list.children.length) list.append(h('li', { class: 'empty' }, t('quarantineEmpty')));
-    page = answer.next_page || null;
-    more.hidden = !page;
-  };
-  more.addEventListener('click', () => load().catch((error) => failed(error, box)));
-  show(h('section', {}, h('h1', {}, t('quarantineTitle')), h('p', {}, t('quarantineIntro')), box, list, more));
-  await load();
-}
+const quarantineItem = (m) => h('li', { class: `entry message state-${m.state}` },
+  h('a', { href: `#/message/${encodeURIComponent(m.id)}` }, t('receivedAt')(formatDateTime(m.received_at))),
+  h('p', {}, h('span', { class: m.state === 'held' ? 'badge abnormal' : 'badge normal' }, stateText(m.state)), ' ', m.error));
+
+const quarantineView = () => pagedView({
+  title: t('quarantineTitle'), intro: t('quarantineIntro'), path: '/lab/quarantine', key: 'messages',
+  listClass: 'entries', item: quarantineItem, empty: t('quarantineEmpty'), moreText: t('more'),
+});
 
 // HL7 v2 separates segments with CR; a textarea shows and gives back LF.
 const toLines = (text) => text.replace(/\r\n?/g, '\n');

@@ -11,6 +11,8 @@
 #include <boost/json.hpp>
 #include <regex>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/harness.h"
@@ -98,22 +100,12 @@ class LabScope : public ::testing::TestWithParam<std::string> {
 
     // Each lab's patient, result and pending report; the first lab's second report is older.
     own_patient_ = Created(Quais("POST", "/fhir/Patient", PatientJson("Dupont", "Hélène")));
-    own_result_ =
-        Created(Quais("POST", "/fhir/Observation", ObservationJson(own_patient_, kQuais, true)));
-    own_report_ =
-        Created(Quais("POST", "/fhir/DiagnosticReport",
-                      ReportJson(own_patient_, kQuais, own_result_, "2026-11-03T08:00:00Z")));
-    const std::string normal =
-        Created(Quais("POST", "/fhir/Observation", ObservationJson(own_patient_, kQuais, false)));
-    older_report_ =
-        Created(Quais("POST", "/fhir/DiagnosticReport",
-                      ReportJson(own_patient_, kQuais, normal, "2026-11-01T07:15:00Z")));
+    std::tie(own_result_, own_report_) =
+        LabWork(quais_, own_patient_, kQuais, true, "2026-11-03T08:00:00Z");
+    older_report_ = LabWork(quais_, own_patient_, kQuais, false, "2026-11-01T07:15:00Z").second;
     other_patient_ = Created(Autre("POST", "/fhir/Patient", PatientJson("Lefèvre", "Anaïs")));
-    other_result_ =
-        Created(Autre("POST", "/fhir/Observation", ObservationJson(other_patient_, kAutre, false)));
-    other_report_ =
-        Created(Autre("POST", "/fhir/DiagnosticReport",
-                      ReportJson(other_patient_, kAutre, other_result_, "2026-10-30T09:00:00Z")));
+    std::tie(other_result_, other_report_) =
+        LabWork(autre_, other_patient_, kAutre, false, "2026-10-30T09:00:00Z");
   }
 
   unsigned short port() const { return server_->port(); }
@@ -126,6 +118,19 @@ class LabScope : public ::testing::TestWithParam<std::string> {
   std::string Created(const Http& answer) {
     EXPECT_EQ(answer.status, 201u) << answer.body;
     return Str(answer.json, "id");
+  }
+  // A result (flagged high when `high`) and a pending report of `lab` for `patient`, collected
+  // at `collected`, written by `technician`: their ids.
+  std::pair<std::string, std::string> LabWork(const Enrolled& technician,
+                                              const std::string& patient, const char* lab,
+                                              bool high, std::string_view collected) {
+    const std::string result =
+        Created(SendAs(port(), technician.session, "POST", "/fhir/Observation",
+                       ObservationJson(patient, lab, high)));
+    const std::string report =
+        Created(SendAs(port(), technician.session, "POST", "/fhir/DiagnosticReport",
+                       ReportJson(patient, lab, result, collected)));
+    return {result, report};
   }
 
   TempDir vault_;
