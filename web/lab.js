@@ -1,11 +1,12 @@
-// The lab staff pages: reports waiting for validation (#/incoming, found by accession number
-// or by patient; #/validate/<id> shows the values and flags, then releases the report), and
-// the HL7 quarantine (#/quarantine, #/message/<id>: read, fix, save with its version, replay).
+// The lab staff pages: the lab's worklist (#/worklist, the first view: its reports waiting for
+// validation, oldest first, from GET /lab/worklist), a report found by accession number or by
+// patient (#/incoming), a report's values and flags then its release (#/validate/<id>), and the
+// HL7 quarantine (#/quarantine, #/message/<id>: read, fix, save with its version, replay).
 import * as api from './api.js';
 import { h } from './dom.js';
 import { t, addStrings, formatDateTime } from './i18n.js';
 import { show, form, field, alertBox, showAlert, failed } from './ui.js';
-import { nameOf, idOf, readReport, reportItem, reportMeta, valuesTable, pdfLink } from './results.js';
+import { nameOf, idOf, readReport, reportItem, reportMeta, valuesTable, pdfLink, statusBadge } from './results.js';
 import { patientName, patientSummary, patientSearchForm } from './patients.js';
 import { STAFF_STRINGS } from './staff_strings.js';
 
@@ -15,13 +16,54 @@ const PENDING = ['registered', 'partial', 'preliminary'];
 
 export function pages() {
   return {
-    routes: { incoming: incomingView, validate: validateView, quarantine: quarantineView, message: messageView },
-    home: '#/incoming',
-    nav: [['#/incoming', 'navIncoming'], ['#/quarantine', 'navQuarantine']],
+    routes: { worklist: worklistView, incoming: incomingView, validate: validateView, quarantine: quarantineView, message: messageView },
+    home: '#/worklist',
+    nav: [['#/worklist', 'navWorklist'], ['#/incoming', 'navIncoming'], ['#/quarantine', 'navQuarantine']],
   };
 }
 
 // ---- reports to validate -------------------------------------------------------------------
+
+// One report of the worklist: what it is, whose, when received, flagged or not, and the way to
+// its validation.
+function worklistItem(entry) {
+  const href = `#/validate/${encodeURIComponent(entry.id)}`;
+  return h('li', { class: 'worklist-entry' },
+    h('div', { class: 'entry-head' },
+      h('span', { class: 'report-name' }, entry.test.name || entry.test.code),
+      h('span', { class: 'patient-name' }, entry.patient_name)),
+    h('p', { class: 'meta' },
+      h('time', { datetime: entry.received_at }, t('receivedAt')(formatDateTime(entry.received_at)))),
+    h('div', { class: 'badges' }, statusBadge(entry.status),
+      entry.abnormal
+        ? h('span', { class: 'badge abnormal' }, h('span', { 'aria-hidden': 'true' }, '▲ '), t('worklistAbnormal'))
+        : h('span', { class: 'badge normal' }, t('allNormal'))),
+    h('a', { class: 'button', href, 'aria-label': t('releaseReportLabel')(entry.test.name || entry.test.code, entry.patient_name) }, t('release')));
+}
+
+// A list read page by page from `path` (its `key` entries and `next_page` cursor), each entry
+// shown by `item`, `empty` when there is none, and a "more" button while there are more.
+async function pagedView({ title, intro, path, key, listClass, item, empty, moreText }) {
+  const list = h('ul', { class: listClass });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, moreText);
+  const box = alertBox();
+  let page = null;
+  const load = async () => {
+    const answer = await api.get(`${path}${page ? `?page=${encodeURIComponent(page)}` : ''}`);
+    for (const entry of answer[key]) list.append(item(entry));
+    if (!list.children.length) list.append(h('li', { class: 'empty' }, empty));
+    page = answer.next_page || null;
+    more.hidden = !page;
+  };
+  more.addEventListener('click', () => load().catch((error) => failed(error, box)));
+  show(h('section', {}, h('h1', {}, title), h('p', {}, intro), box, list, more));
+  await load();
+}
+
+const worklistView = () => pagedView({
+  title: t('worklistTitle'), intro: t('worklistIntro'), path: '/lab/worklist', key: 'reports',
+  listClass: 'reports worklist', item: worklistItem, empty: t('nothingToValidate'), moreText: t('worklistMore'),
+});
 
 // The reports of a search bundle that wait for validation, with their results.
 function pendingReports(bundle) {
@@ -87,7 +129,7 @@ async function validateView(id) {
   const meta = reportMeta(report);
   meta.classList.add('report-status');
   show(h('section', {},
-    h('p', {}, h('a', { href: '#/incoming' }, '← ', t('backToIncoming'))),
+    h('p', {}, h('a', { href: '#/worklist' }, '← ', t('backToIncoming'))),
     h('h1', {}, nameOf(report.code)),
     h('p', {}, h('strong', {}, patientName(patient)), ' · ', patientSummary(patient)),
     meta,
@@ -100,26 +142,14 @@ async function validateView(id) {
 
 const stateText = (state) => t('quarantineStates')[state] ?? state;
 
-async function quarantineView() {
-  const list = h('ul', { class: 'entries' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
-  const box = alertBox();
-  let page = null;
-  const load = async () => {
-    const answer = await api.get(`/lab/quarantine${page ? `?page=${encodeURIComponent(page)}` : ''}`);
-    for (const m of answer.messages) {
-      list.append(h('li', { class: `entry message state-${m.state}` },
-        h('a', { href: `#/message/${encodeURIComponent(m.id)}` }, t('receivedAt')(formatDateTime(m.received_at))),
-        h('p', {}, h('span', { class: m.state === 'held' ? 'badge abnormal' : 'badge normal' }, stateText(m.state)), ' ', m.error)));
-    }
-    if (!list.children.length) list.append(h('li', { class: 'empty' }, t('quarantineEmpty')));
-    page = answer.next_page || null;
-    more.hidden = !page;
-  };
-  more.addEventListener('click', () => load().catch((error) => failed(error, box)));
-  show(h('section', {}, h('h1', {}, t('quarantineTitle')), h('p', {}, t('quarantineIntro')), box, list, more));
-  await load();
-}
+const quarantineItem = (m) => h('li', { class: `entry message state-${m.state}` },
+  h('a', { href: `#/message/${encodeURIComponent(m.id)}` }, t('receivedAt')(formatDateTime(m.received_at))),
+  h('p', {}, h('span', { class: m.state === 'held' ? 'badge abnormal' : 'badge normal' }, stateText(m.state)), ' ', m.error));
+
+const quarantineView = () => pagedView({
+  title: t('quarantineTitle'), intro: t('quarantineIntro'), path: '/lab/quarantine', key: 'messages',
+  listClass: 'entries', item: quarantineItem, empty: t('quarantineEmpty'), moreText: t('more'),
+});
 
 // HL7 v2 separates segments with CR; a textarea shows and gives back LF.
 const toLines = (text) => text.replace(/\r\n?/g, '\n');

@@ -6,8 +6,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
 #include <charconv>
 #include <limits>
 #include <map>
@@ -51,29 +49,6 @@ std::unexpected<fhir::Outcome> NoSuchEntry() {
 std::unexpected<fhir::Outcome> Invalid(std::string expression, std::string why) {
   return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, std::move(expression),
                       std::move(why));
-}
-
-// The query's parameters, each at most once and each one of `allowed`.
-FhirResult<std::map<std::string, std::string, std::less<>>> ParamsOf(
-    const Request& request, std::initializer_list<std::string_view> allowed) {
-  auto query = QueryOf(request);
-  if (!query) return std::unexpected(query.error());
-  std::map<std::string, std::string, std::less<>> params;
-  if (query->empty()) return params;
-  const std::string target = "/?" + *query;
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) return Invalid("", "The query string is not well formed.");
-  for (const auto& param : url->params()) {
-    if (std::ranges::find(allowed, std::string_view(param.key)) == allowed.end()) {
-      return Invalid("",
-                     "The query has a parameter this endpoint does not take (docs/api.md "
-                     "lists them).");
-    }
-    if (!params.emplace(param.key, param.value).second) {
-      return Invalid(param.key, "A parameter appears twice.");
-    }
-  }
-  return params;
 }
 
 FhirResult<Timestamp> TimeParam(const std::map<std::string, std::string, std::less<>>& params,

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/grammar/string_token.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/pct_string_view.hpp>
+#include <boost/url/url_view.hpp>
 #include <cctype>
 #include <charconv>
 
@@ -258,6 +260,31 @@ std::optional<std::string> BearerTokenOf(const http::Request& request) {
   const std::string_view value = Trim(header->value());
   if (value.size() <= 7 || Lower(value.substr(0, 7)) != "bearer ") return std::string();
   return std::string(Trim(value.substr(7)));
+}
+
+fhir::FhirResult<std::map<std::string, std::string, std::less<>>> ParamsOf(
+    const http::Request& request, std::initializer_list<std::string_view> allowed) {
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  std::map<std::string, std::string, std::less<>> params;
+  if (query->empty()) return params;
+  const std::string target = "/?" + *query;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url)
+    return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "",
+                        "The query string is not well formed.");
+  for (const auto& param : url->params()) {
+    if (std::ranges::find(allowed, std::string_view(param.key)) == allowed.end()) {
+      return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "",
+                          "The query has a parameter this endpoint does not take (docs/api.md "
+                          "lists them).");
+    }
+    if (!params.emplace(param.key, param.value).second) {
+      return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, param.key,
+                          "A parameter appears twice.");
+    }
+  }
+  return params;
 }
 
 }  // namespace medvault::api

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,11 @@ fhir::FhirStatus CheckContentType(const http::Request& request, BodyMedia media)
 // The query string of the request target (without '?'), with `_format` and `_pretty`
 // removed; kUnsupportedMedia when _format asks for anything but JSON.
 fhir::FhirResult<std::string> QueryOf(const http::Request& request);
+
+// The query's parameters, percent-decoded, each at most once and each one of `allowed`
+// (kInvalid naming the parameter otherwise).
+fhir::FhirResult<std::map<std::string, std::string, std::less<>>> ParamsOf(
+    const http::Request& request, std::initializer_list<std::string_view> allowed);
 
 // Whether the Accept header (or _format) asks for FHIR JSON rather than a Binary's raw bytes.
 bool AcceptsFhirJson(const http::Request& request);

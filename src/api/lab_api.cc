@@ -9,6 +9,8 @@
 #include "api/api_internal.h"
 #include "api/fhir_request.h"
 #include "api/fhir_response.h"
+#include "fhir/resource.h"
+#include "fhir/search.h"
 
 namespace medvault::api {
 namespace {
@@ -52,10 +54,55 @@ json::object SummaryJson(const records::QuarantineSummary& summary) {
   return out;
 }
 
+// A list's page and count (`?page=CURSOR&count=N`, both optional; N from 1 to 200).
+struct Paging {
+  std::string page;
+  std::size_t count = 0;
+};
+
+FhirResult<Paging> PagingOf(const Request& request, std::size_t default_count) {
+  auto params = ParamsOf(request, {"page", "count"});
+  if (!params) return std::unexpected(params.error());
+  Paging paging{.page = {}, .count = default_count};
+  if (auto page = params->find("page"); page != params->end()) paging.page = page->second;
+  if (auto count = params->find("count"); count != params->end()) {
+    const std::string& value = count->second;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), paging.count);
+    if (ec != std::errc() || end != value.data() + value.size() || paging.count == 0) {
+      return Invalid("count", "count is a positive integer (at most 200).");
+    }
+  }
+  return paging;
+}
+
+// The test a report is for: its code's text, else the first coding's display, else its code.
+json::object TestOf(const json::object& report) {
+  json::object test;
+  const json::object* code = report.if_contains("code") ? report.at("code").if_object() : nullptr;
+  if (code == nullptr) return test;
+  const json::value* codings = code->if_contains("coding");
+  const json::object* coding =
+      codings != nullptr && codings->is_array() && !codings->as_array().empty()
+          ? codings->as_array().front().if_object()
+          : nullptr;
+  const auto text_at = [](const json::object* object, std::string_view key) -> std::string {
+    const json::value* found = object != nullptr ? object->if_contains(key) : nullptr;
+    return found != nullptr && found->is_string() ? std::string(found->as_string()) : "";
+  };
+  test["code"] = text_at(coding, "code");
+  test["system"] = text_at(coding, "system");
+  std::string name = text_at(code, "text");
+  if (name.empty()) name = text_at(coding, "display");
+  if (name.empty()) name = text_at(coding, "code");
+  test["name"] = std::move(name);
+  return test;
+}
+
 class LabRoutes : public std::enable_shared_from_this<LabRoutes> {
  public:
   explicit LabRoutes(LabServices services)
       : ingest_(services.ingest),
+        records_(services.records),
         feed_client_(services.feed_client),
         authenticator_(services.sessions, services.clients, services.store),
         workers_(2) {}
@@ -75,11 +122,13 @@ class LabRoutes : public std::enable_shared_from_this<LabRoutes> {
   }
 
   FhirResult<Response> List(const Request& request, const RequestContext& context);
+  FhirResult<Response> Worklist(const Request& request, const RequestContext& context);
   FhirResult<Response> Read(const Request& request, const RequestContext& context);
   FhirResult<Response> Fix(const Request& request, const RequestContext& context);
   FhirResult<Response> Replay(const Request& request, const RequestContext& context);
 
   records::LabIngest& ingest_;
+  records::ClinicalRecords& records_;
   const std::optional<policy::Principal>& feed_client_;
   internal::Authenticator authenticator_;
   // Last: joined first, while what its tasks use is still there.
@@ -89,29 +138,9 @@ class LabRoutes : public std::enable_shared_from_this<LabRoutes> {
 FhirResult<Response> LabRoutes::List(const Request& request, const RequestContext& context) {
   auto caller = authenticator_.Authenticate(request, context);
   if (!caller) return std::unexpected(caller.error());
-  auto query = QueryOf(request);
-  if (!query) return std::unexpected(query.error());
-  std::string page;
-  std::size_t count = 50;
-  std::string_view rest = *query;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    const auto eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (key == "page") {
-      page = std::string(value);
-    } else if (key == "count") {
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), count);
-      if (ec != std::errc() || end != value.data() + value.size() || count == 0) {
-        return Invalid("count", "count is a positive integer (at most 200).");
-      }
-    } else {
-      return Invalid("", "The quarantine list takes page and count only.");
-    }
-  }
+  auto paging = PagingOf(request, 50);
+  if (!paging) return std::unexpected(paging.error());
+  const auto& [page, count] = *paging;
   auto listed = ingest_.ListQuarantine(caller->principal, page, count);
   if (!listed) return Failed(listed.error());
   json::array messages;
@@ -122,6 +151,44 @@ FhirResult<Response> LabRoutes::List(const Request& request, const RequestContex
   body["messages"] = std::move(messages);
   if (!listed->next_page.empty()) body["next_page"] = listed->next_page;
   return FhirJson(http::Status::ok, body, request.version());
+}
+
+FhirResult<Response> LabRoutes::Worklist(const Request& request, const RequestContext& context) {
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  auto paging = PagingOf(request, 20);
+  if (!paging) return std::unexpected(paging.error());
+  if (paging->count > fhir::kMaxCount) {
+    return Invalid("count", "count is a positive integer (at most 100).");
+  }
+  auto listed = records_.Worklist(caller->principal, paging->count, paging->page);
+  if (!listed) return std::unexpected(listed.error());
+  json::array reports;
+  for (const records::WorklistEntry& entry : listed->entries) {
+    const json::object& report = *entry.report.resource;
+    json::object item;
+    item["id"] = entry.report.id;
+    item["status"] = report.contains("status") ? report.at("status") : json::value("");
+    const std::string patient = fhir::PatientReferenceOf(report).value_or("");
+    item["patient_id"] = patient.find('/') == std::string::npos ? patient : "";
+    item["patient_name"] = entry.patient_name;
+    item["test"] = TestOf(report);
+    item["received_at"] = Instant(entry.received_at);
+    if (const json::value* effective = report.if_contains("effectiveDateTime")) {
+      item["collected_at"] = *effective;
+    }
+    item["abnormal"] = entry.abnormal;
+    reports.push_back(std::move(item));
+  }
+  json::object body;
+  body["reports"] = std::move(reports);
+  body["total"] = listed->total;
+  if (!listed->next_page.empty()) body["next_page"] = listed->next_page;
+  auto response = FhirJson(http::Status::ok, body, request.version());
+  if (auto admitted = records_.AdmitAnswer(caller->principal, response.body().size()); !admitted) {
+    return std::unexpected(admitted.error());
+  }
+  return response;
 }
 
 FhirResult<Response> LabRoutes::Read(const Request& request, const RequestContext& context) {
@@ -183,6 +250,7 @@ medvault::Status LabRoutes::Add(http::Router& router) {
     std::string_view path;
     Work work;
   } routes[] = {
+      {Verb::get, "/lab/worklist", &LabRoutes::Worklist},
       {Verb::get, "/lab/quarantine", &LabRoutes::List},
       {Verb::get, "/lab/quarantine/{id}", &LabRoutes::Read},
       {Verb::put, "/lab/quarantine/{id}", &LabRoutes::Fix},

@@ -1,6 +1,11 @@
-// The lab quarantine API under /lab (docs/api.md, "Lab feed"): HL7 v2 messages the feed could
-// not take (records/lab_ingest.h), for lab technicians to look at, fix and send again.
+// The lab API under /lab (docs/api.md, "Lab feed"): the lab's worklist, and HL7 v2 messages the
+// feed could not take (records/lab_ingest.h), for lab technicians to look at, fix and send again.
 //
+//   GET  /lab/worklist[?page=CURSOR&count=N]  the lab's reports waiting for validation, oldest
+//                                  first (records::ClinicalRecords::Worklist): {"reports":
+//                                  [{id, status, patient_id, patient_name, test {code, system,
+//                                  name}, received_at, collected_at, abnormal}], "total",
+//                                  "next_page"}; N from 1 to 100 (default 20).
 //   GET  /lab/quarantine[?page=CURSOR&count=N]  the list: id, received and updated times,
 //                                  state, HL7 condition code, error (field and problem, no
 //                                  value) and version; no health data.
@@ -22,6 +27,7 @@
 #include "identity/api_clients.h"
 #include "identity/sessions.h"
 #include "policy/decider.h"
+#include "records/clinical_records.h"
 #include "records/lab_ingest.h"
 #include "store/store.h"
 
@@ -29,6 +35,7 @@ namespace medvault::api {
 
 struct LabServices {
   records::LabIngest& ingest;
+  records::ClinicalRecords& records;  // the worklist
   // The feed's client, that a replay writes as; none: replay answers 409 (no feed).
   const std::optional<policy::Principal>& feed_client;
   identity::Sessions& sessions;

@@ -310,7 +310,14 @@ DemoDirectory MakeDemoDirectory() {
              Arr({TypedIdentifier("FINEG", "FINESS d'entité géographique", kSystemIdNatStruct,
                                   "1" + lab_finess),
                   TypedIdentifier("SIRET", "Identification de l'organisation au SIRET",
-                                  kSystemIdNatStruct, "3" + lab_siret)})},
+                                  kSystemIdNatStruct, "3" + lab_siret),
+                  // How the lab's own HL7 feed names it (MSH-4, src/lab/oru.cc), with and
+                  // without its OID: the feed's reports name this Organization as performer,
+                  // so that the lab's technicians (lab.bernard) see them.
+                  Obj({{"system", Str("urn:ietf:rfc:3986")},
+                       {"value", Str("urn:oid:1.2.250.1.71.4.2.2.750001234")}}),
+                  Obj({{"system", Str("urn:medvault:hl7v2:LBM-QUAIS")},
+                       {"value", Str("LBM-QUAIS")}})})},
             {"active", "true"},
             {"type", Arr({Concept(Coding("http://terminology.hl7.org/CodeSystem/organization-type",
                                          "prov", "Healthcare Provider"),

@@ -138,6 +138,8 @@ int Run(int argc, char** argv) {
   user_add->add_option("--name", user_add_options.name, "Display name")->required();
   user_add->add_option("--by", user_add_options.requested_by,
                        "Login of the administrator requesting the role (default: the operator)");
+  user_add->add_option("--link", user_add_options.link,
+                       "Practitioner/ID (a clinician) or Organization/ID (a lab technician's lab)");
   auto* user_reset = user->add_subcommand(
       "reset", "Remove an account's factors and sessions; prints a new enrollment code");
   user_reset->add_option("--dir", user_dir, "Directory of the vault")->required();

@@ -169,7 +169,7 @@ Status Serve(const ServeOptions& options) {
   // Lab feed: HL7 v2 results over MLLP (lab.*), written as the integration client lab.client_id.
   auto lab_feed = LabFeed::Start(*config, clinical, *vault->records, store, **audit_log, clock);
   if (!lab_feed) return std::unexpected(lab_feed.error());
-  if (auto ok = api::AddLabRoutes(router, {(*lab_feed)->ingest(), (*lab_feed)->client(),
+  if (auto ok = api::AddLabRoutes(router, {(*lab_feed)->ingest(), clinical, (*lab_feed)->client(),
                                            *(*identity)->sessions, *(*identity)->clients, store});
       !ok) {
     return ok;

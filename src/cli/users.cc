@@ -53,11 +53,90 @@ Result<store::Account> ActiveAdministrator(identity::Accounts& accounts, const s
   return account;
 }
 
+namespace {
+
+// The operator's change to an account, recorded in the audit log before it is made.
+Status RecordUserChange(OperatorVault& op, const store::Account& account) {
+  audit::Entry entry;
+  entry.account = "operator";
+  entry.role = audit::Role::kOperator;
+  entry.client = std::string(kCliActor);
+  entry.action = audit::Action::kUserChange;
+  entry.purpose = audit::Purpose::kAdministration;
+  entry.resource_ids = {account.id};
+  auto appended = op.audit_log->Append(std::move(entry));
+  if (!appended) return std::unexpected(appended.error());
+  return {};
+}
+
+// Whom a staff account acts as: "Practitioner/<id>" (a clinician) or "Organization/<id>" (a lab
+// technician's lab).
+struct LinkTarget {
+  std::string type;
+  std::string id;
+};
+
+Result<LinkTarget> ParseLink(const std::string& reference) {
+  const auto slash = reference.find('/');
+  LinkTarget target{.type = reference.substr(0, slash == std::string::npos ? 0 : slash),
+                    .id = slash == std::string::npos ? std::string() : reference.substr(slash + 1)};
+  if ((target.type != "Practitioner" && target.type != "Organization") ||
+      !fhir::primitives::IsId(target.id)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab technician's "
+                "lab)");
+  }
+  return target;
+}
+
+// The target suits an account of `kind` and exists in the vault.
+Status CheckLink(OperatorVault& op, std::string_view kind, const LinkTarget& target) {
+  const bool clinician = kind == identity::AccountKindName(identity::AccountKind::kClinician);
+  const bool technician = kind == identity::AccountKindName(identity::AccountKind::kLabTechnician);
+  if ((target.type == "Practitioner" && !clinician) ||
+      (target.type == "Organization" && !technician)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a clinician links to a Practitioner, a lab technician to an Organization");
+  }
+  auto found = op.vault.store->Get(target.type, target.id);
+  if (!found || found->state == store::VersionState::kDeleted) {
+    if (!found && found.error().code() != ErrorCode::kNotFound) {
+      return std::unexpected(found.error());
+    }
+    return Fail(ErrorCode::kNotFound, "no " + target.type + " has this id in the vault");
+  }
+  return {};
+}
+
+// Audits, then stores the link (replacing an earlier one).
+Status StoreLink(OperatorVault& op, const store::Account& account, const LinkTarget& target) {
+  if (auto recorded = RecordUserChange(op, account); !recorded) return recorded;
+  store::AccountLink link{
+      .account_id = account.id,
+      .practitioner_id = target.type == "Practitioner" ? target.id : std::string(),
+      .organization_id = target.type == "Organization" ? target.id : std::string(),
+      .updated_at = op.clock.Now()};
+  return op.vault.store->Transact([&](store::Transaction& tx) { return tx.PutAccountLink(link); });
+}
+
+}  // namespace
+
 Status AddUser(const UserAddOptions& options) {
   auto kind = identity::ParseAccountKind(options.kind);
   if (!kind) return std::unexpected(kind.error());
+  std::optional<LinkTarget> target;
+  if (!options.link.empty()) {
+    auto parsed = ParseLink(options.link);
+    if (!parsed) return std::unexpected(parsed.error());
+    target = std::move(*parsed);
+  }
   auto op = OpenForOperator(options.vault_dir);
   if (!op) return std::unexpected(op.error());
+  if (target) {
+    if (auto checked = CheckLink(**op, identity::AccountKindName(*kind), *target); !checked) {
+      return checked;
+    }
+  }
   identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
   if (*kind == identity::AccountKind::kPatient) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -74,6 +153,10 @@ Status AddUser(const UserAddOptions& options) {
   }
   auto created = accounts.CreateStaff(options.login, *kind, options.name, actor, approval);
   if (!created) return std::unexpected(created.error());
+  if (target) {
+    if (auto stored = StoreLink(**op, created->account, *target); !stored) return stored;
+    std::printf("linked to %s/%s\n", target->type.c_str(), target->id.c_str());
+  }
   if (created->pending_grant) {
     std::printf(
         "account %s (%s) created, waiting for a second administrator to approve its role\n",
@@ -143,60 +226,17 @@ Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::st
   return {};
 }
 
-namespace {
-
-// The operator's change to an account, recorded in the audit log before it is made.
-Status RecordUserChange(OperatorVault& op, const store::Account& account) {
-  audit::Entry entry;
-  entry.account = "operator";
-  entry.role = audit::Role::kOperator;
-  entry.client = std::string(kCliActor);
-  entry.action = audit::Action::kUserChange;
-  entry.purpose = audit::Purpose::kAdministration;
-  entry.resource_ids = {account.id};
-  auto appended = op.audit_log->Append(std::move(entry));
-  if (!appended) return std::unexpected(appended.error());
-  return {};
-}
-
-}  // namespace
-
 Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login,
                 const std::string& reference) {
-  const auto slash = reference.find('/');
-  const std::string type = reference.substr(0, slash == std::string::npos ? 0 : slash);
-  const std::string id = slash == std::string::npos ? std::string() : reference.substr(slash + 1);
-  if ((type != "Practitioner" && type != "Organization") || !fhir::primitives::IsId(id)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab technician's "
-                "lab)");
-  }
+  auto target = ParseLink(reference);
+  if (!target) return std::unexpected(target.error());
   auto op = OpenForOperator(vault_dir);
   if (!op) return std::unexpected(op.error());
   identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
   auto account = accounts.FindByLogin(login);
   if (!account) return std::unexpected(account.error());
-  const bool clinician = account->kind == identity::AccountKindName(identity::AccountKind::kClinician);
-  const bool technician =
-      account->kind == identity::AccountKindName(identity::AccountKind::kLabTechnician);
-  if ((type == "Practitioner" && !clinician) || (type == "Organization" && !technician)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "a clinician links to a Practitioner, a lab technician to an Organization");
-  }
-  store::Store& store = *(*op)->vault.store;
-  if (auto found = store.Get(type, id); !found || found->state == store::VersionState::kDeleted) {
-    if (!found && found.error().code() != ErrorCode::kNotFound) return std::unexpected(found.error());
-    return Fail(ErrorCode::kNotFound, "no " + type + " has this id in the vault");
-  }
-  if (auto recorded = RecordUserChange(**op, *account); !recorded) return recorded;
-  store::AccountLink link{.account_id = account->id,
-                          .practitioner_id = type == "Practitioner" ? id : std::string(),
-                          .organization_id = type == "Organization" ? id : std::string(),
-                          .updated_at = (*op)->clock.Now()};
-  if (auto put = store.Transact([&](store::Transaction& tx) { return tx.PutAccountLink(link); });
-      !put) {
-    return put;
-  }
+  if (auto checked = CheckLink(**op, account->kind, *target); !checked) return checked;
+  if (auto stored = StoreLink(**op, *account, *target); !stored) return stored;
   std::printf("account %s linked to %s\n", account->login.c_str(), reference.c_str());
   return {};
 }

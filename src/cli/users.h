@@ -32,11 +32,14 @@ struct UserAddOptions {
   std::string kind;
   std::string name;
   std::string requested_by;  // login of the requesting administrator; empty: the operator
+  // "Practitioner/<id>" or "Organization/<id>" (LinkUser's rules), linked at creation; empty:
+  // none.
+  std::string link;
 };
 // Prints the account id and its one-time enrollment code. While the vault has no active
 // administrator the operator's account gets its role at once (bootstrap); otherwise the
 // account waits for a second administrator (`medvault user approve`) and the role grant's id
-// is printed.
+// is printed. With a link, it is checked before the account is created and stored with it.
 Status AddUser(const UserAddOptions& options);
 
 // The account with this login, when it is an active administrator: who may request and

@@ -638,9 +638,9 @@ class OruMapper {
       if (report.contains("effectiveDateTime") && !observation->contains("effectiveDateTime")) {
         (*observation)["effectiveDateTime"] = report.at("effectiveDateTime");
       }
-      if (orderer.empty()) {
-        (*observation)["performer"] = json::array{Reference(lab_url_)};
-      }
+      // The lab performed every result, whoever ordered it: its technicians see the result by
+      // that (policy/lab_scope.h).
+      (*observation)["performer"] = json::array{Reference(lab_url_)};
       results.push_back(Reference("Observation/" + id));
       entries_.push_back(Entry({}, std::move(*observation), "PUT", "Observation/" + id));
     }

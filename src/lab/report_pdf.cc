@@ -160,25 +160,6 @@ std::string AbnormalFlag(const json::object& observation, const Value& value, co
   return {};
 }
 
-std::string PatientName(const json::object& patient) {
-  const json::object* name = FirstObject(patient, "name");
-  if (name == nullptr) return {};
-  if (auto text = StringAt(*name, "text"); !text.empty()) return std::string(text);
-  std::string out;
-  if (const json::array* given = ArrayAt(*name, "given")) {
-    for (const json::value& part : *given) {
-      if (!part.is_string()) continue;
-      if (!out.empty()) out += ' ';
-      out += part.as_string();
-    }
-  }
-  if (auto family = StringAt(*name, "family"); !family.empty()) {
-    if (!out.empty()) out += ' ';
-    out += family;
-  }
-  return out;
-}
-
 std::vector<std::string> LabLines(const json::object* organization) {
   std::vector<std::string> lines;
   if (organization == nullptr) return lines;
@@ -550,6 +531,29 @@ std::vector<std::pair<std::size_t, std::size_t>> Paginate(std::size_t rows, floa
 }
 
 }  // namespace
+
+std::string AbnormalFlagOf(const json::object& observation) {
+  return AbnormalFlag(observation, ValueOf(observation), RangeOf(observation));
+}
+
+std::string PatientName(const json::object& patient) {
+  const json::object* name = FirstObject(patient, "name");
+  if (name == nullptr) return {};
+  if (auto text = StringAt(*name, "text"); !text.empty()) return std::string(text);
+  std::string out;
+  if (const json::array* given = ArrayAt(*name, "given")) {
+    for (const json::value& part : *given) {
+      if (!part.is_string()) continue;
+      if (!out.empty()) out += ' ';
+      out += part.as_string();
+    }
+  }
+  if (auto family = StringAt(*name, "family"); !family.empty()) {
+    if (!out.empty()) out += ' ';
+    out += family;
+  }
+  return out;
+}
 
 Result<std::vector<std::uint8_t>> RenderReportPdf(const ReportContent& content,
                                                   const ReportFonts& fonts) {

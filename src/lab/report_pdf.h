@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -30,6 +31,13 @@ struct ReportContent {
   // code (first coding) and an earlier date is shown as its previous value.
   std::span<const boost::json::object> previous = {};
 };
+
+// An Observation's abnormal flag as the report prints it: its interpretation (H, L, HH, LL,
+// A...), else "H" or "L" for a value outside its reference range; "" for a normal value.
+std::string AbnormalFlagOf(const boost::json::object& observation);
+
+// A Patient's name as the report prints it: name[0].text, else the given names and family.
+std::string PatientName(const boost::json::object& patient);
 
 struct ReportFonts {
   std::filesystem::path regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "policy/lab_scope.h"
+
 namespace medvault::policy {
 namespace {
 
@@ -174,9 +176,18 @@ void FromMedicationRequest(const object& order, Timestamp written_at, const Rela
   Keep(out, PractitionerAt(order, "requester"), Plus(end, terms.after_end));
 }
 
+// A report or result relates the labs that performed it (policy/lab_scope.h) to its patient for
+// as long as it stands; cancelled or entered in error, it relates no one.
+void FromLabWork(const object& work, Expiries& out) {
+  const std::string_view status = StringAt(work, "status");
+  if (status == "cancelled" || status == "entered-in-error") return;
+  for (const std::string& lab : LabsOf(work)) Keep(out, LabParty(lab), kNoEnd);
+}
+
 Expiries ExpiriesOf(const object& resource, std::string_view resource_type, Timestamp written_at,
                     const RelationTerms& terms) {
   Expiries expiries;
+  if (IsLabWork(resource_type)) FromLabWork(resource, expiries);
   if (resource_type == "CareTeam") FromCareTeam(resource, written_at, terms, expiries);
   if (resource_type == "Encounter") FromEncounter(resource, written_at, terms, expiries);
   if (resource_type == "MedicationRequest") {
@@ -190,7 +201,7 @@ Expiries ExpiriesOf(const object& resource, std::string_view resource_type, Time
 
 bool IsCareRelationSource(std::string_view resource_type) {
   return resource_type == "CareTeam" || resource_type == "Encounter" ||
-         resource_type == "MedicationRequest";
+         resource_type == "MedicationRequest" || IsLabWork(resource_type);
 }
 
 std::vector<store::CareRelation> CareRelationsOf(const object& resource,
@@ -215,13 +226,14 @@ std::vector<std::string> RelatedPractitioners(const object& resource,
                                               Timestamp written_at, const RelationTerms& terms) {
   std::vector<std::string> practitioners;
   for (const auto& entry : ExpiriesOf(resource, resource_type, written_at, terms)) {
-    practitioners.push_back(entry.first);
+    if (!IsLabParty(entry.first)) practitioners.push_back(entry.first);
   }
   return practitioners;
 }
 
 Result<PatientScope> StoreCareRelations::ScopeOf(const Principal& principal, Timestamp now) {
   PatientScope scope;
+  if (principal.role == audit::Role::kLabTechnician) return LabScopeOf(principal, now);
   if (principal.role != audit::Role::kClinician) return scope;
   Status read = store_.Transact(
       [&](store::Transaction& transaction) -> Status {
@@ -240,6 +252,24 @@ Result<PatientScope> StoreCareRelations::ScopeOf(const Principal& principal, Tim
             scope.break_glass.emplace(std::move(grant.patient_id),
                                       static_cast<audit::BreakGlassReason>(grant.reason));
           }
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return scope;
+}
+
+Result<PatientScope> StoreCareRelations::LabScopeOf(const Principal& principal, Timestamp now) {
+  PatientScope scope;
+  if (principal.organization.empty()) return scope;
+  Status read = store_.Transact(
+      [&](store::Transaction& transaction) -> Status {
+        scope = {};
+        auto relations = transaction.ListCareRelations(LabParty(principal.organization), now);
+        if (!relations) return std::unexpected(relations.error());
+        for (store::CareRelation& relation : *relations) {
+          scope.related.insert(std::move(relation.patient_id));
         }
         return {};
       },

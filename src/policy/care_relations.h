@@ -13,6 +13,10 @@
 //   MedicationRequest  its requester when a Practitioner. An active, on-hold or draft order
 //                      holds until dispenseRequest.validityPeriod.end, if any; a completed or
 //                      stopped one ended then, or at authoredOn, plus RelationTerms::after_end.
+//   DiagnosticReport,  a lab, not a practitioner: every performer that is an Organization
+//   Observation        (policy/lab_scope.h), its party LabParty(id) ("Organization/<id>"),
+//                      for as long as the report or result stands (cancelled or entered in
+//                      error: none). A lab technician's scope is their lab's patients.
 // Cancelled and entered-in-error sources give no relation; registering a patient gives none.
 // ServiceRequest (an order or a referral) is not a served type yet: when it is, its requester
 // and performer relate the same way as a MedicationRequest's requester.
@@ -62,14 +66,17 @@ std::vector<std::string> RelatedPractitioners(const boost::json::object& resourc
                                               Timestamp written_at, const RelationTerms& terms);
 
 // The store's relations and break-the-glass grants: a clinician's scope is the patients of
-// their Practitioner's relations that hold, and of their account's grants in force. Reads one
-// snapshot per call. A clinician without a Practitioner link has relations with nobody.
+// their Practitioner's relations that hold, and of their account's grants in force; a lab
+// technician's, the patients of their lab's relations. Reads one snapshot per call. A
+// clinician without a Practitioner link, a lab technician without a lab, relate to nobody.
 class StoreCareRelations final : public CareRelations {
  public:
   explicit StoreCareRelations(store::Store& store) : store_(store) {}
   Result<PatientScope> ScopeOf(const Principal& principal, Timestamp now) override;
 
  private:
+  Result<PatientScope> LabScopeOf(const Principal& principal, Timestamp now);
+
   store::Store& store_;
 };
 

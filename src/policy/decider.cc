@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "policy/lab_scope.h"
 #include "policy/release.h"
 
 namespace medvault::policy {
@@ -85,7 +86,32 @@ Status DecideClinician(const AccessRequest& request, const PatientScope& scope) 
   return {};
 }
 
-Status DecideLabTechnician(const AccessRequest& request) {
+// A lab technician's patients are their lab's (policy/lab_scope.h): those with a report or
+// result it performed. Registering a patient relates no one; a report or result naming the lab
+// as performer (AccessRequest::own_lab_work) makes the relation.
+Status DecideOwnLab(const Principal& principal, const AccessRequest& request,
+                    const PatientScope& scope) {
+  if (IsDirectory(request.resource_type)) return {};
+  if (principal.organization.empty()) {
+    return Deny(
+        "this lab technician account is linked to no lab: an administrator links it to its "
+        "lab's Organization (medvault user link LOGIN Organization/ID)");
+  }
+  if (request.operation == Operation::kCreate && request.resource_type == "Patient") return {};
+  if (request.own_lab_work &&
+      (request.operation == Operation::kCreate || request.operation == Operation::kUpdate)) {
+    return {};
+  }
+  for (const std::string& patient : request.patient_ids) {
+    if (!patient.empty() && !scope.Covers(patient)) {
+      return Deny("your lab has no report or result for this patient");
+    }
+  }
+  return {};
+}
+
+Status DecideLabTechnician(const Principal& principal, const AccessRequest& request,
+                           const PatientScope& scope) {
   static constexpr std::string_view kTypes[] = {
       "Patient", "DiagnosticReport", "Observation",  "DocumentReference",
       "Binary",  "Organization",     "Practitioner", "PractitionerRole",
@@ -96,7 +122,7 @@ Status DecideLabTechnician(const AccessRequest& request) {
   if (request.operation == Operation::kDelete) {
     return Deny("the lab technician role may not delete");
   }
-  return {};
+  return DecideOwnLab(principal, request, scope);
 }
 
 Status DecideAdministrator(const AccessRequest& request) {
@@ -236,7 +262,8 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request,
   }
   if (request.operation == Operation::kRelease) {
     if (type != "DiagnosticReport") return Deny("only a DiagnosticReport is released");
-    return MayRelease(principal);
+    if (auto may = MayRelease(principal); !may) return may;
+    return DecideOwnLab(principal, request, scope);
   }
   switch (principal.role) {
     case Role::kPatient:
@@ -244,7 +271,7 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request,
     case Role::kClinician:
       return DecideClinician(request, scope);
     case Role::kLabTechnician:
-      return DecideLabTechnician(request);
+      return DecideLabTechnician(principal, request, scope);
     case Role::kAdministrator:
       return DecideAdministrator(request);
     case Role::kAuditor:
@@ -264,7 +291,8 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request,
 }
 
 Result<PatientScope> Decider::ScopeOf(const Principal& principal) {
-  if (principal.role != Role::kClinician || extensions_.relations == nullptr) {
+  if ((principal.role != Role::kClinician && principal.role != Role::kLabTechnician) ||
+      extensions_.relations == nullptr) {
     return PatientScope{};
   }
   auto scope = extensions_.relations->ScopeOf(principal, clock_.Now());

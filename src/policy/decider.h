@@ -26,7 +26,12 @@
 //                   create, update; nothing else (no notes, no prescriptions). The only role
 //                   that releases a DiagnosticReport (Operation::kRelease, policy/release.h).
 //                   A patient sees lab results only once released (records apply
-//                   MayViewReleased to what they decrypt).
+//                   MayViewReleased to what they decrypt). Only for their lab
+//                   (policy/lab_scope.h): the patients in their PatientScope (their lab's
+//                   relations: a report or result it performed); a write of their lab's work
+//                   (AccessRequest::own_lab_work) and registering a Patient relate no one
+//                   first. Records apply MayViewAsLab to what they decrypt. No lab linked:
+//                   the directory types only.
 //   sensitive data  a resource labelled with a sensitive category (policy/sensitive.h) is
 //                   seen only by its patient and by accounts with a permission for each of
 //                   its categories (records apply MayViewSensitive to what they decrypt and
@@ -112,6 +117,10 @@ struct AccessRequest {
   // relates them to its patient (policy/care_relations.h). It gives no right: it is refused
   // where only a break-the-glass grant covers the patient.
   bool takes_into_care = false;
+  // A lab technician's create or update of a DiagnosticReport or Observation that names their
+  // lab as performer (policy/lab_scope.h, checked by the records layer): it relates the lab to
+  // its patient.
+  bool own_lab_work = false;
   // Patients the same request creates (a transaction's new Patient resources): creates for
   // them need no care relation, since nothing of theirs exists yet.
   std::span<const std::string> new_patients = {};
@@ -167,8 +176,8 @@ class Decider {
                        std::span<const std::string> resource_ids,
                        std::span<const std::string> patient_ids);
 
-  // The clinician's PatientScope now (empty for other roles, and without a CareRelations
-  // extension). kUnavailable when it cannot be read.
+  // The clinician's or lab technician's PatientScope now (empty for other roles, and without
+  // a CareRelations extension). kUnavailable when it cannot be read.
   Result<PatientScope> ScopeOf(const Principal& principal);
 
   // After decrypting: the resources withheld from the caller although the rules let it open

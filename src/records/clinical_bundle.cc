@@ -469,6 +469,9 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
         }
       }
     }
+    auto of_lab = CheckLabWrite(context, principal, planned.type, planned.resource,
+                                planned.row ? &*planned.row : nullptr);
+    if (!of_lab) return std::unexpected(InEntry(std::move(of_lab.error()), i, planned.type));
     auto patient = ResolveWrite(planned.resource, resolve);
     if (!patient) return std::unexpected(InEntry(std::move(patient.error()), i, planned.type));
     if (planned.row && planned.row->version.patient_id != *patient) {
@@ -504,6 +507,16 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
       AddToGroups(groups, policy::Operation::kCreate, "Binary", binary_id, *patient, i);
       writes.push_back(MakeWrite("Binary", binary_id, 0, *patient, std::move(binary)));
     }
+    // Every lab-work entry of a lab technician names their lab (CheckLabWrite refused others),
+    // and a document's Binaries go with it.
+    if (*of_lab) {
+      for (AccessGroup& group : groups) {
+        if (group.resource_type == planned.type ||
+            (planned.type == "DocumentReference" && group.resource_type == "Binary")) {
+          group.own_lab_work = true;
+        }
+      }
+    }
   }
 
   // 4. Authorized before anything is written; one audit entry per operation and type.
@@ -512,7 +525,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
     for (const AccessGroup& group : *of) {
       auto access = Authorize(context, principal, group.operation, group.resource_type,
                               group.resource_ids, group.patient_ids, denial,
-                              group.takes_into_care, new_patients);
+                              group.takes_into_care, group.own_lab_work, new_patients);
       if (!access) {
         return std::unexpected(
             InEntry(std::move(access.error()), group.first_entry, group.resource_type));

@@ -57,13 +57,14 @@ enum class Denial { kNotFound, kForbidden };
 // The Decider's Authorize: an allowed decision's PhiAccess, once the audit entry is durable.
 // A denial is answered as `denial` says (kForbidden carries the policy's reason); the log
 // refusing the entry is kUnavailable.
-// `takes_into_care`: the write relates the caller to its patient; `new_patients`: the
-// patients the same request creates (both as policy::AccessRequest says).
+// `takes_into_care`: the write relates the caller to its patient; `own_lab_work`: it is the
+// lab technician's lab's report or result (CheckLabWrite); `new_patients`: the patients the
+// same request creates (each as policy::AccessRequest says).
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
     std::span<const std::string> patient_ids, Denial denial, bool takes_into_care = false,
-    std::span<const std::string> new_patients = {});
+    bool own_lab_work = false, std::span<const std::string> new_patients = {});
 
 // Whether the caller may do `operation` on `resource_type` at all (for a patient: in their
 // own compartment). Refused: the denial is logged and kForbidden says which rule refused.
@@ -146,13 +147,14 @@ struct Target {
 // there is none (or the caller may not know of it: the same answer).
 using Resolver =
     std::function<fhir::FhirResult<std::optional<Target>>(std::string_view, std::string_view)>;
-// The resolver over the store, for `principal`. `care_team_patient` (may be empty): a
-// patient whose care team an administrator keeps (KeptCareTeamPatient), whose Patient
-// resolves as well. For a clinician, a Patient they may not open resolves as itself whether
+// The resolver over the store, for `principal`. `unseen_patient` (may be empty): a patient
+// whose care team an administrator keeps (KeptCareTeamPatient), or to whom a lab
+// technician's own lab work relates their lab (LabWorkPatient), whose Patient resolves as
+// well. For a clinician, a Patient they may not open resolves as itself whether
 // or not it exists, so that the Decider refuses the write (audited, 403) with the same answer
 // for both.
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
-                       std::string_view care_team_patient = {});
+                       std::string_view unseen_patient = {});
 
 // Every reference of `resource` resolves (kInvalid "Observation.subject does not resolve"
 // otherwise), and returns the patient the resource belongs to ("" for a type outside the
@@ -222,6 +224,7 @@ struct AccessGroup {
   std::vector<std::string> patient_ids;  // distinct, without ""
   std::size_t first_entry = 0;           // in a Bundle: the first entry of the group
   bool takes_into_care = false;          // policy::AccessRequest::takes_into_care
+  bool own_lab_work = false;             // policy::AccessRequest::own_lab_work
 };
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial);
@@ -291,5 +294,28 @@ fhir::FhirStatus MarkCorrection(const std::optional<StoredResource>& current,
 fhir::FhirResult<StoredResource> ReadAuditEvent(const Context& context,
                                                 const policy::Principal& principal,
                                                 std::string_view id);
+
+// --- A lab technician's own lab (lab_work.cc, policy/lab_scope.h) ---------------------------
+
+// A write of `resource` (of `resource_type`) by a lab technician: a DiagnosticReport,
+// Observation or DocumentReference must name their lab (kForbidden with the reason otherwise),
+// and the version it replaces, `current` (may be null), must be their lab's too (kNotFound
+// otherwise, the answer for what they may not see; opening it is an audited read). Returns
+// whether the write is their lab's report, result or document (policy::AccessRequest::
+// own_lab_work; a document's Binaries go with it). Other principals: false, nothing checked.
+fhir::FhirResult<bool> CheckLabWrite(const Context& context, const policy::Principal& principal,
+                                     std::string_view resource_type,
+                                     const boost::json::object& resource,
+                                     const store::VersionWithKey* current);
+
+// The patient a lab's report or result names (its subject), which resolves for the write that
+// relates the lab to them (StoreResolver's `taken_into_care`); "" when it names none directly.
+std::string LabWorkPatient(const boost::json::object& resource);
+
+// A Binary opened for a lab technician: whether it is the content of their lab's document
+// (its securityContext a DocumentReference they may see, opened as an audited read). Other
+// principals: true.
+fhir::FhirResult<bool> LabMayViewBinary(const Context& context, const policy::Principal& principal,
+                                        const StoredResource& binary);
 
 }  // namespace medvault::records::internal

@@ -12,6 +12,7 @@
 #include "core/base64.h"
 #include "core/ids.h"
 #include "fhir/resource.h"
+#include "policy/lab_scope.h"
 #include "policy/release.h"
 #include "policy/sensitive.h"
 #include "records/clinical_internal.h"
@@ -81,12 +82,13 @@ fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
     std::span<const std::string> patient_ids, Denial denial, bool takes_into_care,
-    std::span<const std::string> new_patients) {
+    bool own_lab_work, std::span<const std::string> new_patients) {
   policy::AccessRequest request{.operation = operation,
                                 .resource_type = resource_type,
                                 .resource_ids = resource_ids,
                                 .patient_ids = patient_ids,
                                 .takes_into_care = takes_into_care,
+                                .own_lab_work = own_lab_work,
                                 .new_patients = new_patients};
   auto refused_by = policy::Decider::RefusedBy::kRules;
   auto access = context.decider.Authorize(principal, request, &refused_by);
@@ -205,12 +207,14 @@ bool Visible(const policy::Principal& principal, const StoredResource& stored) {
            !policy::IsReleaseGoverned(stored.resource_type);
   }
   return policy::MayViewReleased(principal, *stored.resource) &&
-         policy::MayViewSensitive(principal, *stored.resource);
+         policy::MayViewSensitive(principal, *stored.resource) &&
+         policy::MayViewAsLab(principal, *stored.resource);
 }
 
 bool Withheld(const policy::Principal& principal, const StoredResource& stored) {
   return !stored.deleted && stored.resource &&
-         !policy::MayViewSensitive(principal, *stored.resource);
+         (!policy::MayViewSensitive(principal, *stored.resource) ||
+          !policy::MayViewAsLab(principal, *stored.resource));
 }
 
 fhir::FhirStatus RecordWithheld(const Context& context, const policy::Principal& principal,
@@ -299,10 +303,10 @@ std::optional<std::pair<std::string, std::string>> SplitReference(std::string_vi
 }
 
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
-                       std::string_view care_team_patient) {
+                       std::string_view unseen_patient) {
   // The scope is read once, at the first reference that needs it.
   auto scope = std::make_shared<std::optional<policy::PatientScope>>();
-  return [&context, &principal, scope, care_team_patient = std::string(care_team_patient)](
+  return [&context, &principal, scope, unseen_patient = std::string(unseen_patient)](
              std::string_view type,
              std::string_view id) -> fhir::FhirResult<std::optional<Target>> {
     if (type == "AuditEvent") return std::nullopt;  // not a stored resource
@@ -319,7 +323,7 @@ Resolver StoreResolver(const Context& context, const policy::Principal& principa
       if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) return unseen();
       return Failed(row.error());
     }
-    if (type == "Patient" && !care_team_patient.empty() && id == care_team_patient &&
+    if (type == "Patient" && !unseen_patient.empty() && id == unseen_patient &&
         row->version.state != store::VersionState::kDeleted) {
       return Target{row->version.patient_id};
     }
@@ -511,8 +515,9 @@ void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial) {
   for (const AccessGroup& group : groups) {
-    auto access = Authorize(context, principal, group.operation, group.resource_type,
-                            group.resource_ids, group.patient_ids, denial, group.takes_into_care);
+    auto access =
+        Authorize(context, principal, group.operation, group.resource_type, group.resource_ids,
+                  group.patient_ids, denial, group.takes_into_care, group.own_lab_work);
     if (!access) return std::unexpected(access.error());
   }
   return {};
@@ -553,9 +558,12 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   }
   StripServerMeta(resource);
   resource["id"] = NewResourceId();
+  auto own_lab_work = CheckLabWrite(context, principal, type, resource, nullptr);
+  if (!own_lab_work) return std::unexpected(own_lab_work.error());
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, type);
-  auto patient = ResolveWrite(
-      resource, StoreResolver(context, principal, KeptCareTeamPatient(principal, resource, type)));
+  std::string unseen = KeptCareTeamPatient(principal, resource, type);
+  if (unseen.empty() && *own_lab_work) unseen = LabWorkPatient(resource);
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
 
   std::vector<PreparedWrite> writes;
@@ -575,8 +583,10 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   std::vector<AccessGroup> groups;
   AddToGroups(groups, policy::Operation::kCreate, type, writes.front().id, *patient, 0,
               !taken_into_care.empty() && taken_into_care == *patient);
+  groups.front().own_lab_work = *own_lab_work;
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
+    groups.back().own_lab_work = *own_lab_work;
     std::string binary_id = IdOf(binary);
     writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
   }
@@ -650,6 +660,18 @@ fhir::FhirResult<StoredResource> OpenForRead(const Context& context,
     }
   }
   if (stored && !internal::Visible(principal, *stored)) return internal::NotFound(resource_type);
+  if (stored) {
+    auto of_lab = internal::LabMayViewBinary(context, principal, *stored);
+    if (!of_lab) return std::unexpected(of_lab.error());
+    if (!*of_lab) {
+      if (auto recorded = internal::RecordWithheld(context, principal, policy::Operation::kRead,
+                                                   resource_type, ids, patients);
+          !recorded) {
+        return std::unexpected(recorded.error());
+      }
+      return internal::NotFound(resource_type);
+    }
+  }
   return stored;
 }
 
@@ -812,10 +834,13 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
     return fhir::Refuse(Failure::kPreconditionFailed, IssueType::kConflict, "",
                         "If-Match does not name the current version: read it again");
   }
+  auto own_lab_work =
+      CheckLabWrite(context, principal, resource_type, resource, exists ? &*row : nullptr);
+  if (!own_lab_work) return std::unexpected(own_lab_work.error());
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, resource_type);
-  auto patient = ResolveWrite(
-      resource,
-      StoreResolver(context, principal, KeptCareTeamPatient(principal, resource, resource_type)));
+  std::string unseen = KeptCareTeamPatient(principal, resource, resource_type);
+  if (unseen.empty() && *own_lab_work) unseen = LabWorkPatient(resource);
+  auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
   if (exists && row->version.patient_id != *patient) {
     return fhir::Refuse(Failure::kBusinessRule, IssueType::kBusinessRule, "",
@@ -835,11 +860,13 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
   std::vector<AccessGroup> groups;
   AddToGroups(groups, operation, resource_type, id, *patient, 0,
               !taken_into_care.empty() && taken_into_care == *patient);
+  groups.front().own_lab_work = *own_lab_work;
   std::vector<PreparedWrite> writes;
   writes.push_back(MakeWrite(std::string(resource_type), std::string(id), current, *patient,
                              std::move(resource), !exists));
   for (boost::json::object& binary : binaries) {
     AddToGroups(groups, policy::Operation::kCreate, "Binary", IdOf(binary), *patient);
+    groups.back().own_lab_work = *own_lab_work;
     std::string binary_id = IdOf(binary);
     writes.push_back(MakeWrite("Binary", std::move(binary_id), 0, *patient, std::move(binary)));
   }

@@ -80,6 +80,20 @@ struct Released {
   std::optional<StoredResource> document;  // the PDF report's DocumentReference, when made
 };
 
+// One report of a lab's worklist (ClinicalRecords::Worklist), with what the list shows of it.
+struct WorklistEntry {
+  StoredResource report;
+  std::string patient_name;  // "" when the caller may not see the Patient
+  bool abnormal = false;     // a result flagged abnormal (lab/report_pdf.h: AbnormalFlagOf)
+  Timestamp received_at;     // when medvault received the report (its first version)
+};
+
+struct WorklistPage {
+  std::vector<WorklistEntry> entries;
+  std::int64_t total = 0;
+  std::string next_page;  // the cursor of the next page; empty: none
+};
+
 class ClinicalRecords {
  public:
   struct Options {
@@ -146,6 +160,16 @@ class ClinicalRecords {
   // not pending.
   fhir::FhirResult<Released> Release(const policy::Principal& principal,
                                      std::string_view report_id);
+
+  // A lab technician's worklist (lab_work.cc): their lab's DiagnosticReports still pending
+  // (registered, partial, preliminary; found across patients by the report.status blind
+  // index), oldest first (by the specimen's date, effective[x]), `count` a page (1 to 100),
+  // `page` a next_page cursor. A search through the Decider like any other, with its patients
+  // and results (_include), so policy/lab_scope.h applies and every access is audited.
+  // kForbidden for anyone who may not release reports (lab technicians only) and for a lab
+  // technician with no lab linked.
+  fhir::FhirResult<WorklistPage> Worklist(const policy::Principal& principal, std::size_t count,
+                                          std::string_view page);
 
   // Before an answer of `bytes` with health data is sent (reads, histories, searches): the
   // exfiltration guard counts them. Refused: kForbidden (suspended) or kUnauthenticated (a

@@ -22,6 +22,7 @@ constexpr std::string_view kIdentifier = "patient.identifier";
 constexpr std::string_view kPhone = "patient.phone";
 constexpr std::string_view kEmail = "patient.email";
 constexpr std::string_view kAccession = "report.accession";
+constexpr std::string_view kStatus = "report.status";
 
 constexpr std::array kFields = {
     IndexedField{"Patient", kFamily, ValueKind::kName},
@@ -32,6 +33,7 @@ constexpr std::array kFields = {
     IndexedField{"Patient", kPhone, ValueKind::kPhone},
     IndexedField{"Patient", kEmail, ValueKind::kEmail},
     IndexedField{"DiagnosticReport", kAccession, ValueKind::kAccession},
+    IndexedField{"DiagnosticReport", kStatus, ValueKind::kIdentifier},
 };
 
 // The string at `key` of an object, or empty when absent or not a string.
@@ -99,6 +101,7 @@ void CollectReport(const json::object& report, Collector& out) {
       }
     }
   }
+  out.Add(kStatus, ValueKind::kIdentifier, StringAt(report, "status"));
 }
 
 }  // namespace

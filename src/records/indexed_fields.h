@@ -12,6 +12,8 @@
 //                     patient.phone          phone telecom[] with system "phone"
 //                     patient.email          email telecom[] with system "email"
 //   DiagnosticReport  report.accession       accession  identifier[].value
+//                     report.status          identifier status (the lab worklist: pending
+//                                            reports across patients)
 //
 // Failures: kInvalidArgument when the JSON is not an object. Whether a value is valid for its
 // kind (a NIR's check key, a real birth date) is decided when it is blind-indexed, which

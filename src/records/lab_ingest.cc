@@ -321,9 +321,16 @@ Status LabIngest::Record(const policy::Principal& principal, audit::Action actio
 
 Status LabIngest::RequireTechnician(const policy::Principal& principal, audit::Action action,
                                     std::string_view id) {
-  if (principal.role == audit::Role::kLabTechnician) return {};
+  // A lab technician of a lab: with none linked, they see nothing (policy/lab_scope.h).
+  const bool technician = principal.role == audit::Role::kLabTechnician;
+  if (technician && !principal.organization.empty()) return {};
   if (auto recorded = Record(principal, action, id, audit::Outcome::kDenied); !recorded) {
     return recorded;
+  }
+  if (technician) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "the lab quarantine is for lab technicians of a lab: this account is linked to "
+                "no lab");
   }
   return Fail(ErrorCode::kPermissionDenied, "the lab quarantine is for lab technicians only");
 }

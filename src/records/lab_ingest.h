@@ -23,7 +23,8 @@
 // XChaCha20-Poly1305 under a key derived for the quarantine (DerivedKeys::SecretKey
 // ("lab.quarantine")) and bound to its row and version, so the store never holds it in clear.
 // The error kept beside it names the field and the problem, never a value. Lab technicians
-// list the quarantine, read a message (audited), fix it and replay it.
+// (linked to a lab: policy/lab_scope.h) list the quarantine, read a message (audited), fix it
+// and replay it.
 //
 // Thread-safe; everything passed to the constructor must outlive it.
 #pragma once

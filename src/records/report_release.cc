@@ -195,6 +195,7 @@ fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
     std::span<const ResultRow> results, std::string_view patient,
     const boost::json::object& patient_resource, Timestamp now, const lab::ReportFonts& fonts) {
   std::optional<boost::json::object> organization;
+  std::string lab_reference;  // the performing lab keeps the PDF (policy/lab_scope.h)
   if (const auto* performers = report.if_contains("performer");
       performers != nullptr && performers->is_array()) {
     for (const boost::json::value& performer : performers->as_array()) {
@@ -206,6 +207,7 @@ fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
       auto opened = OpenOne(context, principal, "Organization", split->second);
       if (!opened) return std::unexpected(opened.error());
       organization = std::move(*opened);
+      lab_reference = std::string(reference->as_string());
       break;
     }
   }
@@ -231,6 +233,9 @@ fhir::FhirResult<std::vector<PreparedWrite>> PdfReport(
                                                         {"display", "Laboratory report"}}}}};
   document["subject"] = boost::json::object{{"reference", fmt::format("Patient/{}", patient)}};
   document["date"] = issued;
+  if (!lab_reference.empty()) {
+    document["custodian"] = boost::json::object{{"reference", lab_reference}};
+  }
   document["content"] = boost::json::array{boost::json::object{
       {"attachment", boost::json::object{{"contentType", "application/pdf"},
                                          {"data", EncodeBase64(*pdf, Base64Alphabet::kStandard)},
@@ -344,6 +349,14 @@ fhir::FhirResult<Released> ClinicalRecords::Release(const policy::Principal& pri
   if (!opened) return internal::Failed(opened.error());
   auto stored = internal::ToStored(*opened);
   if (!stored) return std::unexpected(stored.error());
+  if (internal::Withheld(principal, *stored)) {  // another lab's report (policy/lab_scope.h)
+    if (auto recorded = internal::RecordWithheld(context, principal, policy::Operation::kRelease,
+                                                 "DiagnosticReport", ids, patients);
+        !recorded) {
+      return std::unexpected(recorded.error());
+    }
+    return internal::NotFound("DiagnosticReport");
+  }
   boost::json::object report = std::move(*stored->resource);
   internal::StripServerMeta(report);
   if (!internal::IsPending(internal::StatusOf(report))) {

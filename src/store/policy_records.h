@@ -16,7 +16,8 @@
 namespace medvault::store {
 
 // A practitioner's care relation to a patient, from one source resource (a CareTeam, an
-// Encounter, an order); it holds until expires_at.
+// Encounter, an order); it holds until expires_at. A lab's relation, from one of its reports or
+// results, has "Organization/<id>" as practitioner_id (policy/lab_scope.h: LabParty).
 struct CareRelation {
   std::string practitioner_id;
   std::string patient_id;

@@ -2,12 +2,14 @@
 // medvault binary with its MLLP listener (plain, loopback). simple-hl7 (npm) sends two real
 // ORU^R01 messages first: one is taken (a preliminary report), one without a patient
 // identifier is refused (AE) and held in the quarantine. Then, through the page only, the
-// demo's lab technician Léa Bernard enrolls (TOTP), finds the preliminary report by its
-// accession number, checks its values and flags against the message, validates and releases
-// it; then opens the quarantined message, meets a version conflict (another technician saved
+// demo's lab technician Léa Bernard enrolls (TOTP) and lands on her lab's worklist with the
+// preliminary report, finds it too by its accession number, opens it from the worklist, checks
+// its values and flags against the message, validates and releases it (it leaves the
+// worklist); then opens the quarantined message, meets a version conflict (another technician saved
 // it meanwhile), fixes the text, saves it and replays it: the acknowledgement is AA. Every page
 // is checked with axe-core, and the run logs no console error and no CSP violation beyond the
-// refusal it provokes. Screenshots go to MEDVAULT_ARTIFACTS; MEDVAULT_BINARY names the binary.
+// refusal it provokes. The worklist is seen again on a 390 px phone in English.
+// Screenshots go to MEDVAULT_ARTIFACTS; MEDVAULT_BINARY names the binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -78,10 +80,23 @@ test('the lab technician validates a preliminary report and fixes and replays a 
   await submit();
   await page.locator('.codes code').first().waitFor({ timeout: slowHashing });
   await page.locator('main button.primary').click();
-  await heading('Comptes rendus à valider');
-  await checkPage(page, '01-incoming', shots);
 
-  // The report by the accession number of its order (OBR-3), with the message's values.
+  // The first view: the lab's worklist, with the report the feed just brought (the demo lab is
+  // the message's sending facility), its patient, its test and its flags.
+  await heading('Comptes rendus à valider');
+  const entries = page.locator('.worklist li.worklist-entry');
+  await entries.first().waitFor();
+  assert.equal(await entries.count(), 1);
+  const entry = await entries.innerText();
+  assert.match(entry, /Dupont/);
+  assert.match(entry, /Provisoire/);
+  assert.match(entry, /Valeurs hors normes/);
+  assert.match(entry, /Reçu le/);
+  await checkPage(page, '01-worklist', shots);
+
+  // The same report by the accession number of its order (OBR-3).
+  await page.locator('a[href="#/incoming"]').click();
+  await heading('Rechercher un compte rendu');
   const obr = messageText('oru_cbc.hl7').split('\n').find((s) => s.startsWith('OBR|')).split('|');
   await page.locator('#accession').fill(obr[3]);
   await submit(page.locator('main form').first());
@@ -89,7 +104,11 @@ test('the lab technician validates a preliminary report and fixes and replays a 
   assert.equal(await page.locator('.reports li').count(), 1);
   assert.match(await page.locator('.reports li').innerText(), /Provisoire/);
   await checkPage(page, '02-found', shots);
-  await page.locator('.reports li a').click();
+
+  // Validation from the worklist: the report's values with the message's.
+  await page.locator('a[href="#/worklist"]').first().click();
+  await heading('Comptes rendus à valider');
+  await page.locator('.worklist li.worklist-entry a.button').click();
   await page.locator('table.values tbody tr').first().waitFor();
   const obx = messageText('oru_cbc.hl7').split('\n').filter((s) => s.startsWith('OBX|')).map((s) => s.split('|'));
   const rows = await page.locator('table.values tbody tr').allInnerTexts();
@@ -114,6 +133,11 @@ test('the lab technician validates a preliminary report and fixes and replays a 
   assert.match(await page.locator('main .meta').innerText(), /Définitif/);
   assert.equal(await page.locator('main a[download]').count(), 1, `the PDF is offered: ${JSON.stringify(released.presentedForm)}`);
   await checkPage(page, '04-released', shots);
+  // Off the worklist once released.
+  await page.locator('main a[href="#/worklist"]').click();
+  await heading('Comptes rendus à valider');
+  await page.locator('.worklist li.empty').waitFor();
+  assert.equal(await page.locator('.worklist li.worklist-entry').count(), 0);
 
   // The quarantine: the held message and why, no health data in the list.
   await page.locator('a[href="#/quarantine"]').click();
@@ -165,6 +189,17 @@ test('the lab technician validates a preliminary report and fixes and replays a 
   const patients = await page.evaluate(async () => (await (await fetch(
     `/fhir/Patient?identifier=${encodeURIComponent('urn:medvault:hl7v2:LBM-QUAIS|LAB777')}`)).json()).total);
   assert.equal(patients, 1, 'the fixed message created its patient');
+
+  // The worklist on a 390 px phone, in English: the replayed message's report waits there.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('button.language').click();
+  await page.locator('a[href="#/worklist"]').first().click();
+  await heading('Reports to validate');
+  await page.locator('.worklist li.worklist-entry').first().waitFor();
+  assert.match(await page.locator('.worklist li.worklist-entry').first().innerText(), /Validate and release/);
+  const phone = join(artifacts, 'phone-en');
+  mkdirSync(phone, { recursive: true });
+  await checkPage(page, '08-worklist', phone);
 
   assert.doesNotMatch(page.url(), /Dupont|LAB777/);
   assert.deepEqual(watcher.problems, [], 'no console error and no CSP violation');

@@ -97,6 +97,7 @@ TEST(SearchParams, BlindIndexFieldsAreExactlyTheIndexedOnes) {
   }
   EXPECT_EQ(fields, (std::set<std::string>{
                         "DiagnosticReport identifier report.accession",
+                        "DiagnosticReport status report.status",
                         "Patient birthdate patient.birthdate",
                         "Patient email patient.email",
                         "Patient family patient.family.prefix",

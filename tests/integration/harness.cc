@@ -383,24 +383,42 @@ Http SendAs(unsigned short port, const WebSession& session, std::string_view met
   return Send(port, method, target, body, headers, content_type);
 }
 
-bool LinkClinician(unsigned short port, const fs::path& vault, const WebSession& session,
-                   const std::string& login, const std::string& practitioner_id,
-                   const Env& env) {
-  const std::string practitioner = R"({"resourceType":"Practitioner","id":")" + practitioner_id +
-                                   R"(","name":[{"family":"Martin","given":["Camille"]}]})";
-  auto written =
-      SendAs(port, session, "PUT", "/fhir/Practitioner/" + practitioner_id, practitioner);
+namespace {
+
+// Writes `resource` (JSON) as `type`/`id` through the API in `session`, then links `login` to
+// it with `medvault user link`. False (and why on stderr) when either fails.
+bool WriteAndLink(unsigned short port, const fs::path& vault, const WebSession& session,
+                  const std::string& login, const std::string& type, const std::string& id,
+                  const std::string& resource, const Env& env) {
+  auto written = SendAs(port, session, "PUT", "/fhir/" + type + "/" + id, resource);
   if (written.status != 200 && written.status != 201) {
-    std::cerr << "harness: the Practitioner was not written: " << written.body << "\n";
+    std::cerr << "harness: the " << type << " was not written: " << written.body << "\n";
     return false;
   }
-  auto linked = RunMedvault(
-      {"user", "link", "--dir", vault.string(), login, "Practitioner/" + practitioner_id}, env);
+  auto linked = RunMedvault({"user", "link", "--dir", vault.string(), login, type + "/" + id}, env);
   if (linked.exit_code != 0) {
     std::cerr << "harness: medvault user link failed: " << linked.out << linked.err << "\n";
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool LinkClinician(unsigned short port, const fs::path& vault, const WebSession& session,
+                   const std::string& login, const std::string& practitioner_id, const Env& env) {
+  const std::string practitioner = R"({"resourceType":"Practitioner","id":")" + practitioner_id +
+                                   R"(","name":[{"family":"Martin","given":["Camille"]}]})";
+  return WriteAndLink(port, vault, session, login, "Practitioner", practitioner_id, practitioner,
+                      env);
+}
+
+bool LinkLab(unsigned short port, const fs::path& vault, const WebSession& session,
+             const std::string& login, const std::string& organization_id, const Env& env) {
+  const std::string organization = R"({"resourceType":"Organization","id":")" + organization_id +
+                                   R"(","name":"Laboratoire )" + organization_id + R"("})";
+  return WriteAndLink(port, vault, session, login, "Organization", organization_id, organization,
+                      env);
 }
 
 std::string TakeIntoCare(unsigned short port, const WebSession& session,

@@ -195,6 +195,11 @@ Enrolled EnrollCareAdministrator(unsigned short port, const std::filesystem::pat
 bool LinkClinician(unsigned short port, const std::filesystem::path& vault,
                    const WebSession& session, const std::string& login,
                    const std::string& practitioner_id, const Env& env = {});
+// A lab technician's lab (they see only its work, policy/lab_scope.h): writes the Organization
+// `organization_id` through the API in `session` and links the lab technician `login` to it
+// with `medvault user link`. False (and why on stderr) when either fails.
+bool LinkLab(unsigned short port, const std::filesystem::path& vault, const WebSession& session,
+             const std::string& login, const std::string& organization_id, const Env& env = {});
 // Takes `patient_id` into the care of `practitioner_id`: an active CareTeam naming them, POSTed
 // in `session` (an administrator's, EnrollCareAdministrator, or an integration client's; a
 // clinician's own is refused). Returns its id, or "" (and why on stderr).

@@ -23,6 +23,7 @@ class ReleaseApi : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     lab_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "b.leroy", "lab_technician"));
     ASSERT_FALSE(lab_.session.csrf.empty()) << "the lab technician could not enroll";
+    ASSERT_TRUE(LinkLab(port(), vault_.path(), lab_.session, "b.leroy", kLab));
     clinician_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician"));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
     ASSERT_TRUE(LinkClinician(port(), vault_.path(), clinician_.session, "c.martin", kPractitioner));
@@ -31,6 +32,7 @@ class ReleaseApi : public ::testing::Test {
   }
 
   static constexpr const char* kPractitioner = "pr-c-martin";
+  static constexpr const char* kLab = "lab-quais";
 
   unsigned short port() const { return server_->port(); }
 
@@ -62,14 +64,18 @@ TEST_F(ReleaseApi, APreliminaryReportReachesThePatientOnlyOnceReleased) {
       R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
       R"("subject":{"reference":"Patient/)" +
           patient +
-          R"("},"effectiveDateTime":"2026-11-02T08:30:00Z",)"
+          R"("},"performer":[{"reference":"Organization/lab-quais"}],)"
+          R"("effectiveDateTime":"2026-11-02T08:30:00Z",)"
           R"("valueQuantity":{"value":6.2,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"));
-  const std::string report = Created(
-      As(lab_.session, "POST", "/fhir/DiagnosticReport",
-         R"({"resourceType":"DiagnosticReport","status":"preliminary",)"
-         R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
-         R"("subject":{"reference":"Patient/)" +
-             patient + R"("},"result":[{"reference":"Observation/)" + observation + R"("}]})"));
+  const std::string report =
+      Created(As(lab_.session, "POST", "/fhir/DiagnosticReport",
+                 R"({"resourceType":"DiagnosticReport","status":"preliminary",)"
+                 R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
+                 R"("subject":{"reference":"Patient/)" +
+                     patient +
+                     R"("},"performer":[{"reference":"Organization/lab-quais"}],)"
+                     R"("result":[{"reference":"Observation/)" +
+                     observation + R"("}]})"));
   ASSERT_NE(TakeIntoCare(port(), admin_.session, kPractitioner, patient), "");
   Enrolled self = ActivatePatient(port(), vault_.path(), patient, "h.dupont");
   ASSERT_FALSE(self.session.csrf.empty());

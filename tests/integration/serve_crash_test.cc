@@ -103,15 +103,16 @@ class ServeCrash : public ::testing::Test {
     ASSERT_EQ(RunMedvault({"init", "--dir", vault}, env_).exit_code, 0);
     server_env_ = WithRelaxedAuth(env_);
     // Durability, not budgets: the writer reads back every patient it wrote, far more than a
-    // lab technician's budget (the guard has its own tests in tests/redteam).
+    // budget allows (the guard has its own tests in tests/redteam).
     server_env_["MEDVAULT_GUARD_ENABLED"] = "false";
     Restart();
     ASSERT_NE(server_, nullptr);
-    // The writer is a lab technician: a lab registers patients and writes their results without
-    // a care relation (a clinician would need one with each new patient).
-    clinician_ = EnrollWithTotp(server_->port(),
-                                AddStaff(vault_.path(), "c.crash", "lab_technician", env_));
-    ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
+    // The writer is an integration client (a feed): it registers patients and writes their
+    // results under its SMART scopes, without a care relation (a clinician would need one with
+    // each new patient) or a lab (a lab technician sees only their lab's patients).
+    token_ = ApiClientToken(server_->port(), vault_.path(), "crash-feed",
+                            "system/Patient.cruds system/Observation.cruds", env_);
+    ASSERT_FALSE(token_.empty()) << "the feed could not get a token";
     auto anchor = Post("/fhir/Patient", json::serialize(PatientObject("ANCHOR")));
     ASSERT_EQ(anchor.status, 201u) << anchor.body;
     anchor_ = Str(anchor.json, "id");
@@ -170,17 +171,20 @@ class ServeCrash : public ::testing::Test {
               << cut_transactions << " transactions)\n";
   }
 
+  Http As(unsigned short port, std::string_view method, std::string_view target,
+          std::string_view body = "") {
+    return Send(port, method, target, body, {"Authorization: Bearer " + token_}, kFhirJson);
+  }
+
   void Restart() {
     server_.reset();
     server_ = ServerProcess::Start(vault_.path(), server_env_);
   }
 
   Http Post(std::string_view target, const std::string& body) {
-    return SendAs(server_->port(), clinician_.session, "POST", target, body);
+    return As(server_->port(), "POST", target, body);
   }
-  Http Get(const std::string& target) {
-    return SendAs(server_->port(), clinician_.session, "GET", target);
-  }
+  Http Get(const std::string& target) { return As(server_->port(), "GET", target); }
 
   // One write of the stream; what was acknowledged is recorded (the writer thread only).
   void Write(int round, int n, std::mt19937& choose) {
@@ -191,8 +195,7 @@ class ServeCrash : public ::testing::Test {
       json::object sent = kind == 0 ? PatientObject(marker)
                                     : ObservationObject("Patient/" + anchor_, 1000 * round + n);
       const std::string type = kind == 0 ? "Patient" : "Observation";
-      auto answer =
-          SendAs(port, clinician_.session, "POST", "/fhir/" + type, json::serialize(sent));
+      auto answer = As(port, "POST", "/fhir/" + type, json::serialize(sent));
       if (answer.status == 0) {  // cut by the kill: maybe written, maybe not
         unanswered_.fetch_add(1);
         return;
@@ -239,10 +242,9 @@ class ServeCrash : public ::testing::Test {
       std::lock_guard lock(mutex_);
       bundles_.push_back(bundle);  // sent: checked whole or absent, answered or not
     }
-    auto answer =
-        SendAs(port, clinician_.session, "POST", "/fhir",
-               json::serialize(json::object{
-                   {"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}}));
+    auto answer = As(port, "POST", "/fhir",
+                     json::serialize(json::object{
+                         {"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}}));
     if (answer.status == 0) {
       unanswered_.fetch_add(1);
       return;
@@ -327,7 +329,7 @@ class ServeCrash : public ::testing::Test {
   Env env_;
   Env server_env_;
   std::unique_ptr<ServerProcess> server_;
-  Enrolled clinician_;
+  std::string token_;  // the writer's access token
   std::string anchor_;
   std::mutex mutex_;  // guards acknowledged_ and bundles_ while the writer runs
   std::vector<Acknowledged> acknowledged_;

@@ -187,7 +187,10 @@ std::string ObservationJson(std::string_view patient_id, int value) {
   return R"({"resourceType":"Observation","status":"final",)"
          R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
          R"("subject":{"reference":"Patient/)" +
-         std::string(patient_id) + R"("},"valueQuantity":{"value":)" + std::to_string(value) +
+         std::string(patient_id) +
+         R"("},"performer":[{"reference":"Organization/lab-integrity"}],)"
+         R"("valueQuantity":{"value":)" +
+         std::to_string(value) +
          R"(,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}})";
 }
 
@@ -228,10 +231,12 @@ class ServeIntegrity : public ::testing::Test {
     ASSERT_EQ(RunMedvault({"init", "--dir", vault_.path().string()}, env_).exit_code, 0);
     server_ = ServerProcess::Start(vault_.path(), WithRelaxedAuth(env_));
     ASSERT_NE(server_, nullptr);
-    // A lab technician: patients and their results, without care relations to set up.
+    // A lab technician: patients and their lab's results, without care relations to set up.
     clinician_ =
         EnrollWithTotp(port(), AddStaff(vault_.path(), "c.integrity", "lab_technician", env_));
     ASSERT_FALSE(clinician_.session.csrf.empty()) << "the clinician could not enroll";
+    ASSERT_TRUE(
+        LinkLab(port(), vault_.path(), clinician_.session, "c.integrity", "lab-integrity", env_));
   }
   unsigned short port() const { return server_->port(); }
   Http Clinician(std::string_view method, std::string_view target, std::string_view body = "") {

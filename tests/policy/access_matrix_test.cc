@@ -39,23 +39,75 @@ constexpr EndpointRow kEndpoints[] = {
     {"`GET /audit/proof/{index}` (an entry about the patient)",
      {"yes", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
     {"`GET /audit/entries.csv?patient=`", {"-", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
-    {"`GET /audit/scope?account=&from=&to=`",
-     {"-", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
+    {"`GET /audit/scope?account=&from=&to=`", {"-", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
     {"`GET /security/alerts`", {"-", "-", "-", "-", "-", "-", "yes", "yes", "-", "-"}},
     {"`GET /lab/quarantine`", {"-", "-", "-", "-", "-", "yes", "-", "-", "-", "-"}},
+    {"`GET /lab/worklist`", {"-", "-", "-", "-", "-", "yes", "-", "-", "-", "-"}},
     {"`POST /auth/admin/accounts`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
 };
 
-std::string Render() {
-  const std::pair<Operation, char> operations[] = {
-      {Operation::kRead, 'R'},   {Operation::kSearch, 'S'}, {Operation::kHistory, 'H'},
-      {Operation::kCreate, 'C'}, {Operation::kUpdate, 'U'}, {Operation::kDelete, 'D'},
+constexpr std::pair<Operation, char> kOperations[] = {
+    {Operation::kRead, 'R'},   {Operation::kSearch, 'S'}, {Operation::kHistory, 'H'},
+    {Operation::kCreate, 'C'}, {Operation::kUpdate, 'U'}, {Operation::kDelete, 'D'},
+};
+
+// One table: a row per FHIR type, a cell per column with the letters the rules allow.
+void RenderTable(std::ostringstream& out, const std::vector<Column>& columns) {
+  out << "| type |";
+  for (const Column& column : columns) out << " " << column.title << " |";
+  out << "\n|---|";
+  for (std::size_t i = 0; i < columns.size(); ++i) out << "---|";
+  out << "\n";
+  for (std::string_view type : identity::kSmartResourceTypes) {
+    const bool directory =
+        type == "Organization" || type == "Practitioner" || type == "PractitionerRole";
+    out << "| " << type << " |";
+    for (const Column& column : columns) {
+      std::string cell;
+      for (const auto& [op, letter] : kOperations) {
+        const std::vector<std::string> ids = {"res"};
+        std::vector<std::string> patients;
+        if (!directory) patients.push_back(column.patient);
+        AccessRequest request{op, type,
+                              op == Operation::kSearch ? std::span<const std::string>{}
+                                                       : std::span<const std::string>(ids),
+                              patients};
+        if (Decider::Decide(column.principal, request, column.scope)) cell += letter;
+      }
+      out << " " << (cell.empty() ? "-" : cell) << " |";
+    }
+    out << "\n";
+  }
+}
+
+// The lab technician beyond their lab's patients: another lab's patient, and no lab linked.
+void RenderLabColumns(std::ostringstream& out) {
+  Principal linked;
+  linked.account_id = "acc";
+  linked.role = Role::kLabTechnician;
+  linked.organization = "lab";
+  Principal alone = linked;
+  alone.organization.clear();
+  PatientScope related;
+  related.related.insert("self");
+  const std::vector<Column> columns = {
+      {"lab technician (another lab's patient)", linked, {}},
+      {"lab technician (no lab linked)", alone, related},
   };
+  out << "\n## Lab technicians outside their lab\n\n"
+      << "The same rules for a patient with no report or result of the technician's lab (the\n"
+      << "answer for one who does not exist; C is registering a Patient and the directory), and\n"
+      << "for a lab technician whose account is linked to no lab (the directory only).\n\n";
+  RenderTable(out, columns);
+}
+
+std::string Render() {
   auto principal = [](Role role) {
     Principal p;
     p.account_id = "acc";
     p.role = role;
     if (role == Role::kPatient) p.patient_id = "self";
+    if (role == Role::kLabTechnician) p.organization = "lab";
     if (role == Role::kIntegration) {
       p.scopes = identity::ParseSmartScopes("system/*.cruds").value();
     }
@@ -71,7 +123,7 @@ std::string Render() {
       {"clinician (care relation)", principal(Role::kClinician), related},
       {"clinician (break-the-glass)", principal(Role::kClinician), glass},
       {"clinician (no relation)", principal(Role::kClinician), {}},
-      {"lab technician", principal(Role::kLabTechnician), {}},
+      {"lab technician", principal(Role::kLabTechnician), related},
       {"administrator", principal(Role::kAdministrator), {}},
       {"auditor", principal(Role::kAuditor), {}},
       {"integration (`system/*.cruds`)", principal(Role::kIntegration), {}},
@@ -98,35 +150,21 @@ std::string Render() {
       << "  break-the-glass grant never becomes a care relation. A clinician admits a new\n"
       << "  patient with a transaction that registers the Patient with their first Encounter.\n"
       << "  A search across patients returns only the patients they may open.\n"
+      << "- lab technician: the column shows a patient of their lab (`medvault user link` to its\n"
+      << "  Organization): one with a report or result their lab performed. Of such a patient\n"
+      << "  they see DiagnosticReport and Observation only when their lab is the performer,\n"
+      << "  DocumentReference (the lab's PDF reports) only when it is the custodian, and Binary\n"
+      << "  only as the content of such a document; anything else reads as absent (checked\n"
+      << "  after decrypting: src/policy/lab_scope.h). A write naming another lab is refused\n"
+      << "  with the reason; their lab's report or result for a new patient relates the lab to\n"
+      << "  them. Another lab's patient, and any patient for a lab technician with no lab\n"
+      << "  linked: the table below.\n"
       << "- integration: the column shows a client granted `system/*.cruds`; a client gets only\n"
       << "  what its SMART system/ scopes allow (instance history with read, type history with\n"
       << "  search), never more than this.\n"
       << "- Every decision, allowed or refused, is in the audit log before any data is opened.\n\n";
-  out << "| type |";
-  for (const Column& column : columns) out << " " << column.title << " |";
-  out << "\n|---|";
-  for (std::size_t i = 0; i < columns.size(); ++i) out << "---|";
-  out << "\n";
-  for (std::string_view type : identity::kSmartResourceTypes) {
-    const bool directory =
-        type == "Organization" || type == "Practitioner" || type == "PractitionerRole";
-    out << "| " << type << " |";
-    for (const Column& column : columns) {
-      std::string cell;
-      for (const auto& [op, letter] : operations) {
-        const std::vector<std::string> ids = {"res"};
-        std::vector<std::string> patients;
-        if (!directory) patients.push_back(column.patient);
-        AccessRequest request{op, type,
-                              op == Operation::kSearch ? std::span<const std::string>{}
-                                                       : std::span<const std::string>(ids),
-                              patients};
-        if (Decider::Decide(column.principal, request, column.scope)) cell += letter;
-      }
-      out << " " << (cell.empty() ? "-" : cell) << " |";
-    }
-    out << "\n";
-  }
+  RenderTable(out, columns);
+  RenderLabColumns(out);
   out << "\n## Other endpoints\n\n"
       << "yes: allowed; -: refused (401 without credentials, 403 or 404 otherwise). Written out\n"
       << "from the rules of each API (docs/api.md) in tests/policy/access_matrix_test.cc.\n\n";

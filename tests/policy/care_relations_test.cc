@@ -118,7 +118,7 @@ TEST(CareRelations, AnOrderRelatesItsRequesterWhileItRunsAndAfterItEnds) {
 
 TEST(CareRelations, OtherTypesAndResourcesOfNoPatientRelateNoOne) {
   EXPECT_FALSE(IsCareRelationSource("Patient"));
-  EXPECT_FALSE(IsCareRelationSource("Observation"));
+  EXPECT_FALSE(IsCareRelationSource("Condition"));  // Observation: lab_scope_test
   EXPECT_TRUE(IsCareRelationSource("CareTeam"));
   EXPECT_THAT(Relations("Patient", R"({"generalPractitioner": [{"reference": "Practitioner/gp-1"}]})"),
               IsEmpty());

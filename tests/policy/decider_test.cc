@@ -16,9 +16,10 @@
 
 #include "audit/audit_log.h"
 #include "core/manual_clock.h"
+#include "identity/smart_scopes.h"
 #include "policy/care_relations.h"
 #include "policy/guard.h"
-#include "identity/smart_scopes.h"
+#include "policy/lab_scope.h"
 #include "store/store.h"
 #include "store/test_cluster.h"
 
@@ -106,6 +107,7 @@ Principal PrincipalOf(Role role) {
   p.source_address = "192.0.2.7";
   if (role == Role::kPatient) p.patient_id = "pat-self";
   if (role == Role::kClinician) p.practitioner_id = "pr-1";
+  if (role == Role::kLabTechnician) p.organization = "org-lab";
   return p;
 }
 
@@ -193,11 +195,46 @@ TEST(DeciderRules, APatientSeesOnlyTheirOwnCompartment) {
   EXPECT_TRUE(Decider::Decide(unlinked, About("Practitioner", Operation::kRead, "").view()));
 }
 
-TEST(DeciderRules, LabTechnicianRulesDoNotDependOnThePatient) {
-  for (std::string patient : {"pat-1", "pat-2", ""}) {
-    EXPECT_TRUE(Decider::Decide(PrincipalOf(Role::kLabTechnician),
-                                About("Observation", Operation::kRead, patient).view()));
+TEST(DeciderRules, ALabTechnicianOpensOnlyTheirLabsPatients) {
+  const Principal lab = PrincipalOf(Role::kLabTechnician);
+  const PatientScope scope = ScopeWith({"pat-1"});
+  for (const std::string type : {"Patient", "Observation", "DiagnosticReport", "Binary"}) {
+    for (Operation op : {Operation::kRead, Operation::kSearch, Operation::kUpdate}) {
+      EXPECT_TRUE(Decider::Decide(lab, About(type, op, "pat-1").view(), scope)) << type;
+      Status refused = Decider::Decide(lab, About(type, op, "pat-2").view(), scope);
+      ASSERT_FALSE(refused) << type;
+      EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+      EXPECT_THAT(refused.error().message(), HasSubstr("your lab has no report"));
+      EXPECT_THAT(refused.error().message(), Not(HasSubstr("pat-2")));
+    }
   }
+  // A search across patients: what it returns is filtered on the same scope.
+  EXPECT_TRUE(Decider::Decide(lab, About("Observation", Operation::kSearch, "").view(), scope));
+  // Registering a patient, and the lab's own work (the records checked its performer), relate
+  // the lab to a patient it had none with.
+  EXPECT_TRUE(Decider::Decide(lab, About("Patient", Operation::kCreate, "pat-2").view(), scope));
+  Request result = About("Observation", Operation::kCreate, "pat-2");
+  AccessRequest own_work = result.view();
+  own_work.own_lab_work = true;
+  EXPECT_TRUE(Decider::Decide(lab, own_work, scope));
+  own_work.operation = Operation::kRead;
+  EXPECT_FALSE(Decider::Decide(lab, own_work, scope));  // reading is not writing
+}
+
+TEST(DeciderRules, ALabTechnicianWithNoLabOpensNoPatientAndIsToldWhy) {
+  Principal alone = PrincipalOf(Role::kLabTechnician);
+  alone.organization.clear();
+  const PatientScope scope = ScopeWith({"pat-1"});
+  for (const std::string type : {"Patient", "Observation", "DiagnosticReport"}) {
+    Status refused = Decider::Decide(alone, About(type, Operation::kRead, "pat-1").view(), scope);
+    ASSERT_FALSE(refused) << type;
+    EXPECT_THAT(refused.error().message(), HasSubstr("linked to no lab"));
+  }
+  EXPECT_FALSE(Decider::Decide(alone, About("Patient", Operation::kCreate, "pat-1").view(), scope));
+  EXPECT_FALSE(Decider::Decide(
+      alone, About("DiagnosticReport", Operation::kRelease, "pat-1").view(), scope));
+  // The directory is no one's health data.
+  EXPECT_TRUE(Decider::Decide(alone, About("Organization", Operation::kRead, "").view(), scope));
 }
 
 TEST(DeciderRules, AClinicianOpensOnlyThePatientsOfTheirScope) {
@@ -357,11 +394,15 @@ class DeciderTest : public store::StoreBackendTest {
   }
 
   // A care relation of the test clinician's Practitioner to `patient`, until `expires_at`.
+  // Relates the clinician (pr-1) and the lab technician's lab (org-lab) to `patient`.
   void Relate(const std::string& patient, Timestamp expires_at = kNoEnd) {
     const std::vector<store::CareRelation> relation = {
         {"pr-1", patient, "CareTeam", "team-" + patient, expires_at}};
-    ASSERT_TRUE(store_->Transact([&](store::Transaction& tx) {
-      return tx.ReplaceCareRelations("CareTeam", "team-" + patient, relation);
+    const std::vector<store::CareRelation> lab = {
+        {LabParty("org-lab"), patient, "DiagnosticReport", "report-" + patient, expires_at}};
+    ASSERT_TRUE(store_->Transact([&](store::Transaction& tx) -> Status {
+      if (auto s = tx.ReplaceCareRelations("CareTeam", "team-" + patient, relation); !s) return s;
+      return tx.ReplaceCareRelations("DiagnosticReport", "report-" + patient, lab);
     }));
   }
 
@@ -675,19 +716,20 @@ TEST(DeciderOnAFailingStore, AStoreThatCannotWriteGivesUnavailable) {
     auto log = audit::AuditLog::Open(**store, clock);
     ASSERT_TRUE(log);
     Decider decider(**log, clock);
+    // A read every lab technician may make, whatever their lab's patients.
     const Principal clinician = PrincipalOf(Role::kLabTechnician);
-    ASSERT_TRUE(decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view()));
+    ASSERT_TRUE(decider.Authorize(clinician, About("Organization", Operation::kRead, "").view()));
 
     sqlite3* other = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-    auto refused = decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view());
+    auto refused = decider.Authorize(clinician, About("Organization", Operation::kRead, "").view());
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
     sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(other);
     // Once the store is back, so is the log.
-    EXPECT_TRUE(decider.Authorize(clinician, About("Observation", Operation::kRead, "p").view()));
+    EXPECT_TRUE(decider.Authorize(clinician, About("Organization", Operation::kRead, "").view()));
   }
   std::filesystem::remove_all(pattern);
 }

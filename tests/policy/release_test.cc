@@ -77,14 +77,22 @@ TEST(Release, TheDeciderReleasesOnlyReportsAndOnlyForLabTechnicians) {
                         .resource_type = "DiagnosticReport",
                         .resource_ids = ids,
                         .patient_ids = patients};
-  EXPECT_TRUE(Decider::Decide(Of(audit::Role::kLabTechnician), request));
+  // A lab technician of the patient's lab (policy/lab_scope.h); another lab's, or one of no lab,
+  // releases nothing.
+  Principal technician = Of(audit::Role::kLabTechnician);
+  technician.organization = "lab-1";
+  PatientScope lab_patients;
+  lab_patients.related.insert("pat-1");
+  EXPECT_TRUE(Decider::Decide(technician, request, lab_patients));
+  EXPECT_FALSE(Decider::Decide(technician, request, PatientScope{}));
+  EXPECT_FALSE(Decider::Decide(Of(audit::Role::kLabTechnician), request, lab_patients));
   EXPECT_FALSE(Decider::Decide(Of(audit::Role::kClinician), request));
   EXPECT_FALSE(Decider::Decide(Of(audit::Role::kPatient), request));
   Principal integration = Of(audit::Role::kIntegration);
   integration.scopes = identity::ParseSmartScopes("system/*.cruds").value();
   EXPECT_FALSE(Decider::Decide(integration, request));
   request.resource_type = "Observation";
-  EXPECT_FALSE(Decider::Decide(Of(audit::Role::kLabTechnician), request));
+  EXPECT_FALSE(Decider::Decide(technician, request, lab_patients));
 }
 
 }  // namespace

@@ -61,7 +61,16 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
     lab_.role = audit::Role::kLabTechnician;
     lab_.client = "portal";
     lab_.source_address = "192.0.2.11";
+    // The lab technician's lab (policy/lab_scope.h), the performer of every ObservationJson.
+    lab_.organization = std::string(kLab);
+    auto lab = records_->Update(
+        clinician_, "Organization", kLab,
+        Json(fmt::format(R"({{"resourceType":"Organization","id":"{}","name":"LBM"}})", kLab)),
+        std::nullopt);
+    ASSERT_TRUE(lab) << lab.error().issues.front().diagnostics;
   }
+
+  static constexpr std::string_view kLab = "org-lab-1";
 
   void TearDown() override {
     records_.reset();
@@ -128,8 +137,9 @@ class ClinicalRecordsTest : public store::StoreBackendTest {
         R"("category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],)"
         R"("code":{{"coding":[{{"system":"http://loinc.org","code":"{}"}}]}},)"
         R"("subject":{{"reference":"Patient/{}"}},"effectiveDateTime":"{}",)"
+        R"("performer":[{{"reference":"Organization/{}"}}],)"
         R"("valueQuantity":{{"value":{},"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}}}})",
-        loinc, patient, when, value);
+        loinc, patient, when, kLab, value);
   }
 
   std::string NewObservation(std::string_view patient, std::string_view loinc = "2345-7",

@@ -649,7 +649,9 @@ TEST_P(ClinicalRecordsTest, IntegrationClientDoesWhatItsScopesAllow) {
   feed.role = audit::Role::kIntegration;
   feed.client = "lab-feed";
   feed.source_address = "203.0.113.5";
-  auto scopes = identity::ParseSmartScopes("system/Observation.crs system/Patient.rs");
+  // Organization.rs: the lab its results name as performer resolves.
+  auto scopes =
+      identity::ParseSmartScopes("system/Observation.crs system/Patient.rs system/Organization.rs");
   ASSERT_TRUE(scopes) << scopes.error().message();
   feed.scopes = *scopes;
   const std::string id = CreateAs(feed, ObservationJson(patient, "2345-7", "2026-03-05"));
@@ -854,7 +856,8 @@ TEST_P(ClinicalRecordsTest, TransactionOfAReportAndTwentyObservations) {
   }
   boost::json::object report =
       Json(R"({"resourceType":"DiagnosticReport","status":"final",)"
-           R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]}})");
+           R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
+           R"("performer":[{"reference":"Organization/org-lab-1"}]})");
   report["subject"] = boost::json::object{{"reference", patient_urn}};
   report["result"] = results;
   bundle.entries.push_back(Post("urn:uuid:6f1b7a52-0000-4000-8000-000000000999", report));
@@ -962,9 +965,14 @@ TEST_P(ClinicalRecordsTest, TransactionOfAPatientAndTheirPdfReport) {
            Json(R"({"resourceType":"Patient","name":[{"family":"Petit","given":["Luc"]}]})")));
   boost::json::object document = Json(
       R"({"resourceType":"DocumentReference","status":"current","date":"2026-03-05T10:00:00Z",)"
+      R"("custodian":{"reference":"Organization/org-lab-1"},)"
       R"("content":[{"attachment":{"contentType":"application/pdf","data":"JVBERi0xLjQK"}}]})");
   document["subject"] = boost::json::object{{"reference", patient_urn}};
   bundle.entries.push_back(Post("urn:uuid:9c000000-0000-4000-8000-000000000002", document));
+  // A result of the lab: the patient becomes the lab's (policy/lab_scope.h), which the GET finds.
+  boost::json::object result = Json(ObservationJson("x", "2345-7", "2026-03-05T08:30:00Z"));
+  result["subject"] = boost::json::object{{"reference", patient_urn}};
+  bundle.entries.push_back(Post("urn:uuid:9c000000-0000-4000-8000-000000000003", result));
   fhir::IncomingEntry search;
   search.method = fhir::EntryMethod::kGet;
   search.url = "Patient?family=petit";
@@ -973,7 +981,7 @@ TEST_P(ClinicalRecordsTest, TransactionOfAPatientAndTheirPdfReport) {
   auto processed = records_->Process(lab_, bundle);
   ASSERT_TRUE(processed) << processed.error().issues.front().expression << ": "
                          << processed.error().issues.front().diagnostics;
-  ASSERT_EQ(processed->size(), 3u);
+  ASSERT_EQ(processed->size(), 4u);
   const std::string patient = (*processed)[0].stored->id;
   const auto& attachment = (*processed)[1]
                                .stored->resource->at("content")
@@ -987,8 +995,8 @@ TEST_P(ClinicalRecordsTest, TransactionOfAPatientAndTheirPdfReport) {
   ASSERT_TRUE(binary) << binary.error().issues.front().diagnostics;
   EXPECT_EQ(binary->resource->at("data").as_string(), "JVBERi0xLjQK");
   // The GET ran after the writes: it finds the new patient.
-  EXPECT_EQ((*processed)[2].status, 200);
-  EXPECT_EQ((*processed)[2].stored->resource->at("total").to_number<std::int64_t>(), 1);
+  EXPECT_EQ((*processed)[3].status, 200);
+  EXPECT_EQ((*processed)[3].stored->resource->at("total").to_number<std::int64_t>(), 1);
 }
 
 TEST_P(ClinicalRecordsTest, TransactionEntryTheCallerMayNotWriteFailsItAll) {

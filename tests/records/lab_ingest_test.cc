@@ -74,9 +74,10 @@ class LabIngestTest : public ClinicalRecordsTest {
     ClinicalRecordsTest::TearDown();
   }
 
-  // What the feed wrote, as the lab sees it (a clinician sees only the patients in their care).
+  // What the feed wrote, as its client reads it (a clinician sees only the patients in their
+  // care, a lab technician only their lab's).
   std::vector<StoredResource> Find(std::string_view type, std::string_view query) {
-    auto page = records_->Search(lab_, Query(type, query));
+    auto page = records_->Search(client_, Query(type, query));
     EXPECT_TRUE(page) << (page ? "" : page.error().issues.front().diagnostics);
     return page ? page->matches : std::vector<StoredResource>{};
   }

@@ -32,6 +32,8 @@ class ReleaseVisibilityTest : public ClinicalRecordsTest {
              R"("code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},)"
              R"("effectiveDateTime":"2026-03-05T08:30:00Z"})");
     report["status"] = status;
+    report["performer"] = boost::json::array{
+        boost::json::object{{"reference", fmt::format("Organization/{}", kLab)}}};
     report["subject"] = boost::json::object{{"reference", fmt::format("Patient/{}", patient)}};
     boost::json::array references;
     for (const std::string& id : results) {

@@ -60,7 +60,9 @@ std::string LoadBundle(int first, int count) {
          json::parse(R"({"resourceType":"Observation","status":"final","code":{"coding":)"
                      R"([{"system":"http://loinc.org","code":"2345-7"}]},"subject":)"
                      R"({"reference":")" +
-                     urn + R"("},"valueQuantity":{"value":5.4,"unit":"mmol/L"}})")},
+                     urn +
+                     R"("},"performer":[{"reference":"Organization/lab-loader"}],)"
+                     R"("valueQuantity":{"value":5.4,"unit":"mmol/L"}})")},
         {"request", {{"method", "POST"}, {"url", "Observation"}}}});
   }
   return json::serialize(
@@ -120,6 +122,8 @@ class ScrapeReplay : public ::testing::TestWithParam<std::string> {
     server_ = ServerProcess::Start(vault_.path(), WithRelaxedAuth(env_));
     ASSERT_NE(server_, nullptr);
     loader_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "loader", "lab_technician", env_));
+    // The lab that loads the results (a lab technician writes only their lab's work).
+    ASSERT_TRUE(LinkLab(port(), vault_.path(), loader_.session, "loader", "lab-loader", env_));
     thief_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "c.martin", "clinician", env_));
     auditor_ = EnrollWithTotp(port(), AddStaff(vault_.path(), "a.moreau", "auditor", env_));
     ASSERT_FALSE(thief_.session.csrf.empty());
