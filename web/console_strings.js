@@ -18,7 +18,7 @@ export const CONSOLE_STRINGS = {
     newName: 'Full name', create: 'Create the account',
     created: (login, code) => `${login} is created. Give its owner this one-time enrollment code, in person: ${code}`,
     disable: 'Disable', reset: 'Reset enrollment', reinstate: 'Reinstate',
-    disableLabel: (login) => `Disable ${login}`, resetLabel: (login) => `Reset the enrollment of ${login}`, reinstateLabel: (login) => `Reinstate ${login}`,
+    disableLabel: (login) => `Disable ${login}`, resetLabel: (login) => `Reset enrollment of ${login}`, reinstateLabel: (login) => `Reinstate ${login}`,
     disabled: (login) => `${login} is disabled: its sessions ended.`,
     resetDone: (login, code) => `${login} must enroll again with this one-time code: ${code}`,
     reinstated: (login) => `${login} is active again; its owner logs in with both factors.`,

@@ -483,7 +483,9 @@ std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request, bo
 
 std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
     const Request& request, std::optional<identity::ActiveSession>& out) {
-  if (auto refused = RefuseUnlessFresh(request, true, out)) return refused;
+  // A read (the pending grants) changes nothing: no anti-CSRF header, as for every GET.
+  const bool state_changing = request.method() != http::Verb::get;
+  if (auto refused = RefuseUnlessFresh(request, state_changing, out)) return refused;
   if (out->kind != identity::AccountKind::kAdministrator) {
     out.reset();
     return Problem(Status::forbidden, "forbidden", "Only administrators manage accounts.",
