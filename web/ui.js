@@ -153,22 +153,43 @@ export function dialog(id, title, children, onCancel) {
   return element;
 }
 
-// Runs an action; when the server asks for a fresh second factor, asks for a TOTP code, steps
-// up (a new session token and CSRF token), and runs it again.
+// Runs an action; when the server asks for a fresh second factor, asks for a TOTP code (or,
+// for an account with a passkey, the passkey), steps up (a new session token and CSRF token),
+// and runs it again.
 export async function withStepUp(action) {
   try {
     return await action();
   } catch (error) {
     if (!needsStepUp(error)) throw error;
   }
+  const factors = await api.get('/auth/factors').then((answer) => answer.factors.map((f) => f.kind), () => []);
   return new Promise((resolve, reject) => {
+    const stepped = (answer) => {
+      api.rememberSession(answer.csrf_token);
+      stepUp.close();
+      action().then(resolve, reject);
+    };
+    const box = alertBox();
+    const passkey = factors.includes('passkey') && window.PublicKeyCredential
+      ? h('button', { type: 'button', class: 'secondary', on: { click: async () => {
+        box.hidden = true;
+        try {
+          const options = await api.post('/auth/step-up/passkey/options');
+          const assertion = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+          stepped(await api.post('/auth/step-up/passkey', { credential: JSON.stringify(assertion.toJSON()) }));
+        } catch (error) {
+          showAlert(box, error instanceof api.ApiError ? errorText(error) : t('errorPrefix'));
+        }
+      } } }, t('usePasskey'))
+      : null;
     const stepUp = dialog('step-up', t('stepUpTitle'), [
       h('p', {}, t('stepUpIntro')),
-      form([totpField('step-up-code')], t('confirm'), async (values) => {
-        const answer = await api.post('/auth/step-up/totp', { code: values['step-up-code'].trim() });
-        api.rememberSession(answer.csrf_token);
-        stepUp.close();
-        action().then(resolve, reject);
-      })], () => reject(null));
+      box,
+      passkey,
+      factors.includes('totp') || !passkey
+        ? form([totpField('step-up-code')], t('confirm'), async (values) => {
+          stepped(await api.post('/auth/step-up/totp', { code: values['step-up-code'].trim() }));
+        })
+        : null], () => reject(null));
   });
 }

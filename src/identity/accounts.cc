@@ -332,7 +332,8 @@ Result<store::Account> Accounts::FindByLogin(std::string_view login) {
   return std::move(*found);
 }
 
-Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_view actor_id) {
+Result<store::Account> Accounts::AnotherAccount(std::string_view login, std::string_view actor_id,
+                                                AuthEvent& event, std::string_view verb) {
   auto account = FindByLogin(login);
   if (!account) {
     if (account.error().code() == ErrorCode::kNotFound) {
@@ -340,15 +341,26 @@ Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_v
     }
     return std::unexpected(account.error());
   }
-  const Timestamp now = clock_.Now();
-  AuthEvent event{now, account->id, account->kind, "", "account_reinstated", "success",
-                  std::string(actor_id)};
+  event.at = clock_.Now();
+  event.account_id = account->id;
+  event.account_kind = account->kind;
+  event.outcome = "success";
+  event.actor_id = std::string(actor_id);
   if (account->id == actor_id) {
     event.outcome = "refused";
     if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
-    return Fail(ErrorCode::kPermissionDenied,
-                "an administrator cannot reinstate their own account: another one must");
+    return Fail(ErrorCode::kPermissionDenied, "an administrator cannot " + std::string(verb) +
+                                                  " their own account: another one must");
   }
+  return account;
+}
+
+Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_view actor_id) {
+  AuthEvent event;
+  event.event = "account_reinstated";
+  auto account = AnotherAccount(login, actor_id, event, "reinstate");
+  if (!account) return account;
+  const Timestamp now = event.at;
   bool was_disabled = false;
   if (account->status == kStatusDisabled) {
     Status enabled = store_.Transact([&](store::Transaction& tx) -> Status {
@@ -372,22 +384,11 @@ Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_v
 }
 
 Result<store::Account> Accounts::Disable(std::string_view login, std::string_view actor_id) {
-  auto account = FindByLogin(login);
-  if (!account) {
-    if (account.error().code() == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kNotFound, "no account has this login");
-    }
-    return std::unexpected(account.error());
-  }
-  const Timestamp now = clock_.Now();
-  AuthEvent event{now, account->id, account->kind, "", "account_disabled", "success",
-                  std::string(actor_id)};
-  if (account->id == actor_id) {
-    event.outcome = "refused";
-    if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
-    return Fail(ErrorCode::kPermissionDenied,
-                "an administrator cannot disable their own account: another one must");
-  }
+  AuthEvent event;
+  event.event = "account_disabled";
+  auto account = AnotherAccount(login, actor_id, event, "disable");
+  if (!account) return account;
+  const Timestamp now = event.at;
   bool already = false;
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
     auto current = tx.GetAccount(account->id);

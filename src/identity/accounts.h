@@ -151,6 +151,11 @@ class Accounts {
   static Result<bool> LiftSuspension(store::Store& store, std::string_view id, Timestamp now);
 
  private:
+  // The account with this login for an administrator's action on it, `event` filled in for
+  // it; kPermissionDenied (recorded as refused) when it is the actor's own account ("cannot
+  // <verb> their own account"), kNotFound.
+  Result<store::Account> AnotherAccount(std::string_view login, std::string_view actor_id,
+                                        AuthEvent& event, std::string_view verb);
   enum class Decision { kApprove, kRefuse };
   Result<store::RoleGrant> Decide(std::string_view grant_id, std::string_view decider_id,
                                   Decision decision);

@@ -221,32 +221,30 @@ TEST_P(Console, ADisabledAccountLosesItsSessionsAndLogsInOnlyOnceReinstated) {
 }
 
 // kNodeSigner with its key kept in DIR/key.pem, so that one client signs several assertions.
-constexpr const char* kKeptKeySigner = R"js(
-const crypto = require('crypto');
-const fs = require('fs');
-const [dir, clientId, aud, jti] = process.argv.slice(2);
-let privateKey;
-if (fs.existsSync(dir + '/key.pem')) {
-  privateKey = crypto.createPrivateKey(fs.readFileSync(dir + '/key.pem'));
-} else {
-  const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
-  privateKey = pair.privateKey;
-  fs.writeFileSync(dir + '/key.pem', privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const jwk = Object.assign(pair.publicKey.export({ format: 'jwk' }), { kid: 'k1', alg: 'ES384', use: 'sig' });
-  fs.writeFileSync(dir + '/jwks.json', JSON.stringify({ keys: [jwk] }));
+std::string KeptKeySigner() {
+  std::string script = kNodeSigner;
+  const std::string generate =
+      "const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: "
+      "'P-384' });";
+  const auto at = script.find(generate);
+  if (at == std::string::npos) return {};
+  script.replace(at, generate.size(),
+                 "const kept = process.argv[2] + '/key.pem';\n"
+                 "const privateKey = require('fs').existsSync(kept)\n"
+                 "  ? crypto.createPrivateKey(require('fs').readFileSync(kept))\n"
+                 "  : crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;\n"
+                 "require('fs').writeFileSync(kept, privateKey.export({ type: 'pkcs8', format: "
+                 "'pem' }));\n"
+                 "const publicKey = crypto.createPublicKey(privateKey);");
+  return script;
 }
-const b64 = (text) => Buffer.from(text).toString('base64url');
-const exp = Math.floor(Date.now() / 1000) + 240;
-const input = b64(JSON.stringify({ alg: 'ES384', kid: 'k1', typ: 'JWT' })) + '.' +
-  b64(JSON.stringify({ iss: clientId, sub: clientId, aud, exp, jti }));
-const sig = crypto.sign('sha384', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-process.stdout.write(input + '.' + sig.toString('base64url'));
-)js";
 
 TEST_P(Console, ADisabledApiClientLosesItsTokensAndGetsNoNewOne) {
   TempDir keys;
+  const std::string signer = KeptKeySigner();
+  ASSERT_FALSE(signer.empty()) << "kNodeSigner no longer generates its key as expected";
   {
-    std::ofstream(keys.path() / "sign.js") << kKeptKeySigner;
+    std::ofstream(keys.path() / "sign.js") << signer;
   }
   const std::string endpoint = "https://127.0.0.1:" + std::to_string(port()) + "/auth/token";
   const auto token_for = [&](const std::string& jti) {
