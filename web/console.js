@@ -216,55 +216,73 @@ const practitionerName = (p) => {
   return name?.text ?? [...(name?.given ?? []), name?.family].filter(Boolean).join(' ') ?? '';
 };
 
+// Care teams are read one patient at a time (their records are encrypted per patient): the
+// administrator names the patient by id.
 async function teamsView() {
-  const [teams, practitioners] = await Promise.all([
-    api.searchAll('/fhir/CareTeam?_count=50', 10), api.searchAll('/fhir/Practitioner?_count=100', 5)]);
+  const practitioners = await api.searchAll('/fhir/Practitioner?_count=100', 5);
   const names = new Map(practitioners.map((p) => [`Practitioner/${p.id}`, practitionerName(p) || p.id]));
+  const options = practitioners.map((p) => [`Practitioner/${p.id}`, practitionerName(p) || p.id]);
   const box = alertBox();
   const done = h('div', { 'aria-live': 'polite' });
-  const list = h('ul', { class: 'entries' });
+  const list = h('div');
+  let patientId = '';
+  let teams = [];
   const memberRef = (participant) => participant.member?.reference ?? '';
-  const save = async (team) => {
-    const saved = await api.put(`/fhir/CareTeam/${encodeURIComponent(team.id)}`, team);
-    return saved ?? team;
-  };
+  const save = async (team) => (await api.put(`/fhir/CareTeam/${encodeURIComponent(team.id)}`, team)) ?? team;
   const render = () => {
-    list.replaceChildren(...teams.map((team, index) => {
+    const items = teams.map((team, index) => {
       const title = team.name || `${t('teamUnnamed')} ${team.id}`;
       const members = (team.participant ?? []).map((p) => {
         const ref = memberRef(p);
         const who = names.get(ref) ?? p.member?.display ?? ref;
         return h('li', {}, who, ' ',
           actionButton(t('remove'), t('removeLabel')(who, title), async () => {
-            const changed = { ...team, participant: (team.participant ?? []).filter((q) => q !== p) };
-            teams[index] = await save(changed);
+            teams[index] = await save({ ...team, participant: (team.participant ?? []).filter((q) => q !== p) });
             done.replaceChildren(status(t('memberRemoved')));
             render();
           }, box));
       });
       const selectId = `add-${team.id}`;
-      const add = form([
-        choice(selectId, t('practitioner'), practitioners.map((p) => [`Practitioner/${p.id}`, practitionerName(p) || p.id]), { required: true }),
-      ], t('add'), async (values) => {
+      const add = form([choice(selectId, t('practitioner'), options, { required: true })], t('add'), async (values) => {
         const reference = values[selectId];
         if ((team.participant ?? []).some((p) => memberRef(p) === reference)) return;
-        const changed = { ...team, participant: [...(team.participant ?? []), { member: { reference } }] };
-        teams[index] = await save(changed);
+        teams[index] = await save({ ...team, participant: [...(team.participant ?? []), { member: { reference } }] });
         done.replaceChildren(status(t('memberAdded')));
         render();
       });
       return h('li', { class: 'entry team' },
-        h('h2', {}, title),
-        h('p', { class: 'meta' }, team.status ?? '', team.subject?.reference ? ` · ${t('teamOf')(team.subject.reference.split('/')[1])}` : ''),
-        h('h3', {}, t('members')),
+        h('h3', {}, title),
+        h('p', { class: 'meta' }, team.status ?? ''),
+        h('h4', {}, t('members')),
         members.length ? h('ul', { class: 'members' }, members) : h('p', {}, t('noMembers')),
-        h('h3', {}, t('addMember')),
         add);
-    }));
-    if (!teams.length) list.replaceChildren(h('li', { class: 'empty' }, t('noTeams')));
+    });
+    const create = form([
+      field('team-name', t('teamName'), { required: true, autocomplete: 'off', maxlength: 128 }),
+      choice('team-member', t('practitioner'), options, { required: true }),
+    ], t('createTeam'), async (values) => {
+      const created = await api.post('/fhir/CareTeam', {
+        resourceType: 'CareTeam', status: 'active', name: values['team-name'].trim(),
+        subject: { reference: `Patient/${patientId}` }, participant: [{ member: { reference: values['team-member'] } }],
+      });
+      teams.push(created);
+      done.replaceChildren(status(t('teamCreated')));
+      render();
+    });
+    list.replaceChildren(
+      h('h2', {}, t('teamsFor')(patientId)),
+      items.length ? h('ul', { class: 'entries' }, items) : h('p', { class: 'notice' }, t('noTeams')),
+      h('h3', {}, t('newTeam')), create);
   };
-  render();
-  show(h('section', {}, h('h1', {}, t('teamsTitle')), h('p', {}, t('teamsIntro')), box, done, list));
+  const find = form([
+    field('team-patient', t('patient'), { required: true, autocomplete: 'off', spellcheck: 'false', maxlength: 64 }, t('teamPatientHint')),
+  ], t('showTeams'), async (values) => {
+    patientId = values['team-patient'].trim();
+    teams = await api.searchAll(`/fhir/CareTeam?patient=${encodeURIComponent(patientId)}&_count=50`, 10);
+    done.replaceChildren();
+    render();
+  });
+  show(h('section', {}, h('h1', {}, t('teamsTitle')), h('p', {}, t('teamsIntro')), find, box, done, list));
 }
 
 // ---- alerts --------------------------------------------------------------------------------

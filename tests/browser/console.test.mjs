@@ -1,7 +1,9 @@
 // The security console end to end in real Chromium, over the public API of a demo vault: the
 // administrator Hugo Petit (demo) enrolls through the portal, creates a clinician account, a
 // second administrator approves its role (four eyes), Hugo disables Dr Martin's account and
-// acknowledges the alert her emergency access raised, and sees the key status; the auditor
+// acknowledges the alert her emergency access raised, makes a care team and changes its members,
+// and sees
+// the key status; the auditor
 // Inès Moreau (demo) reviews that break-the-glass access, searches the audit log, sees the
 // signed checkpoint and runs the verifier, at 390 px and in French. axe-core and a screenshot
 // on every page, no console error, no CSP violation. Administrators and auditors use TOTP here
@@ -127,13 +129,34 @@ test('administrators and auditors run the security console', async (t) => {
   await alert.getByText(/Acknowledged by you/).waitFor();
   await checkPage(admin, '03-alerts', shots);
 
+  // Care teams: one made for the new patient, a member added, then removed.
+  await admin.goto(`${base}/#/teams`);
+  await heading(admin, 'Care teams');
+  await admin.locator('#team-patient').fill(patient.json.id);
+  await admin.getByRole('button', { name: 'Show the care teams' }).click();
+  await admin.getByText('This patient has no care team.').waitFor();
+  await admin.locator('#team-name').fill('Emergency department');
+  await admin.getByRole('button', { name: 'Create the care team' }).click();
+  await admin.getByText('Care team created.').waitFor();
+  const team = admin.locator('li.team', { hasText: 'Emergency department' });
+  assert.equal(await team.locator('ul.members li').count(), 1);
+  const another = await team.locator('select option').nth(1).getAttribute('value');
+  await team.locator('select').selectOption(another);
+  await team.getByRole('button', { name: 'Add', exact: true }).click();
+  await admin.getByText('Member added.').waitFor();
+  assert.equal(await team.locator('ul.members li').count(), 2);
+  await checkPage(admin, '04-teams', shots);
+  await team.locator('ul.members li').nth(1).getByRole('button', { name: /^Remove / }).click();
+  await admin.getByText('Member removed.').waitFor();
+  assert.equal(await team.locator('ul.members li').count(), 1);
+
   // Keys and the last checkpoint, without key material.
   await admin.goto(`${base}/#/keys`);
   await heading(admin, 'Master keys');
   await admin.getByText('No rotation under way.').waitFor();
   assert.match(await admin.locator('pre.key-lines').innerText(), /loaded versions: 1 \(active 1\)/);
   await admin.locator('dl.facts').waitFor();
-  await checkPage(admin, '04-keys', shots);
+  await checkPage(admin, '05-keys', shots);
   assert.deepEqual(adminWatch.problems, [], 'no console error and no CSP violation (administrator)');
 
   // ---- Paul Roux, the second administrator: the four-eyes approval ----
@@ -145,7 +168,7 @@ test('administrators and auditors run the security console', async (t) => {
   await heading(second, 'Approvals');
   await second.getByRole('button', { name: 'Approve the role of dr.nouveau' }).click();
   await second.getByText('Approved.').waitFor();
-  await checkPage(second, '05-approvals', shots);
+  await checkPage(second, '06-approvals', shots);
   assert.deepEqual(secondWatch.problems, [], 'no console error and no CSP violation (second administrator)');
 
   // ---- Inès Moreau, auditor, 390 px, French ----
