@@ -1,8 +1,8 @@
 // The portal's entry point: login, activation and staff enrollment, then the pages of the
 // account's role over hash routes. Patients: #/results, #/report/<id>, #/access, #/security;
 // clinicians and lab staff: the routes of workspace.js and lab.js, administrators and auditors
-// those of console.js, loaded when such an account logs in. Nothing health-related goes into the URL (opaque ids at most), into storage, or to
-// the console.
+// those of console.js, loaded when such an account logs in. Nothing health-related goes into
+// the URL (opaque ids at most), into storage, or to the console.
 import * as api from './api.js';
 import { h, importSvg } from './dom.js';
 import { t, formatDate, formatDateTime } from './i18n.js';
