@@ -253,7 +253,8 @@ FhirResult<std::optional<store::AuditCheckpoint>> AuditRoutes::LatestCheckpoint(
 }
 
 FhirResult<Response> AuditRoutes::Proof(const Request& request, const RequestContext& context) {
-  if (auto params = internal::QueryParams(request, {}); !params) return std::unexpected(params.error());
+  if (auto params = internal::QueryParams(request, {}); !params)
+    return std::unexpected(params.error());
   const std::string_view text = context.params.Get("index");
   std::uint64_t index = 0;
   const bool digits = !text.empty() && text.size() <= 19 &&
@@ -577,7 +578,8 @@ FhirResult<Response> AuditRoutes::BreakGlassQueue(const Request& request,
 
 FhirResult<Response> AuditRoutes::ReviewBreakGlass(const Request& request,
                                                    const RequestContext& context) {
-  if (auto params = internal::QueryParams(request, {}); !params) return std::unexpected(params.error());
+  if (auto params = internal::QueryParams(request, {}); !params)
+    return std::unexpected(params.error());
   if (emergency_access_ == nullptr) return NoSuchRoute();
   const std::string_view id = context.params.Get("id");
   auto caller = authenticator_.Authenticate(request, context);
@@ -692,8 +694,8 @@ FhirResult<Response> AuditRoutes::Checkpoint(const Request& request,
     }
   }
   if (verifier_) {
-    body["key_id"] = fmt::format("{:08x}", audit::NoteKeyHash(verifier_->name,
-                                                              verifier_->public_key));
+    body["key_id"] =
+        fmt::format("{:08x}", audit::NoteKeyHash(verifier_->name, verifier_->public_key));
     body["verifier_key"] = audit::VerifierKeyText(*verifier_);
     auto opened = audit::OpenCheckpoint(stored.note, *verifier_);
     body["signature_valid"] = opened.has_value();

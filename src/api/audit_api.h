@@ -33,9 +33,11 @@
 //                              while one runs), and answers its summary or the first problem.
 //   GET /security/keys         administrators: what `medvault keys status` prints (the master
 //                              keys' place, versions and wrap counts), never key material.
-// Every access to the log is decided by the policy::Decider and written to the log before anything is
-// answered. Other roles get 403; unauthenticated requests 401. Failures are
-// OperationOutcomes; nothing of a query is logged. Work runs on a bounded worker pool.
+// Every read of the log's entries is decided by the policy::Decider and written to the log
+// before anything is answered; the alerts, the checkpoint, the verification and the key status
+// hold no health data and check the caller's role only. Other roles get 403; unauthenticated
+// requests 401. Failures are OperationOutcomes; nothing of a query is logged. Work runs on a
+// bounded worker pool.
 //
 // Thread-safe once added; the services must outlive the router.
 #pragma once

@@ -102,8 +102,8 @@ std::optional<std::string> LoginPart(std::string_view typed) {
   std::string folded;
   for (char c : typed) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                         c == '_' || c == '@' || c == '-';
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                         c == '@' || c == '-';
     if (!allowed) return std::nullopt;
     folded.push_back(c);
   }
@@ -706,8 +706,7 @@ Response AuthRoutes::AdminListAccounts(const Request& request) {
   if (auto kind = param("kind"); !kind.empty()) {
     auto parsed = identity::ParseAccountKind(kind);
     if (!parsed) {
-      return invalid(
-          "kind is one of patient, clinician, lab_technician, administrator, auditor.");
+      return invalid("kind is one of patient, clinician, lab_technician, administrator, auditor.");
     }
     query.kind = std::string(identity::AccountKindName(*parsed));
   }

@@ -425,8 +425,8 @@ Result<std::int64_t> Accounts::DisableClient(std::string_view client_id,
     }
     return std::unexpected(s.error());
   }
-  if (auto recorded = events_.Record({now, std::string(client_id), "client", "",
-                                      "account_disabled", "success", std::string(actor_id)});
+  if (auto recorded = events_.Record({now, std::string(client_id), "client", "", "account_disabled",
+                                      "success", std::string(actor_id)});
       !recorded) {
     return std::unexpected(recorded.error());
   }

@@ -128,10 +128,10 @@ class Accounts {
 
   // Lifts the exfiltration guard's suspension, or an administrator's Disable, of the account
   // with this login (its guard counts are forgotten and it is active again, with no session
-  // left: its owner logs in anew with both factors). `actor_id`: the reinstating administrator's account id, or the
-  // console's word ("cli"). kPermissionDenied for an administrator reinstating themselves,
-  // kNotFound for no such login, kConflict when it is neither suspended nor disabled. Audited
-  // ("account_reinstated", the actor named).
+  // left: its owner logs in anew with both factors). `actor_id`: the reinstating administrator's
+  // account id, or the console's word ("cli"). kPermissionDenied for an administrator reinstating
+  // themselves, kNotFound for no such login, kConflict when it is neither suspended nor disabled.
+  // Audited ("account_reinstated", the actor named).
   Result<store::Account> Reinstate(std::string_view login, std::string_view actor_id);
   // Disables the account with this login at once: its status becomes disabled, every session
   // and pending login of it ends, and a login with the right password is told it is disabled.

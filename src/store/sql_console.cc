@@ -43,9 +43,9 @@ Result<AccountSummary> SummaryFromRow(Row& row) {
     return Fail(ErrorCode::kInternal, "store: an account row has unexpected columns");
   }
   AccountSummary summary;
-  summary.account = Account{std::move(*id),           std::move(*login),      std::move(*kind),
-                            std::move(*status),       std::move(*display_name),
-                            std::move(*patient_id),   At(*created_at),        At(*updated_at)};
+  summary.account = Account{std::move(*id),     std::move(*login),        std::move(*kind),
+                            std::move(*status), std::move(*display_name), std::move(*patient_id),
+                            At(*created_at),    At(*updated_at)};
   summary.last_login_at = At(*last_login_at);
   summary.factor_kinds = SplitKinds(*kinds);
   return summary;

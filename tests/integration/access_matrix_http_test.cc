@@ -463,12 +463,14 @@ TEST_P(AccessMatrixHttp, EveryRoleGetsWhatTheMatrixSaysFromTheOtherEndpoints) {
       {"`POST /auth/admin/accounts/disable`",
        [&](const Caller& c) {
          return As(c, "POST", "/auth/admin/accounts/disable",
-                   R"({"login":")" + (made.empty() ? std::string("matrix.none") : made) +
-                       R"("})");
+                   R"({"login":")" + (made.empty() ? std::string("matrix.none") : made) + R"("})");
        }},
       {"`POST /security/alerts/{id}/$acknowledge`",
-       [&](const Caller& c) { return As(c, "POST", "/security/alerts/" + alert + "/$acknowledge"); }},
-      {"`GET /audit/checkpoint`", [&](const Caller& c) { return As(c, "GET", "/audit/checkpoint"); }},
+       [&](const Caller& c) {
+         return As(c, "POST", "/security/alerts/" + alert + "/$acknowledge");
+       }},
+      {"`GET /audit/checkpoint`",
+       [&](const Caller& c) { return As(c, "GET", "/audit/checkpoint"); }},
       {"`GET /audit/verify`", [&](const Caller& c) { return As(c, "GET", "/audit/verify"); }},
       {"`GET /security/keys`", [&](const Caller& c) { return As(c, "GET", "/security/keys"); }},
   };

@@ -123,8 +123,8 @@ TEST_P(Console, AdministratorsListAccountsByKindStatusAndLoginInPages) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  EXPECT_NEAR(static_cast<double>(root->at("last_login_at").as_int64()),
-              static_cast<double>(now), 120.0);
+  EXPECT_NEAR(static_cast<double>(root->at("last_login_at").as_int64()), static_cast<double>(now),
+              120.0);
   const json::object* waiting = AccountRow(all, "l.waiting");
   ASSERT_NE(waiting, nullptr);
   EXPECT_TRUE(waiting->at("last_login_at").is_null()) << "never logged in";
@@ -149,9 +149,9 @@ TEST_P(Console, AdministratorsListAccountsByKindStatusAndLoginInPages) {
   std::vector<std::string> paged;
   std::string cursor;
   for (int page = 0; page < 5; ++page) {
-    auto got = SendAs(port(), root_.session, "GET",
-                      "/auth/admin/accounts?_count=2" +
-                          (cursor.empty() ? std::string() : "&cursor=" + cursor));
+    auto got = SendAs(
+        port(), root_.session, "GET",
+        "/auth/admin/accounts?_count=2" + (cursor.empty() ? std::string() : "&cursor=" + cursor));
     ASSERT_EQ(got.status, 200u) << got.body;
     for (const std::string& login : Logins(got)) paged.push_back(login);
     cursor = Str(got.json, "next");
@@ -243,42 +243,41 @@ TEST_P(Console, ADisabledApiClientLosesItsTokensAndGetsNoNewOne) {
   TempDir keys;
   const std::string signer = KeptKeySigner();
   ASSERT_FALSE(signer.empty()) << "kNodeSigner no longer generates its key as expected";
-  {
-    std::ofstream(keys.path() / "sign.js") << signer;
-  }
+  { std::ofstream(keys.path() / "sign.js") << signer; }
   const std::string endpoint = "https://127.0.0.1:" + std::to_string(port()) + "/auth/token";
   const auto token_for = [&](const std::string& jti) {
-    const std::string assertion = RunTool("node " + (keys.path() / "sign.js").string() + " " +
-                                          keys.path().string() + " lab-robot " + endpoint + " " +
-                                          jti);
+    const std::string assertion =
+        RunTool("node " + (keys.path() / "sign.js").string() + " " + keys.path().string() +
+                " lab-robot " + endpoint + " " + jti);
     return Send(port(), "POST", "/auth/token",
                 "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth"
                 "%3Aclient-assertion-type%3Ajwt-bearer&scope=system%2FPatient.rs&"
-                "client_assertion=" + assertion,
+                "client_assertion=" +
+                    assertion,
                 {}, "application/x-www-form-urlencoded");
   };
   auto first = token_for("jti-1");  // writes the key, refused: no such client yet
   EXPECT_EQ(first.status, 401u) << first.body;
-  ASSERT_EQ(RunMedvault({"client", "add", "--dir", vault_.path().string(), "--client-id",
-                         "lab-robot", "--jwks", (keys.path() / "jwks.json").string(), "--scopes",
-                         "system/Patient.rs"},
-                        env_)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunMedvault({"client", "add", "--dir", vault_.path().string(), "--client-id", "lab-robot",
+                   "--jwks", (keys.path() / "jwks.json").string(), "--scopes", "system/Patient.rs"},
+                  env_)
+          .exit_code,
+      0);
   auto issued = token_for("jti-2");
   ASSERT_EQ(issued.status, 200u) << issued.body;
   const std::string token = Str(issued.json, "access_token");
-  EXPECT_EQ(Send(port(), "GET", "/fhir/Patient?_id=x", "", {"Authorization: Bearer " + token})
-                .status,
-            200u);
+  EXPECT_EQ(
+      Send(port(), "GET", "/fhir/Patient?_id=x", "", {"Authorization: Bearer " + token}).status,
+      200u);
 
   auto disabled = SendAs(port(), root_.session, "POST", "/auth/admin/accounts/disable",
                          R"({"client":"lab-robot"})", {}, "application/json");
   ASSERT_EQ(disabled.status, 200u) << disabled.body;
   EXPECT_EQ(disabled.json.at("tokens_ended").as_int64(), 1);
-  EXPECT_EQ(Send(port(), "GET", "/fhir/Patient?_id=x", "", {"Authorization: Bearer " + token})
-                .status,
-            401u)
+  EXPECT_EQ(
+      Send(port(), "GET", "/fhir/Patient?_id=x", "", {"Authorization: Bearer " + token}).status,
+      401u)
       << "its token ended at once";
   auto refused = token_for("jti-3");
   EXPECT_EQ(refused.status, 401u) << refused.body;
@@ -293,8 +292,7 @@ TEST_P(Console, ADisabledApiClientLosesItsTokensAndGetsNoNewOne) {
 
 TEST_P(Console, AnAlertIsAcknowledgedOnceAndListedWithWhoAndWhen) {
   // A break-the-glass access raises an alert at once.
-  ASSERT_TRUE(LinkClinician(port(), vault_.path(), martin_.session, "c.martin", "pr-martin",
-                            env_));
+  ASSERT_TRUE(LinkClinician(port(), vault_.path(), martin_.session, "c.martin", "pr-martin", env_));
   auto created = SendAs(port(), martin_.session, "POST", "/fhir/Patient",
                         R"({"resourceType":"Patient","name":[{"family":"Lefèvre"}]})");
   ASSERT_EQ(created.status, 201u) << created.body;
@@ -391,8 +389,7 @@ TEST_P(Console, AuditorsSeeTheCheckpointVerifyTheLogAndAdministratorsTheKeys) {
   std::string line;
   std::getline(key_file, line);
   ASSERT_GT(line.size(), 10u);
-  EXPECT_THAT(keys.body, Not(HasSubstr(line.substr(line.find(' ') + 1, 16))))
-      << "no key material";
+  EXPECT_THAT(keys.body, Not(HasSubstr(line.substr(line.find(' ') + 1, 16)))) << "no key material";
   EXPECT_EQ(SendAs(port(), auditor_.session, "GET", "/security/keys").status, 403u);
   EXPECT_EQ(SendAs(port(), martin_.session, "GET", "/security/keys").status, 403u);
   EXPECT_EQ(Send(port(), "GET", "/security/keys", "").status, 401u);

@@ -20,8 +20,8 @@ using ::testing::IsEmpty;
 Timestamp At(std::int64_t seconds) { return Timestamp(std::chrono::seconds(seconds)); }
 
 Account MakeAccount(std::string id, std::string login, std::string kind, std::string status) {
-  return Account{std::move(id), std::move(login), std::move(kind), std::move(status), "Name",
-                 "",            At(1000),         At(1000)};
+  return Account{std::move(id), std::move(login), std::move(kind), std::move(status), "Name", "",
+                 At(1000),      At(1000)};
 }
 
 Credential MakeCredential(std::string id, std::string account, std::string kind) {
@@ -35,8 +35,8 @@ Credential MakeCredential(std::string id, std::string account, std::string kind)
 }
 
 // A query with `kind`, `status_prefix`, `login_prefix`, after `after_login`, at most `limit`.
-AccountQuery Where(std::string kind, std::string status, std::string login,
-                   std::string after = "", std::size_t limit = 50) {
+AccountQuery Where(std::string kind, std::string status, std::string login, std::string after = "",
+                   std::size_t limit = 50) {
   AccountQuery query;
   query.kind = std::move(kind);
   query.status_prefix = std::move(status);
@@ -59,8 +59,8 @@ class ConsoleStore : public StoreBackendTest {
       }
       for (const Credential& c :
            {MakeCredential("k1", "a1", "password"), MakeCredential("k2", "a1", "totp"),
-            MakeCredential("k3", "a1", "recovery_code"), MakeCredential("k4", "a1", "recovery_code"),
-            MakeCredential("k5", "a3", "passkey")}) {
+            MakeCredential("k3", "a1", "recovery_code"),
+            MakeCredential("k4", "a1", "recovery_code"), MakeCredential("k5", "a3", "passkey")}) {
         if (auto s = tx.InsertCredential(c); !s) return s;
       }
       return tx.SetAccountLastLogin("a1", At(5000));
@@ -68,7 +68,8 @@ class ConsoleStore : public StoreBackendTest {
   }
 
   std::vector<std::string> Logins(const AccountQuery& query) {
-    auto page = One<std::vector<AccountSummary>>([&](Transaction& tx) { return tx.ListAccounts(query); });
+    auto page =
+        One<std::vector<AccountSummary>>([&](Transaction& tx) { return tx.ListAccounts(query); });
     EXPECT_TRUE(page.has_value()) << page.error().message();
     std::vector<std::string> logins;
     if (page) {
@@ -133,16 +134,18 @@ TEST_P(ConsoleStore, AnAlertKeepsItsFirstAcknowledgement) {
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->acknowledged_by, "auditor-1");
   EXPECT_EQ(again->acknowledged_at, At(300));
-  auto missing = One<AlertAck>([](Transaction& tx) { return tx.AcknowledgeAlert({999, "x", At(1)}); });
+  auto missing = One<AlertAck>([](Transaction& tx) {
+    return tx.AcknowledgeAlert({999, "x", At(1)});
+  });
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 
-  auto acks = One<std::vector<AlertAck>>(
-      [&](Transaction& tx) { return tx.ListAlertAcks(0, *second_id); });
+  auto acks =
+      One<std::vector<AlertAck>>([&](Transaction& tx) { return tx.ListAlertAcks(0, *second_id); });
   ASSERT_TRUE(acks.has_value());
   ASSERT_EQ(acks->size(), 1u);
   EXPECT_EQ(acks->front().alert_id, *second_id);
-  auto before = One<std::vector<AlertAck>>(
-      [&](Transaction& tx) { return tx.ListAlertAcks(0, *first_id); });
+  auto before =
+      One<std::vector<AlertAck>>([&](Transaction& tx) { return tx.ListAlertAcks(0, *first_id); });
   ASSERT_TRUE(before.has_value());
   EXPECT_THAT(*before, IsEmpty());
 }
@@ -154,13 +157,15 @@ TEST_P(ConsoleStore, ADisabledApiClientStaysDisabled) {
   auto before = One<bool>([](Transaction& tx) { return tx.IsApiClientDisabled("lab-feed"); });
   ASSERT_TRUE(before.has_value());
   EXPECT_FALSE(*before);
-  ASSERT_TRUE(Tx([](Transaction& tx) { return tx.DisableApiClient("lab-feed", "admin-1", At(2)); }));
+  ASSERT_TRUE(
+      Tx([](Transaction& tx) { return tx.DisableApiClient("lab-feed", "admin-1", At(2)); }));
   ASSERT_TRUE(Tx([](Transaction& tx) { return tx.DisableApiClient("lab-feed", "admin-2", At(3)); }))
       << "disabling twice keeps it disabled";
   auto after = One<bool>([](Transaction& tx) { return tx.IsApiClientDisabled("lab-feed"); });
   ASSERT_TRUE(after.has_value());
   EXPECT_TRUE(*after);
-  auto unknown = Tx([](Transaction& tx) { return tx.DisableApiClient("no-such", "admin-1", At(2)); });
+  auto unknown =
+      Tx([](Transaction& tx) { return tx.DisableApiClient("no-such", "admin-1", At(2)); });
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
 }
