@@ -18,6 +18,7 @@ TEST_PACKAGES=(
   clang-14 libclang-rt-14-dev
   softhsm2
   oathtool
+  sqlite3
   chromium
   sqlmap
   poppler-utils

@@ -1,8 +1,8 @@
 // The portal's entry point: login, activation and staff enrollment, then the pages of the
 // account's role over hash routes. Patients: #/results, #/report/<id>, #/access, #/security;
-// clinicians and lab staff: the routes of workspace.js and lab.js, loaded when such an account
-// logs in. Nothing health-related goes into the URL (opaque ids at most), into storage, or to
-// the console.
+// clinicians and lab staff: the routes of workspace.js and lab.js, administrators and auditors
+// those of console.js, loaded when such an account logs in. Nothing health-related goes into
+// the URL (opaque ids at most), into storage, or to the console.
 import * as api from './api.js';
 import { h, importSvg } from './dom.js';
 import { t, formatDate, formatDateTime } from './i18n.js';
@@ -307,8 +307,9 @@ async function loadRole() {
     return;
   }
   const module = kind === 'clinician' ? await import('./workspace.js')
-    : kind === 'lab_technician' ? await import('./lab.js') : null;
-  const pages = module ? module.pages() : { routes: {}, home: '#/security', nav: [] };
+    : kind === 'lab_technician' ? await import('./lab.js')
+      : kind === 'administrator' || kind === 'auditor' ? await import('./console.js') : null;
+  const pages = module ? module.pages(kind) : { routes: {}, home: '#/security', nav: [] };
   Object.assign(session, { routes: { ...pages.routes, security: securityView }, home: pages.home,
     nav: [...pages.nav, ['#/security', 'navSecurity']] });
 }

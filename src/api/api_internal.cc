@@ -1,6 +1,9 @@
 #include "api/api_internal.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 #include <utility>
 
 #include "api/auth_api.h"
@@ -40,6 +43,32 @@ bool IsStateChanging(const Request& request) {
 }
 
 }  // namespace
+
+fhir::FhirResult<QueryParameters> QueryParams(const http::Request& request,
+                                              std::initializer_list<std::string_view> allowed) {
+  const auto invalid = [](std::string expression, std::string why) {
+    return fhir::Refuse(fhir::Failure::kInvalid, fhir::IssueType::kInvalid, std::move(expression),
+                        std::move(why));
+  };
+  auto query = QueryOf(request);
+  if (!query) return std::unexpected(query.error());
+  QueryParameters params;
+  if (query->empty()) return params;
+  const std::string target = "/?" + *query;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return invalid("", "The query string is not well formed.");
+  for (const auto& param : url->params()) {
+    if (std::ranges::find(allowed, std::string_view(param.key)) == allowed.end()) {
+      return invalid("",
+                     "The query has a parameter this endpoint does not take (docs/api.md "
+                     "lists them).");
+    }
+    if (!params.emplace(param.key, param.value).second) {
+      return invalid(param.key, "A parameter appears twice.");
+    }
+  }
+  return params;
+}
 
 audit::Role RoleOf(identity::AccountKind kind) {
   switch (kind) {

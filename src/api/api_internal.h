@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,12 @@ audit::Role RoleOf(identity::AccountKind kind);
 
 // A request's failure as an OperationOutcome response (with WWW-Authenticate on 401).
 http::Response FailureResponse(const fhir::Outcome& outcome, const http::Request& request);
+
+// A request's query parameters, each at most once and each one of `allowed` (kInvalid
+// otherwise, saying which).
+using QueryParameters = std::map<std::string, std::string, std::less<>>;
+fhir::FhirResult<QueryParameters> QueryParams(const http::Request& request,
+                                              std::initializer_list<std::string_view> allowed);
 
 // Runs handler bodies on a fixed number of threads; at most 256 requests per thread wait in
 // line, beyond which the request is answered 503 (Retry-After: 2) at once.

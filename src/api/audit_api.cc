@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -20,8 +21,10 @@
 #include "api/fhir_request.h"
 #include "api/fhir_response.h"
 #include "audit/scope.h"
+#include "audit/verifier.h"
 #include "core/base64.h"
 #include "policy/break_glass.h"
+#include "records/key_report.h"
 
 namespace medvault::api {
 namespace {
@@ -142,6 +145,11 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
         decider_(services.decider),
         store_(services.store),
         emergency_access_(services.emergency_access),
+        clock_(*services.clock),
+        verifier_(std::move(services.verifier)),
+        checkpoint_dir_(std::move(services.checkpoint_dir)),
+        keys_(services.keys),
+        key_place_(std::move(services.key_place)),
         authenticator_(services.sessions, services.clients, services.store),
         workers_(options.worker_threads) {}
 
@@ -159,6 +167,16 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
   // The break-the-glass review queue (records::EmergencyAccess).
   FhirResult<Response> BreakGlassQueue(const Request& request, const RequestContext& context);
   FhirResult<Response> ReviewBreakGlass(const Request& request, const RequestContext& context);
+  // The security console: acknowledging an alert, the latest checkpoint, a verification run
+  // and the key status.
+  FhirResult<Response> AcknowledgeAlert(const Request& request, const RequestContext& context);
+  FhirResult<Response> Checkpoint(const Request& request, const RequestContext& context);
+  FhirResult<Response> Verify(const Request& request, const RequestContext& context);
+  FhirResult<Response> Keys(const Request& request, const RequestContext& context);
+  // The caller, when its role is one of `roles`; 403 with `refusal` otherwise.
+  FhirResult<internal::Caller> CallerIn(const Request& request, const RequestContext& context,
+                                        std::initializer_list<audit::Role> roles,
+                                        std::string_view refusal);
 
   // The Decider's answer; a denial is 403 with the policy's reason.
   FhirResult<policy::PhiAccess> Authorize(const policy::Principal& principal,
@@ -172,6 +190,12 @@ class AuditRoutes : public std::enable_shared_from_this<AuditRoutes> {
   policy::Decider& decider_;
   store::Store& store_;
   records::EmergencyAccess* emergency_access_;
+  const Clock& clock_;
+  const std::optional<audit::NoteVerifier> verifier_;
+  const std::filesystem::path checkpoint_dir_;
+  records::SealedStore* keys_;
+  const std::string key_place_;
+  std::atomic<bool> verifying_{false};  // one verification at a time
   internal::Authenticator authenticator_;
   // Last: joined first, while what its tasks use is still there.
   internal::WorkerPool workers_;
@@ -229,7 +253,8 @@ FhirResult<std::optional<store::AuditCheckpoint>> AuditRoutes::LatestCheckpoint(
 }
 
 FhirResult<Response> AuditRoutes::Proof(const Request& request, const RequestContext& context) {
-  if (auto params = ParamsOf(request, {}); !params) return std::unexpected(params.error());
+  if (auto params = internal::QueryParams(request, {}); !params)
+    return std::unexpected(params.error());
   const std::string_view text = context.params.Get("index");
   std::uint64_t index = 0;
   const bool digits = !text.empty() && text.size() <= 19 &&
@@ -305,7 +330,7 @@ FhirResult<Response> AuditRoutes::Proof(const Request& request, const RequestCon
 }
 
 FhirResult<Response> AuditRoutes::ExportCsv(const Request& request, const RequestContext& context) {
-  auto params = ParamsOf(request, {"account", "patient", "action", "from", "to"});
+  auto params = internal::QueryParams(request, {"account", "patient", "action", "from", "to"});
   if (!params) return std::unexpected(params.error());
   auto caller = authenticator_.Authenticate(request, context);
   if (!caller) return std::unexpected(caller.error());
@@ -376,7 +401,7 @@ FhirResult<Response> AuditRoutes::ExportCsv(const Request& request, const Reques
 }
 
 FhirResult<Response> AuditRoutes::Scope(const Request& request, const RequestContext& context) {
-  auto params = ParamsOf(request, {"account", "from", "to", "format"});
+  auto params = internal::QueryParams(request, {"account", "from", "to", "format"});
   if (!params) return std::unexpected(params.error());
   auto caller = authenticator_.Authenticate(request, context);
   if (!caller) return std::unexpected(caller.error());
@@ -444,15 +469,11 @@ FhirResult<Response> AuditRoutes::Scope(const Request& request, const RequestCon
 
 FhirResult<Response> AuditRoutes::Alerts(const Request& request, const RequestContext& context) {
   constexpr std::size_t kMaxAlerts = 1000;
-  auto params = ParamsOf(request, {"after", "_count"});
+  auto params = internal::QueryParams(request, {"after", "_count"});
   if (!params) return std::unexpected(params.error());
-  auto caller = authenticator_.Authenticate(request, context);
+  auto caller = CallerIn(request, context, {audit::Role::kAdministrator, audit::Role::kAuditor},
+                         "Security alerts are for administrators and auditors.");
   if (!caller) return std::unexpected(caller.error());
-  const audit::Role role = caller->principal.role;
-  if (role != audit::Role::kAdministrator && role != audit::Role::kAuditor) {
-    return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "",
-                        "Security alerts are for administrators and auditors.");
-  }
   const auto number = [&](std::string_view name, std::int64_t otherwise,
                           std::int64_t most) -> FhirResult<std::int64_t> {
     auto it = params->find(name);
@@ -471,15 +492,34 @@ FhirResult<Response> AuditRoutes::Alerts(const Request& request, const RequestCo
   if (!count) return std::unexpected(count.error());
   json::array alerts;
   if (*count > 0) {
-    auto listed = store_.ListAlerts(*after, static_cast<std::size_t>(*count));
-    if (!listed) return std::unexpected(fhir::OutcomeOf(listed.error()));
-    for (const store::Alert& alert : *listed) {
+    std::vector<store::Alert> listed;
+    std::vector<store::AlertAck> acks;
+    medvault::Status read = store_.Transact(
+        [&](store::Transaction& tx) -> medvault::Status {
+          auto page = tx.ListAlerts(*after, static_cast<std::size_t>(*count));
+          if (!page) return std::unexpected(page.error());
+          listed = std::move(*page);
+          if (listed.empty()) return {};
+          auto acknowledged = tx.ListAlertAcks(*after, listed.back().id);
+          if (!acknowledged) return std::unexpected(acknowledged.error());
+          acks = std::move(*acknowledged);
+          return {};
+        },
+        store::Access::kReadOnly);
+    if (!read) return std::unexpected(fhir::OutcomeOf(read.error()));
+    auto ack = acks.begin();
+    for (const store::Alert& alert : listed) {
       json::object row;
       row["id"] = alert.id;
       row["raised_at"] = Instant(alert.raised_at);
       row["kind"] = alert.kind;
       row["subject"] = alert.subject;
       row["detail"] = alert.detail;
+      while (ack != acks.end() && ack->alert_id < alert.id) ++ack;
+      if (ack != acks.end() && ack->alert_id == alert.id) {
+        row["acknowledged_by"] = ack->acknowledged_by;
+        row["acknowledged_at"] = Instant(ack->acknowledged_at);
+      }
       alerts.push_back(std::move(row));
     }
   }
@@ -496,7 +536,7 @@ std::unexpected<fhir::Outcome> NoSuchRoute() {
 FhirResult<Response> AuditRoutes::BreakGlassQueue(const Request& request,
                                                   const RequestContext& context) {
   constexpr std::size_t kMaxGrants = 500;
-  auto params = ParamsOf(request, {"after", "_count"});
+  auto params = internal::QueryParams(request, {"after", "_count"});
   if (!params) return std::unexpected(params.error());
   if (emergency_access_ == nullptr) return NoSuchRoute();
   auto caller = authenticator_.Authenticate(request, context);
@@ -538,7 +578,8 @@ FhirResult<Response> AuditRoutes::BreakGlassQueue(const Request& request,
 
 FhirResult<Response> AuditRoutes::ReviewBreakGlass(const Request& request,
                                                    const RequestContext& context) {
-  if (auto params = ParamsOf(request, {}); !params) return std::unexpected(params.error());
+  if (auto params = internal::QueryParams(request, {}); !params)
+    return std::unexpected(params.error());
   if (emergency_access_ == nullptr) return NoSuchRoute();
   const std::string_view id = context.params.Get("id");
   auto caller = authenticator_.Authenticate(request, context);
@@ -558,6 +599,188 @@ FhirResult<Response> AuditRoutes::ReviewBreakGlass(const Request& request,
   return JsonResponse(body, request.version());
 }
 
+FhirResult<internal::Caller> AuditRoutes::CallerIn(const Request& request,
+                                                   const RequestContext& context,
+                                                   std::initializer_list<audit::Role> roles,
+                                                   std::string_view refusal) {
+  auto caller = authenticator_.Authenticate(request, context);
+  if (!caller) return std::unexpected(caller.error());
+  if (std::ranges::find(roles, caller->principal.role) == roles.end()) {
+    return fhir::Refuse(Failure::kForbidden, IssueType::kForbidden, "", std::string(refusal));
+  }
+  return caller;
+}
+
+FhirResult<Response> AuditRoutes::AcknowledgeAlert(const Request& request,
+                                                   const RequestContext& context) {
+  if (auto params = internal::QueryParams(request, {}); !params) {
+    return std::unexpected(params.error());
+  }
+  auto caller = CallerIn(request, context, {audit::Role::kAdministrator, audit::Role::kAuditor},
+                         "Security alerts are acknowledged by administrators and auditors.");
+  if (!caller) return std::unexpected(caller.error());
+  const std::string_view text = context.params.Get("id");
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  const std::unexpected<fhir::Outcome> unknown = fhir::Refuse(
+      Failure::kNotFound, IssueType::kNotFound, "", "No alert has this id: GET /security/alerts.");
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return unknown;
+  }
+  const policy::Principal& principal = caller->principal;
+  store::AlertAck kept;
+  medvault::Status stored = store_.Transact([&](store::Transaction& tx) -> medvault::Status {
+    auto ack = tx.AcknowledgeAlert({id, principal.account_id, clock_.Now()});
+    if (!ack) return std::unexpected(ack.error());
+    kept = std::move(*ack);
+    return {};
+  });
+  if (!stored) {
+    if (stored.error().code() == ErrorCode::kNotFound) return unknown;
+    return std::unexpected(fhir::OutcomeOf(stored.error()));
+  }
+  // Fail-closed: the acknowledgement is answered only once the log holds it.
+  audit::Entry entry;
+  entry.account = principal.account_id;
+  entry.role = principal.role;
+  entry.client = principal.client;
+  entry.source_address = principal.source_address;
+  entry.action = audit::Action::kAcknowledge;
+  entry.resource_type = "Alert";
+  entry.resource_ids = {std::to_string(id)};
+  entry.purpose = principal.role == audit::Role::kAuditor ? audit::Purpose::kAudit
+                                                          : audit::Purpose::kAdministration;
+  if (auto appended = log_.Append(std::move(entry)); !appended) {
+    return std::unexpected(fhir::OutcomeOf(appended.error()));
+  }
+  json::object body;
+  body["id"] = id;
+  body["acknowledged_by"] = kept.acknowledged_by;
+  body["acknowledged_at"] = Instant(kept.acknowledged_at);
+  body["first"] = kept.acknowledged_by == principal.account_id;
+  return JsonResponse(body, request.version());
+}
+
+FhirResult<Response> AuditRoutes::Checkpoint(const Request& request,
+                                             const RequestContext& context) {
+  if (auto params = internal::QueryParams(request, {}); !params) {
+    return std::unexpected(params.error());
+  }
+  auto caller = CallerIn(request, context, {audit::Role::kAuditor, audit::Role::kAdministrator},
+                         "The signed checkpoint is for auditors and administrators.");
+  if (!caller) return std::unexpected(caller.error());
+  auto latest = LatestCheckpoint();
+  if (!latest) return std::unexpected(latest.error());
+  if (!*latest) {
+    return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                        "No checkpoint is signed yet: the server signs one every "
+                        "audit.checkpoint_interval_seconds.");
+  }
+  const store::AuditCheckpoint& stored = **latest;
+  json::object body;
+  body["size"] = stored.size;
+  body["signed_at"] = Instant(stored.signed_at);
+  body["note"] = stored.note;
+  // The signature line: "\u2014 <key name> <base64(key hash || signature)>".
+  constexpr std::string_view kDash = "\xe2\x80\x94 ";
+  if (auto at = stored.note.rfind(kDash); at != std::string::npos) {
+    std::string_view line = std::string_view(stored.note).substr(at + kDash.size());
+    if (auto newline = line.find('\n'); newline != std::string_view::npos) {
+      line = line.substr(0, newline);
+    }
+    if (auto space = line.find(' '); space != std::string_view::npos) {
+      body["key_name"] = std::string(line.substr(0, space));
+      body["signature"] = std::string(line.substr(space + 1));
+    }
+  }
+  if (verifier_) {
+    body["key_id"] =
+        fmt::format("{:08x}", audit::NoteKeyHash(verifier_->name, verifier_->public_key));
+    body["verifier_key"] = audit::VerifierKeyText(*verifier_);
+    auto opened = audit::OpenCheckpoint(stored.note, *verifier_);
+    body["signature_valid"] = opened.has_value();
+    if (opened) body["root"] = EncodeBase64(opened->root, Base64Alphabet::kStandard);
+  }
+  return JsonResponse(body, request.version());
+}
+
+FhirResult<Response> AuditRoutes::Verify(const Request& request, const RequestContext& context) {
+  if (auto params = internal::QueryParams(request, {}); !params) {
+    return std::unexpected(params.error());
+  }
+  auto caller = CallerIn(request, context, {audit::Role::kAuditor},
+                         "Verifying the audit log is for auditors.");
+  if (!caller) return std::unexpected(caller.error());
+  if (!verifier_) {
+    return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                        "This server does not verify its log over the API.");
+  }
+  if (verifying_.exchange(true)) {
+    return fhir::Refuse(Failure::kUnavailable, IssueType::kTransient, "",
+                        "A verification is running already: retry when it ends.");
+  }
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = false; }
+  } done{verifying_};
+  const auto started = std::chrono::steady_clock::now();
+  auto files = audit::CheckpointFiles(checkpoint_dir_, std::nullopt);
+  if (!files) return std::unexpected(fhir::OutcomeOf(files.error()));
+  auto report = audit::VerifyLog(store_, *verifier_, *files);
+  if (!report) return std::unexpected(fhir::OutcomeOf(report.error()));
+  json::object body;
+  body["intact"] = report->intact();
+  body["summary"] = audit::VerifySummary(*report, *verifier_);
+  body["entries"] = report->entries;
+  body["checkpoints"] = report->checkpoints;
+  body["largest_checkpoint"] = report->largest_checkpoint.value_or(0);
+  body["root"] = EncodeBase64(report->root, Base64Alphabet::kStandard);
+  if (report->first_bad_index) body["first_bad_index"] = *report->first_bad_index;
+  if (!report->intact()) body["problem"] = report->problem;
+  body["checked_at"] = Instant(clock_.Now());
+  body["seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return JsonResponse(body, request.version());
+}
+
+FhirResult<Response> AuditRoutes::Keys(const Request& request, const RequestContext& context) {
+  if (auto params = internal::QueryParams(request, {}); !params) {
+    return std::unexpected(params.error());
+  }
+  auto caller = CallerIn(request, context, {audit::Role::kAdministrator},
+                         "The key status is for administrators.");
+  if (!caller) return std::unexpected(caller.error());
+  if (keys_ == nullptr) {
+    return fhir::Refuse(Failure::kNotFound, IssueType::kNotFound, "",
+                        "This server does not report its keys over the API.");
+  }
+  auto status = keys_->Keys();
+  if (!status) return std::unexpected(fhir::OutcomeOf(status.error()));
+  if (status->loaded_kek_versions.empty()) {
+    return std::unexpected(fhir::OutcomeOf(Error(ErrorCode::kInternal, "no master key loaded")));
+  }
+  const std::uint32_t active = status->loaded_kek_versions.back();
+  json::object body;
+  body["place"] = key_place_;
+  json::array loaded;
+  for (std::uint32_t version : status->loaded_kek_versions) loaded.emplace_back(version);
+  body["loaded_versions"] = std::move(loaded);
+  body["active_version"] = active;
+  body["marked_version"] = status->marked_kek_version;
+  json::object wrapped;
+  for (const auto& [key_id, count] : status->wraps_by_key_id) wrapped[key_id] = count;
+  body["wrapped"] = std::move(wrapped);
+  const std::size_t pending = records::PendingWraps(*status, active);
+  body["pending_rewraps"] = pending;
+  body["rotation_under_way"] = pending != 0 || status->loaded_kek_versions.size() > 1;
+  json::array lines;
+  for (std::string& line : records::KeyStatusLines(*status, key_place_)) {
+    lines.emplace_back(std::move(line));
+  }
+  body["lines"] = std::move(lines);
+  return JsonResponse(body, request.version());
+}
+
 medvault::Status AuditRoutes::Add(http::Router& router) {
   const struct {
     std::string_view path;
@@ -567,6 +790,9 @@ medvault::Status AuditRoutes::Add(http::Router& router) {
       {"/audit/entries.csv", &AuditRoutes::ExportCsv},
       {"/audit/scope", &AuditRoutes::Scope},
       {"/security/alerts", &AuditRoutes::Alerts},
+      {"/audit/checkpoint", &AuditRoutes::Checkpoint},
+      {"/audit/verify", &AuditRoutes::Verify},
+      {"/security/keys", &AuditRoutes::Keys},
   };
   for (const auto& route : routes) {
     if (auto s = router.AddAsync(Verb::get, route.path, OnWorker(route.work)); !s) return s;
@@ -576,15 +802,20 @@ medvault::Status AuditRoutes::Add(http::Router& router) {
       !s) {
     return s;
   }
-  return router.AddAsync(Verb::post, "/audit/break-glass/{id}/$review",
-                         OnWorker(&AuditRoutes::ReviewBreakGlass));
+  if (auto s = router.AddAsync(Verb::post, "/audit/break-glass/{id}/$review",
+                               OnWorker(&AuditRoutes::ReviewBreakGlass));
+      !s) {
+    return s;
+  }
+  return router.AddAsync(Verb::post, "/security/alerts/{id}/$acknowledge",
+                         OnWorker(&AuditRoutes::AcknowledgeAlert));
 }
 
 }  // namespace
 
 medvault::Status AddAuditRoutes(http::Router& router, AuditServices services,
                                 AuditApiOptions options) {
-  auto routes = std::make_shared<AuditRoutes>(services, options);
+  auto routes = std::make_shared<AuditRoutes>(std::move(services), options);
   return routes->Add(router);
 }
 

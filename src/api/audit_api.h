@@ -22,22 +22,41 @@
 //   POST /audit/break-glass/{id}/$review
 //                              auditors: {"note": "..."} reviews a grant, which leaves the
 //                              queue (records/emergency_access.h).
-// Every access to the log is decided by the policy::Decider and written to the log before anything is
-// answered. Other roles get 403; unauthenticated requests 401. Failures are
-// OperationOutcomes; nothing of a query is logged. Work runs on a bounded worker pool.
+//   POST /security/alerts/{id}/$acknowledge
+//                              administrators and auditors: records who acknowledged the alert
+//                              and when (audited as Action::kAcknowledge); a second
+//                              acknowledgement keeps and answers the first one.
+//   GET /audit/checkpoint      auditors and administrators: the latest signed checkpoint (size,
+//                              root, signature, key id, time) and whether its signature holds.
+//   GET /audit/verify          auditors: runs the verifier of `medvault audit verify`
+//                              (audit/verifier.h) on a worker thread, one run at a time (503
+//                              while one runs), and answers its summary or the first problem.
+//   GET /security/keys         administrators: what `medvault keys status` prints (the master
+//                              keys' place, versions and wrap counts), never key material.
+// Every read of the log's entries is decided by the policy::Decider and written to the log
+// before anything is answered; the alerts, the checkpoint, the verification and the key status
+// hold no health data and check the caller's role only. Other roles get 403; unauthenticated
+// requests 401. Failures are OperationOutcomes; nothing of a query is logged. Work runs on a
+// bounded worker pool.
 //
 // Thread-safe once added; the services must outlive the router.
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
 
 #include "audit/audit_log.h"
+#include "audit/checkpoint.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "http/router.h"
 #include "identity/api_clients.h"
 #include "identity/sessions.h"
 #include "policy/decider.h"
 #include "records/emergency_access.h"
+#include "records/sealed_store.h"
 #include "store/store.h"
 
 namespace medvault::api {
@@ -50,6 +69,13 @@ struct AuditServices {
   store::Store& store;  // checkpoints, API clients
   // The break-the-glass review queue; nullptr: not served (404).
   records::EmergencyAccess* emergency_access = nullptr;
+  const Clock* clock = nullptr;  // when alerts are acknowledged; required
+  // The log's verifier key and the directory the checkpointer writes to (checkpoint, verify).
+  std::optional<audit::NoteVerifier> verifier;
+  std::filesystem::path checkpoint_dir;
+  // The key status (GET /security/keys) and where the master keys live; nullptr: not served.
+  records::SealedStore* keys = nullptr;
+  std::string key_place;
 };
 
 struct AuditApiOptions {

@@ -1,10 +1,12 @@
 #include "api/auth_api.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <chrono>
 #include <string_view>
 #include <utility>
 
+#include "api/api_internal.h"
 #include "api/auth_errors.h"
 #include "api/auth_request.h"
 #include "api/request_source.h"
@@ -122,6 +124,25 @@ std::int64_t UnixSeconds(Timestamp at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
 }
 
+// Accounts one page of GET /auth/admin/accounts lists by default and at most.
+constexpr std::size_t kDefaultAccountPage = 50;
+constexpr std::size_t kMaxAccountPage = 200;
+
+// A login prefix or cursor as typed: the login alphabet ([a-z0-9._@-], case-folded), at most
+// kMaxLogin characters; nullopt otherwise.
+std::optional<std::string> LoginPart(std::string_view typed) {
+  if (typed.size() > kMaxLogin) return std::nullopt;
+  std::string folded;
+  for (char c : typed) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                         c == '@' || c == '-';
+    if (!allowed) return std::nullopt;
+    folded.push_back(c);
+  }
+  return folded;
+}
+
 // Pending grants listed at once; more wait until these are decided.
 constexpr std::size_t kMaxListedGrants = 500;
 
@@ -237,6 +258,9 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   Response AdminCreate(const Request& request);
   Response AdminReset(const Request& request);
   Response AdminReinstate(const Request& request);
+  // The security console: accounts by login with their status and factors, and disabling one.
+  Response AdminListAccounts(const Request& request);
+  Response AdminDisable(const Request& request);
   // Four eyes: pending role grants, and a second administrator's decision on one.
   Response AdminListGrants(const Request& request);
   enum class Verdict { kApprove, kRefuse };
@@ -487,7 +511,9 @@ std::optional<Response> AuthRoutes::RefuseUnlessFresh(const Request& request, bo
 
 std::optional<Response> AuthRoutes::RefuseUnlessAdministrator(
     const Request& request, std::optional<identity::ActiveSession>& out) {
-  if (auto refused = RefuseUnlessFresh(request, true, out)) return refused;
+  // A read (the pending grants) changes nothing: no anti-CSRF header, as for every GET.
+  const bool state_changing = request.method() != http::Verb::get;
+  if (auto refused = RefuseUnlessFresh(request, state_changing, out)) return refused;
   if (out->kind != identity::AccountKind::kAdministrator) {
     out.reset();
     return Problem(Status::forbidden, "forbidden", kErrAdministratorsOnly,
@@ -677,6 +703,146 @@ Response AuthRoutes::AdminReinstate(const Request& request) {
   body["account_id"] = reinstated->id;
   body["login"] = reinstated->login;
   body["status"] = reinstated->status;
+  return Json(Status::ok, body, request.version());
+}
+
+Response AuthRoutes::AdminListAccounts(const Request& request) {
+  auto session = Authenticate(request, false);
+  if (!session) return FromError(session.error(), request.version());
+  if (session->kind != identity::AccountKind::kAdministrator) {
+    return Problem(Status::forbidden, "forbidden", "Only administrators list accounts.",
+                   request.version());
+  }
+  auto params = internal::QueryParams(request, {"_count", "cursor", "kind", "status", "login"});
+  if (!params) return internal::FailureResponse(params.error(), request);
+  const auto param = [&](std::string_view name) {
+    auto it = params->find(name);
+    return it == params->end() ? std::string() : it->second;
+  };
+  const auto invalid = [&](std::string_view why) {
+    return Problem(Status::bad_request, "invalid", why, request.version());
+  };
+  store::AccountQuery query;
+  query.limit = kDefaultAccountPage;
+  if (auto text = param("_count"); !text.empty()) {
+    std::size_t count = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (ec != std::errc() || end != text.data() + text.size() || count == 0 ||
+        count > kMaxAccountPage) {
+      return invalid("_count is a whole number from 1 to 200.");
+    }
+    query.limit = count;
+  }
+  if (auto kind = param("kind"); !kind.empty()) {
+    auto parsed = identity::ParseAccountKind(kind);
+    if (!parsed) {
+      return invalid("kind is one of patient, clinician, lab_technician, administrator, auditor.");
+    }
+    query.kind = std::string(identity::AccountKindName(*parsed));
+  }
+  if (auto status = param("status"); !status.empty()) {
+    if (status != identity::kStatusActive && status != identity::kStatusDisabled &&
+        status != identity::kStatusSuspended && status != "pending") {
+      return invalid("status is one of active, disabled, suspended, pending.");
+    }
+    query.status_prefix = status;
+  }
+  auto cursor = LoginPart(param("cursor"));
+  auto prefix = LoginPart(param("login"));
+  if (!cursor) return invalid("cursor is the next value of the previous page.");
+  if (!prefix) return invalid("login is the start of a login: letters, digits and . _ @ -.");
+  query.after_login = std::move(*cursor);
+  query.login_prefix = std::move(*prefix);
+  ++query.limit;  // one more tells whether a next page exists
+  auto page = accounts_.List(query);
+  if (!page) return FromError(page.error(), request.version());
+  std::string next;
+  if (page->size() == query.limit) {
+    page->pop_back();
+    next = page->back().account.login;
+  }
+  boost::json::array accounts;
+  for (const store::AccountSummary& row : *page) {
+    boost::json::object entry;
+    entry["account_id"] = row.account.id;
+    entry["login"] = row.account.login;
+    entry["kind"] = row.account.kind;
+    entry["status"] = row.account.status;
+    // A patient's name is health data: staff names only.
+    if (row.account.kind != identity::AccountKindName(identity::AccountKind::kPatient)) {
+      entry["display_name"] = row.account.display_name;
+    }
+    boost::json::array factors;
+    for (const std::string& kind : row.factor_kinds) {
+      if (kind != "password") factors.emplace_back(kind);
+    }
+    entry["second_factors"] = std::move(factors);
+    entry["created_at"] = UnixSeconds(row.account.created_at);
+    if (row.last_login_at != Timestamp{}) {
+      entry["last_login_at"] = UnixSeconds(row.last_login_at);
+    } else {
+      entry["last_login_at"] = nullptr;
+    }
+    accounts.push_back(std::move(entry));
+  }
+  boost::json::object body;
+  body["accounts"] = std::move(accounts);
+  if (!next.empty()) body["next"] = next;
+  Response response = Json(Status::ok, body, request.version());
+  response.set(http::beast_http::field::cache_control, "no-store");
+  return response;
+}
+
+// Disabling ends an account's sessions (or an API client's tokens) at once; see
+// identity::Accounts::Disable for how it comes back.
+Response AuthRoutes::AdminDisable(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"login", kMaxLogin, false},
+                                         {"client", store::kMaxNameBytes, false}};
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  const bool by_login = fields->contains("login");
+  if (by_login == fields->contains("client")) {
+    return Problem(Status::bad_request, "invalid",
+                   "Name either the account (login) or the API client (client), not both.",
+                   request.version());
+  }
+  boost::json::object body;
+  if (!by_login) {
+    auto ended = accounts_.DisableClient(fields->at("client"), admin->account.id);
+    if (!ended) {
+      if (ended.error().code() == ErrorCode::kNotFound) {
+        return Problem(Status::not_found, "not-found", "No API client has this id.",
+                       request.version());
+      }
+      return FromError(ended.error(), request.version());
+    }
+    body["client"] = fields->at("client");
+    body["status"] = identity::kStatusDisabled;
+    body["tokens_ended"] = *ended;
+    return Json(Status::ok, body, request.version());
+  }
+  auto disabled = accounts_.Disable(fields->at("login"), admin->account.id);
+  if (!disabled) {
+    switch (disabled.error().code()) {
+      case ErrorCode::kNotFound:
+        return Problem(Status::not_found, "not-found", "No account has this login.",
+                       request.version());
+      case ErrorCode::kPermissionDenied:
+        return Problem(Status::forbidden, "forbidden",
+                       "An administrator cannot disable their own account: another one must.",
+                       request.version());
+      case ErrorCode::kConflict:
+        return Problem(Status::conflict, "conflict", "This account is disabled already.",
+                       request.version());
+      default:
+        return FromError(disabled.error(), request.version());
+    }
+  }
+  body["account_id"] = disabled->id;
+  body["login"] = disabled->login;
+  body["status"] = disabled->status;
   return Json(Status::ok, body, request.version());
 }
 
@@ -927,6 +1093,14 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
       {Verb::post, "/auth/admin/accounts/reset",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return AdminReset(r);
+       }},
+      {Verb::get, "/auth/admin/accounts",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminListAccounts(r);
+       }},
+      {Verb::post, "/auth/admin/accounts/disable",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminDisable(r);
        }},
       {Verb::post, "/auth/admin/accounts/reinstate",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {

@@ -233,4 +233,8 @@ std::string OriginFor(const crypto::Ed25519PublicKey& public_key) {
                      digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]);
 }
 
+NoteVerifier VerifierOf(const crypto::SigningKey& key) {
+  return {OriginFor(key.public_key()), key.public_key()};
+}
+
 }  // namespace medvault::audit

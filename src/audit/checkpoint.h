@@ -66,4 +66,7 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& ver
 // never share one.
 std::string OriginFor(const crypto::Ed25519PublicKey& public_key);
 
+// The verifier of the notes `key` signs as a vault's log: named by its origin.
+NoteVerifier VerifierOf(const crypto::SigningKey& key);
+
 }  // namespace medvault::audit

@@ -13,7 +13,7 @@ struct ActionInfo {
   std::string_view name;
 };
 
-constexpr std::array<ActionInfo, 26> kActions{{
+constexpr std::array<ActionInfo, 27> kActions{{
     {Action::kLogin, "login"},
     {Action::kSecondFactor, "second_factor"},
     {Action::kEnrollFactor, "enroll_factor"},
@@ -40,6 +40,7 @@ constexpr std::array<ActionInfo, 26> kActions{{
     {Action::kApprove, "approve"},
     {Action::kRefuse, "refuse"},
     {Action::kDownload, "download"},
+    {Action::kAcknowledge, "acknowledge"},
 }};
 
 constexpr std::array<std::string_view, 8> kRoles{"none",           "patient",       "clinician",

@@ -60,6 +60,8 @@ enum class Action : std::uint8_t {
   kApprove = 61,
   kRefuse = 62,
   kDownload = 63,
+  // The security console: an administrator or auditor acknowledges an alert.
+  kAcknowledge = 64,
 };
 
 enum class Role : std::uint8_t {

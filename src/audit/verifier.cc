@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <map>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "audit/entry.h"
+#include "core/base64.h"
 
 namespace medvault::audit {
 namespace {
@@ -314,6 +316,51 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
                                  start, ((bad->index + 1) << bad->level) - 1));
   }
   return report;
+}
+
+Result<std::vector<CheckpointSource>> CheckpointFiles(
+    const std::filesystem::path& checkpoint_dir,
+    const std::optional<std::filesystem::path>& extra_file) {
+  const auto read = [](const std::filesystem::path& path) -> Result<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(ErrorCode::kNotFound, "cannot read " + path.string());
+    std::string text(kMaxNoteBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxNoteBytes) {
+      return Fail(ErrorCode::kInvalidArgument, path.string() + " is too large for a checkpoint");
+    }
+    return text;
+  };
+  std::vector<CheckpointSource> sources;
+  const std::filesystem::path latest = checkpoint_dir / "checkpoint";
+  std::error_code error;
+  if (std::filesystem::exists(latest, error)) {
+    auto note = read(latest);
+    if (!note) return std::unexpected(note.error());
+    sources.push_back({latest.string(), std::move(*note)});
+  }
+  if (extra_file) {
+    auto note = read(*extra_file);
+    if (!note) return std::unexpected(note.error());
+    sources.push_back({extra_file->string(), std::move(*note)});
+  }
+  return sources;
+}
+
+std::string VerifySummary(const VerifyReport& report, const NoteVerifier& verifier) {
+  if (!report.intact()) {
+    if (report.first_bad_index) {
+      return fmt::format("audit log NOT intact: first bad entry {}: {}", *report.first_bad_index,
+                         report.problem);
+    }
+    return fmt::format("audit log NOT intact: {}", report.problem);
+  }
+  return fmt::format(
+      "audit log intact: {} entries, root {}, checked against {} checkpoints (largest {}); "
+      "verifier key {}",
+      report.entries, EncodeBase64(report.root, Base64Alphabet::kStandard), report.checkpoints,
+      report.largest_checkpoint.value_or(0), VerifierKeyText(verifier));
 }
 
 }  // namespace medvault::audit

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "audit/checkpoint.h"
 #include "audit/merkle.h"
@@ -44,5 +46,17 @@ struct VerifyReport {
 // kUnavailable when the store cannot be read; tampering is a report, not an error.
 Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier,
                                std::span<const CheckpointSource> extra_checkpoints);
+
+// The checkpoints outside the store that `medvault audit verify` and GET /audit/verify check
+// the log against too: the latest one the server wrote to `checkpoint_dir` (when there is one)
+// and `extra_file` (when given). kNotFound or kInvalidArgument (too large) for a file that
+// cannot be read.
+Result<std::vector<CheckpointSource>> CheckpointFiles(
+    const std::filesystem::path& checkpoint_dir,
+    const std::optional<std::filesystem::path>& extra_file);
+
+// The report in one line: "audit log intact: N entries, root ..., checked against ..." or
+// "audit log NOT intact: first bad entry I: problem".
+std::string VerifySummary(const VerifyReport& report, const NoteVerifier& verifier);
 
 }  // namespace medvault::audit

@@ -15,25 +15,12 @@
 #include "audit/scope.h"
 #include "audit/verifier.h"
 #include "cli/vault.h"
-#include "core/base64.h"
 #include "core/clock.h"
 
 namespace medvault::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-Result<std::string> ReadSmallFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kNotFound, "cannot read " + path.string());
-  std::string text(audit::kMaxNoteBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > audit::kMaxNoteBytes) {
-    return Fail(ErrorCode::kInvalidArgument, path.string() + " is too large for a checkpoint");
-  }
-  return text;
-}
 
 std::string Day(Timestamp t) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
@@ -56,41 +43,14 @@ Result<bool> VerifyAudit(const fs::path& vault_dir,
                          const std::optional<fs::path>& checkpoint_file) {
   auto vault = OpenVault(vault_dir, {});
   if (!vault) return std::unexpected(vault.error());
-  const auto& key = vault->records->derived_keys().signing_key();
-  const audit::NoteVerifier verifier{audit::OriginFor(key.public_key()), key.public_key()};
-  std::vector<audit::CheckpointSource> extra;
-  const fs::path latest = vault->config.audit.checkpoint_dir / "checkpoint";
-  if (fs::exists(latest)) {
-    auto note = ReadSmallFile(latest);
-    if (!note) return std::unexpected(note.error());
-    extra.push_back({latest.string(), std::move(*note)});
-  }
-  if (checkpoint_file) {
-    auto note = ReadSmallFile(*checkpoint_file);
-    if (!note) return std::unexpected(note.error());
-    extra.push_back({checkpoint_file->string(), std::move(*note)});
-  }
-  auto report = audit::VerifyLog(*vault->store, verifier, extra);
+  const audit::NoteVerifier verifier =
+      audit::VerifierOf(vault->records->derived_keys().signing_key());
+  auto extra = audit::CheckpointFiles(vault->config.audit.checkpoint_dir, checkpoint_file);
+  if (!extra) return std::unexpected(extra.error());
+  auto report = audit::VerifyLog(*vault->store, verifier, *extra);
   if (!report) return std::unexpected(report.error());
-  if (!report->intact()) {
-    if (report->first_bad_index) {
-      std::printf("audit log NOT intact: first bad entry %llu: %s\n",
-                  static_cast<unsigned long long>(*report->first_bad_index),
-                  report->problem.c_str());
-    } else {
-      std::printf("audit log NOT intact: %s\n", report->problem.c_str());
-    }
-    return false;
-  }
-  std::printf(
-      "audit log intact: %llu entries, root %s, checked against %llu checkpoints "
-      "(largest %llu); verifier key %s\n",
-      static_cast<unsigned long long>(report->entries),
-      EncodeBase64(report->root, Base64Alphabet::kStandard).c_str(),
-      static_cast<unsigned long long>(report->checkpoints),
-      static_cast<unsigned long long>(report->largest_checkpoint.value_or(0)),
-      audit::VerifierKeyText(verifier).c_str());
-  return true;
+  std::printf("%s\n", audit::VerifySummary(*report, verifier).c_str());
+  return report->intact();
 }
 
 Status RecordOperatorAction(store::Store& store, audit::Action action,

@@ -8,32 +8,17 @@
 #include "cli/vault.h"
 #include "crypto/master_key_file.h"
 #include "crypto/pkcs11_kek.h"
+#include "records/key_report.h"
 
 namespace medvault::cli {
 namespace {
 
 constexpr std::size_t kRewrapBatch = 500;
 
-std::string Join(const std::vector<std::uint32_t>& versions) {
-  std::string out;
-  for (auto version : versions) out += (out.empty() ? "" : ", ") + std::to_string(version);
-  return out;
-}
-
-// Keys still wrapped under another version than `active` (erased patients have none).
-std::size_t PendingWraps(const records::KeyStatus& status, std::uint32_t active) {
-  std::size_t pending = 0;
-  for (const auto& [key_id, count] : status.wraps_by_key_id) {
-    if (key_id != records::kErasedKeyId && key_id != records::KekKeyId(active)) pending += count;
-  }
-  return pending;
-}
-
 // Where the master-key versions live, and the two steps of a rotation that happen there.
 class KeyPlace {
  public:
   virtual ~KeyPlace() = default;
-  virtual std::string Describe() const = 0;
   virtual Result<std::uint32_t> AddVersion() const = 0;
   // Removes every version older than `active`.
   virtual Status RetireBefore(std::uint32_t active,
@@ -43,7 +28,6 @@ class KeyPlace {
 class KeyFilePlace final : public KeyPlace {
  public:
   explicit KeyFilePlace(std::filesystem::path path) : path_(std::move(path)) {}
-  std::string Describe() const override { return "master key file " + path_.string(); }
   Result<std::uint32_t> AddVersion() const override { return crypto::AddMasterKeyVersion(path_); }
   Status RetireBefore(std::uint32_t active, const std::vector<std::uint32_t>&) const override {
     return crypto::RetireMasterKeyVersionsBefore(path_, active);
@@ -57,10 +41,6 @@ class TokenPlace final : public KeyPlace {
  public:
   TokenPlace(crypto::Pkcs11Options options, Secret pin)
       : options_(std::move(options)), pin_(std::move(pin)) {}
-  std::string Describe() const override {
-    return "PKCS#11 token " + options_.token_label.value_or("(by slot)") + ", keys " +
-           options_.key_label + "-<n>";
-  }
   Result<std::uint32_t> AddVersion() const override {
     return crypto::CreatePkcs11KekVersion(options_, pin_);
   }
@@ -98,22 +78,11 @@ Status PrintKeyStatus(const std::filesystem::path& vault_dir) {
   if (!vault) return std::unexpected(vault.error());
   auto status = vault->records->Keys();
   if (!status) return std::unexpected(status.error());
-  const std::uint32_t active = status->loaded_kek_versions.back();
-  auto place = PlaceOf(vault->config);
-  if (!place) return std::unexpected(place.error());
-  std::printf("master keys: %s\n", (*place)->Describe().c_str());
-  std::printf("loaded versions: %s (active %u)\n", Join(status->loaded_kek_versions).c_str(),
-              active);
-  std::printf("vault marker: version %u\n", status->marked_kek_version);
-  for (const auto& [key_id, count] : status->wraps_by_key_id) {
-    std::printf("wrapped under %s: %zu\n", key_id.c_str(), count);
-  }
-  const std::size_t pending = PendingWraps(*status, active);
-  if (pending == 0 && status->loaded_kek_versions.size() == 1) {
-    std::printf("rotation: none under way\n");
-  } else {
-    std::printf("rotation: under way, %zu keys still to rewrap (run 'medvault keys rotate')\n",
-                pending);
+  // The place must be usable (a PKCS#11 token's PIN readable), not only described.
+  if (auto place = PlaceOf(vault->config); !place) return std::unexpected(place.error());
+  const std::string where = records::KeyPlaceDescription(vault->config.keys);
+  for (const std::string& line : records::KeyStatusLines(*status, where)) {
+    std::printf("%s\n", line.c_str());
   }
   return {};
 }
@@ -145,7 +114,7 @@ Status RotateKeys(const std::filesystem::path& vault_dir) {
   }
   auto status = vault->records->Keys();
   if (!status) return std::unexpected(status.error());
-  if (std::size_t pending = PendingWraps(*status, *active); pending != 0) {
+  if (std::size_t pending = records::PendingWraps(*status, *active); pending != 0) {
     return Fail(ErrorCode::kUnavailable,
                 std::to_string(pending) +
                     " keys are still wrapped under older versions; run 'medvault keys rotate' "
@@ -162,7 +131,7 @@ Status RotateKeys(const std::filesystem::path& vault_dir) {
   std::printf(
       "rotation complete: every key is wrapped under master key version %u; older "
       "versions are retired from the %s\n",
-      *active, (*place)->Describe().c_str());
+      *active, records::KeyPlaceDescription(vault->config.keys).c_str());
   return {};
 }
 

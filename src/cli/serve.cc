@@ -39,6 +39,7 @@
 #include "records/bulk_export.h"
 #include "records/clinical_records.h"
 #include "records/emergency_access.h"
+#include "records/key_report.h"
 
 namespace medvault::cli {
 namespace {
@@ -160,10 +161,20 @@ Status Serve(const ServeOptions& options) {
       !ok) {
     return ok;
   }
-  if (auto ok = api::AddAuditRoutes(router,
-                                    {**audit_log, decider, *(*identity)->sessions,
-                                     *(*identity)->clients, store, &emergency_access},
-                                    {});
+  if (auto ok = api::AddAuditRoutes(
+          router,
+          {.log = **audit_log,
+           .decider = decider,
+           .sessions = *(*identity)->sessions,
+           .clients = *(*identity)->clients,
+           .store = store,
+           .emergency_access = &emergency_access,
+           .clock = &clock,
+           .verifier = audit::VerifierOf(vault->records->derived_keys().signing_key()),
+           .checkpoint_dir = config->audit.checkpoint_dir,
+           .keys = vault->records.get(),
+           .key_place = records::KeyPlaceDescription(config->keys)},
+          {});
       !ok)
     return ok;
   // Lab feed: HL7 v2 results over MLLP (lab.*), written as the integration client lab.client_id.

@@ -332,7 +332,8 @@ Result<store::Account> Accounts::FindByLogin(std::string_view login) {
   return std::move(*found);
 }
 
-Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_view actor_id) {
+Result<store::Account> Accounts::AnotherAccount(std::string_view login, std::string_view actor_id,
+                                                AuthEvent& event, std::string_view verb) {
   auto account = FindByLogin(login);
   if (!account) {
     if (account.error().code() == ErrorCode::kNotFound) {
@@ -340,23 +341,110 @@ Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_v
     }
     return std::unexpected(account.error());
   }
-  const Timestamp now = clock_.Now();
-  AuthEvent event{now, account->id, account->kind, "", "account_reinstated", "success",
-                  std::string(actor_id)};
+  event.at = clock_.Now();
+  event.account_id = account->id;
+  event.account_kind = account->kind;
+  event.outcome = "success";
+  event.actor_id = std::string(actor_id);
   if (account->id == actor_id) {
     event.outcome = "refused";
     if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
-    return Fail(ErrorCode::kPermissionDenied,
-                "an administrator cannot reinstate their own account: another one must");
+    return Fail(ErrorCode::kPermissionDenied, "an administrator cannot " + std::string(verb) +
+                                                  " their own account: another one must");
+  }
+  return account;
+}
+
+Result<store::Account> Accounts::Reinstate(std::string_view login, std::string_view actor_id) {
+  AuthEvent event;
+  event.event = "account_reinstated";
+  auto account = AnotherAccount(login, actor_id, event, "reinstate");
+  if (!account) return account;
+  const Timestamp now = event.at;
+  bool was_disabled = false;
+  if (account->status == kStatusDisabled) {
+    Status enabled = store_.Transact([&](store::Transaction& tx) -> Status {
+      auto current = tx.GetAccount(account->id);
+      if (!current) return std::unexpected(current.error());
+      was_disabled = current->status == kStatusDisabled;
+      if (!was_disabled) return {};
+      return tx.SetAccountStatus(account->id, kStatusActive, now);
+    });
+    if (!enabled) return std::unexpected(enabled.error());
   }
   auto lifted = LiftSuspension(store_, account->id, now);
   if (!lifted) return std::unexpected(lifted.error());
-  if (!*lifted) {
-    return Fail(ErrorCode::kConflict, "this account is not suspended: nothing to reinstate");
+  if (!*lifted && !was_disabled) {
+    return Fail(ErrorCode::kConflict,
+                "this account is neither suspended nor disabled: nothing to reinstate");
   }
   if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
   account->status = std::string(kStatusActive);
   return std::move(*account);
+}
+
+Result<store::Account> Accounts::Disable(std::string_view login, std::string_view actor_id) {
+  AuthEvent event;
+  event.event = "account_disabled";
+  auto account = AnotherAccount(login, actor_id, event, "disable");
+  if (!account) return account;
+  const Timestamp now = event.at;
+  bool already = false;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    auto current = tx.GetAccount(account->id);
+    if (!current) return std::unexpected(current.error());
+    already = current->status == kStatusDisabled;
+    if (already) return {};
+    if (auto r = tx.SetAccountStatus(account->id, kStatusDisabled, now); !r) return r;
+    auto ended = tx.DeleteSessions(account->id);
+    if (!ended) return std::unexpected(ended.error());
+    return {};
+  });
+  if (!s) return std::unexpected(s.error());
+  if (already) return Fail(ErrorCode::kConflict, "this account is disabled already");
+  if (auto recorded = events_.Record(event); !recorded) return std::unexpected(recorded.error());
+  account->status = std::string(kStatusDisabled);
+  return std::move(*account);
+}
+
+Result<std::int64_t> Accounts::DisableClient(std::string_view client_id,
+                                             std::string_view actor_id) {
+  const Timestamp now = clock_.Now();
+  std::int64_t ended = 0;
+  Status s = store_.Transact([&](store::Transaction& tx) -> Status {
+    if (auto r = tx.DisableApiClient(client_id, actor_id, now); !r) return r;
+    auto tokens = tx.DeleteAccessTokens(client_id);
+    if (!tokens) return std::unexpected(tokens.error());
+    ended = *tokens;
+    return {};
+  });
+  if (!s) {
+    if (s.error().code() == ErrorCode::kNotFound ||
+        s.error().code() == ErrorCode::kInvalidArgument) {
+      return Fail(ErrorCode::kNotFound, "no API client has this id");
+    }
+    return std::unexpected(s.error());
+  }
+  if (auto recorded = events_.Record({now, std::string(client_id), "client", "", "account_disabled",
+                                      "success", std::string(actor_id)});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  return ended;
+}
+
+Result<std::vector<store::AccountSummary>> Accounts::List(const store::AccountQuery& query) {
+  std::vector<store::AccountSummary> page;
+  Status s = store_.Transact(
+      [&](store::Transaction& tx) -> Status {
+        auto listed = tx.ListAccounts(query);
+        if (!listed) return std::unexpected(listed.error());
+        page = std::move(*listed);
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!s) return std::unexpected(s.error());
+  return page;
 }
 
 Result<bool> Accounts::LiftSuspension(store::Store& store, std::string_view id, Timestamp now) {

@@ -126,18 +126,36 @@ class Accounts {
 
   Result<store::Account> FindByLogin(std::string_view login);
 
-  // Lifts the exfiltration guard's suspension of the account with this login (its guard
-  // counts are forgotten and it is active again, with no session left: its owner logs in
-  // anew with both factors). `actor_id`: the reinstating administrator's account id, or the
-  // console's word ("cli"). kPermissionDenied for an administrator reinstating themselves,
-  // kNotFound for no such login, kConflict when the account is not suspended. Audited
-  // ("account_reinstated", the actor named).
+  // Lifts the exfiltration guard's suspension, or an administrator's Disable, of the account
+  // with this login (its guard counts are forgotten and it is active again, with no session
+  // left: its owner logs in anew with both factors). `actor_id`: the reinstating administrator's
+  // account id, or the console's word ("cli"). kPermissionDenied for an administrator reinstating
+  // themselves, kNotFound for no such login, kConflict when it is neither suspended nor disabled.
+  // Audited ("account_reinstated", the actor named).
   Result<store::Account> Reinstate(std::string_view login, std::string_view actor_id);
+  // Disables the account with this login at once: its status becomes disabled, every session
+  // and pending login of it ends, and a login with the right password is told it is disabled.
+  // It comes back through Reinstate (another administrator; its factors are kept) or
+  // ResetEnrollment (a new enrollment code; its factors go). kPermissionDenied for an
+  // administrator disabling themselves, kNotFound, kConflict when it is disabled already.
+  // Audited ("account_disabled", the actor named). Returns the account as it now is.
+  Result<store::Account> Disable(std::string_view login, std::string_view actor_id);
+  // Disables an API client for good: its access tokens end and no new one is issued (its owner
+  // registers a new client). kNotFound. Audited ("account_disabled"). Returns the tokens ended.
+  Result<std::int64_t> DisableClient(std::string_view client_id, std::string_view actor_id);
+  // A page of accounts for the security console (store::AccountQuery).
+  Result<std::vector<store::AccountSummary>> List(const store::AccountQuery& query);
+
   // The reinstatement alone, of an account or an API client id, unaudited: whether it was
   // suspended (policy::ExfiltrationGuard::Reinstate).
   static Result<bool> LiftSuspension(store::Store& store, std::string_view id, Timestamp now);
 
  private:
+  // The account with this login for an administrator's action on it, `event` filled in for
+  // it; kPermissionDenied (recorded as refused) when it is the actor's own account ("cannot
+  // <verb> their own account"), kNotFound.
+  Result<store::Account> AnotherAccount(std::string_view login, std::string_view actor_id,
+                                        AuthEvent& event, std::string_view verb);
   enum class Decision { kApprove, kRefuse };
   Result<store::RoleGrant> Decide(std::string_view grant_id, std::string_view decider_id,
                                   Decision decision);

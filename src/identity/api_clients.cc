@@ -112,8 +112,15 @@ Result<IssuedAccessToken> ApiClients::IssueToken(std::string_view client_asserti
   store::AccessToken stored{token->hash, client->client_id, scopes, now,
                             now + kAccessTokenLifetime};
   bool replay = false;
+  bool disabled = false;
   Status s = store_.Transact([&](store::Transaction& tx) -> Status {
     replay = false;
+    auto off = tx.IsApiClientDisabled(client->client_id);
+    if (!off) return std::unexpected(off.error());
+    if (*off) {
+      disabled = true;
+      return Fail(ErrorCode::kConflict, "disabled client");  // roll back
+    }
     auto recorded = tx.RecordUsedJti(client->client_id, assertion->jti,
                                      assertion->expires_at + kAssertionClockSkew, now);
     if (!recorded) {
@@ -126,6 +133,13 @@ Result<IssuedAccessToken> ApiClients::IssueToken(std::string_view client_asserti
     return tx.InsertAccessToken(stored);
   });
   if (replay) return refuse(client->client_id);
+  if (disabled) {
+    (void)events_.Record(
+        {now, client->client_id, "client", std::string(source), "token", "disabled", ""});
+    return Fail(ErrorCode::kPermissionDenied,
+                "this client was disabled by an administrator: register a new one "
+                "(medvault client add)");
+  }
   if (!s) return std::unexpected(s.error());
   // Fail-closed: a token the audit log has not recorded is not handed out (it stays unknown to
   // its client and expires).

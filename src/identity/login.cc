@@ -23,6 +23,9 @@ constexpr std::string_view kTotpSealLabel = "medvault.identity.totp.v1:";
 constexpr std::string_view kSuspendedAccount =
     "This account is suspended: the exfiltration guard stopped it. An administrator must "
     "reinstate it (medvault user reinstate LOGIN) before it can log in again.";
+constexpr std::string_view kDisabledAccount =
+    "This account is disabled by an administrator: ask an administrator to reinstate it (or "
+    "to reset its enrollment) before it can log in again.";
 
 std::span<const std::uint8_t> AsBytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -236,6 +239,12 @@ void LoginService::FinishPassword(std::shared_ptr<Attempt> attempt,
     // Only the holder of the password learns why: the guard stopped this account.
     Event(account, client, "login_password", "suspended");
     return done(Fail(ErrorCode::kPermissionDenied, std::string(kSuspendedAccount)));
+  }
+  if (attempt->real_check && verdict->match && account != nullptr &&
+      account->status == kStatusDisabled) {
+    // Likewise: only the holder of the password learns that an administrator disabled it.
+    Event(account, client, "login_password", "disabled");
+    return done(Fail(ErrorCode::kPermissionDenied, std::string(kDisabledAccount)));
   }
   const bool ok = attempt->real_check && verdict->match && account != nullptr &&
                   account->status == kStatusActive;

@@ -100,6 +100,13 @@ Result<NewSession> Sessions::Rotate(store::Transaction& tx, const ActiveSession&
                        session.record.source);
   if (!started) return std::unexpected(started.error());
   if (stage == store::SessionStage::kSession &&
+      session.record.stage != store::SessionStage::kSession) {
+    // Both factors checked: a full login, which the security console lists.
+    if (auto m = tx.SetAccountLastLogin(session.account.id, second_factor_at); !m) {
+      return std::unexpected(m.error());
+    }
+  }
+  if (stage == store::SessionStage::kSession &&
       session.record.stage == store::SessionStage::kSession) {
     // A rotated session keeps its absolute expiry: rotation never extends a session.
     auto record = tx.GetSession(Sha256(started->token.view()));

@@ -97,6 +97,7 @@ EventKind KindOf(Action action) {
     case Action::kApprovalRequest:
     case Action::kApprove:
     case Action::kRefuse:
+    case Action::kAcknowledge:
       return {kApplicationActivity, std::nullopt, "U"};
     case Action::kDownload:
       return {kExport, std::nullopt, "R"};

@@ -44,6 +44,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "insert_role_grant", "select_role_grant", "list_role_grants", "decide_role_grant",
     "count_accounts", "insert_export_job", "select_export_job", "list_export_jobs",
     "update_export_job", "list_patient_ids",
+    // security console:
+    "set_last_login", "list_accounts", "select_alert_exists", "insert_alert_ack",
+    "select_alert_ack", "list_alert_acks", "disable_client", "select_client_disabled",
 };
 
 // A Query added without a name would leave a null at the end of the table.

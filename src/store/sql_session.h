@@ -162,6 +162,16 @@ enum class Query {
   kUpdateExportJob,     // (id, state, expires_at, decided_by, decided_at, file, file_bytes,
                         //  patients, watermark, expected_state)
   kListPatientIds,      // (after_id, limit) -> id of live Patient resources, by id
+  // security console (migration 011_console):
+  kSetLastLogin,        // (account_id, at)
+  kListAccounts,        // (after_login, kind or '', status_prefix, login_prefix, limit) -> the
+                        //  account columns, last_login_at, factor kinds joined by ','; by login
+  kSelectAlertExists,   // (alert_id) -> count
+  kInsertAlertAck,      // (alert_id, by, at): no row if the alert has one
+  kSelectAlertAck,      // (alert_id) -> alert_id, by, at
+  kListAlertAcks,       // (after_id, up_to_id) -> alert_id, by, at; by alert id
+  kDisableClient,       // (client_id, by, at): no row if it is disabled already
+  kSelectClientDisabled,  // (client_id) -> count
   kCount,
 };
 

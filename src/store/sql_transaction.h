@@ -160,6 +160,14 @@ class SqlTransaction final : public Transaction {
   Status UpdateExportJob(const ExportJobRecord& job, std::string_view expected_state) override;
   Result<std::vector<std::string>> ListPatientIds(std::string_view after_id,
                                                   std::size_t limit) override;
+  // security console (sql_console.cc):
+  Status SetAccountLastLogin(std::string_view account_id, Timestamp at) override;
+  Result<std::vector<AccountSummary>> ListAccounts(const AccountQuery& query) override;
+  Result<AlertAck> AcknowledgeAlert(const AlertAck& ack) override;
+  Result<std::vector<AlertAck>> ListAlertAcks(std::int64_t after_id,
+                                              std::int64_t up_to_id) override;
+  Status DisableApiClient(std::string_view client_id, std::string_view by, Timestamp at) override;
+  Result<bool> IsApiClientDisabled(std::string_view client_id) override;
 
   // The first database failure, which forbids committing.
   const std::optional<Error>& Failure() const { return failure_; }

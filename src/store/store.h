@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/approval_records.h"
+#include "store/console_records.h"
 #include "store/guard_records.h"
 #include "store/identity_records.h"
 #include "store/lab_records.h"
@@ -460,6 +461,23 @@ class Transaction {
   // most `limit`: the compartments an approved bulk export walks (ids only, nothing opened).
   virtual Result<std::vector<std::string>> ListPatientIds(std::string_view after_id,
                                                           std::size_t limit) = 0;
+
+  // The security console (migration 011_console, rows in store/console_records.h).
+  // Marks a full login (both factors) of the account; kNotFound.
+  virtual Status SetAccountLastLogin(std::string_view account_id, Timestamp at) = 0;
+  // A page of accounts (AccountQuery), by login.
+  virtual Result<std::vector<AccountSummary>> ListAccounts(const AccountQuery& query) = 0;
+  // Records the acknowledgement unless the alert has one, and returns the one it now has:
+  // the first acknowledger's. kNotFound when there is no such alert.
+  virtual Result<AlertAck> AcknowledgeAlert(const AlertAck& ack) = 0;
+  // Acknowledgements of the alerts with after_id < id <= up_to_id, by alert id.
+  virtual Result<std::vector<AlertAck>> ListAlertAcks(std::int64_t after_id,
+                                                      std::int64_t up_to_id) = 0;
+  // Disables an API client for good (kept if it is already); kNotFound when there is none.
+  virtual Status DisableApiClient(std::string_view client_id, std::string_view by,
+                                  Timestamp at) = 0;
+  // Whether an administrator disabled the client.
+  virtual Result<bool> IsApiClientDisabled(std::string_view client_id) = 0;
 };
 
 // A store backend. Later tables (accounts, sessions) arrive as numbered

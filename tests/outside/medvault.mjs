@@ -155,7 +155,7 @@ async function postJson(base, path, body) {
 }
 
 // Enrolls a staff account from its enrollment code with a TOTP second factor; the enrollment
-// opens a session: { cookie, csrf }.
+// opens a session: { cookie, csrf, secret } (the TOTP secret, base32, for later logins).
 export async function enrollWithTotp(base, code) {
   const start = await postJson(base, '/auth/enroll', { code, password });
   if (start.status !== 200) throw new Error(`enroll: ${start.status} ${JSON.stringify(start.json)}`);
@@ -167,7 +167,7 @@ export async function enrollWithTotp(base, code) {
   if (done.status !== 200) throw new Error(`enroll/totp/confirm: ${done.status} ${JSON.stringify(done.json)}`);
   const cookie = done.headers.getSetCookie().map((line) => line.split(';')[0])
     .find((pair) => pair.startsWith('__Host-medvault_session='));
-  return { cookie, csrf: done.json.csrf_token };
+  return { cookie, csrf: done.json.csrf_token, secret: setup.json.secret };
 }
 
 // GET (or another method) on the FHIR API: { status, headers, json }.

@@ -26,7 +26,7 @@ struct Column {
 };
 
 // The endpoints outside /fhir, who may call them ("yes") and who may not: the rules of
-// src/api/audit_api.cc, auth_api.cc, lab_api.cc and the security alerts, written out. Columns
+// src/api/audit_api.cc, auth_api.cc, lab_api.cc and the security console, written out. Columns
 // in the order of the FHIR table's; tests/integration/access_matrix_http_test.cc checks every
 // cell against the real server.
 struct EndpointRow {
@@ -44,6 +44,14 @@ constexpr EndpointRow kEndpoints[] = {
     {"`GET /lab/quarantine`", {"-", "-", "-", "-", "-", "yes", "-", "-", "-", "-"}},
     {"`GET /lab/worklist`", {"-", "-", "-", "-", "-", "yes", "-", "-", "-", "-"}},
     {"`POST /auth/admin/accounts`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
+    {"`GET /auth/admin/accounts`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
+    {"`POST /auth/admin/accounts/disable`",
+     {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
+    {"`POST /security/alerts/{id}/$acknowledge`",
+     {"-", "-", "-", "-", "-", "-", "yes", "yes", "-", "-"}},
+    {"`GET /audit/checkpoint`", {"-", "-", "-", "-", "-", "-", "yes", "yes", "-", "-"}},
+    {"`GET /audit/verify`", {"-", "-", "-", "-", "-", "-", "-", "yes", "-", "-"}},
+    {"`GET /security/keys`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
 };
 
 constexpr std::pair<Operation, char> kOperations[] = {

@@ -347,6 +347,27 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kListPatientIds,
      "SELECT id FROM resources WHERE resource_type = 'Patient' AND deleted = 0 AND id > $1 "
      "ORDER BY id LIMIT $2"},
+    // security console (migration 011_console):
+    {Query::kSetLastLogin, "UPDATE accounts SET last_login_at = $2 WHERE id = $1"},
+    {Query::kListAccounts,
+     "SELECT a.id, a.login, a.kind, a.status, a.display_name, a.patient_id, a.created_at, "
+     "a.updated_at, a.last_login_at, COALESCE((SELECT string_agg(DISTINCT c.kind, ',') FROM "
+     "credentials c WHERE c.account_id = a.id), '') FROM accounts a WHERE a.login > $1 AND "
+     "($2 = '' OR a.kind = $2) AND substr(a.status, 1, length($3)) = $3 AND "
+     "substr(a.login, 1, length($4)) = $4 ORDER BY a.login LIMIT $5"},
+    {Query::kSelectAlertExists, "SELECT COUNT(*) FROM alerts WHERE id = $1"},
+    {Query::kInsertAlertAck,
+     "INSERT INTO alert_acks (alert_id, acknowledged_by, acknowledged_at) VALUES ($1, $2, $3) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kSelectAlertAck,
+     "SELECT alert_id, acknowledged_by, acknowledged_at FROM alert_acks WHERE alert_id = $1"},
+    {Query::kListAlertAcks,
+     "SELECT alert_id, acknowledged_by, acknowledged_at FROM alert_acks WHERE alert_id > $1 "
+     "AND alert_id <= $2 ORDER BY alert_id"},
+    {Query::kDisableClient,
+     "INSERT INTO disabled_clients (client_id, disabled_by, disabled_at) VALUES ($1, $2, $3) "
+     "ON CONFLICT DO NOTHING"},
+    {Query::kSelectClientDisabled, "SELECT COUNT(*) FROM disabled_clients WHERE client_id = $1"},
 }};
 
 static_assert(InEnumOrder(kQueries), "kQueries must list every Query in enum order");
@@ -652,6 +673,21 @@ CREATE TABLE export_jobs (
   file_bytes BIGINT NOT NULL,
   patients BIGINT NOT NULL,
   watermark TEXT NOT NULL
+);
+)sql"},
+    {11, "011_console", R"sql(
+ALTER TABLE accounts ADD COLUMN last_login_at BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE alert_acks (
+  alert_id BIGINT NOT NULL PRIMARY KEY,
+  acknowledged_by TEXT COLLATE "C" NOT NULL,
+  acknowledged_at BIGINT NOT NULL
+);
+
+CREATE TABLE disabled_clients (
+  client_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  disabled_by TEXT COLLATE "C" NOT NULL,
+  disabled_at BIGINT NOT NULL
 );
 )sql"},
 };
