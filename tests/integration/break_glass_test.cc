@@ -70,16 +70,6 @@ std::string ParameterOf(const json::object& parameters, std::string_view name,
   return {};
 }
 
-std::vector<std::string> ResourceIds(const json::object& bundle) {
-  std::vector<std::string> ids;
-  if (const auto* entries = bundle.if_contains("entry")) {
-    for (const auto& entry : entries->as_array()) {
-      ids.push_back(Str(entry.at("resource").as_object(), "id"));
-    }
-  }
-  return ids;
-}
-
 class BreakGlass : public ::testing::TestWithParam<std::string> {
  protected:
   void Start(Env env = {}) {

@@ -302,6 +302,16 @@ std::string Str(const boost::json::object& object, std::string_view key) {
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
 }
 
+std::vector<std::string> ResourceIds(const boost::json::object& bundle) {
+  std::vector<std::string> ids;
+  if (const auto* entries = bundle.if_contains("entry")) {
+    for (const auto& entry : entries->as_array()) {
+      ids.push_back(Str(entry.at("resource").as_object(), "id"));
+    }
+  }
+  return ids;
+}
+
 std::string Quoted(std::string_view text) {
   return boost::json::serialize(boost::json::string(text));
 }

@@ -135,6 +135,8 @@ Http Send(unsigned short port, std::string_view method, std::string_view target,
 
 // A JSON object's string member, or "".
 std::string Str(const boost::json::object& object, std::string_view key);
+// The ids of the resources of a Bundle's entries, in order.
+std::vector<std::string> ResourceIds(const boost::json::object& bundle);
 // `text` as a JSON string literal.
 std::string Quoted(std::string_view text);
 

@@ -60,16 +60,6 @@ std::string ReportJson(std::string_view patient, std::string_view lab, std::stri
          R"("}],"result":[{"reference":"Observation/)" + std::string(observation) + R"("}]})";
 }
 
-std::vector<std::string> EntryIds(const json::object& bundle) {
-  std::vector<std::string> ids;
-  if (const auto* entries = bundle.if_contains("entry")) {
-    for (const auto& entry : entries->as_array()) {
-      ids.push_back(Str(entry.at("resource").as_object(), "id"));
-    }
-  }
-  return ids;
-}
-
 std::vector<std::string> WorklistIds(const json::object& worklist) {
   std::vector<std::string> ids;
   for (const auto& item : worklist.at("reports").as_array()) {
@@ -160,14 +150,15 @@ TEST_P(LabScope, ATechnicianReadsAndSearchesTheirLabsWorkOnlyAndTheOtherLabsIsAb
   // Searches: across patients (the status blind index, the name index) and per patient.
   const auto pending = Quais("GET", "/fhir/DiagnosticReport?status=preliminary");
   ASSERT_EQ(pending.status, 200u) << pending.body;
-  EXPECT_THAT(EntryIds(pending.json), ::testing::UnorderedElementsAre(own_report_, older_report_));
+  EXPECT_THAT(ResourceIds(pending.json),
+              ::testing::UnorderedElementsAre(own_report_, older_report_));
   const auto theirs = Autre("GET", "/fhir/DiagnosticReport?status=preliminary");
   ASSERT_EQ(theirs.status, 200u) << theirs.body;
-  EXPECT_THAT(EntryIds(theirs.json), ::testing::ElementsAre(other_report_));
+  EXPECT_THAT(ResourceIds(theirs.json), ::testing::ElementsAre(other_report_));
   const auto by_name = Quais("GET", "/fhir/Patient?name=lef");
   ASSERT_EQ(by_name.status, 200u) << by_name.body;
   EXPECT_THAT(by_name.body, Not(HasSubstr(other_patient_)));
-  EXPECT_THAT(EntryIds(Quais("GET", "/fhir/Patient?name=dup").json),
+  EXPECT_THAT(ResourceIds(Quais("GET", "/fhir/Patient?name=dup").json),
               ::testing::ElementsAre(own_patient_));
   const auto of_other = Quais("GET", "/fhir/Observation?patient=" + other_patient_);
   EXPECT_THAT(of_other.body, Not(HasSubstr(other_result_))) << of_other.status;
