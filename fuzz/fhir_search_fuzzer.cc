@@ -89,7 +89,8 @@ void CheckAccepted(const SearchRequest& request) {
     if (auto lookups = BlindIndexLookupsOf(criterion)) {
       Require(!lookups->empty(), "lookups are not empty");
       for (const BlindIndexLookup& lookup : *lookups) {
-        Require(lookup.field.starts_with("patient.") || lookup.field == "report.accession",
+        Require(lookup.field.starts_with("patient.") || lookup.field == "report.accession" ||
+                    lookup.field == "report.status",
                 "a lookup names an indexed field");
         Require(!lookup.value.empty(), "a lookup has a value");
       }

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDemoVault, startServer, registerClient, requestToken, fhir, password } from '../outside/medvault.mjs';
-import { launchChromium, watch, checkPage, totpCodes } from './browser.mjs';
+import { launchChromium, watch, checkPage, enrollStaffWithTotp } from './browser.mjs';
 
 const artifacts = process.env.MEDVAULT_ARTIFACTS ?? join(tmpdir(), 'medvault-break-glass-artifacts');
 
@@ -45,20 +45,7 @@ test('a clinician opens a patient outside her care through the break-the-glass d
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' })).newPage();
   const watcher = watch(page);
   const heading = (name) => page.getByRole('heading', { level: 1, name }).waitFor();
-  await page.goto(`http://localhost:${server.port}/#/enroll`);
-  await page.locator('#code').fill(demo.codes['dr.martin']);
-  await page.locator('#password').fill(password);
-  await page.locator('#password2').fill(password);
-  await page.locator('main button[type=submit]').click();
-  await heading('Choose your second step');
-  await page.locator('main button.primary').click();
-  await page.locator('.qr svg path').first().waitFor();
-  const nextCode = totpCodes((await page.locator('.secret').innerText()).replace(/\s/g, ''));
-  await page.locator('#code').fill(await nextCode());
-  await page.locator('main button[type=submit]').click();
-  // The ten recovery codes are hashed with Argon2id before they are shown: slow under ASan.
-  await page.locator('.codes code').first().waitFor({ timeout: 120000 });
-  await page.locator('main button.primary').click();
+  await enrollStaffWithTotp(page, `http://localhost:${server.port}`, demo.codes['dr.martin'], password);
   await heading('Find a patient');
 
   // Her search finds no one she may open, and offers emergency access.

@@ -90,3 +90,25 @@ export function totpCodes(secret) {
     return execFileSync('oathtool', ['--totp', '-b', '-N', `@${step * 30}`, secret]).toString().trim();
   };
 }
+
+// Enrolls a staff account in the page (English) at `base`: its one-time code, `password`
+// twice, an authenticator app (codes from the secret the page shows), then past the recovery
+// codes. Returns the account's TOTP codes, for a later step-up.
+export async function enrollStaffWithTotp(page, base, code, password) {
+  const heading = (name) => page.getByRole('heading', { level: 1, name }).waitFor();
+  await page.goto(`${base}/#/enroll`);
+  await page.locator('#code').fill(code);
+  await page.locator('#password').fill(password);
+  await page.locator('#password2').fill(password);
+  await page.locator('main button[type=submit]').click();
+  await heading('Choose your second step');
+  await page.locator('main button.primary').click();
+  await page.locator('.qr svg path').first().waitFor();
+  const codes = totpCodes((await page.locator('.secret').innerText()).replace(/\s/g, ''));
+  await page.locator('#code').fill(await codes());
+  await page.locator('main button[type=submit]').click();
+  // The ten recovery codes are hashed with Argon2id before they are shown: slow under ASan.
+  await page.locator('.codes code').first().waitFor({ timeout: 120000 });
+  await page.locator('main button.primary').click();
+  return codes;
+}

@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDemoVault, startServer, registerClient, requestToken, fhir, password, enrollWithTotp, medvault } from '../outside/medvault.mjs';
-import { launchChromium, watch, checkPage, totpCodes } from './browser.mjs';
+import { launchChromium, watch, checkPage, totpCodes, enrollStaffWithTotp } from './browser.mjs';
 
 const artifacts = process.env.MEDVAULT_ARTIFACTS ?? join(tmpdir(), 'medvault-console-artifacts');
 const adminTotp = { MEDVAULT_AUTH_SECOND_FACTOR_ADMINISTRATOR: 'passkey_or_totp' };
@@ -76,20 +76,7 @@ test('administrators and auditors run the security console', async (t) => {
   const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' })).newPage();
   const adminWatch = watch(admin);
   const heading = (page, name) => page.getByRole('heading', { level: 1, name }).waitFor();
-  await admin.goto(`${base}/#/enroll`);
-  await admin.locator('#code').fill(demo.codes['admin.petit']);
-  await admin.locator('#password').fill(password);
-  await admin.locator('#password2').fill(password);
-  await admin.locator('main button[type=submit]').click();
-  await heading(admin, 'Choose your second step');
-  await admin.locator('main button.primary').click();
-  await admin.locator('.qr svg path').first().waitFor();
-  const adminCode = totpCodes((await admin.locator('.secret').innerText()).replace(/\s/g, ''));
-  await admin.locator('#code').fill(await adminCode());
-  await admin.locator('main button[type=submit]').click();
-  // The ten recovery codes are hashed with Argon2id before they are shown: slow under ASan.
-  await admin.locator('.codes code').first().waitFor({ timeout: 120000 });
-  await admin.locator('main button.primary').click();
+  await enrollStaffWithTotp(admin, base, demo.codes['admin.petit'], password);
   await heading(admin, 'Accounts');
   await admin.locator('table.console').waitFor();
   const accounts = await admin.locator('table.console').innerText();
