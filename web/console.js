@@ -143,6 +143,14 @@ async function accountsView() {
     done.replaceChildren(status(t('created')(answer.login, answer.enrollment_code)));
     await reload();
   });
+  const link = form([
+    h('p', {}, t('linkIntro')),
+    field('link-login', t('linkLogin'), { required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', maxlength: 64 }),
+    field('link-target', t('linkTarget'), { required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', maxlength: 128, pattern: '(Practitioner|Organization)/[A-Za-z0-9.\\-]{1,64}' }, t('linkTargetHint')),
+  ], t('linkDo'), async (values) => {
+    const answer = await api.post('/auth/admin/accounts/link', { login: values['link-login'].trim(), link: values['link-target'].trim() });
+    done.replaceChildren(status(t('linked')(answer.login, answer.link)));
+  });
   const client = form([
     field('client-id', t('clientId'), { required: true, autocomplete: 'off', spellcheck: 'false', maxlength: 128 }),
   ], t('disableClient'), async (values) => {
@@ -154,6 +162,7 @@ async function accountsView() {
     h('p', {}, t('accountsIntro')),
     filters, box, done, list, more,
     h('h2', {}, t('createTitle')), create,
+    h('h2', {}, t('linkTitle')), link,
     h('h2', {}, t('clientTitle')), client));
   await load();
 }

@@ -261,6 +261,7 @@ class AuthRoutes : public std::enable_shared_from_this<AuthRoutes> {
   // The security console: accounts by login with their status and factors, and disabling one.
   Response AdminListAccounts(const Request& request);
   Response AdminDisable(const Request& request);
+  Response AdminLink(const Request& request);
   // Four eyes: pending role grants, and a second administrator's decision on one.
   Response AdminListGrants(const Request& request);
   enum class Verdict { kApprove, kRefuse };
@@ -793,6 +794,28 @@ Response AuthRoutes::AdminListAccounts(const Request& request) {
   return response;
 }
 
+// Whom a staff account acts as in the record (identity::Accounts::Link): a clinician's
+// Practitioner, a lab technician's lab.
+Response AuthRoutes::AdminLink(const Request& request) {
+  static constexpr FieldRule kRules[] = {{"login", kMaxLogin}, {"link", 128}};
+  std::optional<identity::ActiveSession> admin;
+  if (auto refused = RefuseUnlessAdministrator(request, admin)) return std::move(*refused);
+  auto fields = ParseJsonFields(request.body(), kRules);
+  if (!fields) return FromError(fields.error(), request.version());
+  auto linked = accounts_.Link((*fields)["login"], (*fields)["link"], admin->account.id);
+  if (!linked) {
+    if (linked.error().code() == ErrorCode::kNotFound) {
+      return Problem(Status::not_found, "not-found", kErrNotFound, linked.error().message(),
+                     request.version());
+    }
+    return FromError(linked.error(), request.version());
+  }
+  boost::json::object body;
+  body["login"] = (*fields)["login"];
+  body["link"] = (*fields)["link"];
+  return Json(Status::ok, body, request.version());
+}
+
 // Disabling ends an account's sessions (or an API client's tokens) at once; see
 // identity::Accounts::Disable for how it comes back.
 Response AuthRoutes::AdminDisable(const Request& request) {
@@ -1101,6 +1124,10 @@ medvault::Status AuthRoutes::Add(http::Router& router) {
       {Verb::post, "/auth/admin/accounts/disable",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {
          return AdminDisable(r);
+       }},
+      {Verb::post, "/auth/admin/accounts/link",
+       [this, self = shared_from_this()](const Request& r, const RequestContext&) {
+         return AdminLink(r);
        }},
       {Verb::post, "/auth/admin/accounts/reinstate",
        [this, self = shared_from_this()](const Request& r, const RequestContext&) {

@@ -211,7 +211,13 @@ int Run(int argc, char** argv) {
       ->add_option("--scopes", client_options.scopes,
                    "SMART system scopes, e.g. \"system/Observation.c\"")
       ->required();
-  client_add->add_option("--organization", client_options.organization, "Owning organization");
+  auto* client_organization = client_add->add_option(
+      "--organization", client_options.organization,
+      "Id of the Organization the client acts for: it reaches that organization's patients only");
+  client_add
+      ->add_flag("--all-organizations", client_options.all_organizations,
+                 "The client reaches every organization's patients (within its scopes)")
+      ->excludes(client_organization);
 
   fs::path patient_dir;
   std::string patient_id;

@@ -12,7 +12,6 @@
 
 #include "cli/identity_services.h"
 #include "cli/vault.h"
-#include "fhir/primitives.h"
 #include "identity/accounts.h"
 #include "identity/api_clients.h"
 #include "identity/auth_events.h"
@@ -69,75 +68,20 @@ Status RecordUserChange(OperatorVault& op, const store::Account& account) {
   return {};
 }
 
-// Whom a staff account acts as: "Practitioner/<id>" (a clinician) or "Organization/<id>" (a lab
-// technician's lab).
-struct LinkTarget {
-  std::string type;
-  std::string id;
-};
-
-Result<LinkTarget> ParseLink(const std::string& reference) {
-  const auto slash = reference.find('/');
-  LinkTarget target{.type = reference.substr(0, slash == std::string::npos ? 0 : slash),
-                    .id = slash == std::string::npos ? std::string() : reference.substr(slash + 1)};
-  if ((target.type != "Practitioner" && target.type != "Organization") ||
-      !fhir::primitives::IsId(target.id)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab technician's "
-                "lab)");
-  }
-  return target;
-}
-
-// The target suits an account of `kind` and exists in the vault.
-Status CheckLink(OperatorVault& op, std::string_view kind, const LinkTarget& target) {
-  const bool clinician = kind == identity::AccountKindName(identity::AccountKind::kClinician);
-  const bool technician = kind == identity::AccountKindName(identity::AccountKind::kLabTechnician);
-  if ((target.type == "Practitioner" && !clinician) ||
-      (target.type == "Organization" && !technician)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "a clinician links to a Practitioner, a lab technician to an Organization");
-  }
-  auto found = op.vault.store->Get(target.type, target.id);
-  if (!found || found->state == store::VersionState::kDeleted) {
-    if (!found && found.error().code() != ErrorCode::kNotFound) {
-      return std::unexpected(found.error());
-    }
-    return Fail(ErrorCode::kNotFound, "no " + target.type + " has this id in the vault");
-  }
-  return {};
-}
-
-// Audits, then stores the link (replacing an earlier one).
-Status StoreLink(OperatorVault& op, const store::Account& account, const LinkTarget& target) {
-  if (auto recorded = RecordUserChange(op, account); !recorded) return recorded;
-  store::AccountLink link{
-      .account_id = account.id,
-      .practitioner_id = target.type == "Practitioner" ? target.id : std::string(),
-      .organization_id = target.type == "Organization" ? target.id : std::string(),
-      .updated_at = op.clock.Now()};
-  return op.vault.store->Transact([&](store::Transaction& tx) { return tx.PutAccountLink(link); });
-}
-
 }  // namespace
 
 Status AddUser(const UserAddOptions& options) {
   auto kind = identity::ParseAccountKind(options.kind);
   if (!kind) return std::unexpected(kind.error());
-  std::optional<LinkTarget> target;
-  if (!options.link.empty()) {
-    auto parsed = ParseLink(options.link);
-    if (!parsed) return std::unexpected(parsed.error());
-    target = std::move(*parsed);
-  }
   auto op = OpenForOperator(options.vault_dir);
   if (!op) return std::unexpected(op.error());
-  if (target) {
-    if (auto checked = CheckLink(**op, identity::AccountKindName(*kind), *target); !checked) {
+  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
+  if (!options.link.empty()) {
+    if (auto checked = accounts.CheckLink(identity::AccountKindName(*kind), options.link);
+        !checked) {
       return checked;
     }
   }
-  identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
   if (*kind == identity::AccountKind::kPatient) {
     return Fail(ErrorCode::kInvalidArgument,
                 "patients activate their own account: give them a code from `medvault user "
@@ -153,9 +97,10 @@ Status AddUser(const UserAddOptions& options) {
   }
   auto created = accounts.CreateStaff(options.login, *kind, options.name, actor, approval);
   if (!created) return std::unexpected(created.error());
-  if (target) {
-    if (auto stored = StoreLink(**op, created->account, *target); !stored) return stored;
-    std::printf("linked to %s/%s\n", target->type.c_str(), target->id.c_str());
+  if (!options.link.empty()) {
+    auto linked = accounts.Link(created->account.login, options.link, actor);
+    if (!linked) return std::unexpected(linked.error());
+    std::printf("linked to %s\n", options.link.c_str());
   }
   if (created->pending_grant) {
     std::printf(
@@ -228,16 +173,12 @@ Status IssueActivationCode(const std::filesystem::path& vault_dir, const std::st
 
 Status LinkUser(const std::filesystem::path& vault_dir, const std::string& login,
                 const std::string& reference) {
-  auto target = ParseLink(reference);
-  if (!target) return std::unexpected(target.error());
   auto op = OpenForOperator(vault_dir);
   if (!op) return std::unexpected(op.error());
   identity::Accounts accounts(*(*op)->vault.store, (*op)->clock, *(*op)->events, {});
-  auto account = accounts.FindByLogin(login);
-  if (!account) return std::unexpected(account.error());
-  if (auto checked = CheckLink(**op, account->kind, *target); !checked) return checked;
-  if (auto stored = StoreLink(**op, *account, *target); !stored) return stored;
-  std::printf("account %s linked to %s\n", account->login.c_str(), reference.c_str());
+  auto linked = accounts.Link(login, reference, kCliActor);
+  if (!linked) return std::unexpected(linked.error());
+  std::printf("account %s linked to %s\n", login.c_str(), reference.c_str());
   return {};
 }
 
@@ -280,6 +221,12 @@ Status ReinstateUser(const std::filesystem::path& vault_dir, const std::string& 
 }
 
 Status AddClient(const ClientAddOptions& options) {
+  if (options.organization.empty() && !options.all_organizations) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a client acts for one organization: give --organization ID (the id of its "
+                "Organization), or --all-organizations for a client that may reach every "
+                "organization's patients within its scopes");
+  }
   std::ifstream in(options.jwks_file);
   if (!in)
     return Fail(ErrorCode::kNotFound, "cannot read the JWKS file " + options.jwks_file.string());
@@ -293,7 +240,12 @@ Status AddClient(const ClientAddOptions& options) {
       !s) {
     return s;
   }
-  std::printf("client %s registered\n", options.client_id.c_str());
+  if (options.organization.empty()) {
+    std::printf("client %s registered for every organization\n", options.client_id.c_str());
+  } else {
+    std::printf("client %s registered for Organization/%s\n", options.client_id.c_str(),
+                options.organization.c_str());
+  }
   return {};
 }
 

@@ -77,8 +77,12 @@ struct ClientAddOptions {
   std::string client_id;
   std::filesystem::path jwks_file;
   std::string scopes;
-  std::string organization;
+  std::string organization;       // the Organization id the client acts for, or
+  bool all_organizations = false;  // ... none: every organization's patients (said explicitly)
 };
+// Registers an API client (identity/api_clients.h). A client acts for one organization
+// (policy/decider.h: it reaches that organization's patients only) unless registered with
+// `all_organizations`; one of the two must be given.
 Status AddClient(const ClientAddOptions& options);
 
 // Sensitive categories (glass, policy/sensitive.h): grants a staff account the permission to

@@ -1,9 +1,12 @@
 #include "identity/accounts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 
 #include "core/ids.h"
+#include "fhir/primitives.h"
 #include "identity/tokens.h"
 
 namespace medvault::identity {
@@ -431,6 +434,62 @@ Result<std::int64_t> Accounts::DisableClient(std::string_view client_id,
     return std::unexpected(recorded.error());
   }
   return ended;
+}
+
+Status Accounts::CheckLink(std::string_view kind, std::string_view reference) {
+  const auto slash = reference.find('/');
+  const std::string_view type = reference.substr(0, slash == std::string_view::npos ? 0 : slash);
+  const std::string_view id =
+      slash == std::string_view::npos ? std::string_view() : reference.substr(slash + 1);
+  if ((type != "Practitioner" && type != "Organization") || !fhir::primitives::IsId(id)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab "
+                "technician's lab)");
+  }
+  const bool suits = (type == "Practitioner" && kind == AccountKindName(AccountKind::kClinician)) ||
+                     (type == "Organization" && kind == AccountKindName(AccountKind::kLabTechnician));
+  if (!suits) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a clinician links to a Practitioner, a lab technician to an Organization");
+  }
+  auto found = store_.Get(type, id);
+  if (!found || found->state == store::VersionState::kDeleted) {
+    if (!found && found.error().code() != ErrorCode::kNotFound) {
+      return std::unexpected(found.error());
+    }
+    return Fail(ErrorCode::kNotFound, fmt::format("no {} has this id in the vault", type));
+  }
+  return {};
+}
+
+Result<store::AccountLink> Accounts::Link(std::string_view login, std::string_view reference,
+                                          std::string_view actor_id) {
+  auto account = FindByLogin(login);
+  if (!account) {
+    if (account.error().code() == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "no account has this login");
+    }
+    return std::unexpected(account.error());
+  }
+  if (auto checked = CheckLink(account->kind, reference); !checked) {
+    return std::unexpected(checked.error());
+  }
+  const std::string_view type = reference.substr(0, reference.find('/'));
+  const std::string id(reference.substr(reference.find('/') + 1));
+  store::AccountLink link{.account_id = account->id,
+                          .practitioner_id = type == "Practitioner" ? id : std::string(),
+                          .organization_id = type == "Organization" ? id : std::string(),
+                          .updated_at = clock_.Now()};
+  if (auto recorded = events_.Record({link.updated_at, account->id, account->kind, "",
+                                      "account_linked", "success", std::string(actor_id)});
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  if (auto stored = store_.Transact([&](store::Transaction& tx) { return tx.PutAccountLink(link); });
+      !stored) {
+    return std::unexpected(stored.error());
+  }
+  return link;
 }
 
 Result<std::vector<store::AccountSummary>> Accounts::List(const store::AccountQuery& query) {

@@ -143,6 +143,16 @@ class Accounts {
   // Disables an API client for good: its access tokens end and no new one is issued (its owner
   // registers a new client). kNotFound. Audited ("account_disabled"). Returns the tokens ended.
   Result<std::int64_t> DisableClient(std::string_view client_id, std::string_view actor_id);
+  // Whom a staff account acts as in the record (store::AccountLink): "Practitioner/<id>" for a
+  // clinician, "Organization/<id>" for a lab technician (their lab). kInvalidArgument when the
+  // reference is malformed or does not suit an account of `kind`, kNotFound when the vault
+  // holds no such resource (a deleted one counts as none).
+  Status CheckLink(std::string_view kind, std::string_view reference);
+  // Links the account with this login to `reference` (replacing an earlier link) once
+  // CheckLink holds; kNotFound for no such login. Audited ("account_linked", by `actor_id`:
+  // an administrator's account id or the console's word) before it is stored.
+  Result<store::AccountLink> Link(std::string_view login, std::string_view reference,
+                                  std::string_view actor_id);
   // A page of accounts for the security console (store::AccountQuery).
   Result<std::vector<store::AccountSummary>> List(const store::AccountQuery& query);
 

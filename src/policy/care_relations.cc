@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -184,10 +186,23 @@ void FromLabWork(const object& work, Expiries& out) {
   for (const std::string& lab : LabsOf(work)) Keep(out, LabParty(lab), kNoEnd);
 }
 
+// A patient relates the organization that manages their record (a hospital, a lab) while the
+// record is active.
+void FromPatient(const object& patient, Expiries& out) {
+  if (const value* active = patient.if_contains("active"); active != nullptr &&
+                                                            active->is_bool() &&
+                                                            !active->as_bool()) {
+    return;
+  }
+  const std::string organization = ManagingOrganizationOf(patient);
+  if (!organization.empty()) Keep(out, LabParty(organization), kNoEnd);
+}
+
 Expiries ExpiriesOf(const object& resource, std::string_view resource_type, Timestamp written_at,
                     const RelationTerms& terms) {
   Expiries expiries;
   if (IsLabWork(resource_type)) FromLabWork(resource, expiries);
+  if (resource_type == "Patient") FromPatient(resource, expiries);
   if (resource_type == "CareTeam") FromCareTeam(resource, written_at, terms, expiries);
   if (resource_type == "Encounter") FromEncounter(resource, written_at, terms, expiries);
   if (resource_type == "MedicationRequest") {
@@ -201,7 +216,8 @@ Expiries ExpiriesOf(const object& resource, std::string_view resource_type, Time
 
 bool IsCareRelationSource(std::string_view resource_type) {
   return resource_type == "CareTeam" || resource_type == "Encounter" ||
-         resource_type == "MedicationRequest" || IsLabWork(resource_type);
+         resource_type == "MedicationRequest" || resource_type == "Patient" ||
+         IsLabWork(resource_type);
 }
 
 std::vector<store::CareRelation> CareRelationsOf(const object& resource,
@@ -233,7 +249,7 @@ std::vector<std::string> RelatedPractitioners(const object& resource,
 
 Result<PatientScope> StoreCareRelations::ScopeOf(const Principal& principal, Timestamp now) {
   PatientScope scope;
-  if (principal.role == audit::Role::kLabTechnician) return LabScopeOf(principal, now);
+  if (ActsForOrganization(principal)) return OrganizationScopeOf(principal, now);
   if (principal.role != audit::Role::kClinician) return scope;
   Status read = store_.Transact(
       [&](store::Transaction& transaction) -> Status {
@@ -260,21 +276,39 @@ Result<PatientScope> StoreCareRelations::ScopeOf(const Principal& principal, Tim
   return scope;
 }
 
-Result<PatientScope> StoreCareRelations::LabScopeOf(const Principal& principal, Timestamp now) {
+Result<PatientScope> StoreCareRelations::OrganizationScopeOf(const Principal& principal,
+                                                             Timestamp now) {
   PatientScope scope;
   if (principal.organization.empty()) return scope;
-  Status read = store_.Transact(
-      [&](store::Transaction& transaction) -> Status {
-        scope = {};
-        auto relations = transaction.ListCareRelations(LabParty(principal.organization), now);
-        if (!relations) return std::unexpected(relations.error());
-        for (store::CareRelation& relation : *relations) {
-          scope.related.insert(std::move(relation.patient_id));
-        }
-        return {};
-      },
-      store::Access::kReadOnly);
-  if (!read) return std::unexpected(read.error());
+  // One indexed lookup per patient asked about, each answer kept for the scope's life (one
+  // request): a lab has hundreds of thousands of patients, a request names a few.
+  struct Answers {
+    std::mutex mutex;
+    std::map<std::string, bool, std::less<>> known;
+  };
+  auto answers = std::make_shared<Answers>();
+  scope.lookup = [&store = store_, party = LabParty(principal.organization), now,
+                  answers](std::string_view patient_id) {
+    {
+      std::lock_guard lock(answers->mutex);
+      if (auto known = answers->known.find(patient_id); known != answers->known.end()) {
+        return known->second;
+      }
+    }
+    bool related = false;
+    Status read = store.Transact(
+        [&](store::Transaction& transaction) -> Status {
+          auto has = transaction.HasCareRelation(party, patient_id, now);
+          if (!has) return std::unexpected(has.error());
+          related = *has;
+          return {};
+        },
+        store::Access::kReadOnly);
+    if (!read) return false;  // not known: refused, and asked again next time
+    std::lock_guard lock(answers->mutex);
+    answers->known.emplace(std::string(patient_id), related);
+    return related;
+  };
   return scope;
 }
 

@@ -17,6 +17,9 @@
 //   Observation        (policy/lab_scope.h), its party LabParty(id) ("Organization/<id>"),
 //                      for as long as the report or result stands (cancelled or entered in
 //                      error: none). A lab technician's scope is their lab's patients.
+//   Patient            its managingOrganization, party LabParty(id), while the record is
+//                      active: the patients of an organization's integration clients are
+//                      those it manages or performed work for.
 // Cancelled and entered-in-error sources give no relation; registering a patient gives none.
 // ServiceRequest (an order or a referral) is not a served type yet: when it is, its requester
 // and performer relate the same way as a MedicationRequest's requester.
@@ -66,16 +69,18 @@ std::vector<std::string> RelatedPractitioners(const boost::json::object& resourc
                                               Timestamp written_at, const RelationTerms& terms);
 
 // The store's relations and break-the-glass grants: a clinician's scope is the patients of
-// their Practitioner's relations that hold, and of their account's grants in force; a lab
-// technician's, the patients of their lab's relations. Reads one snapshot per call. A
-// clinician without a Practitioner link, a lab technician without a lab, relate to nobody.
+// their Practitioner's relations that hold, and of their account's grants in force (one
+// snapshot per call); the scope of an account acting for an organization (policy/lab_scope.h:
+// ActsForOrganization), the patients of its organization's relations, looked up one patient
+// at a time. A clinician without a Practitioner link, a lab technician without a lab, relate
+// to nobody.
 class StoreCareRelations final : public CareRelations {
  public:
   explicit StoreCareRelations(store::Store& store) : store_(store) {}
   Result<PatientScope> ScopeOf(const Principal& principal, Timestamp now) override;
 
  private:
-  Result<PatientScope> LabScopeOf(const Principal& principal, Timestamp now);
+  Result<PatientScope> OrganizationScopeOf(const Principal& principal, Timestamp now);
 
   store::Store& store_;
 };

@@ -77,7 +77,7 @@ Status DecideClinician(const AccessRequest& request, const PatientScope& scope) 
           "no care relation with this patient: ask an administrator to add you to their care "
           "team, or in an emergency use $break-glass");
     }
-    if (request.takes_into_care && !scope.related.contains(patient)) {
+    if (request.takes_into_care && !scope.IsRelated(patient)) {
       return Deny(
           "a break-the-glass grant does not take the patient into your care: ask an "
           "administrator to add you to their care team");
@@ -86,43 +86,35 @@ Status DecideClinician(const AccessRequest& request, const PatientScope& scope) 
   return {};
 }
 
-// A lab technician's patients are their lab's (policy/lab_scope.h): those with a report or
-// result it performed. Registering a patient relates no one; a report or result naming the lab
-// as performer (AccessRequest::own_lab_work) makes the relation.
-Status DecideOwnLab(const Principal& principal, const AccessRequest& request,
-                    const PatientScope& scope) {
+// The patients of an account acting for an organization (policy/lab_scope.h) are the
+// organization's: those it performed a report or result for, or manages. Registering a patient
+// relates no one; a report or result naming the organization as performer
+// (AccessRequest::own_lab_work) makes the relation.
+Status DecideOwnOrganization(const Principal& principal, const AccessRequest& request,
+                             const PatientScope& scope) {
   if (IsDirectory(request.resource_type)) return {};
   if (principal.organization.empty()) {
     return Deny(
         "this lab technician account is linked to no lab: an administrator links it to its "
         "lab's Organization (medvault user link LOGIN Organization/ID)");
   }
-  if (request.operation == Operation::kCreate && request.resource_type == "Patient") return {};
+  if (request.resource_type == "Patient" &&
+      (request.operation == Operation::kCreate ||
+       (request.operation == Operation::kSearch && request.matches_identity))) {
+    return {};
+  }
   if (request.own_lab_work &&
       (request.operation == Operation::kCreate || request.operation == Operation::kUpdate)) {
     return {};
   }
   for (const std::string& patient : request.patient_ids) {
     if (!patient.empty() && !scope.Covers(patient)) {
-      return Deny("your lab has no report or result for this patient");
+      return Deny(principal.role == Role::kLabTechnician
+                      ? "your lab has no report or result for this patient"
+                      : "this patient is not one of the client's organization");
     }
   }
   return {};
-}
-
-Status DecideLabTechnician(const Principal& principal, const AccessRequest& request,
-                           const PatientScope& scope) {
-  static constexpr std::string_view kTypes[] = {
-      "Patient", "DiagnosticReport", "Observation",  "DocumentReference",
-      "Binary",  "Organization",     "Practitioner", "PractitionerRole",
-  };
-  if (std::ranges::find(kTypes, request.resource_type) == std::end(kTypes)) {
-    return Deny("the lab technician role has no access to this resource type");
-  }
-  if (request.operation == Operation::kDelete) {
-    return Deny("the lab technician role may not delete");
-  }
-  return DecideOwnLab(principal, request, scope);
 }
 
 Status DecideAdministrator(const AccessRequest& request) {
@@ -151,6 +143,38 @@ identity::SmartInteraction InteractionOf(const AccessRequest& request) {
       return identity::SmartInteraction::kSearch;
   }
   return identity::SmartInteraction::kRead;
+}
+
+// An integration client: what its SMART system/ scopes allow, and, when it belongs to an
+// organization, only for that organization's patients, and not the audit log (which names
+// other organizations' patients). A client registered for every organization (medvault client
+// add --all-organizations) has its scopes only.
+Status DecideIntegration(const Principal& principal, const AccessRequest& request,
+                         const PatientScope& scope) {
+  if (!identity::SmartScopesAllow(principal.scopes, identity::SmartScope::Context::kSystem,
+                                  request.resource_type, InteractionOf(request))) {
+    return Deny("the client's scopes do not allow this");
+  }
+  if (principal.organization.empty()) return {};
+  if (request.resource_type == "AuditEvent") {
+    return Deny("a client of one organization does not read the audit log");
+  }
+  return DecideOwnOrganization(principal, request, scope);
+}
+
+Status DecideLabTechnician(const Principal& principal, const AccessRequest& request,
+                           const PatientScope& scope) {
+  static constexpr std::string_view kTypes[] = {
+      "Patient", "DiagnosticReport", "Observation",  "DocumentReference",
+      "Binary",  "Organization",     "Practitioner", "PractitionerRole",
+  };
+  if (std::ranges::find(kTypes, request.resource_type) == std::end(kTypes)) {
+    return Deny("the lab technician role has no access to this resource type");
+  }
+  if (request.operation == Operation::kDelete) {
+    return Deny("the lab technician role may not delete");
+  }
+  return DecideOwnOrganization(principal, request, scope);
 }
 
 audit::Action ActionOf(Operation operation) {
@@ -263,7 +287,7 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request,
   if (request.operation == Operation::kRelease) {
     if (type != "DiagnosticReport") return Deny("only a DiagnosticReport is released");
     if (auto may = MayRelease(principal); !may) return may;
-    return DecideOwnLab(principal, request, scope);
+    return DecideOwnOrganization(principal, request, scope);
   }
   switch (principal.role) {
     case Role::kPatient:
@@ -278,11 +302,7 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request,
       if (type == "AuditEvent") return {};
       return Deny("the auditor role reads the audit log only");
     case Role::kIntegration:
-      if (identity::SmartScopesAllow(principal.scopes, identity::SmartScope::Context::kSystem, type,
-                                     InteractionOf(request))) {
-        return {};
-      }
-      return Deny("the client's scopes do not allow this");
+      return DecideIntegration(principal, request, scope);
     case Role::kNone:
     case Role::kOperator:
       break;
@@ -291,7 +311,7 @@ Status Decider::Decide(const Principal& principal, const AccessRequest& request,
 }
 
 Result<PatientScope> Decider::ScopeOf(const Principal& principal) {
-  if ((principal.role != Role::kClinician && principal.role != Role::kLabTechnician) ||
+  if ((principal.role != Role::kClinician && !ActsForOrganization(principal)) ||
       extensions_.relations == nullptr) {
     return PatientScope{};
   }

@@ -40,7 +40,13 @@
 //   administrator   Organization, Practitioner, PractitionerRole, CareTeam: every operation;
 //                   no clinical data.
 //   auditor         AuditEvent read, search and export; nothing else (export: auditors only).
-//   integration     what its SMART system/ scopes allow (identity/smart_scopes.h).
+//   integration     what its SMART system/ scopes allow (identity/smart_scopes.h); a client
+//                   registered for an organization (medvault client add --organization),
+//                   only for that organization's patients (policy/lab_scope.h: the patients it
+//                   performed a report or result for, or manages), and of them only its own
+//                   lab work, like a lab technician of that lab. Its lab's report or result
+//                   may be the first for a patient registered elsewhere, whom its conditional
+//                   create matches by identifier (AccessRequest::matches_identity).
 //   anyone else     nothing.
 // A denial is recorded (Outcome::kDenied) and answered kPermissionDenied with a message that
 // says which rule refused, never whether the resource or another patient exists.
@@ -81,13 +87,19 @@ struct Principal {
 };
 
 // The patients a clinician may open at one instant: those of their care relations, and those
-// of their break-the-glass grants in force (the latter without a relation).
+// of their break-the-glass grants in force (the latter without a relation). An organization
+// (a lab, a hospital's software) has too many patients to list: its scope looks each patient
+// up when asked (`lookup`, which answers false when the store cannot say: deny).
 struct PatientScope {
   std::set<std::string, std::less<>> related;
   std::map<std::string, audit::BreakGlassReason, std::less<>> break_glass;  // -> its reason
+  std::function<bool(std::string_view patient_id)> lookup;  // relations not listed in `related`
 
+  bool IsRelated(std::string_view patient_id) const {
+    return related.contains(patient_id) || (lookup && lookup(patient_id));
+  }
   bool Covers(std::string_view patient_id) const {
-    return related.contains(patient_id) || break_glass.contains(patient_id);
+    return IsRelated(patient_id) || break_glass.contains(patient_id);
   }
 };
 
@@ -124,6 +136,11 @@ struct AccessRequest {
   // Patients the same request creates (a transaction's new Patient resources): creates for
   // them need no care relation, since nothing of theirs exists yet.
   std::span<const std::string> new_patients = {};
+  // A search of Patient by an exact identifier that an account acting for an organization
+  // (policy/lab_scope.h) makes to match the patient of its lab work (a conditional create):
+  // it may find a patient the organization does not know yet, so that the work does not
+  // register them twice. Records answer such a match without the patient's content.
+  bool matches_identity = false;
 };
 
 // The exfiltration guard's place in every decision (issue 8): it sees each access the rules

@@ -34,6 +34,17 @@ std::string LabParty(std::string_view organization_id) {
   return fmt::format("{}{}", kOrganization, organization_id);
 }
 
+std::string ManagingOrganizationOf(const json::object& patient) {
+  const json::value* managing = patient.if_contains("managingOrganization");
+  return managing != nullptr ? std::string(OrganizationOf(*managing)) : std::string();
+}
+
+bool ActsForOrganization(const Principal& principal) {
+  return (principal.role == audit::Role::kLabTechnician ||
+          principal.role == audit::Role::kIntegration) &&
+         !principal.organization.empty();
+}
+
 bool IsLabParty(std::string_view party) { return party.starts_with(kOrganization); }
 
 bool IsLabWork(std::string_view resource_type) {
@@ -59,8 +70,12 @@ std::vector<std::string> LabsOf(const json::object& resource) {
   return labs;
 }
 
+bool SeesOnlyItsLab(const Principal& principal) {
+  return principal.role == audit::Role::kLabTechnician || ActsForOrganization(principal);
+}
+
 bool MayViewAsLab(const Principal& principal, const json::object& resource) {
-  if (principal.role != audit::Role::kLabTechnician) return true;
+  if (!SeesOnlyItsLab(principal)) return true;
   const std::string_view type = TypeOf(resource);
   if (!IsLabWork(type) && type != "DocumentReference") return true;
   if (principal.organization.empty()) return false;
@@ -69,7 +84,7 @@ bool MayViewAsLab(const Principal& principal, const json::object& resource) {
 }
 
 Status MayWriteAsLab(const Principal& principal, const json::object& resource) {
-  if (principal.role != audit::Role::kLabTechnician) return {};
+  if (!SeesOnlyItsLab(principal)) return {};
   const std::string_view type = TypeOf(resource);
   if (!IsLabWork(type) && type != "DocumentReference") return {};
   if (principal.organization.empty()) {
@@ -79,8 +94,10 @@ Status MayWriteAsLab(const Principal& principal, const json::object& resource) {
   }
   if (MayViewAsLab(principal, resource)) return {};
   return Fail(ErrorCode::kPermissionDenied,
-              fmt::format("policy: a lab technician records only their own lab's work: the {} "
+              fmt::format("policy: {} records only its own organization's work: the {} "
                           "must name Organization/{} as its {}",
+                          principal.role == audit::Role::kLabTechnician ? "a lab technician"
+                                                                        : "this client",
                           type, principal.organization,
                           type == "DocumentReference" ? "custodian" : "performer"));
 }

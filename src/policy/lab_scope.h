@@ -11,7 +11,8 @@
 // The performer and the custodian are inside the encrypted resource: the records layer checks
 // them after decrypting, as it does release (policy/release.h) and sensitive categories
 // (policy/sensitive.h), answers what the lab technician may not see as absent, and records it
-// as withheld. A lab technician with no lab linked sees no patient's data.
+// as withheld. A lab technician with no lab linked sees no patient's data. An integration client
+// registered for an organization is held to that organization the same way (policy/decider.h).
 //
 // Pure functions of the principal and the resource: thread-safe.
 #pragma once
@@ -26,6 +27,15 @@
 
 namespace medvault::policy {
 
+// Whether the principal acts for one organization and sees only its patients and its work: a
+// lab technician linked to their lab, an integration client registered for an organization.
+bool ActsForOrganization(const Principal& principal);
+
+// Whether the principal sees and writes only its lab's reports and results (MayViewAsLab,
+// MayWriteAsLab): lab technicians (a technician linked to no lab sees none) and the clients of
+// one organization.
+bool SeesOnlyItsLab(const Principal& principal);
+
 // The care-relation party of a lab: "Organization/<id>". A Practitioner's party is its bare
 // id, so a lab and a practitioner never share one.
 std::string LabParty(std::string_view organization_id);
@@ -38,14 +48,18 @@ bool IsLabWork(std::string_view resource_type);
 // performer[]) or keep it (DocumentReference: its custodian); none for other types.
 std::vector<std::string> LabsOf(const boost::json::object& resource);
 
+// The Organization id of a Patient's managingOrganization, or "".
+std::string ManagingOrganizationOf(const boost::json::object& patient);
+
 // Whether the principal may see `resource` as far as its lab goes: true for every principal
-// but a lab technician, and for types no lab owns (Patient, directory, Binary: records/ check
-// its document); for a lab technician, whether LabsOf names their lab.
+// that SeesOnlyItsLab does not hold for, and for types no lab owns (Patient, directory, Binary:
+// records/ check its document); for the others, whether LabsOf names their organization.
 bool MayViewAsLab(const Principal& principal, const boost::json::object& resource);
 
-// Whether the principal may write `resource` as far as its lab goes: a lab technician writes
-// DiagnosticReport, Observation and DocumentReference only under their own lab's name
-// (kPermissionDenied says so otherwise; also when no lab is linked). Others: allowed.
+// Whether the principal may write `resource` as far as its lab goes: one that SeesOnlyItsLab
+// writes DiagnosticReport, Observation and DocumentReference only under its own
+// organization's name (kPermissionDenied says so otherwise; also when no lab is linked).
+// Others: allowed.
 Status MayWriteAsLab(const Principal& principal, const boost::json::object& resource);
 
 }  // namespace medvault::policy

@@ -317,7 +317,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
           if (!request) {
             return std::unexpected(InEntry(std::move(request.error()), i, url->type));
           }
-          auto found = RunSearch(context, principal, *request);
+          auto found = MatchIfNoneExist(context, principal, *request);
           if (!found) return std::unexpected(InEntry(std::move(found.error()), i, url->type));
           if (found->matches.size() > 1) {
             return EntryFailure(i, Failure::kPreconditionFailed, IssueType::kDuplicate,
@@ -523,9 +523,9 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   for (const auto& [of, denial] :
        {std::pair{&delete_groups, Denial::kNotFound}, std::pair{&groups, Denial::kForbidden}}) {
     for (const AccessGroup& group : *of) {
-      auto access = Authorize(context, principal, group.operation, group.resource_type,
-                              group.resource_ids, group.patient_ids, denial,
-                              group.takes_into_care, group.own_lab_work, new_patients);
+      policy::AccessRequest request = group.Request();
+      request.new_patients = new_patients;
+      auto access = Authorize(context, principal, request, denial);
       if (!access) {
         return std::unexpected(
             InEntry(std::move(access.error()), group.first_entry, group.resource_type));

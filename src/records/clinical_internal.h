@@ -56,15 +56,16 @@ enum class Denial { kNotFound, kForbidden };
 
 // The Decider's Authorize: an allowed decision's PhiAccess, once the audit entry is durable.
 // A denial is answered as `denial` says (kForbidden carries the policy's reason); the log
-// refusing the entry is kUnavailable.
-// `takes_into_care`: the write relates the caller to its patient; `own_lab_work`: it is the
-// lab technician's lab's report or result (CheckLabWrite); `new_patients`: the patients the
-// same request creates (each as policy::AccessRequest says).
+// refusing the entry is kUnavailable. The request's facts (takes_into_care, own_lab_work,
+// new_patients, matches_identity) are as policy::AccessRequest says.
+fhir::FhirResult<policy::PhiAccess> Authorize(const Context& context,
+                                              const policy::Principal& principal,
+                                              const policy::AccessRequest& request, Denial denial);
+// The same for a request with no more facts than its operation and targets.
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care = false,
-    bool own_lab_work = false, std::span<const std::string> new_patients = {});
+    std::span<const std::string> patient_ids, Denial denial);
 
 // Whether the caller may do `operation` on `resource_type` at all (for a patient: in their
 // own compartment). Refused: the denial is logged and kForbidden says which rule refused.
@@ -148,11 +149,12 @@ struct Target {
 using Resolver =
     std::function<fhir::FhirResult<std::optional<Target>>(std::string_view, std::string_view)>;
 // The resolver over the store, for `principal`. `unseen_patient` (may be empty): a patient
-// whose care team an administrator keeps (KeptCareTeamPatient), or to whom a lab
-// technician's own lab work relates their lab (LabWorkPatient), whose Patient resolves as
-// well. For a clinician, a Patient they may not open resolves as itself whether
-// or not it exists, so that the Decider refuses the write (audited, 403) with the same answer
-// for both.
+// whose care team an administrator keeps (KeptCareTeamPatient), whose Patient resolves as
+// well. For a clinician, a Patient they may not open resolves as itself whether or not it
+// exists, so that the Decider refuses the write (audited, 403) with the same answer for both.
+// For an account that sees only its lab's work (policy::SeesOnlyItsLab), a stored Patient it
+// may not open resolves, so that its lab's first report or result for a patient registered
+// elsewhere can be written (the Decider allows that work only: own_lab_work).
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
                        std::string_view unseen_patient = {});
 
@@ -225,6 +227,16 @@ struct AccessGroup {
   std::size_t first_entry = 0;           // in a Bundle: the first entry of the group
   bool takes_into_care = false;          // policy::AccessRequest::takes_into_care
   bool own_lab_work = false;             // policy::AccessRequest::own_lab_work
+
+  // The Decider's request for the group (it refers to the group's vectors).
+  policy::AccessRequest Request() const {
+    return {.operation = operation,
+            .resource_type = resource_type,
+            .resource_ids = resource_ids,
+            .patient_ids = patient_ids,
+            .takes_into_care = takes_into_care,
+            .own_lab_work = own_lab_work};
+  }
 };
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial);
@@ -258,6 +270,14 @@ struct SearchWindow {
   std::string after;
   std::size_t want = std::numeric_limits<std::size_t>::max();
 };
+// What an If-None-Exist (a conditional create) matches: RunSearch's matches; and for an account
+// acting for an organization (policy/lab_scope.h) whose search of Patient finds none of its
+// patients, the patients the identifier criterion matches among every patient, without their
+// content (policy::AccessRequest::matches_identity), so that its lab work for a patient
+// registered elsewhere does not register them twice.
+fhir::FhirResult<SearchResult> MatchIfNoneExist(const Context& context,
+                                                const policy::Principal& principal,
+                                                const fhir::SearchRequest& request);
 // Whether `request` is a search that a window cuts (see SearchWindow).
 bool IsWindowed(const fhir::SearchRequest& request);
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,
@@ -307,10 +327,6 @@ fhir::FhirResult<bool> CheckLabWrite(const Context& context, const policy::Princ
                                      std::string_view resource_type,
                                      const boost::json::object& resource,
                                      const store::VersionWithKey* current);
-
-// The patient a lab's report or result names (its subject), which resolves for the write that
-// relates the lab to them (StoreResolver's `taken_into_care`); "" when it names none directly.
-std::string LabWorkPatient(const boost::json::object& resource);
 
 // A Binary opened for a lab technician: whether it is the content of their lab's document
 // (its securityContext a DocumentReference they may see, opened as an audited read). Other

@@ -81,15 +81,20 @@ bool IsMissing(const Error& error) {
 fhir::FhirResult<policy::PhiAccess> Authorize(
     const Context& context, const policy::Principal& principal, policy::Operation operation,
     std::string_view resource_type, std::span<const std::string> resource_ids,
-    std::span<const std::string> patient_ids, Denial denial, bool takes_into_care,
-    bool own_lab_work, std::span<const std::string> new_patients) {
-  policy::AccessRequest request{.operation = operation,
-                                .resource_type = resource_type,
-                                .resource_ids = resource_ids,
-                                .patient_ids = patient_ids,
-                                .takes_into_care = takes_into_care,
-                                .own_lab_work = own_lab_work,
-                                .new_patients = new_patients};
+    std::span<const std::string> patient_ids, Denial denial) {
+  return Authorize(context, principal,
+                   policy::AccessRequest{.operation = operation,
+                                         .resource_type = resource_type,
+                                         .resource_ids = resource_ids,
+                                         .patient_ids = patient_ids},
+                   denial);
+}
+
+fhir::FhirResult<policy::PhiAccess> Authorize(const Context& context,
+                                              const policy::Principal& principal,
+                                              const policy::AccessRequest& request,
+                                              Denial denial) {
+  const std::string_view resource_type = request.resource_type;
   auto refused_by = policy::Decider::RefusedBy::kRules;
   auto access = context.decider.Authorize(principal, request, &refused_by);
   if (access) return std::move(*access);
@@ -310,17 +315,23 @@ Resolver StoreResolver(const Context& context, const policy::Principal& principa
              std::string_view type,
              std::string_view id) -> fhir::FhirResult<std::optional<Target>> {
     if (type == "AuditEvent") return std::nullopt;  // not a stored resource
-    // A clinician's write for a patient outside their care: the Decider refuses it.
-    const auto unseen = [&]() -> std::optional<Target> {
-      if (principal.role != audit::Role::kClinician || type != "Patient" || id.empty()) {
-        return std::nullopt;
+    // A clinician's write for a patient outside their care: the Decider refuses it. A lab's
+    // report or result may be its first for a patient registered elsewhere: a stored patient
+    // resolves, and the Decider allows only that work (AccessRequest::own_lab_work).
+    const auto unseen = [&](bool stored) -> std::optional<Target> {
+      if (type != "Patient" || id.empty()) return std::nullopt;
+      if (principal.role == audit::Role::kClinician ||
+          (stored && policy::SeesOnlyItsLab(principal))) {
+        return Target{std::string(id)};
       }
-      return Target{std::string(id)};
+      return std::nullopt;
     };
     auto row = context.sealed.Fetch(type, id);
     if (!row) {
       const ErrorCode code = row.error().code();
-      if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) return unseen();
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) {
+        return unseen(false);
+      }
       return Failed(row.error());
     }
     if (type == "Patient" && !unseen_patient.empty() && id == unseen_patient &&
@@ -332,7 +343,9 @@ Resolver StoreResolver(const Context& context, const policy::Principal& principa
       if (!read) return std::unexpected(read.error());
       *scope = std::move(*read);
     }
-    if (!MayRead(principal, **scope, type, id, row->version.patient_id)) return unseen();
+    if (!MayRead(principal, **scope, type, id, row->version.patient_id)) {
+      return unseen(row->version.state != store::VersionState::kDeleted);
+    }
     if (row->version.state == store::VersionState::kDeleted) return std::nullopt;
     return Target{row->version.patient_id};
   };
@@ -515,9 +528,7 @@ void AddToGroups(std::vector<AccessGroup>& groups, policy::Operation operation,
 fhir::FhirStatus AuthorizeGroups(const Context& context, const policy::Principal& principal,
                                  std::vector<AccessGroup> groups, Denial denial) {
   for (const AccessGroup& group : groups) {
-    auto access =
-        Authorize(context, principal, group.operation, group.resource_type, group.resource_ids,
-                  group.patient_ids, denial, group.takes_into_care, group.own_lab_work);
+    auto access = Authorize(context, principal, group.Request(), denial);
     if (!access) return std::unexpected(access.error());
   }
   return {};
@@ -541,7 +552,7 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   if (!if_none_exist.empty()) {
     auto request = fhir::ParseSearch(type, if_none_exist);
     if (!request) return std::unexpected(request.error());
-    auto found = RunSearch(context, principal, *request);
+    auto found = MatchIfNoneExist(context, principal, *request);
     if (!found) return std::unexpected(found.error());
     if (found->matches.size() == 1) {
       if (auto recorded = RecordReturned(context, principal, type, found->matches,
@@ -562,7 +573,6 @@ fhir::FhirResult<Written> CreateResource(const Context& context, const policy::P
   if (!own_lab_work) return std::unexpected(own_lab_work.error());
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, type);
   std::string unseen = KeptCareTeamPatient(principal, resource, type);
-  if (unseen.empty() && *own_lab_work) unseen = LabWorkPatient(resource);
   auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
 
@@ -839,7 +849,6 @@ fhir::FhirResult<Written> UpdateResource(const Context& context, const policy::P
   if (!own_lab_work) return std::unexpected(own_lab_work.error());
   const std::string taken_into_care = TakenIntoCare(context, principal, resource, resource_type);
   std::string unseen = KeptCareTeamPatient(principal, resource, resource_type);
-  if (unseen.empty() && *own_lab_work) unseen = LabWorkPatient(resource);
   auto patient = ResolveWrite(resource, StoreResolver(context, principal, unseen));
   if (!patient) return std::unexpected(patient.error());
   if (exists && row->version.patient_id != *patient) {

@@ -13,6 +13,7 @@
 
 #include "core/base64.h"
 #include "fhir/resource.h"
+#include "policy/lab_scope.h"
 #include "records/audit_events.h"
 #include "records/clinical_internal.h"
 #include "records/clinical_records.h"
@@ -517,6 +518,71 @@ bool IsWindowed(const fhir::SearchRequest& request) {
   return request.resource_type != "AuditEvent" &&
          fhir::IsPatientCompartmentType(request.resource_type) && !request.patient_id &&
          !request.sort_by_date;
+}
+
+namespace {
+
+// A Patient search of an account acting for an organization, by identifier, among every
+// patient (policy::AccessRequest::matches_identity): the patients it matches, without their
+// content. Only the first batch of candidates is read: an identifier that more patients than
+// that share is not one to match on.
+fhir::FhirResult<SearchResult> MatchIdentity(const Context& context,
+                                             const policy::Principal& principal,
+                                             const fhir::SearchRequest& request) {
+  SearchResult result;
+  std::optional<std::vector<fhir::BlindIndexLookup>> lookups;
+  for (const fhir::SearchCriterion& criterion : request.criteria) {
+    if (criterion.param != nullptr && criterion.param->name == "identifier") {
+      lookups = fhir::BlindIndexLookupsOf(criterion);
+    }
+  }
+  if (!lookups) return result;
+  bool done = false;
+  auto ids = NextCandidates(context, "Patient", *lookups, "", done);
+  if (!ids) return std::unexpected(ids.error());
+  if (!done) return TooCostly();
+  std::vector<store::VersionWithKey> rows;
+  std::vector<std::string> patients;
+  for (const std::string& id : *ids) {
+    auto row = context.sealed.Fetch("Patient", id);
+    if (!row) {
+      if (row.error().code() == ErrorCode::kNotFound) continue;
+      return Failed(row.error());
+    }
+    if (row->version.state == store::VersionState::kDeleted) continue;
+    AddDistinct(patients, row->version.patient_id);
+    rows.push_back(std::move(*row));
+  }
+  if (rows.empty()) return result;
+  auto access = Authorize(context, principal,
+                          policy::AccessRequest{.operation = policy::Operation::kSearch,
+                                                .resource_type = "Patient",
+                                                .resource_ids = {},
+                                                .patient_ids = patients,
+                                                .matches_identity = true},
+                          Denial::kForbidden);
+  if (!access) return std::unexpected(access.error());
+  Collector collector{principal, request, result};
+  for (const store::VersionWithKey& row : rows) {
+    if (auto added = collector.Add(*access, context.sealed, row); !added) {
+      return std::unexpected(added.error());
+    }
+  }
+  for (StoredResource& match : result.matches) match.resource.reset();
+  return result;
+}
+
+}  // namespace
+
+fhir::FhirResult<SearchResult> MatchIfNoneExist(const Context& context,
+                                                const policy::Principal& principal,
+                                                const fhir::SearchRequest& request) {
+  auto found = RunSearch(context, principal, request);
+  if (!found || !found->matches.empty() || request.resource_type != "Patient" ||
+      !policy::ActsForOrganization(principal)) {
+    return found;
+  }
+  return MatchIdentity(context, principal, request);
 }
 
 fhir::FhirResult<SearchResult> RunSearch(const Context& context, const policy::Principal& principal,

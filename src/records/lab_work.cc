@@ -13,10 +13,6 @@
 namespace medvault::records::internal {
 namespace {
 
-bool IsLabTechnician(const policy::Principal& principal) {
-  return principal.role == audit::Role::kLabTechnician;
-}
-
 // Opens one fetched row as an audited read; nullopt when the caller may not see it (a refusal
 // of the rules, or a row that no longer opens).
 fhir::FhirResult<std::optional<StoredResource>> OpenChecked(const Context& context,
@@ -49,7 +45,7 @@ fhir::FhirResult<bool> CheckLabWrite(const Context& context, const policy::Princ
                                      std::string_view resource_type,
                                      const boost::json::object& resource,
                                      const store::VersionWithKey* current) {
-  if (!IsLabTechnician(principal)) return false;
+  if (!policy::SeesOnlyItsLab(principal)) return false;
   if (auto may = policy::MayWriteAsLab(principal, resource); !may) return Refusal(may.error());
   if (current != nullptr && current->version.state != store::VersionState::kDeleted &&
       (policy::IsLabWork(resource_type) || resource_type == "DocumentReference")) {
@@ -71,17 +67,9 @@ fhir::FhirResult<bool> CheckLabWrite(const Context& context, const policy::Princ
   return policy::IsLabWork(resource_type) || resource_type == "DocumentReference";
 }
 
-std::string LabWorkPatient(const boost::json::object& resource) {
-  auto patient = fhir::PatientReferenceOf(resource);
-  if (!patient || patient->find('/') != std::string::npos || patient->starts_with("urn:")) {
-    return {};
-  }
-  return *patient;
-}
-
 fhir::FhirResult<bool> LabMayViewBinary(const Context& context, const policy::Principal& principal,
                                         const StoredResource& binary) {
-  if (!IsLabTechnician(principal) || binary.resource_type != "Binary" || !binary.resource) {
+  if (!policy::SeesOnlyItsLab(principal) || binary.resource_type != "Binary" || !binary.resource) {
     return true;
   }
   const auto* context_reference = binary.resource->if_contains("securityContext");

@@ -113,6 +113,15 @@ Result<std::vector<CareRelation>> SqlTransaction::ListCareRelations(
   return relations;
 }
 
+Result<bool> SqlTransaction::HasCareRelation(std::string_view practitioner_id,
+                                             std::string_view patient_id, Timestamp now) {
+  if (auto s = CheckName(practitioner_id, "practitioner id"); !s) return std::unexpected(s.error());
+  if (auto s = CheckName(patient_id, "patient id"); !s) return std::unexpected(s.error());
+  auto result = Run(Query::kHasCareRelation, {practitioner_id, patient_id, Micros(now)});
+  if (!result) return std::unexpected(result.error());
+  return !result->rows.empty();
+}
+
 Status SqlTransaction::PutAccountLink(const AccountLink& link) {
   if (auto s = RequireWritable(); !s) return s;
   if (auto s = CheckName(link.account_id, "account id"); !s) return s;

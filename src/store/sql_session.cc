@@ -29,7 +29,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Query::kCount)> kQuer
     "insert_lab_message", "select_lab_message", "insert_quarantine", "select_quarantine",
     "list_quarantine", "update_quarantine",
     // access policy:
-    "delete_care_relations", "insert_care_relation", "list_care_relations", "upsert_account_link",
+    "delete_care_relations", "insert_care_relation", "list_care_relations", "has_care_relation",
+    "upsert_account_link",
     "select_account_link", "insert_sensitive_grant", "list_sensitive_grants", "insert_break_glass",
     "select_break_glass", "list_active_break_glass", "list_break_glass_to_review",
     "review_break_glass",

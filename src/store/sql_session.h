@@ -115,6 +115,7 @@ enum class Query {
                           //  no row if it exists
   kListCareRelations,     // (practitioner_id, now) -> patient_id, source_type, source_id,
                           //  expires_at; expires_at > now, by patient_id
+  kHasCareRelation,       // (practitioner_id, patient_id, now) -> one row when one holds
   kUpsertAccountLink,     // (account_id, practitioner_id, organization_id, updated_at)
   kSelectAccountLink,     // (account_id) -> practitioner_id, organization_id, updated_at
   kInsertSensitiveGrant,  // (account_id, category, granted_at, granted_by): no row if it exists

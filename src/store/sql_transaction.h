@@ -122,6 +122,8 @@ class SqlTransaction final : public Transaction {
                               std::span<const CareRelation> relations) override;
   Result<std::vector<CareRelation>> ListCareRelations(std::string_view practitioner_id,
                                                       Timestamp now) override;
+  Result<bool> HasCareRelation(std::string_view practitioner_id, std::string_view patient_id,
+                               Timestamp now) override;
   Status PutAccountLink(const AccountLink& link) override;
   Result<AccountLink> GetAccountLink(std::string_view account_id) override;
   Status InsertSensitiveGrant(const SensitiveGrant& grant) override;

@@ -385,6 +385,10 @@ class Transaction {
   // A practitioner's relations that still hold at `now` (expires_at > now), by patient id.
   virtual Result<std::vector<CareRelation>> ListCareRelations(std::string_view practitioner_id,
                                                               Timestamp now) = 0;
+  // Whether a relation of `practitioner_id` (or lab party) to `patient_id` holds at `now`: one
+  // indexed lookup, for parties with too many patients to list (an organization's).
+  virtual Result<bool> HasCareRelation(std::string_view practitioner_id,
+                                       std::string_view patient_id, Timestamp now) = 0;
   // Inserts or replaces the account's link.
   virtual Status PutAccountLink(const AccountLink& link) = 0;
   virtual Result<AccountLink> GetAccountLink(std::string_view account_id) = 0;  // kNotFound

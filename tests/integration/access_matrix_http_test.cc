@@ -176,7 +176,7 @@ class AccessMatrixHttp : public ::testing::TestWithParam<std::string> {
         {"lab technician", session(lab), lab.csrf, own_},
         {"administrator", session(admin), admin.csrf, own_},
         {"auditor", session(auditor), auditor.csrf, own_},
-        {"integration (`system/*.cruds`)", integration_, "", own_},
+        {"integration (`system/*.cruds`, every organization)", integration_, "", own_},
         {"anyone else", {}, "", own_},
     };
   }
@@ -436,6 +436,12 @@ TEST_P(AccessMatrixHttp, EveryRoleGetsWhatTheMatrixSaysFromTheOtherEndpoints) {
   ASSERT_FALSE(alerts.json.at("alerts").as_array().empty()) << alerts.body;
   const std::string alert =
       std::to_string(alerts.json.at("alerts").as_array().back().as_object().at("id").as_int64());
+  // Dr Martin's link, which the administrator's link row sets again.
+  auto shown = RunMedvault({"user", "show", "--dir", vault_.string(), "dr.martin"}, env_);
+  std::smatch linked;
+  ASSERT_TRUE(std::regex_search(shown.out, linked, std::regex("linked to (Practitioner/[^\\s]+)")))
+      << shown.out << shown.err;
+  const std::string martin_link = linked[1].str();
   struct Endpoint {
     std::string row;  // as in docs/access-matrix.md
     std::function<Http(const Caller&)> send;
@@ -467,6 +473,11 @@ TEST_P(AccessMatrixHttp, EveryRoleGetsWhatTheMatrixSaysFromTheOtherEndpoints) {
        [&](const Caller& c) {
          return As(c, "POST", "/auth/admin/accounts/disable",
                    R"({"login":")" + (made.empty() ? std::string("matrix.none") : made) + R"("})");
+       }},
+      {"`POST /auth/admin/accounts/link`",
+       [&](const Caller& c) {
+         return As(c, "POST", "/auth/admin/accounts/link",
+                   R"({"login":"dr.martin","link":")" + martin_link + R"("})");
        }},
       {"`POST /security/alerts/{id}/$acknowledge`",
        [&](const Caller& c) {

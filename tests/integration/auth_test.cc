@@ -478,7 +478,8 @@ TEST_F(AuthApi, TokenEndpointTakesANodeSignedAssertionOnceAndAdvertisesItself) {
   ASSERT_FALSE(jwt.empty()) << "node could not sign (install nodejs)";
   auto added = RunMedvault({"client", "add", "--dir", vault_.path().string(), "--client-id",
                             "lab-1", "--jwks", (keys.path() / "jwks.json").string(), "--scopes",
-                            "system/Observation.cu system/DiagnosticReport.c"});
+                            "system/Observation.cu system/DiagnosticReport.c",
+                            "--all-organizations"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
 
   const std::string form =

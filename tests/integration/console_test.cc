@@ -2,7 +2,8 @@
 // PostgreSQL (the fixture "pg"): administrators list accounts (filters, pages, factor kinds,
 // last full login, no secrets) and disable one (its sessions end, its login says why, another
 // administrator reinstates it) or an API client (its tokens end, no new one); administrators
-// and auditors acknowledge an alert once (the second acknowledgement names the first); the
+// and auditors acknowledge an alert once (the second acknowledgement names the first);
+// administrators link staff to their Practitioner or lab; the
 // latest signed checkpoint, the verifier's run (intact, then the first bad entry after an edit
 // of the log in the database) and the key status without key material. Every other role is
 // refused.
@@ -260,7 +261,8 @@ TEST_P(Console, ADisabledApiClientLosesItsTokensAndGetsNoNewOne) {
   EXPECT_EQ(first.status, 401u) << first.body;
   ASSERT_EQ(
       RunMedvault({"client", "add", "--dir", vault_.path().string(), "--client-id", "lab-robot",
-                   "--jwks", (keys.path() / "jwks.json").string(), "--scopes", "system/Patient.rs"},
+                   "--jwks", (keys.path() / "jwks.json").string(), "--scopes", "system/Patient.rs",
+                   "--all-organizations"},
                   env_)
           .exit_code,
       0);
@@ -288,6 +290,59 @@ TEST_P(Console, ADisabledApiClientLosesItsTokensAndGetsNoNewOne) {
   auto by_auditor = SendAs(port(), auditor_.session, "POST", "/auth/admin/accounts/disable",
                            R"({"client":"lab-robot"})", {}, "application/json");
   EXPECT_EQ(by_auditor.status, 403u) << by_auditor.body;
+}
+
+// An administrator links a clinician to their Practitioner and a lab technician to their lab;
+// a link that does not suit the kind, names nothing in the vault or no account is refused
+// with the reason, and only administrators link.
+TEST_P(Console, AnAdministratorLinksStaffToWhomTheyActAs) {
+  const auto practitioner =
+      SendAs(port(), root_.session, "POST", "/fhir/Practitioner",
+             R"({"resourceType":"Practitioner","name":[{"family":"Martin","given":["Claire"]}]})");
+  ASSERT_EQ(practitioner.status, 201u) << practitioner.body;
+  const std::string practitioner_ref = "Practitioner/" + Str(practitioner.json, "id");
+  const auto lab = SendAs(port(), root_.session, "POST", "/fhir/Organization",
+                          R"({"resourceType":"Organization","name":"Laboratoire des Quais"})");
+  ASSERT_EQ(lab.status, 201u) << lab.body;
+  const std::string lab_ref = "Organization/" + Str(lab.json, "id");
+  const auto link = [&](const WebSession& as, const std::string& login, const std::string& to) {
+    return SendAs(port(), as, "POST", "/auth/admin/accounts/link",
+                  R"({"login":")" + login + R"(","link":")" + to + R"("})");
+  };
+
+  const auto linked = link(root_.session, "c.martin", practitioner_ref);
+  ASSERT_EQ(linked.status, 200u) << linked.body;
+  EXPECT_EQ(Str(linked.json, "link"), practitioner_ref);
+  ASSERT_EQ(link(root_.session, "l.waiting", lab_ref).status, 200u);
+  const auto shown =
+      RunMedvault({"user", "show", "--dir", vault_.path().string(), "c.martin"}, env_);
+  EXPECT_THAT(shown.out, HasSubstr("linked to " + practitioner_ref));
+  EXPECT_THAT(RunMedvault({"user", "show", "--dir", vault_.path().string(),
+                           "l.waiting"},
+                          env_)
+                  .out,
+              HasSubstr("linked to " + lab_ref));
+
+  const auto wrong_kind = link(root_.session, "c.martin", lab_ref);
+  EXPECT_EQ(wrong_kind.status, 400u) << wrong_kind.body;
+  EXPECT_THAT(wrong_kind.body, HasSubstr("a clinician links to a Practitioner"));
+  const auto malformed = link(root_.session, "c.martin", "Patient/x");
+  EXPECT_EQ(malformed.status, 400u) << malformed.body;
+  const auto nowhere = link(root_.session, "c.martin", "Practitioner/nowhere");
+  EXPECT_EQ(nowhere.status, 404u) << nowhere.body;
+  EXPECT_THAT(nowhere.body, HasSubstr("no Practitioner has this id"));
+  EXPECT_EQ(link(root_.session, "no.body", practitioner_ref).status, 404u);
+  // The refused ones changed nothing.
+  EXPECT_THAT(RunMedvault({"user", "show", "--dir", vault_.path().string(),
+                           "c.martin"},
+                          env_)
+                  .out,
+              HasSubstr("linked to " + practitioner_ref));
+
+  for (const WebSession* other : {&auditor_.session, &martin_.session}) {
+    const auto refused = link(*other, "c.martin", practitioner_ref);
+    EXPECT_TRUE(refused.status == 401u || refused.status == 403u) << refused.body;
+  }
 }
 
 TEST_P(Console, AnAlertIsAcknowledgedOnceAndListedWithWhoAndWhen) {

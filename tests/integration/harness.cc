@@ -534,7 +534,9 @@ std::string ApiClientToken(unsigned short port, const fs::path& vault, const std
                                    vault.string(), "--client-id", client_id,
                                    "--jwks",  (keys.path() / "jwks.json").string(),
                                    "--scopes", scopes};
-  if (!organization.empty()) {
+  if (organization.empty()) {
+    add.push_back("--all-organizations");
+  } else {
     add.push_back("--organization");
     add.push_back(organization);
   }

@@ -4,7 +4,9 @@
 // searches and releases their lab's work and its PDF; the other lab's report, result, PDF and
 // patient answer like ones that do not exist; a write naming the other lab is refused with the
 // reason; a technician with no lab sees nothing. The worklist (GET /lab/worklist) lists the
-// lab's pending reports only, oldest first, paged, and only for lab technicians.
+// lab's pending reports only, oldest first, paged, and only for lab technicians. A lab's
+// integration client (registered for its Organization) is held to the same lab; its first
+// result for a patient registered elsewhere matches that patient by identifier, once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -285,6 +287,166 @@ TEST_P(LabScope, TheWorklistListsTheLabsPendingReportsOldestFirstPaged) {
   const auto refused = SendAs(port(), clinician.session, "GET", "/lab/worklist");
   EXPECT_EQ(refused.status, 403u) << refused.body;
   EXPECT_EQ(Send(port(), "GET", "/lab/worklist", "").status, 401u);
+}
+
+// A lab's first result for a patient another lab registered, sent in a transaction that names
+// the stored patient: written, and the patient becomes the lab's; anything but the lab's own
+// work for them stays refused.
+TEST_P(LabScope, ATransactionAddsALabsFirstResultForAStoredPatientOfAnotherLab) {
+  ASSERT_EQ(Quais("GET", "/fhir/Patient/" + other_patient_).status, 404u);
+  const auto bundle_of = [](const std::string& resource, std::string_view type) {
+    return R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" + resource +
+           R"(,"request":{"method":"POST","url":")" + std::string(type) + R"("}}]})";
+  };
+  const auto first = SendAs(port(), quais_.session, "POST", "/fhir",
+                            bundle_of(ObservationJson(other_patient_, kQuais, false), "Observation"),
+                            {}, "application/fhir+json");
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_EQ(Quais("GET", "/fhir/Patient/" + other_patient_).status, 200u);
+  EXPECT_EQ(Quais("GET", "/fhir/Observation/" + other_result_).status, 404u);  // still theirs
+
+  // In the other lab's name, or for a patient who does not exist: refused, nothing written.
+  const auto foreign = SendAs(port(), quais_.session, "POST", "/fhir",
+                              bundle_of(ObservationJson(other_patient_, kAutre, false), "Observation"),
+                              {}, "application/fhir+json");
+  EXPECT_EQ(foreign.status, 403u) << foreign.body;
+  const auto nobody = SendAs(port(), quais_.session, "POST", "/fhir",
+                             bundle_of(ObservationJson(kMissingReport, kQuais, false), "Observation"),
+                             {}, "application/fhir+json");
+  EXPECT_EQ(nobody.status, 400u) << nobody.body;
+  EXPECT_THAT(nobody.body, HasSubstr("does not resolve"));
+  const auto theirs = Autre("GET", "/fhir/Observation?patient=" + other_patient_);
+  ASSERT_EQ(theirs.status, 200u) << theirs.body;
+  EXPECT_EQ(theirs.json.at("total").as_int64(), 1);  // the other lab sees its own result only
+}
+
+// The lab's own system (an integration client of its Organization) reaches the lab's
+// patients and work only; a client registered for every organization reaches the others.
+TEST_P(LabScope, AnOrganizationsClientReachesItsLabsPatientsAndWorkOnly) {
+  const std::string scopes =
+      "system/Patient.rs system/Observation.rs system/DiagnosticReport.rs";
+  const std::string token =
+      ApiClientToken(port(), vault_.path(), "quais-lis", scopes, env_, kQuais);
+  ASSERT_FALSE(token.empty());
+  const std::vector<std::string> bearer = {"Authorization: Bearer " + token};
+  const auto get = [&](const std::string& target) { return Send(port(), "GET", target, "", bearer); };
+
+  EXPECT_EQ(get("/fhir/Patient/" + own_patient_).status, 200u);
+  EXPECT_EQ(get("/fhir/Observation/" + own_result_).status, 200u);
+  EXPECT_EQ(get("/fhir/DiagnosticReport/" + own_report_).status, 200u);
+  const auto missing = get(std::string("/fhir/DiagnosticReport/") + kMissingReport);
+  ASSERT_EQ(missing.status, 404u) << missing.body;
+  const auto other = get("/fhir/DiagnosticReport/" + other_report_);
+  EXPECT_EQ(other.status, 404u) << other.body;
+  EXPECT_EQ(other.body, missing.body);
+  EXPECT_EQ(get("/fhir/Patient/" + other_patient_).status, 404u);
+  EXPECT_EQ(get("/fhir/Observation/" + other_result_).status, 404u);
+
+  const auto pending = get("/fhir/DiagnosticReport?status=preliminary");
+  ASSERT_EQ(pending.status, 200u) << pending.body;
+  EXPECT_THAT(ResourceIds(pending.json),
+              ::testing::UnorderedElementsAre(own_report_, older_report_));
+  const auto by_name = get("/fhir/Patient?name=lef");
+  ASSERT_EQ(by_name.status, 200u) << by_name.body;
+  EXPECT_THAT(by_name.body, Not(HasSubstr(other_patient_)));
+  const auto of_other = get("/fhir/Observation?patient=" + other_patient_);
+  EXPECT_THAT(of_other.body, Not(HasSubstr(other_result_))) << of_other.status;
+
+  // Registered for every organization: the scopes only.
+  const std::string wide = ApiClientToken(port(), vault_.path(), "registry", scopes, env_);
+  ASSERT_FALSE(wide.empty());
+  EXPECT_EQ(Send(port(), "GET", "/fhir/Patient/" + other_patient_, "",
+                 {"Authorization: Bearer " + wide})
+                .status,
+            200u);
+
+  // One of the two must be said.
+  TempDir keys;
+  ASSERT_FALSE(SignClientAssertion(keys.path(), "vague", "aud", "jti").empty());
+  auto vague = RunMedvault({"client", "add", "--dir", vault_.path().string(), "--client-id",
+                            "vague", "--jwks", (keys.path() / "jwks.json").string(), "--scopes",
+                            scopes},
+                           env_);
+  EXPECT_NE(vague.exit_code, 0);
+  EXPECT_THAT(vague.err, HasSubstr("--organization"));
+}
+
+// A lab's system sends a result for a patient another lab registered, matching them by
+// identifier as the lab feed does: the patient is matched, not registered twice, and answered
+// without their content; the lab then reaches that patient, and still not the other lab's work.
+// The identifier's system counts: the same value under another system is another patient.
+TEST_P(LabScope, AClientsFirstResultForAPatientRegisteredElsewhereMatchesThemOnce) {
+  constexpr std::string_view kSystem = "urn:oid:1.2.250.1.999.1";
+  const auto with_identifier = [&](std::string_view family, std::string_view system) {
+    json::object patient = json::parse(PatientJson(family, "Anaïs")).as_object();
+    patient["identifier"] = json::array{
+        json::object{{"system", std::string(system)}, {"value", "MRN-778"}}};
+    return json::serialize(patient);
+  };
+  const std::string registered =
+      Created(Autre("POST", "/fhir/Patient", with_identifier("Lefèvre", kSystem)));
+  const std::string namesake =
+      Created(Autre("POST", "/fhir/Patient", with_identifier("Leroy", "urn:oid:1.2.250.1.999.2")));
+  const std::string token = ApiClientToken(
+      port(), vault_.path(), "quais-lis",
+      "system/Patient.crs system/Observation.crs system/DiagnosticReport.crs "
+      "system/Organization.rs",
+      env_, kQuais);
+  ASSERT_FALSE(token.empty());
+  const std::vector<std::string> bearer = {"Authorization: Bearer " + token};
+
+  json::object patient = json::parse(with_identifier("Lefèvre", kSystem)).as_object();
+  json::object result = json::parse(ObservationJson("x", kQuais, true)).as_object();
+  result["subject"] = json::object{{"reference", "urn:uuid:7f2b1c9e-0000-4000-8000-000000000001"}};
+  const std::string identifier = "identifier=" + std::string(kSystem) + "|MRN-778";
+  json::object bundle{
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       json::array{
+           json::object{{"fullUrl", "urn:uuid:7f2b1c9e-0000-4000-8000-000000000001"},
+                        {"resource", patient},
+                        {"request", json::object{{"method", "POST"},
+                                                 {"url", "Patient"},
+                                                 {"ifNoneExist", identifier}}}},
+           json::object{{"fullUrl", "urn:uuid:7f2b1c9e-0000-4000-8000-000000000002"},
+                        {"resource", result},
+                        {"request", json::object{{"method", "POST"}, {"url", "Observation"}}}},
+       }}};
+  const auto sent = Send(port(), "POST", "/fhir", json::serialize(bundle), bearer,
+                         "application/fhir+json");
+  ASSERT_EQ(sent.status, 200u) << sent.body;
+  const json::array& entries = sent.json.at("entry").as_array();
+  ASSERT_EQ(entries.size(), 2u);
+  const json::object& matched = entries.at(0).as_object();
+  EXPECT_EQ(Str(matched.at("response").as_object(), "status"), "200 OK");
+  EXPECT_THAT(Str(matched.at("response").as_object(), "location"),
+              HasSubstr("Patient/" + registered));
+  EXPECT_FALSE(matched.contains("resource"));
+  EXPECT_THAT(sent.body, Not(HasSubstr("Anaïs")));
+  EXPECT_EQ(Str(entries.at(1).at("response").as_object(), "status"), "201 Created");
+
+  // Still one patient with that identifier; the result is theirs; the namesake untouched.
+  const std::string wide =
+      ApiClientToken(port(), vault_.path(), "registry", "system/Patient.rs", env_);
+  ASSERT_FALSE(wide.empty());
+  const auto found =
+      Send(port(), "GET", "/fhir/Patient?" + identifier, "", {"Authorization: Bearer " + wide});
+  ASSERT_EQ(found.status, 200u) << found.body;
+  EXPECT_THAT(ResourceIds(found.json), ::testing::ElementsAre(registered));
+  const auto results = Send(port(), "GET", "/fhir/Observation?patient=" + registered, "", bearer);
+  ASSERT_EQ(results.status, 200u) << results.body;
+  EXPECT_EQ(results.json.at("total").as_int64(), 1);
+  EXPECT_EQ(Send(port(), "GET", "/fhir/Patient/" + registered, "", bearer).status, 200u);
+  EXPECT_EQ(Send(port(), "GET", "/fhir/Patient/" + namesake, "", bearer).status, 404u);
+  EXPECT_EQ(Send(port(), "GET", "/fhir/Observation/" + other_result_, "", bearer).status, 404u);
+
+  // A result in another lab's name is refused, whoever the patient.
+  const auto foreign = Send(port(), "POST", "/fhir/Observation",
+                            ObservationJson(registered, kAutre, false), bearer,
+                            "application/fhir+json");
+  EXPECT_EQ(foreign.status, 403u) << foreign.body;
+  EXPECT_THAT(foreign.body, HasSubstr("Organization/lab-quais"));
 }
 
 TEST_P(LabScope, AnAdministratorLinksATechnicianToTheirLabAtCreation) {

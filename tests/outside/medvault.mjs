@@ -83,15 +83,18 @@ export function startServer(vault, env = {}) {
 
 // Registers an API client with a fresh ES384 key. The private key is kept in `keyDir`
 // (CLIENT.key.pem) so another process (tests/redteam) can get tokens for it too.
-export function registerClient({ vault, keyDir, clientId, scopes, env = {} }) {
+// Without `organization`, the client reaches every organization's patients (within its
+// scopes): --all-organizations.
+export function registerClient({ vault, keyDir, clientId, scopes, organization = '', env = {} }) {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: `${clientId}-1`, alg: 'ES384', use: 'sig' };
   const jwks = join(keyDir, `${clientId}.jwks.json`);
   writeFileSync(jwks, JSON.stringify({ keys: [jwk] }));
   writeFileSync(join(keyDir, `${clientId}.key.pem`), privateKey.export({ format: 'pem', type: 'pkcs8' }),
     { mode: 0o600 });
+  const reach = organization ? ['--organization', organization] : ['--all-organizations'];
   execFileSync(medvault, ['client', 'add', '--dir', vault, '--client-id', clientId, '--jwks', jwks,
-    '--scopes', scopes], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--scopes', scopes, ...reach], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return { clientId, kid: jwk.kid, privateKey };
 }
 

@@ -47,6 +47,7 @@ constexpr EndpointRow kEndpoints[] = {
     {"`GET /auth/admin/accounts`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
     {"`POST /auth/admin/accounts/disable`",
      {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
+    {"`POST /auth/admin/accounts/link`", {"-", "-", "-", "-", "-", "-", "yes", "-", "-", "-"}},
     {"`POST /security/alerts/{id}/$acknowledge`",
      {"-", "-", "-", "-", "-", "-", "yes", "yes", "-", "-"}},
     {"`GET /audit/checkpoint`", {"-", "-", "-", "-", "-", "-", "yes", "yes", "-", "-"}},
@@ -96,16 +97,32 @@ void RenderLabColumns(std::ostringstream& out) {
   linked.organization = "lab";
   Principal alone = linked;
   alone.organization.clear();
+  Principal client;
+  client.account_id = "client";
+  client.role = Role::kIntegration;
+  client.organization = "lab";
+  client.scopes = identity::ParseSmartScopes("system/*.cruds").value();
   PatientScope related;
   related.related.insert("self");
   const std::vector<Column> columns = {
       {"lab technician (another lab's patient)", linked, {}},
       {"lab technician (no lab linked)", alone, related},
+      {"integration of an organization (its patient)", client, related},
+      {"integration of an organization (another patient)", client, {}},
   };
-  out << "\n## Lab technicians outside their lab\n\n"
+  out << "\n## Lab technicians outside their lab; clients of one organization\n\n"
       << "The same rules for a patient with no report or result of the technician's lab (the\n"
       << "answer for one who does not exist; C is registering a Patient and the directory), and\n"
-      << "for a lab technician whose account is linked to no lab (the directory only).\n\n";
+      << "for a lab technician whose account is linked to no lab (the directory only).\n"
+      << "An integration client registered for an organization (`medvault client add\n"
+      << "--organization`), granted `system/*.cruds`: its scopes, for the organization's\n"
+      << "patients only (those it performed a report or result for, or whose\n"
+      << "managingOrganization it is); of them, DiagnosticReport, Observation, DocumentReference\n"
+      << "and Binary only of its own work, as for a lab technician; no AuditEvent (the log names\n"
+      << "other organizations' patients). Its lab's report or result\n"
+      << "may be the first for a patient registered elsewhere: a conditional create of the\n"
+      << "Patient by identifier then matches that patient (answered without their content)\n"
+      << "instead of registering them twice.\n\n";
   RenderTable(out, columns);
 }
 
@@ -134,7 +151,7 @@ std::string Render() {
       {"lab technician", principal(Role::kLabTechnician), related},
       {"administrator", principal(Role::kAdministrator), {}},
       {"auditor", principal(Role::kAuditor), {}},
-      {"integration (`system/*.cruds`)", principal(Role::kIntegration), {}},
+      {"integration (`system/*.cruds`, every organization)", principal(Role::kIntegration), {}},
       {"anyone else", principal(Role::kNone), {}},
   };
   std::ostringstream out;
@@ -167,9 +184,11 @@ std::string Render() {
       << "  with the reason; their lab's report or result for a new patient relates the lab to\n"
       << "  them. Another lab's patient, and any patient for a lab technician with no lab\n"
       << "  linked: the table below.\n"
-      << "- integration: the column shows a client granted `system/*.cruds`; a client gets only\n"
+      << "- integration: the column shows a client granted `system/*.cruds` and registered for\n"
+      << "  every organization (`medvault client add --all-organizations`); a client gets only\n"
       << "  what its SMART system/ scopes allow (instance history with read, type history with\n"
-      << "  search), never more than this.\n"
+      << "  search), never more than this. A client registered for one organization: the table\n"
+      << "  below.\n"
       << "- Every decision, allowed or refused, is in the audit log before any data is opened.\n\n";
   RenderTable(out, columns);
   RenderLabColumns(out);

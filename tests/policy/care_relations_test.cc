@@ -15,6 +15,7 @@ namespace {
 using std::chrono::days;
 using std::chrono::hours;
 using ::testing::IsEmpty;
+using ::testing::ElementsAre;
 
 // 2026-03-01T00:00:00Z
 const Timestamp kWritten = std::chrono::sys_days(std::chrono::year(2026) / 3 / 1);
@@ -116,12 +117,25 @@ TEST(CareRelations, AnOrderRelatesItsRequesterWhileItRunsAndAfterItEnds) {
               IsEmpty());
 }
 
-TEST(CareRelations, OtherTypesAndResourcesOfNoPatientRelateNoOne) {
-  EXPECT_FALSE(IsCareRelationSource("Patient"));
-  EXPECT_FALSE(IsCareRelationSource("Condition"));  // Observation: lab_scope_test
-  EXPECT_TRUE(IsCareRelationSource("CareTeam"));
+// A patient relates the organization that manages their record (its integration clients'
+// scope), while the record is active; a general practitioner named on it relates no one (the
+// record's word is not a care relation).
+TEST(CareRelations, APatientRelatesTheOrganizationThatManagesTheRecordWhileActive) {
+  EXPECT_TRUE(IsCareRelationSource("Patient"));
+  EXPECT_THAT(Relations("Patient", R"({"managingOrganization": {"reference": "Organization/hosp-1"}})"),
+              ElementsAre(Expect("Organization/hosp-1", "Patient", kNoEnd)));
+  EXPECT_THAT(Relations("Patient", R"({"active": false,
+                                      "managingOrganization": {"reference": "Organization/hosp-1"}})"),
+              IsEmpty());
+  EXPECT_THAT(Relations("Patient", R"({"managingOrganization": {"reference": "Organization/a/b"}})"),
+              IsEmpty());
   EXPECT_THAT(Relations("Patient", R"({"generalPractitioner": [{"reference": "Practitioner/gp-1"}]})"),
               IsEmpty());
+}
+
+TEST(CareRelations, OtherTypesAndResourcesOfNoPatientRelateNoOne) {
+  EXPECT_FALSE(IsCareRelationSource("Condition"));  // Observation: lab_scope_test
+  EXPECT_TRUE(IsCareRelationSource("CareTeam"));
   const boost::json::object team = boost::json::parse(
       R"({"status": "active", "participant": [{"member": {"reference": "Practitioner/gp-1"}}]})")
                                        .as_object();

@@ -50,6 +50,25 @@ TEST_P(PolicyStore, MigrationSevenIsRecorded) {
   EXPECT_THAT(*applied, ::testing::Contains(7));
 }
 
+TEST_P(PolicyStore, OneRelationIsLookedUpByPartyAndPatientWhileItHolds) {
+  const std::vector<CareRelation> report = {Relation("Organization/lab-1", "pat-1", "dr-1", 1000),
+                                            Relation("pr-a", "pat-2", "dr-1", 1000)};
+  ASSERT_TRUE(Tx([&](Transaction& tx) {
+    return tx.ReplaceCareRelations("CareTeam", "dr-1", report);
+  }));
+  const auto has = [&](std::string party, std::string patient, std::int64_t now) {
+    return One<bool>([&](Transaction& tx) { return tx.HasCareRelation(party, patient, At(now)); });
+  };
+  EXPECT_EQ(has("Organization/lab-1", "pat-1", 100), true);
+  EXPECT_EQ(has("Organization/lab-1", "pat-1", 1000), false);  // expired at 1000
+  EXPECT_EQ(has("Organization/lab-1", "pat-2", 100), false);   // another party's patient
+  EXPECT_EQ(has("Organization/lab-2", "pat-1", 100), false);
+  EXPECT_EQ(has("pr-a", "pat-2", 100), true);
+  auto bad = One<bool>([&](Transaction& tx) { return tx.HasCareRelation("", "pat-1", At(100)); });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_P(PolicyStore, CareRelationsAreReplacedPerSourceAndListedWhileTheyHold) {
   const std::vector<CareRelation> team = {Relation("pr-a", "pat-2", "team-1", 1000),
                                           Relation("pr-a", "pat-1", "team-1", 500),

@@ -242,6 +242,9 @@ constexpr std::array<QuerySpec, static_cast<std::size_t>(Query::kCount)> kQuerie
     {Query::kListCareRelations,
      "SELECT patient_id, source_type, source_id, expires_at FROM care_relations "
      "WHERE practitioner_id = $1 AND expires_at > $2 ORDER BY patient_id, source_type, source_id"},
+    {Query::kHasCareRelation,
+     "SELECT 1 FROM care_relations WHERE practitioner_id = $1 AND patient_id = $2 "
+     "AND expires_at > $3 LIMIT 1"},
     {Query::kUpsertAccountLink,
      "INSERT INTO account_links (account_id, practitioner_id, organization_id, updated_at) "
      "VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET "
