@@ -43,8 +43,8 @@
 //   integration     what its SMART system/ scopes allow (identity/smart_scopes.h); a client
 //                   registered for an organization (medvault client add --organization),
 //                   only for that organization's patients (policy/lab_scope.h: the patients it
-//                   performed a report or result for, or manages), and of them only its own
-//                   lab work, like a lab technician of that lab. Its lab's report or result
+//                   performed a report or result for, or manages), no AuditEvent; it records
+//                   reports and results only in its own name. Its lab's report or result
 //                   may be the first for a patient registered elsewhere, whom its conditional
 //                   create matches by identifier (AccessRequest::matches_identity).
 //   anyone else     nothing.

@@ -12,7 +12,8 @@
 // them after decrypting, as it does release (policy/release.h) and sensitive categories
 // (policy/sensitive.h), answers what the lab technician may not see as absent, and records it
 // as withheld. A lab technician with no lab linked sees no patient's data. An integration client
-// registered for an organization is held to that organization the same way (policy/decider.h).
+// registered for an organization is held to that organization's patients (policy/decider.h)
+// and records only its own lab work.
 //
 // Pure functions of the principal and the resource: thread-safe.
 #pragma once
@@ -31,10 +32,11 @@ namespace medvault::policy {
 // lab technician linked to their lab, an integration client registered for an organization.
 bool ActsForOrganization(const Principal& principal);
 
-// Whether the principal sees and writes only its lab's reports and results (MayViewAsLab,
-// MayWriteAsLab): lab technicians (a technician linked to no lab sees none) and the clients of
-// one organization.
-bool SeesOnlyItsLab(const Principal& principal);
+// Whether the principal records only its lab's reports and results (MayWriteAsLab): lab
+// technicians (one linked to no lab records none) and the clients of one organization. Lab
+// technicians also see only their lab's (MayViewAsLab); a client of one organization sees
+// every record of its organization's patients that its scopes allow.
+bool RecordsOnlyItsLabWork(const Principal& principal);
 
 // The care-relation party of a lab: "Organization/<id>". A Practitioner's party is its bare
 // id, so a lab and a practitioner never share one.
@@ -51,13 +53,13 @@ std::vector<std::string> LabsOf(const boost::json::object& resource);
 // The Organization id of a Patient's managingOrganization, or "".
 std::string ManagingOrganizationOf(const boost::json::object& patient);
 
-// Whether the principal may see `resource` as far as its lab goes: true for every principal
-// that SeesOnlyItsLab does not hold for, and for types no lab owns (Patient, directory, Binary:
-// records/ check its document); for the others, whether LabsOf names their organization.
+// Whether the principal may see `resource` as far as its lab goes: true for every principal but
+// a lab technician, and for types no lab owns (Patient, directory, Binary: records/ check its
+// document); for a lab technician, whether LabsOf names their lab.
 bool MayViewAsLab(const Principal& principal, const boost::json::object& resource);
 
-// Whether the principal may write `resource` as far as its lab goes: one that SeesOnlyItsLab
-// writes DiagnosticReport, Observation and DocumentReference only under its own
+// Whether the principal may write `resource` as far as its lab goes: one that
+// RecordsOnlyItsLabWork writes DiagnosticReport, Observation and DocumentReference only under its own
 // organization's name (kPermissionDenied says so otherwise; also when no lab is linked).
 // Others: allowed.
 Status MayWriteAsLab(const Principal& principal, const boost::json::object& resource);

@@ -16,6 +16,7 @@
 #include "core/ids.h"
 #include "crypto/sealed_file.h"
 #include "identity/smart_scopes.h"
+#include "policy/lab_scope.h"
 
 namespace medvault::records {
 namespace {
@@ -524,11 +525,25 @@ fhir::FhirResult<store::ExportJobRecord> BulkExports::Run(const policy::Principa
         if (!listed) return fail(fhir::OutcomeOf(listed.error()));
         const std::vector<std::string>& ids = *listed;
         for (const std::string& id : ids) {
+          // A client of one organization exports the patients it manages only, and so only
+          // their compartments: the others (not its patients at all) are not even read.
+          if (!principal.organization.empty()) {
+            bool related = false;
+            auto looked = store_.Transact(
+                [&](store::Transaction& tx) -> Status {
+                  auto has = tx.HasCareRelation(policy::LabParty(principal.organization), id,
+                                                clock_.Now());
+                  if (!has) return std::unexpected(has.error());
+                  related = *has;
+                  return {};
+                },
+                store::Access::kReadOnly);
+            if (!looked) return fail(fhir::OutcomeOf(looked.error()));
+            if (!related) continue;
+          }
           auto read = clinical_.Read(principal, "Patient", id);
           if (!read) return fail(read.error());
           if (!read->resource) continue;
-          // A client of one organization exports the patients it manages only, and so only
-          // their compartments.
           if (!principal.organization.empty() &&
               ReferencedId(*read->resource, "managingOrganization", "Organization") !=
                   principal.organization) {

@@ -152,9 +152,9 @@ using Resolver =
 // whose care team an administrator keeps (KeptCareTeamPatient), whose Patient resolves as
 // well. For a clinician, a Patient they may not open resolves as itself whether or not it
 // exists, so that the Decider refuses the write (audited, 403) with the same answer for both.
-// For an account that sees only its lab's work (policy::SeesOnlyItsLab), a stored Patient it
-// may not open resolves, so that its lab's first report or result for a patient registered
-// elsewhere can be written (the Decider allows that work only: own_lab_work).
+// For an account that records only its lab's work (policy::RecordsOnlyItsLabWork), a stored
+// Patient it may not open resolves, so that its lab's first report or result for a patient
+// registered elsewhere can be written (the Decider allows that work only: own_lab_work).
 Resolver StoreResolver(const Context& context, const policy::Principal& principal,
                        std::string_view unseen_patient = {});
 

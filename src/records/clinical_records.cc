@@ -321,7 +321,7 @@ Resolver StoreResolver(const Context& context, const policy::Principal& principa
     const auto unseen = [&](bool stored) -> std::optional<Target> {
       if (type != "Patient" || id.empty()) return std::nullopt;
       if (principal.role == audit::Role::kClinician ||
-          (stored && policy::SeesOnlyItsLab(principal))) {
+          (stored && policy::RecordsOnlyItsLabWork(principal))) {
         return Target{std::string(id)};
       }
       return std::nullopt;

@@ -45,7 +45,7 @@ fhir::FhirResult<bool> CheckLabWrite(const Context& context, const policy::Princ
                                      std::string_view resource_type,
                                      const boost::json::object& resource,
                                      const store::VersionWithKey* current) {
-  if (!policy::SeesOnlyItsLab(principal)) return false;
+  if (!policy::RecordsOnlyItsLabWork(principal)) return false;
   if (auto may = policy::MayWriteAsLab(principal, resource); !may) return Refusal(may.error());
   if (current != nullptr && current->version.state != store::VersionState::kDeleted &&
       (policy::IsLabWork(resource_type) || resource_type == "DocumentReference")) {
@@ -63,13 +63,19 @@ fhir::FhirResult<bool> CheckLabWrite(const Context& context, const policy::Princ
       }
       return NotFound(resource_type);
     }
+    // What it replaces must be its lab's work too (a client of one organization sees the
+    // other labs' work of its patients, and may not take it over).
+    if (auto may = policy::MayWriteAsLab(principal, *(*opened)->resource); !may) {
+      return Refusal(may.error());
+    }
   }
   return policy::IsLabWork(resource_type) || resource_type == "DocumentReference";
 }
 
 fhir::FhirResult<bool> LabMayViewBinary(const Context& context, const policy::Principal& principal,
                                         const StoredResource& binary) {
-  if (!policy::SeesOnlyItsLab(principal) || binary.resource_type != "Binary" || !binary.resource) {
+  if (principal.role != audit::Role::kLabTechnician || binary.resource_type != "Binary" ||
+      !binary.resource) {
     return true;
   }
   const auto* context_reference = binary.resource->if_contains("securityContext");

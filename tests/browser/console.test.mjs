@@ -1,13 +1,12 @@
 // The security console end to end in real Chromium, over the public API of a demo vault: the
-// administrator Hugo Petit (demo) enrolls through the portal, creates a clinician account, a
-// second administrator approves its role (four eyes), Hugo disables Dr Martin's account and
-// acknowledges the alert her emergency access raised, makes a care team and changes its members,
-// and sees
-// the key status; the auditor
-// Inès Moreau (demo) reviews that break-the-glass access, searches the audit log, sees the
-// signed checkpoint and runs the verifier, at 390 px and in French. axe-core and a screenshot
-// on every page, no console error, no CSP violation. Administrators and auditors use TOTP here
-// (the server is told to allow it): the journeys are the same with passkeys.
+// administrator Hugo Petit (demo) enrolls through the portal, creates a clinician account (a
+// second administrator approves its role: four eyes) and links it to its Practitioner,
+// disables Dr Martin's account, acknowledges the alert her emergency access raised, makes a
+// care team and changes its members, and sees the key status; the auditor Inès Moreau (demo)
+// reviews that break-the-glass access, searches the audit log, sees the signed checkpoint and
+// runs the verifier, at 390 px and in French. axe-core and a screenshot on every page, no
+// console error, no CSP violation. Administrators and auditors use TOTP here (the server is
+// told to allow it): the journeys are the same with passkeys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -97,6 +96,21 @@ test('administrators and auditors run the security console', async (t) => {
   await admin.getByRole('button', { name: 'Create the account' }).click();
   await admin.getByText(/dr\.nouveau is created/).waitFor();
   await checkPage(admin, '02-account-created', shots);
+
+  // Dr Nouveau is linked to her Practitioner; a lab's Organization does not suit a clinician.
+  const practitioners = await fhir(server.base, '/Practitioner?_count=1', { cookie: martin.cookie });
+  assert.equal(practitioners.status, 200, JSON.stringify(practitioners.json));
+  const practitioner = `Practitioner/${practitioners.json.entry[0].resource.id}`;
+  await admin.locator('#link-login').fill('dr.nouveau');
+  await admin.locator('#link-target').fill('Organization/nowhere');
+  await admin.getByRole('button', { name: 'Link', exact: true }).click();
+  await admin.getByText(/a clinician links to a Practitioner/).waitFor();
+  adminWatch.expectRefused(400);
+  await admin.locator('#link-target').fill(practitioner);
+  await admin.getByRole('button', { name: 'Link', exact: true }).click();
+  await admin.getByText(`dr.nouveau now acts as ${practitioner}.`).waitFor();
+  const shown = execFileSync(medvault, ['user', 'show', '--dir', demo.vault, 'dr.nouveau']).toString();
+  assert.match(shown, new RegExp(`linked to ${practitioner}`));
 
   // Dr Martin's account is disabled: her session ends at once.
   await admin.locator('#filter-status').selectOption('');

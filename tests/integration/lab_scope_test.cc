@@ -5,8 +5,9 @@
 // patient answer like ones that do not exist; a write naming the other lab is refused with the
 // reason; a technician with no lab sees nothing. The worklist (GET /lab/worklist) lists the
 // lab's pending reports only, oldest first, paged, and only for lab technicians. A lab's
-// integration client (registered for its Organization) is held to the same lab; its first
-// result for a patient registered elsewhere matches that patient by identifier, once.
+// integration client (registered for its Organization) is held to that lab's patients and
+// records in its name only; its first result for a patient registered elsewhere matches that
+// patient by identifier, once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -320,9 +321,10 @@ TEST_P(LabScope, ATransactionAddsALabsFirstResultForAStoredPatientOfAnotherLab) 
   EXPECT_EQ(theirs.json.at("total").as_int64(), 1);  // the other lab sees its own result only
 }
 
-// The lab's own system (an integration client of its Organization) reaches the lab's
-// patients and work only; a client registered for every organization reaches the others.
-TEST_P(LabScope, AnOrganizationsClientReachesItsLabsPatientsAndWorkOnly) {
+// The lab's own system (an integration client of its Organization) reaches the lab's patients
+// only (every record of them its scopes allow) and records only in its own name; a client
+// registered for every organization reaches the others.
+TEST_P(LabScope, AnOrganizationsClientReachesItsPatientsOnlyAndRecordsInItsOwnName) {
   const std::string scopes =
       "system/Patient.rs system/Observation.rs system/DiagnosticReport.rs";
   const std::string token =
@@ -351,6 +353,29 @@ TEST_P(LabScope, AnOrganizationsClientReachesItsLabsPatientsAndWorkOnly) {
   EXPECT_THAT(by_name.body, Not(HasSubstr(other_patient_)));
   const auto of_other = get("/fhir/Observation?patient=" + other_patient_);
   EXPECT_THAT(of_other.body, Not(HasSubstr(other_result_))) << of_other.status;
+
+  // A patient the lab manages (managingOrganization), with the other lab's result: the client
+  // reads it, and may not take it over under its own name.
+  json::object managed = json::parse(PatientJson("Garnier", "Louis")).as_object();
+  managed["managingOrganization"] = json::object{{"reference", std::string("Organization/") + kQuais}};
+  const std::string managed_id = Created(Autre("POST", "/fhir/Patient", json::serialize(managed)));
+  const std::string foreign_result =
+      Created(Autre("POST", "/fhir/Observation", ObservationJson(managed_id, kAutre, false)));
+  EXPECT_EQ(get("/fhir/Patient/" + managed_id).status, 200u);
+  EXPECT_EQ(get("/fhir/Observation/" + foreign_result).status, 200u);
+  const std::string writer = ApiClientToken(
+      port(), vault_.path(), "quais-writer",
+      "system/Observation.cru system/Patient.rs system/Organization.rs", env_, kQuais);
+  ASSERT_FALSE(writer.empty());
+  json::object takeover = json::parse(ObservationJson(managed_id, kQuais, true)).as_object();
+  takeover["id"] = foreign_result;
+  const auto put = Send(port(), "PUT", "/fhir/Observation/" + foreign_result,
+                        json::serialize(takeover), {"Authorization: Bearer " + writer},
+                        "application/fhir+json");
+  EXPECT_EQ(put.status, 403u) << put.body;
+  EXPECT_EQ(Autre("GET", "/fhir/Observation/" + foreign_result)
+                .json.at("performer").at(0).at("reference").as_string(),
+            std::string("Organization/") + kAutre);
 
   // Registered for every organization: the scopes only.
   const std::string wide = ApiClientToken(port(), vault_.path(), "registry", scopes, env_);

@@ -117,9 +117,10 @@ void RenderLabColumns(std::ostringstream& out) {
       << "An integration client registered for an organization (`medvault client add\n"
       << "--organization`), granted `system/*.cruds`: its scopes, for the organization's\n"
       << "patients only (those it performed a report or result for, or whose\n"
-      << "managingOrganization it is); of them, DiagnosticReport, Observation, DocumentReference\n"
-      << "and Binary only of its own work, as for a lab technician; no AuditEvent (the log names\n"
-      << "other organizations' patients). Its lab's report or result\n"
+      << "managingOrganization it is), every record of them its scopes allow, and no AuditEvent\n"
+      << "(the log names other organizations' patients). It records DiagnosticReport,\n"
+      << "Observation and DocumentReference only in its own name, as a lab technician does, and\n"
+      << "never over another lab's. Its lab's report or result\n"
       << "may be the first for a patient registered elsewhere: a conditional create of the\n"
       << "Patient by identifier then matches that patient (answered without their content)\n"
       << "instead of registering them twice.\n\n";
