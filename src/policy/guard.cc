@@ -493,9 +493,9 @@ void ExfiltrationGuard::RunRound(const Principal& principal, Local& local,
   local.round_running = false;
   if (!round) {
     // Counted later: what the round carried stays pending (its patients are fresh again).
-    const Status failed = Fail(ErrorCode::kUnavailable,
-                               fmt::format("guard: the access cannot be counted now: {}",
-                                           round.error().message()));
+    const Status failed =
+        Fail(ErrorCode::kUnavailable,
+             fmt::format("guard: the access cannot be counted now: {}", round.error().message()));
     for (RoundMember* member : members) {
       local.pending.records += member->access.records;
       local.pending.bytes += member->access.bytes;

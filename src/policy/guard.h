@@ -129,7 +129,7 @@ class ExfiltrationGuard final : public AccessGate {
   };
   // An access waiting for its round in the store (on its caller's stack).
   struct RoundMember {
-    store::GuardAccess access;  // its patients and counts; the round fills in the rest
+    store::GuardAccess access;               // its patients and counts; the round fills in the rest
     std::optional<store::GuardTally> tally;  // the counts as of this access, once done
     Status status;
     bool done = false;
