@@ -76,9 +76,11 @@ Status CheckCheckpointDirOutsideData(const Config& config) {
 
 // Store and audit work mostly waits (on I/O, and on the audit log's group commit, which a
 // request waits for before its data leaves), so the FHIR pool has many more threads than the
-// machine has cores: enough waiting requests to fill each group commit.
+// machine has cores: enough waiting requests to fill each group commit. A request holds its
+// worker through two waits (the guard's round and the audit entry), so fewer workers than
+// connections leave the group commits half empty: 128 covers the usual pools of clients.
 std::size_t FhirWorkerThreads() {
-  return std::max<std::size_t>(32, 16 * std::max(1u, std::thread::hardware_concurrency()));
+  return std::max<std::size_t>(128, 32 * std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace

@@ -331,7 +331,7 @@ Status ExfiltrationGuard::Account(const Principal& principal, Usage usage) {
   const GuardLimits& limits = LimitsOf(principal.role);
   const Timestamp now = clock_.Now();
   std::shared_ptr<Local> local = LocalOf(principal.account_id);
-  std::lock_guard lock(local->mutex);
+  std::unique_lock lock(local->mutex);
   if (local->suspended) {
     // Reinstated by an administrator elsewhere? Then start afresh.
     std::optional<store::GuardState> state;
@@ -370,56 +370,42 @@ Status ExfiltrationGuard::Account(const Principal& principal, Usage usage) {
       fresh.push_back(std::move(patient));
     }
   }
-  local->pending.records += usage.records;
-  local->pending.bytes += usage.bytes;
-  local->pending.searches += usage.searches;
   store::GuardWindowCounts estimate_pending = local->pending;
+  estimate_pending.records += usage.records;
+  estimate_pending.bytes += usage.bytes;
+  estimate_pending.searches += usage.searches;
   estimate_pending.patients = static_cast<std::int64_t>(fresh.size());
   if (fresh.empty() && now - local->synced_at < options_.sync_interval &&
       Judge(limits, WithPending(local->counts, estimate_pending), options_.step_up_percent)
               .standing == Standing::kWithin) {
+    local->pending.records += usage.records;
+    local->pending.bytes += usage.bytes;
+    local->pending.searches += usage.searches;
     return {};
   }
 
-  // A round in the store: this access, what was pending, and the shared counts back.
-  store::GuardAccess access;
-  access.account_id = principal.account_id;
-  access.at = now;
-  access.patients = fresh;
-  access.records = local->pending.records;
-  access.bytes = local->pending.bytes;
-  access.searches = local->pending.searches;
-  access.windows = Windows(now);
-  const bool prune = now - pruned_at_.load() >= kPruneInterval;
-  std::optional<store::GuardTally> tally;
-  Status round = store_.Transact([&](store::Transaction& tx) -> Status {
-    auto recorded = tx.RecordGuardAccess(access);
-    if (!recorded) return std::unexpected(recorded.error());
-    tally = std::move(*recorded);
-    if (prune) {
-      const Timestamp day_ago = now - kWindowLengths.back() - kBucketLengths.back();
-      if (auto pruned = tx.PruneGuardCounters(day_ago, day_ago); !pruned) {
-        return std::unexpected(pruned.error());
-      }
+  // A round in the store: this access (with others that wait beside it), and its counts back.
+  RoundMember member;
+  member.access.patients = std::move(fresh);
+  member.access.records = usage.records;
+  member.access.bytes = usage.bytes;
+  member.access.searches = usage.searches;
+  local->queued.push_back(&member);
+  while (!member.done) {
+    if (local->round_running) {
+      local->round_ended.wait(lock);
+    } else {
+      RunRound(principal, *local, lock, now);
     }
-    return {};
-  });
-  if (!round) {
-    return Fail(ErrorCode::kUnavailable,
-                fmt::format("guard: the access cannot be counted now: {}", round.error().message()));
   }
-  if (prune) pruned_at_.store(now);  // a race between accounts only prunes twice
-  local->pending = {};
-  local->counts = tally->counts;
-  local->synced_at = now;
-  if (local->written.size() + fresh.size() > kMaxWrittenPatients) local->written.clear();
-  for (std::string& patient : fresh) local->written[std::move(patient)] = now;
-  if (tally->state.suspended_at != Timestamp{}) {
+  if (!member.status) return member.status;
+  const store::GuardTally& tally = *member.tally;
+  if (tally.state.suspended_at != Timestamp{}) {
     local->suspended = true;
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuspended));
   }
-  Judgement judgement = Judge(limits, tally->counts, options_.step_up_percent);
-  const Timestamp challenged_at = tally->state.challenged_at;
+  Judgement judgement = Judge(limits, tally.counts, options_.step_up_percent);
+  const Timestamp challenged_at = tally.state.challenged_at;
   switch (judgement.standing) {
     case Standing::kOver:
       return Suspend(principal, *local, now, kKindBudget, std::move(judgement.what));
@@ -446,6 +432,91 @@ Status ExfiltrationGuard::Account(const Principal& principal, Usage usage) {
       return {};
   }
   return {};
+}
+
+namespace {
+
+// Accesses recorded by one round at most (one store transaction).
+constexpr std::size_t kMaxRoundMembers = 256;
+
+bool Limited(const std::array<std::int64_t, store::kGuardWindows>& budgets) {
+  return std::ranges::any_of(budgets, [](std::int64_t budget) { return budget > 0; });
+}
+
+}  // namespace
+
+void ExfiltrationGuard::RunRound(const Principal& principal, Local& local,
+                                 std::unique_lock<std::mutex>& lock, Timestamp now) {
+  const GuardLimits& limits = LimitsOf(principal.role);
+  local.round_running = true;
+  const std::size_t size = std::min(local.queued.size(), kMaxRoundMembers);
+  std::vector<RoundMember*> members(local.queued.begin(), local.queued.begin() + size);
+  local.queued.erase(local.queued.begin(), local.queued.begin() + size);
+  // What the accesses within budget left pending goes with the first member.
+  const store::GuardWindowCounts taken = std::exchange(local.pending, {});
+  const auto windows = Windows(now);
+  const bool count_patients = Limited(limits.patients);
+  const bool sum_counts =
+      Limited(limits.records) || Limited(limits.bytes) || Limited(limits.searches);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    store::GuardAccess& access = members[i]->access;
+    access.account_id = principal.account_id;
+    access.at = now;
+    access.windows = windows;
+    access.count_patients = count_patients;
+    access.sum_counts = sum_counts;
+    if (i == 0) {
+      access.records += taken.records;
+      access.bytes += taken.bytes;
+      access.searches += taken.searches;
+    }
+  }
+  const bool prune = now - pruned_at_.load() >= kPruneInterval;
+  lock.unlock();
+  std::vector<store::GuardTally> tallies;
+  Status round = store_.Transact([&](store::Transaction& tx) -> Status {
+    tallies.clear();
+    for (RoundMember* member : members) {
+      auto recorded = tx.RecordGuardAccess(member->access);
+      if (!recorded) return std::unexpected(recorded.error());
+      tallies.push_back(std::move(*recorded));
+    }
+    if (prune) {
+      const Timestamp day_ago = now - kWindowLengths.back() - kBucketLengths.back();
+      if (auto pruned = tx.PruneGuardCounters(day_ago, day_ago); !pruned) {
+        return std::unexpected(pruned.error());
+      }
+    }
+    return {};
+  });
+  lock.lock();
+  local.round_running = false;
+  if (!round) {
+    // Counted later: what the round carried stays pending (its patients are fresh again).
+    const Status failed =
+        Fail(ErrorCode::kUnavailable,
+             fmt::format("guard: the access cannot be counted now: {}", round.error().message()));
+    for (RoundMember* member : members) {
+      local.pending.records += member->access.records;
+      local.pending.bytes += member->access.bytes;
+      local.pending.searches += member->access.searches;
+      member->status = failed;
+      member->done = true;
+    }
+    local.round_ended.notify_all();
+    return;
+  }
+  if (prune) pruned_at_.store(now);  // a race between accounts only prunes twice
+  local.counts = tallies.back().counts;
+  local.synced_at = now;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    std::vector<std::string>& patients = members[i]->access.patients;
+    if (local.written.size() + patients.size() > kMaxWrittenPatients) local.written.clear();
+    for (const std::string& patient : patients) local.written[patient] = now;
+    members[i]->tally = std::move(tallies[i]);
+    members[i]->done = true;
+  }
+  local.round_ended.notify_all();
 }
 
 Status ExfiltrationGuard::Suspend(const Principal& principal, Local& local, Timestamp now,

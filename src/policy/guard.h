@@ -36,10 +36,12 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -125,7 +127,17 @@ class ExfiltrationGuard final : public AccessGate {
     std::int64_t searches = 0;
     std::int64_t breadth = 0;  // distinct patients of one search's results
   };
-  // What this process holds of one account.
+  // An access waiting for its round in the store (on its caller's stack).
+  struct RoundMember {
+    store::GuardAccess access;               // its patients and counts; the round fills in the rest
+    std::optional<store::GuardTally> tally;  // the counts as of this access, once done
+    Status status;
+    bool done = false;
+  };
+  // What this process holds of one account. Its rounds in the store run one at a time, and
+  // the accesses that need one while another runs wait together for the next: it records each
+  // of them in turn, in one transaction, and reads back the counts as of each (so each is
+  // judged as if alone). The mutex is not held during a round.
   struct Local {
     std::mutex mutex;
     bool suspended = false;
@@ -133,9 +145,16 @@ class ExfiltrationGuard final : public AccessGate {
     store::GuardWindowCounts pending;  // not in the store yet
     std::unordered_map<std::string, Timestamp> written;  // patient -> last-seen time written
     Timestamp synced_at;
+    std::vector<RoundMember*> queued;  // for the next round
+    bool round_running = false;
+    std::condition_variable round_ended;
   };
 
   Status Account(const Principal& principal, Usage usage);
+  // One round for `local` (its lock held on entry and on return, released during the store
+  // transaction): the members queued, and what was pending with the first of them.
+  void RunRound(const Principal& principal, Local& local, std::unique_lock<std::mutex>& lock,
+                Timestamp now);
   std::shared_ptr<Local> LocalOf(const std::string& account_id);
   Status Suspend(const Principal& principal, Local& local, Timestamp now, std::string_view kind,
                  std::string reason);

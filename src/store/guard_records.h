@@ -49,6 +49,11 @@ struct GuardAccess {
   std::int64_t bytes = 0;
   std::int64_t searches = 0;
   std::array<GuardWindowSpan, kGuardWindows> windows;
+  // Which counts are read back: the distinct patients (a scan of the account's patients seen
+  // in the last day) and the sums of records, bytes and searches. A count no budget limits is
+  // left zero; what the round marks and adds is written either way.
+  bool count_patients = true;
+  bool sum_counts = true;
 };
 
 struct GuardTally {

@@ -65,14 +65,17 @@ Result<GuardTally> SqlTransaction::RecordGuardAccess(const GuardAccess& access) 
   const std::int64_t since[kGuardWindows] = {Micros(access.windows[0].since),
                                              Micros(access.windows[1].since),
                                              Micros(access.windows[2].since)};
-  auto patients = Run(Query::kCountGuardPatients, {account, since[0], since[1], since[2]});
-  if (!patients) return std::unexpected(patients.error());
-  if (patients->rows.size() != 1) return Fail(ErrorCode::kInternal, "store: no guard count");
-  for (std::size_t w = 0; w < kGuardWindows; ++w) {
-    auto count = CellInt(patients->rows.front(), w);
-    if (!count) return std::unexpected(count.error());
-    tally.counts[w].patients = *count;
+  if (access.count_patients) {
+    auto patients = Run(Query::kCountGuardPatients, {account, since[0], since[1], since[2]});
+    if (!patients) return std::unexpected(patients.error());
+    if (patients->rows.size() != 1) return Fail(ErrorCode::kInternal, "store: no guard count");
+    for (std::size_t w = 0; w < kGuardWindows; ++w) {
+      auto count = CellInt(patients->rows.front(), w);
+      if (!count) return std::unexpected(count.error());
+      tally.counts[w].patients = *count;
+    }
   }
+  if (!access.sum_counts) return tally;
   auto sums = Run(Query::kSumGuardCounts, {account, since[0], since[1], since[2]});
   if (!sums) return std::unexpected(sums.error());
   for (Row& row : sums->rows) {

@@ -346,6 +346,41 @@ TEST_P(GuardTest, ParallelAccessesLoseNoCount) {
   EXPECT_EQ(Alerts().size(), 1u);
 }
 
+TEST_P(GuardTest, ManyParallelAccessesOfOneGuardAreEachJudgedAsIfAlone) {
+  // One guard, many threads: their rounds share store transactions, and still exactly the
+  // budget is allowed before the account is suspended.
+  ExfiltrationGuard::Options options = SmallOptions(0);
+  options.budgets.clinician.patients = {60, 1000, 1000};
+  auto guard = MakeGuard(options);
+  const Principal principal = Clinician();
+  std::atomic<int> allowed{0};
+  std::atomic<int> next{1};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([&] {
+      for (int n = next.fetch_add(1); n <= 300; n = next.fetch_add(1)) {
+        if (ReadPatient(*guard, principal, n)) allowed.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(allowed.load(), 60);
+  EXPECT_EQ(Alerts().size(), 1u);
+}
+
+TEST_P(GuardTest, AccessesUnderNoPatientBudgetAreStillCountedForAGuardWithOne) {
+  ExfiltrationGuard::Options unlimited = SmallOptions(0);
+  unlimited.budgets.clinician.patients = {0, 0, 0};
+  auto first = MakeGuard(unlimited);
+  auto second = MakeGuard(SmallOptions(0));  // 5 patients a minute
+  const Principal principal = Clinician();
+  for (int n = 1; n <= 8; ++n) ASSERT_TRUE(ReadPatient(*first, principal, n));
+  // The second process reads the 8 patients the first recorded: the 9th is over its budget.
+  const Status refused = ReadPatient(*second, principal, 9);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GuardTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
