@@ -260,7 +260,8 @@ struct Planned {
 fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context,
                                                           ClinicalRecords& records,
                                                           const policy::Principal& principal,
-                                                          const fhir::IncomingBundle& bundle) {
+                                                          const fhir::IncomingBundle& bundle,
+                                                          const AlongWith& along) {
   std::vector<Planned> plan(bundle.entries.size());
   std::vector<std::size_t> order(bundle.entries.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -550,8 +551,8 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   // 5. All of it in one store transaction.
   const Timestamp now = context.clock.Now();
   for (store::ResourceDelete& removal : deletes) removal.recorded_at = now;
-  if (!writes.empty() || !deletes.empty()) {
-    if (auto written = WriteAll(context, writes, now, deletes); !written) {
+  if (!writes.empty() || !deletes.empty() || along) {
+    if (auto written = WriteAll(context, writes, now, deletes, along); !written) {
       return std::unexpected(written.error());
     }
   }
@@ -590,14 +591,15 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
 }  // namespace internal
 
 fhir::FhirResult<std::vector<EntryResult>> ClinicalRecords::Process(
-    const policy::Principal& principal, const fhir::IncomingBundle& bundle) {
+    const policy::Principal& principal, const fhir::IncomingBundle& bundle,
+    const AlongWith& along) {
   const internal::Context context{sealed_, store_, log_, decider_, clock_, options_};
   if (bundle.entries.size() > fhir::kMaxBundleEntries) {
     return fhir::Refuse(fhir::Failure::kTooLarge, fhir::IssueType::kTooCostly, "Bundle.entry",
                         "a Bundle holds at most 1000 entries: send several");
   }
   if (bundle.kind == fhir::BundleKind::kTransaction) {
-    return internal::RunTransaction(context, *this, principal, bundle);
+    return internal::RunTransaction(context, *this, principal, bundle, along);
   }
   std::vector<EntryResult> results;
   results.reserve(bundle.entries.size());
