@@ -260,7 +260,7 @@ struct Planned {
 fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context,
                                                           ClinicalRecords& records,
                                                           const policy::Principal& principal,
-                                                          const fhir::IncomingBundle& bundle,
+                                                          fhir::IncomingBundle& bundle,
                                                           const AlongWith& along) {
   std::vector<Planned> plan(bundle.entries.size());
   std::vector<std::size_t> order(bundle.entries.size());
@@ -273,7 +273,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   std::map<std::string, std::string, std::less<>> assigned;  // urn:uuid -> "Type/id"
   std::set<std::string> deleted_here;                        // "Type/id"
   for (std::size_t i : order) {
-    const fhir::IncomingEntry& entry = bundle.entries[i];
+    fhir::IncomingEntry& entry = bundle.entries[i];
     Planned& planned = plan[i];
     planned.index = i;
     planned.method = entry.method;
@@ -297,7 +297,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
                             "resource.resourceType",
                             "resources of this type are not written through the API");
       }
-      planned.resource = *entry.resource;
+      planned.resource = std::move(*entry.resource);  // the entry's own copy, not read again
       if (auto allowed =
               CheckTypeAllowed(context, principal,
                                entry.method == EntryMethod::kPost ? policy::Operation::kCreate
@@ -591,8 +591,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
 }  // namespace internal
 
 fhir::FhirResult<std::vector<EntryResult>> ClinicalRecords::Process(
-    const policy::Principal& principal, const fhir::IncomingBundle& bundle,
-    const AlongWith& along) {
+    const policy::Principal& principal, fhir::IncomingBundle bundle, const AlongWith& along) {
   const internal::Context context{sealed_, store_, log_, decider_, clock_, options_};
   if (bundle.entries.size() > fhir::kMaxBundleEntries) {
     return fhir::Refuse(fhir::Failure::kTooLarge, fhir::IssueType::kTooCostly, "Bundle.entry",

@@ -151,9 +151,10 @@ class ClinicalRecords {
   // A batch runs its entries independently; a transaction runs them all in one store
   // transaction (urn:uuid references resolved to the new ids) or none of them. `along`
   // (transactions only) is stored in that same store transaction, after the entries, even
-  // when no entry writes (SealedStore::PutAll says how it runs and fails).
+  // when no entry writes (SealedStore::PutAll says how it runs and fails). The bundle is
+  // taken: its resources are moved into the writes, not copied.
   fhir::FhirResult<std::vector<EntryResult>> Process(const policy::Principal& principal,
-                                                     const fhir::IncomingBundle& bundle,
+                                                     fhir::IncomingBundle bundle,
                                                      const AlongWith& along = {});
 
   // Reports (report_release.cc). $release: a lab technician or biologist validates a

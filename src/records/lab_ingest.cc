@@ -149,7 +149,7 @@ LabIngest::Attempt LabIngest::Take(const policy::Principal& client, std::string_
     attempt.error = std::move(bundle.error());
     return attempt;
   }
-  auto incoming = fhir::ParseBundle(*bundle);
+  auto incoming = fhir::ParseBundle(std::move(*bundle));
   if (!incoming) {
     attempt.error = ErrorOf(incoming.error());
     return attempt;
@@ -219,7 +219,7 @@ fhir::FhirResult<std::vector<EntryResult>> LabIngest::Write(const policy::Princi
       }
       direct.entries.push_back(std::move(copy));
     }
-    auto written = records_.Process(client, direct, along);
+    auto written = records_.Process(client, std::move(direct), along);
     if (written || written.error().failure != fhir::Failure::kInvalid) return written;
     std::lock_guard lock(known_mutex_);  // a known resource is gone: search again
     known_.clear();
