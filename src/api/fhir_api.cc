@@ -376,9 +376,10 @@ FhirResult<Response> FhirRoutes::Process(const Request& request, const RequestCo
   const fhir::BundleKind kind = bundle->kind;
   auto results = records_.Process(*principal, std::move(*bundle));
   if (!results) return std::unexpected(results.error());
-  return FhirJson(Status::ok,
-                  ProcessedBundle(base(), kind, *results, ReturnPreferenceOf(request), clock_.Now()),
-                  request.version());
+  return FhirJson(
+      Status::ok,
+      ProcessedBundle(base(), kind, *results, ReturnPreferenceOf(request), clock_.Now()),
+      request.version());
 }
 
 FhirResult<Response> FhirRoutes::Release(const Request& request, const RequestContext& context) {

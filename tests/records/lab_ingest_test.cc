@@ -146,9 +146,9 @@ TEST_P(LabIngestTest, TheSameControlIdTwiceIsStoredOnceAndAcknowledgedTheSame) {
 // several connections at once, one is taken and the others write nothing (no next version).
 TEST_P(LabIngestTest, TheSameMessageSentSeveralTimesAtOnceIsStoredOnce) {
   const std::string message = ReadMessageFile("oru_cbc.hl7");
-  ASSERT_EQ(ReadAck(ingest_->Ingest(client_, Replace(message, "MSG-CBC-0001", "MSG-WARM")).ack)
-                .code,
-            "AA");  // the patient, lab and practitioner known: the messages run at once
+  ASSERT_EQ(
+      ReadAck(ingest_->Ingest(client_, Replace(message, "MSG-CBC-0001", "MSG-WARM")).ack).code,
+      "AA");  // the patient, lab and practitioner known: the messages run at once
   const std::string again =
       Replace(Replace(message, "|FIL-55012|", "|FIL-77001|"), "|FIL-55012|", "|FIL-77001|");
   constexpr int kCopies = 6;
