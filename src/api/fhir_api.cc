@@ -371,13 +371,14 @@ FhirResult<Response> FhirRoutes::Process(const Request& request, const RequestCo
     return fhir::Refuse(Failure::kInvalid, IssueType::kInvalid, "resourceType",
                         "POST /fhir takes a Bundle of type batch or transaction.");
   }
-  auto bundle = fhir::ParseBundle(json->as_object());
+  auto bundle = fhir::ParseBundle(std::move(json->as_object()));
   if (!bundle) return std::unexpected(bundle.error());
-  auto results = records_.Process(*principal, *bundle);
+  const fhir::BundleKind kind = bundle->kind;
+  auto results = records_.Process(*principal, std::move(*bundle));
   if (!results) return std::unexpected(results.error());
   return FhirJson(
       Status::ok,
-      ProcessedBundle(base(), bundle->kind, *results, ReturnPreferenceOf(request), clock_.Now()),
+      ProcessedBundle(base(), kind, *results, ReturnPreferenceOf(request), clock_.Now()),
       request.version());
 }
 

@@ -1,7 +1,9 @@
 #include "fhir/bundle.h"
 
 #include <boost/json/string.hpp>
+#include <optional>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 #include "fhir/primitives.h"
@@ -383,7 +385,7 @@ class BundleReader {
         }
       }
     }
-    entry.resource = body;
+    entry.resource.emplace();  // accepted: ParseBundle copies or moves it in
   }
 
   std::vector<Issue> issues_;
@@ -404,11 +406,30 @@ std::string_view SearchModeCode(OutgoingEntry::Mode mode) {
   return "";
 }
 
+// The resources the reader accepted (each left an empty object), copied from the Bundle or,
+// when the caller gives it up, moved out of it.
+template <typename Object>
+FhirResult<IncomingBundle> ReadBundle(Object& bundle) {
+  auto read = BundleReader().Read(bundle);
+  if (!read || read->entries.empty()) return read;
+  auto& items = bundle.at("entry").get_array();
+  for (std::size_t i = 0; i < read->entries.size(); ++i) {
+    std::optional<json::object>& resource = read->entries[i].resource;
+    if (!resource) continue;
+    if constexpr (std::is_const_v<Object>) {
+      *resource = items[i].get_object().at("resource").get_object();
+    } else {
+      *resource = std::move(items[i].get_object().at("resource").get_object());
+    }
+  }
+  return read;
+}
+
 }  // namespace
 
-FhirResult<IncomingBundle> ParseBundle(const json::object& bundle) {
-  return BundleReader().Read(bundle);
-}
+FhirResult<IncomingBundle> ParseBundle(const json::object& bundle) { return ReadBundle(bundle); }
+
+FhirResult<IncomingBundle> ParseBundle(json::object&& bundle) { return ReadBundle(bundle); }
 
 json::object AnswerBundle(std::string_view type, std::optional<std::int64_t> total,
                           const std::vector<Link>& links, std::vector<OutgoingEntry> entries,

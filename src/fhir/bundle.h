@@ -42,6 +42,8 @@ struct IncomingBundle {
 // themselves are validated later by the records layer (each with Validate, urn:uuid allowed
 // in a transaction). kInvalid naming "Bundle.entry[3].request.url" and so on.
 FhirResult<IncomingBundle> ParseBundle(const boost::json::object& bundle);
+// The same, the resources moved out of `bundle` rather than copied.
+FhirResult<IncomingBundle> ParseBundle(boost::json::object&& bundle);
 
 // One entry of an answer Bundle.
 struct OutgoingEntry {

@@ -260,7 +260,8 @@ struct Planned {
 fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context,
                                                           ClinicalRecords& records,
                                                           const policy::Principal& principal,
-                                                          const fhir::IncomingBundle& bundle) {
+                                                          fhir::IncomingBundle& bundle,
+                                                          const AlongWith& along) {
   std::vector<Planned> plan(bundle.entries.size());
   std::vector<std::size_t> order(bundle.entries.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -272,7 +273,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   std::map<std::string, std::string, std::less<>> assigned;  // urn:uuid -> "Type/id"
   std::set<std::string> deleted_here;                        // "Type/id"
   for (std::size_t i : order) {
-    const fhir::IncomingEntry& entry = bundle.entries[i];
+    fhir::IncomingEntry& entry = bundle.entries[i];
     Planned& planned = plan[i];
     planned.index = i;
     planned.method = entry.method;
@@ -296,7 +297,7 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
                             "resource.resourceType",
                             "resources of this type are not written through the API");
       }
-      planned.resource = *entry.resource;
+      planned.resource = std::move(*entry.resource);  // the entry's own copy, not read again
       if (auto allowed =
               CheckTypeAllowed(context, principal,
                                entry.method == EntryMethod::kPost ? policy::Operation::kCreate
@@ -550,8 +551,8 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
   // 5. All of it in one store transaction.
   const Timestamp now = context.clock.Now();
   for (store::ResourceDelete& removal : deletes) removal.recorded_at = now;
-  if (!writes.empty() || !deletes.empty()) {
-    if (auto written = WriteAll(context, writes, now, deletes); !written) {
+  if (!writes.empty() || !deletes.empty() || along) {
+    if (auto written = WriteAll(context, writes, now, deletes, along); !written) {
       return std::unexpected(written.error());
     }
   }
@@ -590,14 +591,14 @@ fhir::FhirResult<std::vector<EntryResult>> RunTransaction(const Context& context
 }  // namespace internal
 
 fhir::FhirResult<std::vector<EntryResult>> ClinicalRecords::Process(
-    const policy::Principal& principal, const fhir::IncomingBundle& bundle) {
+    const policy::Principal& principal, fhir::IncomingBundle bundle, const AlongWith& along) {
   const internal::Context context{sealed_, store_, log_, decider_, clock_, options_};
   if (bundle.entries.size() > fhir::kMaxBundleEntries) {
     return fhir::Refuse(fhir::Failure::kTooLarge, fhir::IssueType::kTooCostly, "Bundle.entry",
                         "a Bundle holds at most 1000 entries: send several");
   }
   if (bundle.kind == fhir::BundleKind::kTransaction) {
-    return internal::RunTransaction(context, *this, principal, bundle);
+    return internal::RunTransaction(context, *this, principal, bundle, along);
   }
   std::vector<EntryResult> results;
   results.reserve(bundle.entries.size());

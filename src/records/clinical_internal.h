@@ -211,11 +211,12 @@ fhir::FhirStatus CheckValid(const boost::json::object& resource, bool allow_urn_
 // Stored versions of what was written, in the order given.
 std::vector<StoredResource> StoredOf(std::span<const PreparedWrite> writes, Timestamp at);
 
-// Seals the writes (after the deletes) in one transaction: kConflict when one raced another
-// writer.
+// Seals the writes (after the deletes) in one transaction, with `along` (SealedStore::PutAll):
+// kConflict when one raced another writer.
 fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> writes,
                           Timestamp recorded_at,
-                          std::span<const store::ResourceDelete> deletes = {});
+                          std::span<const store::ResourceDelete> deletes = {},
+                          const AlongWith& along = {});
 
 // Groups ids and patients per (operation, type, whether the writes take their patients into
 // the caller's care) and authorizes each group once.

@@ -485,7 +485,8 @@ std::unexpected<fhir::Outcome> WriteFailed(const Error& error) {
 }  // namespace
 
 fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> writes,
-                          Timestamp recorded_at, std::span<const store::ResourceDelete> deletes) {
+                          Timestamp recorded_at, std::span<const store::ResourceDelete> deletes,
+                          const AlongWith& along) {
   std::vector<SealedWrite> sealed;
   sealed.reserve(writes.size());
   for (PreparedWrite& write : writes) {
@@ -497,7 +498,7 @@ fhir::FhirStatus WriteAll(const Context& context, std::span<PreparedWrite> write
                       .json = write.json,
                       .recorded_at = recorded_at});
   }
-  auto written = context.sealed.PutAll(sealed, deletes);
+  auto written = context.sealed.PutAll(sealed, deletes, along);
   if (!written) return WriteFailed(written.error());
   return {};
 }

@@ -31,6 +31,10 @@
 
 namespace medvault::records {
 
+// What a write stores in its own store transaction beside its resources (the lab feed's
+// duplicate row): both are stored or neither.
+using AlongWith = store::Store::TransactionBody;
+
 // One version of a resource as the API returns it: meta.versionId and meta.lastUpdated are
 // set in `resource`; a deletion marker has deleted = true and no resource.
 struct StoredResource {
@@ -145,9 +149,13 @@ class ClinicalRecords {
                                        const fhir::SearchRequest& request);
 
   // A batch runs its entries independently; a transaction runs them all in one store
-  // transaction (urn:uuid references resolved to the new ids) or none of them.
+  // transaction (urn:uuid references resolved to the new ids) or none of them. `along`
+  // (transactions only) is stored in that same store transaction, after the entries, even
+  // when no entry writes (SealedStore::PutAll says how it runs and fails). The bundle is
+  // taken: its resources are moved into the writes, not copied.
   fhir::FhirResult<std::vector<EntryResult>> Process(const policy::Principal& principal,
-                                                     const fhir::IncomingBundle& bundle);
+                                                     fhir::IncomingBundle bundle,
+                                                     const AlongWith& along = {});
 
   // Reports (report_release.cc). $release: a lab technician or biologist validates a
   // registered, partial or preliminary DiagnosticReport: it and its pending result

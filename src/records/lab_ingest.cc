@@ -149,37 +149,42 @@ LabIngest::Attempt LabIngest::Take(const policy::Principal& client, std::string_
     attempt.error = std::move(bundle.error());
     return attempt;
   }
-  auto incoming = fhir::ParseBundle(*bundle);
+  auto incoming = fhir::ParseBundle(std::move(*bundle));
   if (!incoming) {
     attempt.error = ErrorOf(incoming.error());
     return attempt;
   }
-  // A concurrent message about the same order (or the same message twice at once) collides
-  // on the report's id: the second try sees the first one's work.
-  fhir::FhirResult<std::vector<EntryResult>> written = Write(client, *incoming);
-  if (!written && written.error().failure == fhir::Failure::kConflict) {
-    written = Write(client, *incoming);
-  }
-  if (!written) {
-    attempt.error = ErrorOf(written.error());
-    return attempt;
-  }
+  // The duplicate row goes in the results' own store transaction: both are stored or neither.
+  // The same message taken meanwhile (sent twice at once) rolls this one back: it is a
+  // duplicate, and writes nothing.
   const store::LabMessageRecord record{header->sending_facility, header->control_id, "AA",
                                        clock_.Now()};
-  auto recorded = store_.Transact([&](store::Transaction& tx) -> Status {
+  bool taken_meanwhile = false;
+  const AlongWith record_taken = [&](store::Transaction& tx) -> Status {
+    taken_meanwhile = false;
     auto inserted = tx.InsertLabMessage(record);
-    if (!inserted && inserted.error().code() == ErrorCode::kAlreadyExists) return {};
+    if (!inserted && inserted.error().code() == ErrorCode::kAlreadyExists) {
+      taken_meanwhile = true;
+    }
     return inserted;
-  });
-  if (!recorded) {
-    // The results are stored; a resend writes the same resources again as new versions.
-    log::Warning("lab_message_not_recorded", {{"error", recorded.error().message()}});
+  };
+  // A concurrent message about the same order collides on the report's id: the second try
+  // sees the first one's work.
+  fhir::FhirResult<std::vector<EntryResult>> written = Write(client, *incoming, record_taken);
+  if (!written && !taken_meanwhile && written.error().failure == fhir::Failure::kConflict) {
+    written = Write(client, *incoming, record_taken);
   }
+  if (taken_meanwhile) {
+    attempt.duplicate = true;
+    return attempt;
+  }
+  if (!written) attempt.error = ErrorOf(written.error());
   return attempt;
 }
 
 fhir::FhirResult<std::vector<EntryResult>> LabIngest::Write(const policy::Principal& client,
-                                                            const fhir::IncomingBundle& bundle) {
+                                                            const fhir::IncomingBundle& bundle,
+                                                            const AlongWith& along) {
   const auto key_of = [](const fhir::IncomingEntry& entry) {
     return entry.url + "?" + entry.if_none_exist;
   };
@@ -214,13 +219,13 @@ fhir::FhirResult<std::vector<EntryResult>> LabIngest::Write(const policy::Princi
       }
       direct.entries.push_back(std::move(copy));
     }
-    auto written = records_.Process(client, direct);
+    auto written = records_.Process(client, std::move(direct), along);
     if (written || written.error().failure != fhir::Failure::kInvalid) return written;
     std::lock_guard lock(known_mutex_);  // a known resource is gone: search again
     known_.clear();
   }
   std::lock_guard creating(creating_);
-  auto written = records_.Process(client, bundle);
+  auto written = records_.Process(client, bundle, along);
   if (written) {
     std::lock_guard lock(known_mutex_);
     // Bounded: past 100,000 keys the map starts again (a cache, not a record).

@@ -4,11 +4,12 @@
 // matched by identifier or created, the reports and their observations, the lab and the
 // ordering practitioner), authorized and audited like any write of that client.
 //
-// Duplicates. The (sending facility, control id) of every message taken is recorded; the
-// same pair again is answered with the same AA and writes nothing. The report and its
-// observations have ids derived from the lab and the order (lab/oru.h), so a message whose
-// record was lost between the write and the duplicate row (a crash) writes the same resources
-// again as new versions, never a second copy.
+// Duplicates. The (sending facility, control id) of every message taken is recorded in the
+// store transaction that writes its results (both are stored or neither); the same pair
+// again, even sent twice at once, is answered with the same AA and writes nothing. The report
+// and its observations have ids derived from the lab and the order (lab/oru.h), so a message
+// resent under a new control id writes the same resources again as new versions, never a
+// second copy.
 //
 // Conditional creates. The lab, the ordering practitioner and the patient are matched by
 // identifier (ifNoneExist); two messages naming the same new one at once would both create
@@ -136,9 +137,10 @@ class LabIngest {
                            std::string_view id);
 
   // The transaction of one mapped message, under the creation lock unless every conditional
-  // create it holds is known to match.
+  // create it holds is known to match; `along` stored in the same store transaction.
   fhir::FhirResult<std::vector<EntryResult>> Write(const policy::Principal& client,
-                                                   const fhir::IncomingBundle& bundle);
+                                                   const fhir::IncomingBundle& bundle,
+                                                   const AlongWith& along);
 
   ClinicalRecords& records_;
   SealedStore& sealed_;

@@ -277,7 +277,8 @@ Result<std::int64_t> SealedStore::Put(const SealedWrite& write) {
 }
 
 Status SealedStore::PutAll(std::span<const SealedWrite> writes,
-                           std::span<const store::ResourceDelete> deletes) {
+                           std::span<const store::ResourceDelete> deletes,
+                           const store::Store::TransactionBody& along) {
   // Index tokens depend only on the values: computed once, outside the transaction.
   std::vector<std::vector<store::IndexToken>> indexes;
   indexes.reserve(writes.size());
@@ -337,6 +338,7 @@ Status SealedStore::PutAll(std::span<const SealedWrite> writes,
           }
         }
       }
+      if (along) return along(transaction);
       return {};
     });
     if (written || keys.reload_to == 0) return written;

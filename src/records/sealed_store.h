@@ -121,8 +121,12 @@ class SealedStore {
   // first, each kConflict when its expected version is stale), a FHIR transaction's deletions
   // in the same store transaction. The care relations of every source written or deleted
   // (policy/care_relations.h) are replaced in that transaction too (Put and Delete likewise).
+  // `along`, if given, runs in the same transaction after the writes (it may run more than
+  // once, when the transaction is tried again): what must be stored with them or not at all.
+  // Its failure rolls back everything and is returned as it is.
   Status PutAll(std::span<const SealedWrite> writes,
-                std::span<const store::ResourceDelete> deletes = {});
+                std::span<const store::ResourceDelete> deletes = {},
+                const store::Store::TransactionBody& along = {});
   Result<std::int64_t> Delete(std::string_view resource_type, std::string_view id,
                               std::int64_t expected_version, store::Timestamp recorded_at);
 

@@ -280,8 +280,11 @@ Result<std::int64_t> SqlTransaction::Put(const ResourceWrite& write) {
                       {type, id, version, kLive, patient, std::string_view(write.key_id),
                        View(write.payload), write.recorded_at.time_since_epoch().count()});
   if (!inserted) return std::unexpected(inserted.error());
-  if (auto cleared = Run(Query::kDeleteIndex, {type, id}); !cleared) {
-    return std::unexpected(cleared.error());
+  // A resource created just now has no index rows yet (they reference its head).
+  if (write.expected_version != 0) {
+    if (auto cleared = Run(Query::kDeleteIndex, {type, id}); !cleared) {
+      return std::unexpected(cleared.error());
+    }
   }
   for (const IndexToken& entry : write.index) {
     auto added =

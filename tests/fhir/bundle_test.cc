@@ -82,6 +82,23 @@ TEST(FhirBundle, ReadsATransactionEntryByEntry) {
   EXPECT_TRUE(Validate(*bundle->entries[1].resource, {.allow_urn_uuid_references = true}).empty());
 }
 
+// A Bundle given up by its caller has its resources moved out rather than copied: the same
+// entries as read from a Bundle that stays.
+TEST(FhirBundle, ABundleGivenUpGivesTheSameEntriesAsOneKept) {
+  const json::object kept = LabTransaction();
+  json::object given = LabTransaction();
+  auto from_kept = ParseBundle(kept);
+  auto from_given = ParseBundle(std::move(given));
+  ASSERT_TRUE(from_kept.has_value());
+  ASSERT_TRUE(from_given.has_value());
+  ASSERT_EQ(from_given->entries.size(), from_kept->entries.size());
+  for (std::size_t i = 0; i < from_kept->entries.size(); ++i) {
+    EXPECT_EQ(from_given->entries[i].resource, from_kept->entries[i].resource) << i;
+    EXPECT_EQ(from_given->entries[i].url, from_kept->entries[i].url) << i;
+  }
+  EXPECT_EQ(kept, LabTransaction());  // the kept one is left as it was
+}
+
 TEST(FhirBundle, ReadsABatch) {
   json::object bundle = LabTransaction();
   bundle["type"] = "batch";

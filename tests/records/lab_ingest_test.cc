@@ -142,6 +142,33 @@ TEST_P(LabIngestTest, TheSameControlIdTwiceIsStoredOnceAndAcknowledgedTheSame) {
   EXPECT_EQ(Hemoglobin().size(), 1u);
 }
 
+// The duplicate row is written in the results' own transaction: of the same message sent on
+// several connections at once, one is taken and the others write nothing (no next version).
+TEST_P(LabIngestTest, TheSameMessageSentSeveralTimesAtOnceIsStoredOnce) {
+  const std::string message = ReadMessageFile("oru_cbc.hl7");
+  ASSERT_EQ(
+      ReadAck(ingest_->Ingest(client_, Replace(message, "MSG-CBC-0001", "MSG-WARM")).ack).code,
+      "AA");  // the patient, lab and practitioner known: the messages run at once
+  const std::string again =
+      Replace(Replace(message, "|FIL-55012|", "|FIL-77001|"), "|FIL-55012|", "|FIL-77001|");
+  constexpr int kCopies = 6;
+  std::vector<LabAnswer> answers(kCopies);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCopies; ++i) {
+    threads.emplace_back([&, i] { answers[i] = ingest_->Ingest(client_, again); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  int taken = 0;
+  for (const LabAnswer& answer : answers) {
+    EXPECT_EQ(ReadAck(answer.ack).code, "AA") << answer.ack;
+    if (!answer.duplicate) ++taken;
+  }
+  EXPECT_EQ(taken, 1);
+  const auto reports = ReportsOfOrder("FIL-77001");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].version, 1);
+}
+
 TEST_P(LabIngestTest, AKnownPatientIsMatchedAndACorrectionIsTheReportsNextVersion) {
   ASSERT_EQ(ReadAck(ingest_->Ingest(client_, ReadMessageFile("oru_cbc.hl7")).ack).code, "AA");
   ASSERT_EQ(ReadAck(ingest_->Ingest(client_, ReadMessageFile("oru_two_orders.hl7")).ack).code,
