@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -48,12 +49,39 @@ Result<std::vector<store::AuditCheckpoint>> StoredCheckpoints(store::Store& stor
   return all;
 }
 
-// One page of entries from `from` on, the log head, and every stored tree node the page's
-// entries close (their leaves, and the complete subtrees they end), read together.
+// The stored tree nodes a page's entries close (their leaves, and the complete subtrees they
+// end), by level from 0 (the leaves).
+using PageNodeRows = std::vector<std::vector<store::AuditNode>>;
+
+Result<PageNodeRows> ReadPageNodes(store::Store& store, std::uint64_t from, std::uint64_t count) {
+  PageNodeRows nodes;
+  Status read = store.Transact(
+      [&](store::Transaction& tx) -> Status {
+        nodes.clear();
+        // Leaf `end - 1` closes the subtrees of every level whose index changes at `end`.
+        const std::uint64_t end = from + count;
+        for (int level = 0; level < 64 && (end >> level) > (from >> level); ++level) {
+          const std::uint64_t first = from >> level;
+          auto rows = tx.ListAuditNodes(level, static_cast<std::int64_t>(first),
+                                        (end >> level) - first);
+          if (!rows) return std::unexpected(rows.error());
+          nodes.push_back(std::move(*rows));
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return nodes;
+}
+
+// One page of entries from `from` on and the log head, read together; the nodes they close are
+// read by another thread in a transaction that starts once this one has ended, so it sees at
+// least what this one saw (every node a listed entry closes), while the next page's entries are
+// read beside it.
 struct Page {
   store::AuditHead head;
   std::vector<store::AuditRecord> records;
-  std::vector<std::vector<store::AuditNode>> nodes;  // by level, from 0 (the leaves)
+  std::future<Result<PageNodeRows>> nodes;
 };
 
 Result<Page> ReadPage(store::Store& store, std::uint64_t from) {
@@ -66,26 +94,19 @@ Result<Page> ReadPage(store::Store& store, std::uint64_t from) {
         auto records = tx.ListAuditEntries(static_cast<std::int64_t>(from), kPage);
         if (!records) return std::unexpected(records.error());
         page.records = std::move(*records);
-        // Leaf `end - 1` closes the subtrees of every level whose index changes at `end`.
-        const std::uint64_t end = from + page.records.size();
-        for (int level = 0; level < 64 && (end >> level) > (from >> level); ++level) {
-          const std::uint64_t first = from >> level;
-          auto nodes = tx.ListAuditNodes(level, static_cast<std::int64_t>(first),
-                                         (end >> level) - first);
-          if (!nodes) return std::unexpected(nodes.error());
-          page.nodes.push_back(std::move(*nodes));
-        }
         return {};
       },
       store::Access::kReadOnly);
   if (!read) return std::unexpected(read.error());
+  page.nodes = std::async(std::launch::async, ReadPageNodes, std::ref(store), from,
+                          static_cast<std::uint64_t>(page.records.size()));
   return page;
 }
 
 // Finds the stored nodes a page's entries close, level by level in index order.
 class PageNodes {
  public:
-  explicit PageNodes(const std::vector<std::vector<store::AuditNode>>& nodes)
+  explicit PageNodes(const PageNodeRows& nodes)
       : nodes_(nodes), next_(nodes.size(), 0) {}
 
   // Whether the stored node at (level, index) exists and holds `hash`.
@@ -100,7 +121,7 @@ class PageNodes {
   }
 
  private:
-  const std::vector<std::vector<store::AuditNode>>& nodes_;
+  const PageNodeRows& nodes_;
   std::vector<std::size_t> next_;
 };
 
@@ -191,7 +212,9 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
     head = std::move(page->head);
     next = std::async(std::launch::async, fetch, index + page->records.size());
     const std::vector<store::AuditRecord>& records = page->records;
-    PageNodes stored_nodes(page->nodes);
+    auto page_nodes = page->nodes.get();
+    if (!page_nodes) return std::unexpected(page_nodes.error());
+    PageNodes stored_nodes(*page_nodes);
 
     for (const store::AuditRecord& record : records) {
       const auto position = static_cast<std::uint64_t>(record.index);
