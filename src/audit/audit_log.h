@@ -14,6 +14,7 @@
 // written or read, kDataLoss when a stored entry or tree node does not parse.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +58,9 @@ class AuditLog {
   struct Options {
     std::size_t max_batch = 4096;     // most entries in one store transaction
     std::size_t max_queue = 1 << 16;  // Append refuses (kUnavailable) beyond this backlog
+    // Longest a batch waits for the callers the previous batch released to append again (a
+    // quarter of the last commit's duration, at most this): see RunCommitter.
+    std::chrono::microseconds max_gather{500};
   };
 
   // Starts the committer. `store` and `clock` must outlive the log.
@@ -106,6 +110,8 @@ class AuditLog {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  // Queued entries at which the gathering committer wants to be woken (0: at the first one).
+  std::size_t gather_target_ = 0;
   std::thread committer_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -48,11 +49,39 @@ Result<std::vector<store::AuditCheckpoint>> StoredCheckpoints(store::Store& stor
   return all;
 }
 
-// One page of entries from `from` on, their stored leaves and the log head, read together.
+// The stored tree nodes a page's entries close (their leaves, and the complete subtrees they
+// end), by level from 0 (the leaves).
+using PageNodeRows = std::vector<std::vector<store::AuditNode>>;
+
+Result<PageNodeRows> ReadPageNodes(store::Store& store, std::uint64_t from, std::uint64_t count) {
+  PageNodeRows nodes;
+  Status read = store.Transact(
+      [&](store::Transaction& tx) -> Status {
+        nodes.clear();
+        // Leaf `end - 1` closes the subtrees of every level whose index changes at `end`.
+        const std::uint64_t end = from + count;
+        for (int level = 0; level < 64 && (end >> level) > (from >> level); ++level) {
+          const std::uint64_t first = from >> level;
+          auto rows = tx.ListAuditNodes(level, static_cast<std::int64_t>(first),
+                                        (end >> level) - first);
+          if (!rows) return std::unexpected(rows.error());
+          nodes.push_back(std::move(*rows));
+        }
+        return {};
+      },
+      store::Access::kReadOnly);
+  if (!read) return std::unexpected(read.error());
+  return nodes;
+}
+
+// One page of entries from `from` on and the log head, read together; the nodes they close are
+// read by another thread in a transaction that starts once this one has ended, so it sees at
+// least what this one saw (every node a listed entry closes), while the next page's entries are
+// read beside it.
 struct Page {
   store::AuditHead head;
   std::vector<store::AuditRecord> records;
-  std::vector<store::AuditNode> leaves;
+  std::future<Result<PageNodeRows>> nodes;
 };
 
 Result<Page> ReadPage(store::Store& store, std::uint64_t from) {
@@ -65,86 +94,35 @@ Result<Page> ReadPage(store::Store& store, std::uint64_t from) {
         auto records = tx.ListAuditEntries(static_cast<std::int64_t>(from), kPage);
         if (!records) return std::unexpected(records.error());
         page.records = std::move(*records);
-        auto leaves = tx.ListAuditNodes(0, static_cast<std::int64_t>(from), kPage);
-        if (!leaves) return std::unexpected(leaves.error());
-        page.leaves = std::move(*leaves);
         return {};
       },
       store::Access::kReadOnly);
   if (!read) return std::unexpected(read.error());
+  page.nodes = std::async(std::launch::async, ReadPageNodes, std::ref(store), from,
+                          static_cast<std::uint64_t>(page.records.size()));
   return page;
 }
 
-// Checks the stored interior nodes (level 1 and up) against the subtrees the entries' tree
-// closed, as it closes them: a level's nodes are compared a page at a time, so each stored
-// node is read once and no hash is computed twice.
-class StoredNodeCheck {
+// Finds the stored nodes a page's entries close, level by level in index order.
+class PageNodes {
  public:
-  explicit StoredNodeCheck(store::Store& store) : store_(store) {}
+  explicit PageNodes(const PageNodeRows& nodes)
+      : nodes_(nodes), next_(nodes.size(), 0) {}
 
-  // Takes the subtrees one append closed (its leaf, level 0, is checked with the entry).
-  Status Add(std::span<const TreeBuilder::Node> closed) {
-    for (const TreeBuilder::Node& node : closed) {
-      if (node.level == 0) continue;
-      const auto level = static_cast<std::size_t>(node.level);
-      if (pending_.size() < level) pending_.resize(level);
-      pending_[level - 1].push_back(node);
-      if (pending_[level - 1].size() >= kPage) {
-        if (auto s = Flush(level); !s) return s;
-      }
-    }
-    return {};
+  // Whether the stored node at (level, index) exists and holds `hash`.
+  bool Matches(const TreeBuilder::Node& node) {
+    const auto level = static_cast<std::size_t>(node.level);
+    if (level >= nodes_.size()) return false;
+    const std::vector<store::AuditNode>& stored = nodes_[level];
+    std::size_t& at = next_[level];
+    const auto index = static_cast<std::int64_t>(node.index);
+    while (at < stored.size() && stored[at].index < index) ++at;
+    return at < stored.size() && stored[at].index == index && SameHash(node.hash, stored[at].hash);
   }
-  // Compares what is left.
-  Status Finish() {
-    for (std::size_t level = 1; level <= pending_.size(); ++level) {
-      if (auto s = Flush(level); !s) return s;
-    }
-    return {};
-  }
-  // The first node found missing or wrong, at the lowest level that has one.
-  const std::optional<TreeBuilder::Node>& first_bad() const { return first_bad_; }
 
  private:
-  Status Flush(std::size_t level) {
-    std::vector<TreeBuilder::Node>& pending = pending_[level - 1];
-    if (pending.empty()) return {};
-    // Closed in order, so a level's pending nodes have consecutive indexes.
-    const bool wanted = !first_bad_ || static_cast<std::size_t>(first_bad_->level) > level;
-    if (wanted) {
-      auto stored = ReadNodes(static_cast<int>(level), pending.front().index, pending.size());
-      if (!stored) return std::unexpected(stored.error());
-      for (std::size_t i = 0; i < pending.size(); ++i) {
-        if (i >= stored->size() ||
-            (*stored)[i].index != static_cast<std::int64_t>(pending[i].index) ||
-            !SameHash(pending[i].hash, (*stored)[i].hash)) {
-          first_bad_ = pending[i];
-          break;
-        }
-      }
-    }
-    pending.clear();
-    return {};
-  }
-
-  Result<std::vector<store::AuditNode>> ReadNodes(int level, std::uint64_t from,
-                                                  std::size_t count) {
-    std::vector<store::AuditNode> nodes;
-    Status read = store_.Transact(
-        [&](store::Transaction& tx) -> Status {
-          auto page = tx.ListAuditNodes(level, static_cast<std::int64_t>(from), count);
-          if (!page) return std::unexpected(page.error());
-          nodes = std::move(*page);
-          return {};
-        },
-        store::Access::kReadOnly);
-    if (!read) return std::unexpected(read.error());
-    return nodes;
-  }
-
-  store::Store& store_;
-  std::vector<std::vector<TreeBuilder::Node>> pending_;  // by level - 1
-  std::optional<TreeBuilder::Node> first_bad_;
+  const PageNodeRows& nodes_;
+  std::vector<std::size_t> next_;
 };
 
 class Verification {
@@ -220,8 +198,12 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
   // prefetch still in flight when the check stops is waited for by the future's destructor.
   auto fetch = [&store](std::uint64_t from) { return ReadPage(store, from); };
   std::future<Result<Page>> next = std::async(std::launch::async, fetch, 0);
-  StoredNodeCheck nodes(store);
+  // The interior of the stored tree, which inclusion and consistency proofs are built from:
+  // every complete subtree must be the one the entries make. The first wrong node at the
+  // lowest level is reported once every entry has checked out.
+  std::optional<TreeBuilder::Node> bad_node;
   std::vector<TreeBuilder::Node> closed;
+  std::vector<std::string> sorted_patients;
   std::uint64_t index = 0;
   while (!check.failed()) {
     auto page = next.get();
@@ -230,10 +212,10 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
     head = std::move(page->head);
     next = std::async(std::launch::async, fetch, index + page->records.size());
     const std::vector<store::AuditRecord>& records = page->records;
-    const std::vector<store::AuditNode>& leaves = page->leaves;
+    auto page_nodes = page->nodes.get();
+    if (!page_nodes) return std::unexpected(page_nodes.error());
+    PageNodes stored_nodes(*page_nodes);
 
-    std::size_t leaf = 0;
-    std::vector<std::string> patients;
     for (const store::AuditRecord& record : records) {
       const auto position = static_cast<std::uint64_t>(record.index);
       if (position != index) {
@@ -256,20 +238,24 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
                                      index, entry->index));
         break;
       }
-      patients = entry->patient_ids;
-      std::ranges::sort(patients);
-      patients.erase(std::unique(patients.begin(), patients.end()), patients.end());
+      // The patient index holds each patient once, in id order.
+      const std::vector<std::string>* patients = &entry->patient_ids;
+      if (patients->size() > 1) {
+        sorted_patients = *patients;
+        std::ranges::sort(sorted_patients);
+        sorted_patients.erase(std::unique(sorted_patients.begin(), sorted_patients.end()),
+                              sorted_patients.end());
+        patients = &sorted_patients;
+      }
       if (record.recorded_at != entry->time || record.account != entry->account ||
-          record.action != ActionName(entry->action) || record.patient_ids != patients) {
+          record.action != ActionName(entry->action) || record.patient_ids != *patients) {
         check.Bad(index, fmt::format("entry {}: its search columns do not match the entry "
                                      "(edited)",
                                      index));
         break;
       }
       const Hash leaf_hash = LeafHash(record.encoded);
-      while (leaf < leaves.size() && leaves[leaf].index < record.index) ++leaf;
-      if (leaf >= leaves.size() || leaves[leaf].index != record.index ||
-          !SameHash(leaf_hash, leaves[leaf].hash)) {
+      if (!stored_nodes.Matches({0, index, leaf_hash})) {
         check.Bad(index, fmt::format("entry {} differs from the entry appended at that index "
                                      "(edited)",
                                      index));
@@ -277,7 +263,10 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
       }
       closed.clear();
       builder.Append(leaf_hash, &closed);
-      if (auto s = nodes.Add(closed); !s) return std::unexpected(s.error());
+      for (std::size_t i = 1; i < closed.size(); ++i) {  // closed[0] is the leaf
+        if (bad_node && bad_node->level <= closed[i].level) continue;
+        if (!stored_nodes.Matches(closed[i])) bad_node = closed[i];
+      }
       ++index;
       ++report.entries;
       check_checkpoints_at(index);
@@ -306,10 +295,7 @@ Result<VerifyReport> VerifyLog(store::Store& store, const NoteVerifier& verifier
     check.Bad(std::nullopt, "the log head does not match its entries");
     return report;
   }
-  // The interior of the stored tree, which inclusion and consistency proofs are built from:
-  // every complete subtree must be the one the entries make (level 0 was checked above).
-  if (auto s = nodes.Finish(); !s) return std::unexpected(s.error());
-  if (const auto& bad = nodes.first_bad()) {
+  if (const auto& bad = bad_node) {
     const std::uint64_t start = bad->index << bad->level;
     check.Bad(start, fmt::format("the stored tree node over entries {} to {} is missing or "
                                  "wrong: proofs for them would not verify",

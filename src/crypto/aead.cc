@@ -185,6 +185,23 @@ Result<Secret> AeadOpenSecret(const Secret& key, std::span<const std::uint8_t> s
   return out;
 }
 
+Result<WipedText> AeadOpenText(const Secret& key, std::span<const std::uint8_t> sealed,
+                               std::span<const std::uint8_t> associated_data) {
+  if (sealed.size() < kAeadOverheadBytes) {
+    return Fail(ErrorCode::kDataLoss, "sealed message is truncated");
+  }
+  WipedText text;
+  std::string& out = text.get();
+  out.resize(sealed.size() - kAeadOverheadBytes);
+  if (auto ok = OpenInto(kXChaCha, key, sealed.first(kAeadNonceBytes),
+                         sealed.subspan(kAeadNonceBytes), associated_data,
+                         std::span(reinterpret_cast<std::uint8_t*>(out.data()), out.size()));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  return text;
+}
+
 namespace raw {
 
 Result<std::vector<std::uint8_t>> XChaChaSeal(const Secret& key,

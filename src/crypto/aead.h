@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/secret.h"
+#include "crypto/wiped_text.h"
 
 namespace medvault::crypto {
 
@@ -53,6 +54,10 @@ Result<std::vector<std::uint8_t>> AeadOpen(const Secret& key, std::span<const st
 // As AeadOpen, but the plaintext is itself key material and lands in guarded memory.
 Result<Secret> AeadOpenSecret(const Secret& key, std::span<const std::uint8_t> sealed,
                               std::span<const std::uint8_t> associated_data);
+// As AeadOpen, but the plaintext (a decrypted record) is written straight into text that is
+// wiped when it goes, with no intermediate copy to wipe.
+Result<WipedText> AeadOpenText(const Secret& key, std::span<const std::uint8_t> sealed,
+                               std::span<const std::uint8_t> associated_data);
 
 // The primitives under AeadSeal/AeadOpen with the nonce given explicitly. They exist so that
 // published test vectors (Wycheproof) run through the same code path as production; never

@@ -129,4 +129,11 @@ Result<std::vector<std::uint8_t>> Envelope::OpenRecord(const Secret& dek,
   return AeadOpen(dek, sealed, associated_data.Encode());
 }
 
+Result<WipedText> Envelope::OpenRecordText(const Secret& dek,
+                                           const AssociatedData& associated_data,
+                                           std::span<const std::uint8_t> sealed) {
+  if (auto ok = CheckDek(dek); !ok) return std::unexpected(ok.error());
+  return AeadOpenText(dek, sealed, associated_data.Encode());
+}
+
 }  // namespace medvault::crypto

@@ -78,6 +78,9 @@ class Envelope {
   static Result<std::vector<std::uint8_t>> OpenRecord(const Secret& dek,
                                                       const AssociatedData& associated_data,
                                                       std::span<const std::uint8_t> sealed);
+  // As OpenRecord, straight into wiped text (what a read hands on).
+  static Result<WipedText> OpenRecordText(const Secret& dek, const AssociatedData& associated_data,
+                                          std::span<const std::uint8_t> sealed);
 
  private:
   struct CacheEntry {

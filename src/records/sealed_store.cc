@@ -391,17 +391,15 @@ Result<Resource> SealedStore::Decrypt(const store::ResourceVersion& version,
     }
     return std::unexpected(dek.error());
   }
-  auto plain = crypto::Envelope::OpenRecord(
+  auto json = crypto::Envelope::OpenRecordText(
       **dek, RowOf(version.resource_type, version.id, version.version, version.patient_id),
       version.payload);
-  if (!plain) {
+  if (!json) {
     ReportIntegrityFailure({"record", version.resource_type, version.id, version.version});
     return Fail(ErrorCode::kDataLoss,
                 "a stored record does not open: it was altered or moved on disk");
   }
-  crypto::WipedText json(std::string(plain->begin(), plain->end()));
-  sodium_memzero(plain->data(), plain->size());
-  return resource(std::move(json));
+  return resource(std::move(*json));
 }
 
 namespace {

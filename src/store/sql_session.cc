@@ -59,7 +59,40 @@ constexpr bool EveryQueryNamed() {
 }
 static_assert(EveryQueryNamed(), "kQueryNames must name every Query, in enum order");
 
+// A materialized row seen through the RowView interface.
+class CellsView final : public RowView {
+ public:
+  explicit CellsView(const Row& row) : row_(row) {}
+  Result<std::int64_t> Int(std::size_t column) const override { return CellInt(row_, column); }
+  Result<std::string_view> Text(std::size_t column) const override {
+    if (column < row_.size()) {
+      if (const auto* value = std::get_if<std::string>(&row_[column])) return *value;
+    }
+    return Fail(ErrorCode::kInternal, "store: expected a text column");
+  }
+  Result<std::span<const std::uint8_t>> Blob(std::size_t column) const override {
+    if (column < row_.size()) {
+      if (const auto* value = std::get_if<Bytes>(&row_[column])) {
+        return std::span<const std::uint8_t>(value->data(), value->size());
+      }
+    }
+    return Fail(ErrorCode::kInternal, "store: expected a bytes column");
+  }
+
+ private:
+  const Row& row_;
+};
+
 }  // namespace
+
+Status SqlSession::Each(Query query, std::span<const Param> params, const RowVisitor& visit) {
+  auto result = Run(query, params);
+  if (!result) return std::unexpected(result.error());
+  for (const Row& row : result->rows) {
+    if (auto s = visit(CellsView(row)); !s) return s;
+  }
+  return {};
+}
 
 const char* QueryName(Query query) {
   const auto index = static_cast<std::size_t>(query);

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -200,11 +201,28 @@ struct QueryResult {
   std::int64_t affected = 0;  // rows changed by INSERT, UPDATE or DELETE
 };
 
+// One result row read in place: the views stay valid only while the visitor runs. A wrong
+// type (kInternal) means the schema and the code disagree, as with the Cell* reads below.
+class RowView {
+ public:
+  virtual Result<std::int64_t> Int(std::size_t column) const = 0;
+  virtual Result<std::string_view> Text(std::size_t column) const = 0;
+  virtual Result<std::span<const std::uint8_t>> Blob(std::size_t column) const = 0;
+
+ protected:
+  ~RowView() = default;
+};
+using RowVisitor = std::function<Status(const RowView&)>;
+
 // One database connection inside a transaction. Not thread-safe.
 class SqlSession {
  public:
   virtual ~SqlSession() = default;
   virtual Result<QueryResult> Run(Query query, std::span<const Param> params) = 0;
+  // Runs a query that returns rows and hands each one to `visit` without materializing it
+  // (for long scans such as the audit verifier's); the first failing visit stops the query
+  // and is returned. This default reads the rows through Run; a backend may read in place.
+  virtual Status Each(Query query, std::span<const Param> params, const RowVisitor& visit);
 };
 
 // Stable name of a query for error messages and PostgreSQL prepared statement names.

@@ -1,5 +1,7 @@
 #include "store/sql_transaction.h"
 
+#include <algorithm>
+#include <chrono>
 #include <limits>
 #include <utility>
 
@@ -103,6 +105,15 @@ Result<QueryResult> SqlTransaction::Run(Query query, std::initializer_list<Param
   auto result = session_.Run(query, std::span<const Param>(params.begin(), params.size()));
   if (!result) failure_ = result.error();
   return result;
+}
+
+Status SqlTransaction::Each(Query query, std::initializer_list<Param> params,
+                           const RowVisitor& visit) {
+  if (failure_) return std::unexpected(*failure_);
+  Status status =
+      session_.Each(query, std::span<const Param>(params.begin(), params.size()), visit);
+  if (!status) failure_ = status.error();
+  return status;
 }
 
 Status SqlTransaction::RequireWritable() const {
@@ -453,37 +464,29 @@ namespace medvault::store {
 namespace {
 
 constexpr int kMaxAuditLevel = 63;
+// Rows a page reserves room for up front (a caller's limit may be far larger than the log).
+constexpr std::size_t kAuditPageReserve = 8192;
 
-// Columns: seq, recorded_at, account, action, entry.
-Result<AuditRecord> AuditRecordFromRow(Row& row) {
-  auto seq = CellInt(row, 0);
-  auto recorded_at = CellInt(row, 1);
-  auto account = CellText(row, 2);
-  auto action = CellText(row, 3);
-  auto entry = CellBytes(row, 4);
+// Columns: seq, recorded_at, account, action, entry. Read in place: long pages of the log
+// (the verifier's) allocate only the entry bytes.
+Status AppendAuditRecord(const RowView& row, std::vector<AuditRecord>& records) {
+  auto seq = row.Int(0);
+  auto recorded_at = row.Int(1);
+  auto account = row.Text(2);
+  auto action = row.Text(3);
+  auto entry = row.Blob(4);
   if (!seq) return std::unexpected(seq.error());
   if (!recorded_at) return std::unexpected(recorded_at.error());
   if (!account) return std::unexpected(account.error());
   if (!action) return std::unexpected(action.error());
   if (!entry) return std::unexpected(entry.error());
-  AuditRecord record;
+  AuditRecord& record = records.emplace_back();
   record.index = *seq;
   record.recorded_at = Timestamp(std::chrono::microseconds(*recorded_at));
-  record.account = std::move(*account);
-  record.action = std::move(*action);
-  record.encoded = std::move(*entry);
-  return record;
-}
-
-Result<std::vector<AuditRecord>> AuditRecordsFromRows(std::vector<Row>& rows) {
-  std::vector<AuditRecord> records;
-  records.reserve(rows.size());
-  for (Row& row : rows) {
-    auto record = AuditRecordFromRow(row);
-    if (!record) return std::unexpected(record.error());
-    records.push_back(std::move(*record));
-  }
-  return records;
+  record.account = *account;
+  record.action = *action;
+  record.encoded.assign(entry->begin(), entry->end());
+  return {};
 }
 
 Status CheckAuditLevel(int level) {
@@ -567,36 +570,43 @@ Result<std::vector<AuditRecord>> SqlTransaction::ListAuditEntries(std::int64_t f
                                                                   std::size_t limit) {
   auto bound = CheckLimit(limit);
   if (!bound) return std::unexpected(bound.error());
-  auto result = Run(Query::kListAuditEntries, {from_index, *bound});
-  if (!result) return std::unexpected(result.error());
-  auto records = AuditRecordsFromRows(result->rows);
-  if (!records || records->empty()) return records;
-  auto patients = ListAuditPatientRows(records->front().index, records->back().index + 1);
-  if (!patients) return std::unexpected(patients.error());
+  std::vector<AuditRecord> records;
+  records.reserve(std::min<std::size_t>(limit, kAuditPageReserve));
+  auto read = Each(Query::kListAuditEntries, {from_index, *bound},
+                   [&](const RowView& row) { return AppendAuditRecord(row, records); });
+  if (!read) return std::unexpected(read.error());
+  if (records.empty()) return records;
   // Both lists are in index order: one merge attaches every patient row to its entry.
   std::size_t r = 0;
-  for (AuditPatientRow& row : *patients) {
-    while (r < records->size() && (*records)[r].index < row.index) ++r;
-    if (r < records->size() && (*records)[r].index == row.index) {
-      (*records)[r].patient_ids.push_back(std::move(row.patient_id));
-    }
-  }
+  auto patients = Each(Query::kListAuditPatients, {records.front().index, records.back().index + 1},
+                       [&](const RowView& row) -> Status {
+                         auto seq = row.Int(0);
+                         auto patient = row.Text(1);
+                         if (!seq) return std::unexpected(seq.error());
+                         if (!patient) return std::unexpected(patient.error());
+                         while (r < records.size() && records[r].index < *seq) ++r;
+                         if (r < records.size() && records[r].index == *seq) {
+                           records[r].patient_ids.emplace_back(*patient);
+                         }
+                         return {};
+                       });
+  if (!patients) return std::unexpected(patients.error());
   return records;
 }
 
 Result<std::vector<AuditPatientRow>> SqlTransaction::ListAuditPatientRows(std::int64_t from_index,
                                                                           std::int64_t to_index) {
-  auto result = Run(Query::kListAuditPatients, {from_index, to_index});
-  if (!result) return std::unexpected(result.error());
   std::vector<AuditPatientRow> rows;
-  rows.reserve(result->rows.size());
-  for (Row& row : result->rows) {
-    auto seq = CellInt(row, 0);
-    auto patient = CellText(row, 1);
-    if (!seq) return std::unexpected(seq.error());
-    if (!patient) return std::unexpected(patient.error());
-    rows.push_back({*seq, std::move(*patient)});
-  }
+  auto read = Each(Query::kListAuditPatients, {from_index, to_index},
+                   [&](const RowView& row) -> Status {
+                     auto seq = row.Int(0);
+                     auto patient = row.Text(1);
+                     if (!seq) return std::unexpected(seq.error());
+                     if (!patient) return std::unexpected(patient.error());
+                     rows.push_back({*seq, std::string(*patient)});
+                     return {};
+                   });
+  if (!read) return std::unexpected(read.error());
   return rows;
 }
 
@@ -608,26 +618,28 @@ Result<std::vector<AuditRecord>> SqlTransaction::FindAuditEntries(const AuditQue
   const std::int64_t from = query.from.time_since_epoch().count();
   const std::int64_t to = query.to.time_since_epoch().count();
   const std::string_view key = query.key;
-  Result<QueryResult> result;
+  std::vector<AuditRecord> records;
+  const RowVisitor visit = [&](const RowView& row) { return AppendAuditRecord(row, records); };
+  Status read;
   switch (query.by) {
     case AuditQuery::By::kTime:
-      result = Run(Query::kFindAuditByTime, {from, to, after_index, *bound});
+      read = Each(Query::kFindAuditByTime, {from, to, after_index, *bound}, visit);
       break;
     case AuditQuery::By::kAccount:
       if (auto s = CheckName(key, "account"); !s) return std::unexpected(s.error());
-      result = Run(Query::kFindAuditByAccount, {key, from, to, after_index, *bound});
+      read = Each(Query::kFindAuditByAccount, {key, from, to, after_index, *bound}, visit);
       break;
     case AuditQuery::By::kPatient:
       if (auto s = CheckName(key, "patient id"); !s) return std::unexpected(s.error());
-      result = Run(Query::kFindAuditByPatient, {key, from, to, after_index, *bound});
+      read = Each(Query::kFindAuditByPatient, {key, from, to, after_index, *bound}, visit);
       break;
     case AuditQuery::By::kAction:
       if (auto s = CheckName(key, "action"); !s) return std::unexpected(s.error());
-      result = Run(Query::kFindAuditByAction, {key, from, to, after_index, *bound});
+      read = Each(Query::kFindAuditByAction, {key, from, to, after_index, *bound}, visit);
       break;
   }
-  if (!result) return std::unexpected(result.error());
-  return AuditRecordsFromRows(result->rows);
+  if (!read) return std::unexpected(read.error());
+  return records;
 }
 
 Result<Bytes> SqlTransaction::GetAuditNode(int level, std::int64_t index) {
@@ -643,17 +655,18 @@ Result<std::vector<AuditNode>> SqlTransaction::ListAuditNodes(int level, std::in
   if (auto s = CheckAuditLevel(level); !s) return std::unexpected(s.error());
   auto bound = CheckLimit(limit);
   if (!bound) return std::unexpected(bound.error());
-  auto result = Run(Query::kListAuditNodes, {std::int64_t{level}, from_index, *bound});
-  if (!result) return std::unexpected(result.error());
   std::vector<AuditNode> nodes;
-  nodes.reserve(result->rows.size());
-  for (Row& row : result->rows) {
-    auto index = CellInt(row, 0);
-    auto hash = CellBytes(row, 1);
-    if (!index) return std::unexpected(index.error());
-    if (!hash) return std::unexpected(hash.error());
-    nodes.push_back({level, *index, std::move(*hash)});
-  }
+  nodes.reserve(std::min<std::size_t>(limit, kAuditPageReserve));
+  auto read = Each(Query::kListAuditNodes, {std::int64_t{level}, from_index, *bound},
+                   [&](const RowView& row) -> Status {
+                     auto index = row.Int(0);
+                     auto hash = row.Blob(1);
+                     if (!index) return std::unexpected(index.error());
+                     if (!hash) return std::unexpected(hash.error());
+                     nodes.push_back({level, *index, Bytes(hash->begin(), hash->end())});
+                     return {};
+                   });
+  if (!read) return std::unexpected(read.error());
   return nodes;
 }
 

@@ -178,6 +178,7 @@ class SqlTransaction final : public Transaction {
 
  private:
   Result<QueryResult> Run(Query query, std::initializer_list<Param> params);
+  Status Each(Query query, std::initializer_list<Param> params, const RowVisitor& visit);
   Status RequireWritable() const;
   Result<AuditHead> ReadAuditHead(Query query);
   Result<OneTimeCode> FindOneTimeCode(Query query, std::span<const std::uint8_t> code_hash,

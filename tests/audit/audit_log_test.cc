@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <latch>
 #include <set>
 #include <thread>
@@ -96,6 +97,30 @@ TEST_P(AuditLogTest, ConcurrentAppendsAllCommitWithDistinctIndexes) {
       EXPECT_EQ(entries[index].index, index);
     }
   }
+}
+
+// The committer waits a moment for the callers it released to append again; callers that do
+// not come back must not hold the others' entries back for long, nor lose any.
+TEST_P(AuditLogTest, CallersThatDoNotAppendAgainStillGetTheirEntriesCommitted) {
+  for (int round = 0; round < 3; ++round) {
+    constexpr int kThreads = 24;
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    std::atomic<int> committed{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        if (log_->Append(ReadBy("acc-" + std::to_string(t), {"pat-1"}))) ++committed;
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(committed.load(), kThreads);
+  }
+  // Then one caller alone.
+  auto last = log_->Append(ReadBy("acc-last", {"pat-2"}));
+  ASSERT_TRUE(last.has_value()) << last.error().message();
+  EXPECT_EQ(*last, 72u);
+  EXPECT_EQ(All().size(), 73u);
 }
 
 TEST_P(AuditLogTest, InclusionAndConsistencyProofsVerifyAgainstTheHead) {

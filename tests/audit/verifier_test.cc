@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <thread>
+
 #include "audit/checkpointer.h"
 #include "audit_log_fixture.h"
 #include "core/manual_clock.h"
@@ -41,6 +44,37 @@ TEST_P(VerifierTest, IntactLogVerifiesAgainstItsCheckpoints) {
   EXPECT_EQ(report->checkpoints, 2u);  // at start (0) and shutdown (37)
   EXPECT_EQ(report->root, log->Head()->root);
   std::filesystem::remove_all(dir);
+}
+
+// More entries than one page of the verifier (8,192), written by concurrent callers: the
+// subtrees that end in the second and third pages are checked with those pages.
+std::uint64_t AppendConcurrently(AuditLog& log, int threads, int each) {
+  std::vector<std::thread> writers;
+  std::atomic<std::uint64_t> committed{0};
+  for (int t = 0; t < threads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < each; ++i) {
+        if (log.Append(testing::ReadBy("acc-" + std::to_string(t), {"pat-" + std::to_string(i)}))) {
+          ++committed;
+        }
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  return committed.load();
+}
+
+TEST_P(VerifierTest, LogOfSeveralPagesVerifies) {
+  ::medvault::testing::ManualClock clock;
+  auto log = AuditLog::Open(*store_, clock).value();
+  ASSERT_EQ(AppendConcurrently(*log, 32, 650), 20'800u);
+  const auto key = Key();
+  const NoteVerifier verifier{OriginFor(key.public_key()), key.public_key()};
+  auto report = VerifyLog(*store_, verifier, {});
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_TRUE(report->intact()) << report->problem;
+  EXPECT_EQ(report->entries, 20'800u);
+  EXPECT_EQ(report->root, log->Head()->root);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VerifierTest, ::testing::Values("sqlite", "postgres"),
@@ -127,6 +161,45 @@ TEST(VerifierRewrite, ConsistentRewriteIsCaughtByTheCheckpointThatCoversIt) {
       << report->problem;
   EXPECT_NE(report->problem.find("up to 19"), std::string::npos) << report->problem;
   store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// SQLite only, through the database file: a stored subtree that ends in the second page of the
+// verifier, and a leaf in its third page.
+TEST(VerifierPages, WrongNodesBeyondTheFirstPageAreNamed) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "medvault-pages-XXXXXX");
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path dir = pattern;
+  const std::string path = (dir / "store.db").string();
+  ::medvault::testing::ManualClock clock;
+  {
+    auto store = store::Store::Open("sqlite:" + path).value();
+    auto log = AuditLog::Open(*store, clock).value();
+    ASSERT_EQ(AppendConcurrently(*log, 32, 650), 20'800u);
+  }
+  const auto key = Key();
+  const NoteVerifier verifier{OriginFor(key.public_key()), key.public_key()};
+  auto verify = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto store = store::Store::Open("sqlite:" + path).value();
+    auto report = VerifyLog(*store, verifier, {});
+    EXPECT_TRUE(report.has_value());
+    return report.value_or(VerifyReport{});
+  };
+  // Level 14, index 0 covers entries 0 to 16,383: it closes with the last entry of page two.
+  auto node = verify("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 14 AND idx = 0");
+  ASSERT_FALSE(node.intact());
+  EXPECT_EQ(node.first_bad_index, 0u);
+  EXPECT_NE(node.problem.find("the stored tree node over entries 0 to 16383"), std::string::npos)
+      << node.problem;
+  // A wrong leaf is named as its entry, before any interior node.
+  auto leaf = verify("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 17000");
+  ASSERT_FALSE(leaf.intact());
+  EXPECT_EQ(leaf.first_bad_index, 17'000u);
+  EXPECT_NE(leaf.problem.find("entry 17000 differs"), std::string::npos) << leaf.problem;
   std::filesystem::remove_all(dir);
 }
 

@@ -31,6 +31,31 @@ TEST(Aead, SealedMessageOpensWithSameKeyAndAssociatedData) {
   EXPECT_EQ(*opened, plaintext);
 }
 
+TEST(Aead, OpenTextGivesThePlaintextAndRefusesWhatOpenRefuses) {
+  Secret key = NewKey();
+  const std::string json = "{\"resourceType\":\"Observation\",\"status\":\"final\"}";
+  const auto ad = Row().Encode();
+  auto sealed = AeadSeal(key, FromText(json), ad);
+  ASSERT_TRUE(sealed);
+  auto text = AeadOpenText(key, *sealed, ad);
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_EQ(text->view(), json);
+  auto other_row = Row();
+  other_row.version = 4;
+  auto moved = AeadOpenText(key, *sealed, other_row.Encode());
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code(), ErrorCode::kDataLoss);
+  (*sealed)[kAeadNonceBytes] ^= 1;
+  auto altered = AeadOpenText(key, *sealed, ad);
+  ASSERT_FALSE(altered);
+  EXPECT_EQ(altered.error().code(), ErrorCode::kDataLoss);
+  auto empty = AeadSeal(key, {}, ad);
+  ASSERT_TRUE(empty);
+  auto opened_empty = AeadOpenText(key, *empty, ad);
+  ASSERT_TRUE(opened_empty);
+  EXPECT_TRUE(opened_empty->view().empty());
+}
+
 TEST(Aead, EmptyPlaintextRoundTrips) {
   Secret key = NewKey();
   auto sealed = AeadSeal(key, {}, {});

@@ -69,6 +69,45 @@ class OpenTransaction {
   sqlite3* db_;
 };
 
+// The current row of a stepped statement, read in place.
+class ColumnsView final : public RowView {
+ public:
+  explicit ColumnsView(sqlite3_stmt* statement) : statement_(statement) {}
+
+  Result<std::int64_t> Int(std::size_t column) const override {
+    const int c = static_cast<int>(column);
+    if (!Has(column) || sqlite3_column_type(statement_, c) != SQLITE_INTEGER) {
+      return Fail(ErrorCode::kInternal, "store: expected an integer column");
+    }
+    return static_cast<std::int64_t>(sqlite3_column_int64(statement_, c));
+  }
+  Result<std::string_view> Text(std::size_t column) const override {
+    const int c = static_cast<int>(column);
+    if (!Has(column) || sqlite3_column_type(statement_, c) != SQLITE_TEXT) {
+      return Fail(ErrorCode::kInternal, "store: expected a text column");
+    }
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, c));
+    return std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, c)));
+  }
+  Result<std::span<const std::uint8_t>> Blob(std::size_t column) const override {
+    const int c = static_cast<int>(column);
+    if (!Has(column) || sqlite3_column_type(statement_, c) != SQLITE_BLOB) {
+      return Fail(ErrorCode::kInternal, "store: expected a bytes column");
+    }
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(statement_, c));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement_, c));
+    if (data == nullptr) return std::span<const std::uint8_t>();
+    return std::span<const std::uint8_t>(data, size);
+  }
+
+ private:
+  bool Has(std::size_t column) const {
+    return column < static_cast<std::size_t>(sqlite3_column_count(statement_));
+  }
+
+  sqlite3_stmt* statement_;
+};
+
 }  // namespace
 
 // Runs the cached prepared statement of each Query with bound values.
@@ -89,6 +128,29 @@ class SqliteStore::Session final : public SqlSession {
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     return result;
+  }
+
+  Status Each(Query query, std::span<const Param> params, const RowVisitor& visit) override {
+    auto prepared = Prepared(query);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite3_stmt* statement = *prepared;
+    Status status = Bind(statement, query, params);
+    if (status) {
+      const ColumnsView row(statement);
+      for (;;) {
+        const int rc = sqlite3_step(statement);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+          status = std::unexpected(SqliteError(rc, QueryName(query)));
+          break;
+        }
+        status = visit(row);
+        if (!status) break;
+      }
+    }
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return status;
   }
 
  private:
