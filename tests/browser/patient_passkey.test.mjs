@@ -74,6 +74,8 @@ async function journey(t, { name, viewport, locale, text }) {
   assert.equal(created.credentials.length, 1, 'the authenticator holds the patient\'s passkey');
   await page.locator('main button.primary').click();
   await heading(text.results);
+  // The results are loaded (the guard's first search counted) before the patient logs out.
+  await page.locator('.reports li time').first().waitFor();
 
   // Log out; log in with the password and the passkey; the results are there.
   const login = async () => {
