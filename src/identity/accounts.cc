@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <utility>
 
 #include "core/ids.h"
 #include "fhir/primitives.h"
@@ -436,16 +438,31 @@ Result<std::int64_t> Accounts::DisableClient(std::string_view client_id,
   return ended;
 }
 
-Status Accounts::CheckLink(std::string_view kind, std::string_view reference) {
+namespace {
+
+// "Practitioner/<id>" or "Organization/<id>" as its type and id; nullopt for anything else.
+std::optional<std::pair<std::string_view, std::string_view>> LinkTarget(
+    std::string_view reference) {
   const auto slash = reference.find('/');
-  const std::string_view type = reference.substr(0, slash == std::string_view::npos ? 0 : slash);
-  const std::string_view id =
-      slash == std::string_view::npos ? std::string_view() : reference.substr(slash + 1);
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view type = reference.substr(0, slash);
+  const std::string_view id = reference.substr(slash + 1);
   if ((type != "Practitioner" && type != "Organization") || !fhir::primitives::IsId(id)) {
+    return std::nullopt;
+  }
+  return std::pair{type, id};
+}
+
+}  // namespace
+
+Status Accounts::CheckLink(std::string_view kind, std::string_view reference) {
+  const auto target = LinkTarget(reference);
+  if (!target) {
     return Fail(ErrorCode::kInvalidArgument,
                 "link to Practitioner/<id> (a clinician) or Organization/<id> (a lab "
                 "technician's lab)");
   }
+  const auto [type, id] = *target;
   const bool suits = (type == "Practitioner" && kind == AccountKindName(AccountKind::kClinician)) ||
                      (type == "Organization" && kind == AccountKindName(AccountKind::kLabTechnician));
   if (!suits) {
@@ -474,8 +491,8 @@ Result<store::AccountLink> Accounts::Link(std::string_view login, std::string_vi
   if (auto checked = CheckLink(account->kind, reference); !checked) {
     return std::unexpected(checked.error());
   }
-  const std::string_view type = reference.substr(0, reference.find('/'));
-  const std::string id(reference.substr(reference.find('/') + 1));
+  const auto [type, target_id] = *LinkTarget(reference);  // CheckLink read it
+  const std::string id(target_id);
   store::AccountLink link{.account_id = account->id,
                           .practitioner_id = type == "Practitioner" ? id : std::string(),
                           .organization_id = type == "Organization" ? id : std::string(),
